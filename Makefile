@@ -1,0 +1,91 @@
+# attnrl - CPU build always; CUDA=1 (a later issue) adds kernels/ and NCCL.
+# make          build bin/attnrl            make test     every test, "N passed, N failed"
+# make run      the embedded default job    make asan     the sanitizer build of the pure-C tests
+# make bench    rollout / step benchmark against PyTorch eager
+CC      ?= gcc
+CXX     ?= g++
+PY_REF  ?= /usr/bin/python3
+OPT     ?= -O2
+CFLAGS  := -std=c11 $(OPT) -g -Wall -Wextra -fopenmp -Iinclude -MMD -MP -D_GNU_SOURCE
+CXXFLAGS := -std=c++17 $(OPT) -g -Wall -Wextra -Iinclude -MMD -MP -D_GLIBCXX_USE_CXX11_ABI=1
+
+# libtorch: Debian's (default) or LIBTORCH=DIR (an unpacked libtorch or pip torch's torch/)
+ifdef LIBTORCH
+TORCH_INC := $(LIBTORCH)/include
+TORCH_LIB := $(LIBTORCH)/lib
+TORCH_LDFLAGS := -L$(TORCH_LIB) -Wl,-rpath,$(TORCH_LIB)
+else
+TORCH_INC := /usr/include
+TORCH_LDFLAGS :=
+endif
+TORCH_H := $(TORCH_INC)/torch/csrc/api/include/torch/torch.h
+CXXFLAGS += -isystem $(TORCH_INC) -isystem $(TORCH_INC)/torch/csrc/api/include
+BLAS_INC := $(firstword $(wildcard /usr/include/x86_64-linux-gnu/openblas-openmp /usr/include/$(shell uname -m)-linux-gnu/openblas-openmp /usr/include/openblas))
+CFLAGS  += $(if $(BLAS_INC),-I$(BLAS_INC))
+LDLIBS  := $(TORCH_LDFLAGS) -ltorch -ltorch_cpu -lc10 -lopenblas -lyaml -lstdc++ -lm -fopenmp
+PURE_LDLIBS := -lopenblas -lyaml -lm -fopenmp
+
+SRC_C   := $(filter-out src/main.c,$(wildcard src/*.c))
+SRC_CXX := $(wildcard src/*.cpp)
+OBJ     := $(SRC_C:src/%.c=build/%.o) $(SRC_CXX:src/%.cpp=build/%.o)
+# modules that never call into libtorch: the sanitizer build links only these
+TORCH_MODULES := tensor model grpo trainer sft
+PURE_OBJ := $(filter-out $(TORCH_MODULES:%=build/%.o),$(SRC_C:src/%.c=build/%.o))
+TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
+TORCH_TESTS := $(patsubst %,build/tests/test_%,tensor model grpo trainer)
+PURE_TESTS := $(filter-out $(TORCH_TESTS),$(TESTS))
+
+.PHONY: all deps-check run test asan bench clean config-ref
+all: deps-check bin/attnrl
+
+deps-check:
+	@test -f $(TORCH_H) || { echo "make: libtorch headers not found ($(TORCH_H)): run 'sudo scripts/install-deps.sh' (or set LIBTORCH=DIR)"; exit 1; }
+	@test -f /usr/include/yaml.h || { echo "make: libyaml not found: run 'sudo scripts/install-deps.sh'"; exit 1; }
+	@test -n "$(BLAS_INC)" || { echo "make: OpenBLAS (openmp) headers not found: run 'sudo scripts/install-deps.sh'"; exit 1; }
+
+bin/attnrl: build/main.o build/libattnrl.a
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/libattnrl.a: $(OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/%.o: src/%.c
+	@mkdir -p build
+	$(CC) $(CFLAGS) -c -o $@ $<
+build/%.o: src/%.cpp
+	@mkdir -p build
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
+
+build/tests/%: tests/%.c build/libattnrl.a
+	@mkdir -p build/tests
+	$(CC) $(CFLAGS) -Itests -o $@ $< build/libattnrl.a $(LDLIBS)
+
+test: all $(TESTS)
+	@bash tests/run.sh
+
+# ASan + UBSan build of every module that does not call into libtorch, and of their tests
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+build/asan/%.o: src/%.c
+	@mkdir -p build/asan
+	$(CC) $(CFLAGS) -O1 $(ASAN_FLAGS) -c -o $@ $<
+build/asan/libpure.a: $(PURE_OBJ:build/%=build/asan/%)
+	@rm -f $@
+	ar rcs $@ $^
+build/asan/tests/%: tests/%.c build/asan/libpure.a
+	@mkdir -p build/asan/tests
+	$(CC) $(CFLAGS) -O1 $(ASAN_FLAGS) -Itests -o $@ $< build/asan/libpure.a $(PURE_LDLIBS)
+asan: $(PURE_TESTS:build/tests/%=build/asan/tests/%)
+	@TEST_BIN_DIR=build/asan/tests TEST_ONLY="$(notdir $(PURE_TESTS))" bash tests/run.sh
+
+run: all
+	bin/attnrl train configs/default.yaml
+
+bench: all
+	@bash bench/run.sh
+
+clean:
+	rm -rf build bin
+
+-include $(OBJ:.o=.d) build/main.d
