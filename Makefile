@@ -19,7 +19,7 @@ TORCH_INC := /usr/include
 TORCH_LDFLAGS :=
 endif
 TORCH_H := $(TORCH_INC)/torch/csrc/api/include/torch/torch.h
-CXXFLAGS += -isystem $(TORCH_INC) -isystem $(TORCH_INC)/torch/csrc/api/include
+CXXFLAGS += $(if $(LIBTORCH),-isystem $(TORCH_INC)) -isystem $(TORCH_INC)/torch/csrc/api/include
 BLAS_INC := $(firstword $(wildcard /usr/include/x86_64-linux-gnu/openblas-openmp /usr/include/$(shell uname -m)-linux-gnu/openblas-openmp /usr/include/openblas))
 CFLAGS  += $(if $(BLAS_INC),-I$(BLAS_INC))
 LDLIBS  := $(TORCH_LDFLAGS) -ltorch -ltorch_cpu -lc10 -lopenblas -lyaml -lstdc++ -lm -fopenmp

@@ -1,0 +1,159 @@
+/*
+ * config.h - the run configuration: one option table (CONFIG_SECTIONS below) generates
+ * struct config, the YAML schema, the `section.key=value` overrides, the range checks, the
+ * resolved-config printer and the README reference, so none of them can drift from another.
+ *
+ * Order of use: config_init (defaults) -> config_load_file -> config_apply_override for each
+ * command-line `section.key=value` -> config_validate (cross-key checks). A failed load or
+ * override leaves the struct as it was. Errors are one line in the caller's buffer:
+ * "configs/x.yaml:12:3: unknown key 'rollout.group_szie' (did you mean rollout.group_size?)".
+ *
+ * Field types by kind: INT -> long, FLOAT -> double, BOOL -> int (0/1),
+ * STR -> char[CONFIG_STR_MAX], ENUM -> char[CONFIG_ENUM_MAX] holding one of the allowed values.
+ * A field is named exactly as its key: cfg->rollout.group_size, cfg->model.arch.
+ */
+#ifndef ATTNRL_CONFIG_H
+#define ATTNRL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONFIG_STR_MAX 512
+#define CONFIG_ENUM_MAX 64
+
+/*
+ * X(section, key, kind, default, range, doc)
+ * range: numbers "[lo, hi]", "(lo, hi]", "[lo, hi)", "(lo, hi)", ">= lo", "> lo", "" = any;
+ *        enums the allowed values "a|b|c"; "" for str and bool.
+ */
+#define CONFIG_RUN(X)                                                                              \
+	X(run, name, STR, "default", "", "run directory name under run.dir")                       \
+	X(run, dir, STR, "runs", "", "parent of run directories")                                  \
+	X(run, seed, INT, 1, ">= 0", "seeds model init, data order and sampling")
+
+#define CONFIG_MODEL(X)                                                                            \
+	X(model, arch, ENUM, "llama", "llama|qwen2|qwen3",                                         \
+	  "decoder variant (qwen2: q/k/v bias; qwen3: q/k RMSNorm)")                               \
+	X(model, path, STR, "", "",                                                                \
+	  "weights to start from (a .safetensors file written by attnrl); empty = seeded random init") \
+	X(model, dim, INT, 128, "[8, 65536]", "model width (embedding size)")                      \
+	X(model, n_layers, INT, 4, "[1, 512]", "decoder layers")                                   \
+	X(model, n_heads, INT, 4, "[1, 1024]", "attention (query) heads")                          \
+	X(model, n_kv_heads, INT, 0, "[0, 1024]", "key/value heads (grouped-query); 0 = n_heads")  \
+	X(model, head_dim, INT, 0, "[0, 1024]", "size of one head; 0 = dim / n_heads")             \
+	X(model, hidden_dim, INT, 0, "[0, 1048576]",                                               \
+	  "SwiGLU width; 0 = the llama rule (8/3 dim rounded up to a multiple of 32)")             \
+	X(model, max_seq_len, INT, 256, "[8, 1048576]", "longest prompt + response, in tokens")    \
+	X(model, rope_theta, FLOAT, 10000, "(0, 1e9]", "RoPE base frequency")                      \
+	X(model, norm_eps, FLOAT, 1e-5, "(0, 1)", "RMSNorm epsilon")                               \
+	X(model, tie_embeddings, BOOL, 1, "", "the output projection shares the token embedding")  \
+	X(model, init_std, FLOAT, 0.02, "(0, 10]", "std of the random init (when model.path is empty)")
+
+#define CONFIG_DATA(X)                                                                             \
+	X(data, task, ENUM, "arith", "arith|countdown", "task: problem generator and reward verifier") \
+	X(data, path, STR, "", "", "JSONL dataset; empty = the task's seeded generator")           \
+	X(data, seed, INT, 1234, ">= 0", "seed of the task generator (train and held-out sets)")   \
+	X(data, eval_size, INT, 200, "[1, 1000000]", "held-out problems for eval")                 \
+	X(data, min_ops, INT, 2, "[1, 8]", "arith: operations per problem, min")                   \
+	X(data, max_ops, INT, 3, "[1, 8]", "arith: operations per problem, max")                   \
+	X(data, max_operand, INT, 50, "[2, 1000000]", "arith: largest operand")
+
+#define CONFIG_ROLLOUT(X)                                                                          \
+	X(rollout, prompts_per_step, INT, 16, ">= 1", "prompts per training step")                 \
+	X(rollout, group_size, INT, 8, ">= 1", "responses per prompt (G)")                         \
+	X(rollout, max_new_tokens, INT, 64, ">= 1", "response length limit, in tokens")            \
+	X(rollout, temperature, FLOAT, 1.0, "[0, 100]", "sampling temperature; 0 = greedy")        \
+	X(rollout, top_p, FLOAT, 1.0, "(0, 1]", "nucleus sampling mass; 1 = off")                  \
+	X(rollout, top_k, INT, 0, ">= 0", "sample among the k most likely tokens; 0 = off")        \
+	X(rollout, stop, STR, "</answer>", "", "stop string (empty = only EOS)")
+
+#define CONFIG_ALGO(X)                                                                             \
+	X(algo, advantage, ENUM, "grpo", "grpo|drgrpo",                                            \
+	  "grpo: (r - mean) / std over the group; drgrpo: r - mean")                               \
+	X(algo, clip_low, FLOAT, 0.2, "[0, 1)", "PPO ratio clip below: 1 - clip_low")              \
+	X(algo, clip_high, FLOAT, 0.2, "[0, 10]", "PPO ratio clip above: 1 + clip_high")           \
+	X(algo, loss_agg, ENUM, "seq-mean-token-mean",                                             \
+	  "seq-mean-token-mean|token-mean|seq-mean-token-sum-norm",                                \
+	  "loss aggregation: the paper's, DAPO's token mean, Dr. GRPO's sum / max_new_tokens")     \
+	X(algo, kl_coef, FLOAT, 0, ">= 0", "k3 KL penalty against the initial model; 0 = off")    \
+	X(algo, entropy_coef, FLOAT, 0, "", "entropy bonus coefficient; 0 = off")                  \
+	X(algo, mini_batch, INT, 32, ">= 1", "responses per optimizer step")                       \
+	X(algo, micro_batch, INT, 0, ">= 0", "responses per forward/backward; 0 = mini_batch")     \
+	X(algo, ppo_epochs, INT, 1, "[1, 100]", "passes over each rollout batch")                  \
+	X(algo, recompute_logprobs, BOOL, 1, "",                                                   \
+	  "old log-probs from the training forward (else the rollout's own)")
+
+#define CONFIG_OPTIM(X)                                                                            \
+	X(optim, lr, FLOAT, 1e-6, "(0, 10]", "peak learning rate (AdamW)")                         \
+	X(optim, beta1, FLOAT, 0.9, "[0, 1)", "AdamW beta1")                                       \
+	X(optim, beta2, FLOAT, 0.999, "[0, 1)", "AdamW beta2")                                     \
+	X(optim, eps, FLOAT, 1e-8, "(0, 1)", "AdamW epsilon")                                      \
+	X(optim, weight_decay, FLOAT, 0.0, "[0, 10]", "decoupled weight decay")                    \
+	X(optim, grad_clip, FLOAT, 1.0, ">= 0", "global gradient-norm clip; 0 = off")              \
+	X(optim, schedule, ENUM, "constant", "constant|cosine",                                    \
+	  "cosine = linear warmup then cosine to lr_min")                                          \
+	X(optim, warmup_steps, INT, 0, ">= 0", "linear warmup length, in steps")                   \
+	X(optim, lr_min, FLOAT, 0, ">= 0", "learning rate at the end of the cosine")
+
+#define CONFIG_TRAIN(X)                                                                            \
+	X(train, steps, INT, 100, ">= 0", "training steps (one rollout batch each)")               \
+	X(train, log_every, INT, 1, ">= 1", "console line every N steps")                          \
+	X(train, eval_every, INT, 10, ">= 0", "eval every N steps; 0 = eval off")                  \
+	X(train, eval_before, BOOL, 1, "", "eval before the first step (when eval is on)")         \
+	X(train, threads, INT, 0, ">= 0", "torch/BLAS threads; 0 = all cores")                     \
+	X(train, samples_per_step, INT, 2, ">= 0", "records written to samples.jsonl per step")
+
+#define CONFIG_CREDIT(X)                                                                           \
+	X(credit, strategy, ENUM, "none", "none",                                                  \
+	  "per-token credit from attention (only none for now)")
+
+#define CONFIG_SFT(X)                                                                              \
+	X(sft, steps, INT, 1000, ">= 0", "supervised steps of `attnrl sft`")                       \
+	X(sft, batch_size, INT, 32, ">= 1", "examples per step")                                   \
+	X(sft, lr, FLOAT, 1e-3, "(0, 10]", "peak learning rate")                                   \
+	X(sft, warmup_steps, INT, 50, ">= 0", "linear warmup length, in steps")                    \
+	X(sft, out, STR, "", "",                                                                   \
+	  "where `attnrl sft` writes the model (.safetensors); empty = <run.dir>/<run.name>/model.safetensors")
+
+/* S(section, option list), in file order */
+#define CONFIG_SECTIONS(S)                                                                         \
+	S(run, CONFIG_RUN) S(model, CONFIG_MODEL) S(data, CONFIG_DATA) S(rollout, CONFIG_ROLLOUT)  \
+	S(algo, CONFIG_ALGO) S(optim, CONFIG_OPTIM) S(train, CONFIG_TRAIN)                         \
+	S(credit, CONFIG_CREDIT) S(sft, CONFIG_SFT)
+
+enum config_kind { CONFIG_INT, CONFIG_FLOAT, CONFIG_BOOL, CONFIG_STR, CONFIG_ENUM };
+
+#define CONFIG_DECL_INT(key) long key;
+#define CONFIG_DECL_FLOAT(key) double key;
+#define CONFIG_DECL_BOOL(key) int key;
+#define CONFIG_DECL_STR(key) char key[CONFIG_STR_MAX];
+#define CONFIG_DECL_ENUM(key) char key[CONFIG_ENUM_MAX];
+#define CONFIG_DECL_FIELD(sec, key, kind, def, range, doc) CONFIG_DECL_##kind(key)
+#define CONFIG_DECL_SECTION(sec, LIST) struct config_##sec { LIST(CONFIG_DECL_FIELD) } sec;
+
+/* struct config { struct config_run { char name[512]; ... } run; struct config_model ... }; */
+struct config {
+	CONFIG_SECTIONS(CONFIG_DECL_SECTION)
+};
+
+#define CONFIG_COUNT_FIELD(sec, key, kind, def, range, doc) +1
+#define CONFIG_COUNT_SECTION(sec, LIST) LIST(CONFIG_COUNT_FIELD)
+enum { CONFIG_N_OPTIONS = 0 CONFIG_SECTIONS(CONFIG_COUNT_SECTION) };
+
+void config_init(struct config *c); /* every option at its default */
+/* applies a YAML file (a mapping of sections, each a mapping of key: scalar) on top of c */
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
+/* applies one "section.key=value"; the value is taken verbatim (it may contain '=') */
+int config_apply_override(struct config *c, const char *kv, char *err, size_t errlen);
+/* every option in range, then cross-key consistency (batch arithmetic, head counts, ...) */
+int config_validate(const struct config *c, char *err, size_t errlen);
+
+/* the resolved config as YAML, every key, doc and range as trailing comments; reloads equal */
+int config_write_yaml(const struct config *c, FILE *f);
+/* the README reference: a Markdown table, key | type | default | range / values | doc */
+int config_write_reference(FILE *f);
+/* FNV-1a 64 over the comment-free resolved YAML (doc edits do not change it) */
+uint64_t config_hash(const struct config *c);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * model.h - the decoder policy: a Llama/Qwen2/Qwen3 transformer (RMSNorm, RoPE, GQA attention,
+ * SwiGLU MLP, tied or untied embeddings, optional q/k/v bias and q/k RMSNorm).
+ *
+ * Parameters are ATen tensors (kept handles) with Hugging Face names; the full-sequence forward
+ * for training runs on them through the tensor API. The decode engine (engine.h) reads the same
+ * memory through model_engine_weights(), so an optimizer step is seen by the next rollout.
+ * Shapes: B batch, T time, D dim, H heads, K kv heads, E head dim, F hidden dim, V vocab, L layers.
+ */
+#ifndef ATTNRL_MODEL_H
+#define ATTNRL_MODEL_H
+
+#include <stdint.h>
+
+#include "attnrl/engine.h"
+#include "attnrl/tensor.h"
+
+struct config;
+
+struct model_config {
+	int dim, n_layers, n_heads, n_kv_heads, head_dim, hidden_dim, vocab_size, max_seq_len;
+	double rope_theta, norm_eps;
+	int tie_embeddings, qkv_bias, qk_norm;
+};
+
+struct model_layer {
+	tensor *attn_norm, *wq, *wk, *wv, *wo, *bq, *bk, *bv, *q_norm, *k_norm; /* biases, q/k norms may be NULL */
+	tensor *ffn_norm, *w_gate, *w_up, *w_down;
+};
+
+struct model {
+	struct model_config cfg;
+	tensor *embed, *final_norm, *lm_head;   /* lm_head == embed when tied */
+	struct model_layer *layers;             /* (L) */
+	tensor **params;                        /* every distinct parameter, in name order */
+	char **names;                           /* Hugging Face names of params */
+	int n_params;
+	int64_t n_elements;
+	tensor *rope_cos, *rope_sin;            /* (max_seq_len, E), both halves equal */
+};
+
+/* model.arch + model.* keys (+ the tokenizer's vocab size) -> dims; -1 with err on a bad combination */
+int model_config_from(struct model_config *mc, const struct config *c, int vocab_size, char *err, size_t n);
+/* seeded random init: normal(0, init_std) matrices, ones for norms, zeros for biases */
+struct model *model_create(const struct model_config *mc, uint64_t seed, double init_std);
+/* a deep copy (for the frozen reference model of the KL term) */
+struct model *model_clone(const struct model *m);
+void model_destroy(struct model *m);
+int model_set_requires_grad(struct model *m, int flag);
+
+/* ids (B,T) int64 -> logits (B,T,V); a handle in the current frame, NULL on failure */
+tensor *model_forward(const struct model *m, const tensor *ids);
+
+/* weights as safetensors (Hugging Face names, fp32, dims in the metadata) */
+int model_save(const struct model *m, const char *path, char *err, size_t n);
+int model_load(struct model *m, const char *path, char *err, size_t n);
+
+/* pointers into the parameter memory, for the decode engine */
+void model_engine_weights(const struct model *m, struct engine_weights *w);
+void model_engine_config(const struct model *m, struct engine_config *ec);
+
+#endif

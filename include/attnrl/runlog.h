@@ -1,0 +1,37 @@
+/*
+ * runlog.h - what a run tells: one flushed console line per logged step (plus a progress bar on
+ * a TTY), <run>/metrics.jsonl (one object per step) and <run>/samples.jsonl.
+ */
+#ifndef ATTNRL_RUNLOG_H
+#define ATTNRL_RUNLOG_H
+
+#include <stdio.h>
+
+struct step_metrics {
+	long step;
+	double reward_mean, accuracy, loss, grad_norm, lr, entropy, clip_frac, kl;
+	double response_len_mean, rollout_tokens_per_s, time_rollout_s, time_update_s, time_step_s;
+	double logp_mismatch;  /* mean |rollout log-prob - training log-prob| on response tokens */
+	long skipped_updates;  /* optimizer steps skipped for a non-finite gradient */
+	int has_eval;
+	double eval_accuracy, eval_reward_mean;
+};
+
+struct runlog {
+	FILE *metrics, *samples;
+	int tty;
+	long total_steps;
+	double t_start;
+};
+
+int runlog_open(struct runlog *l, const char *dir, long total_steps, char *err, size_t n);
+void runlog_close(struct runlog *l);
+/* metrics.jsonl always; the console line when print is set */
+void runlog_step(struct runlog *l, const struct step_metrics *m, int print);
+void runlog_sample(struct runlog *l, long step, const char *prompt, const char *response,
+		   double reward, int correct);
+/* a one-line eval report (before the first step) */
+void runlog_eval(struct runlog *l, long step, double accuracy, double reward, int n);
+double runlog_now(void);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * task.h - RL tasks: prompt generators and reward verifiers.
+ *
+ * An example is a pure function of (kind, params, seed, split, index): no state, no files, so
+ * a data cursor is just an index. Train and eval are disjoint by construction: a problem's key
+ * (arith: the prompt; countdown: the sorted numbers and the target) is hashed, hash % 8 == 0
+ * belongs to TASK_EVAL and the rest to TASK_TRAIN, whatever the seed. task_example_get draws
+ * candidates from the stream rng_init3(seed, split, index) until one falls in its split.
+ *
+ * TASK_ARITH (the embedded default; learnable by a small char-level model):
+ *   prompt    "12+34-7="                               min_ops..max_ops of + and - on
+ *   solution  "12+34=46,46-7=39.<answer>39</answer>"   integers in [1, max_operand], every
+ *                                                      intermediate value in [0, 999]
+ *   reward    1.0 when the last <answer>...</answer>, trimmed of whitespace, is the result in
+ *             canonical decimal (no sign, no leading zero); else 0.0.
+ * TASK_COUNTDOWN (TinyZero's rules; the prompt without the chat wrapper):
+ *   min_ops + 1 .. max_ops + 1 numbers in [1, max_operand], a target in [1, 1000] reached by
+ *   a random tree of + - * / over all of them (exact integer arithmetic throughout).
+ *   solution  "<think>44 + 19 = 63, 63 - 35 = 28.</think><answer>(44 + 19) - 35</answer>"
+ *   reward    1.0 when the last <answer>...</answer> is an expression of expr.h (binary
+ *             + - * / and parentheses; no unary minus) that uses each given number exactly
+ *             once and equals the target within 1e-5; 0.1 when an answer is present but
+ *             wrong or invalid; 0.0 without a complete answer tag.
+ * "The last answer" follows TinyZero's re.finditer("<answer>(.*?)</answer>"): the pairs are
+ * matched left to right, each opening tag with the first closing tag after it, and the last
+ * pair counts; an opening tag never closed is ignored (unlike the regex, the content may span
+ * lines).
+ */
+#ifndef ATTNRL_TASK_H
+#define ATTNRL_TASK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TASK_TEXT_MAX 512    /* the countdown prompt alone is ~300 bytes */
+#define TASK_ANSWER_MAX 64
+#define TASK_NUMBERS_MAX 8
+#define TASK_EVAL_BUCKETS 8  /* 1 in TASK_EVAL_BUCKETS problems is held out */
+#define TASK_ATTEMPTS_MAX 65536
+#define TASK_ARITH_VALUE_MAX 999
+#define TASK_COUNTDOWN_TARGET_MAX 1000
+
+enum task_kind { TASK_ARITH, TASK_COUNTDOWN };
+enum task_split { TASK_TRAIN = 0, TASK_EVAL = 1 };
+
+/* arith: operations per chain; countdown: numbers = ops + 1. Operands are in [1, max_operand] */
+struct task_params {
+	int min_ops, max_ops, max_operand;
+};
+
+struct task_example {
+	char prompt[TASK_TEXT_MAX];
+	char solution[TASK_TEXT_MAX];   /* a correct worked response, for supervised warm-up */
+	char answer[TASK_ANSWER_MAX];   /* arith: the result; countdown: the solution's expression */
+	int numbers[TASK_NUMBERS_MAX];  /* arith: the operands in order; countdown: as prompted */
+	char ops[TASK_NUMBERS_MAX];     /* arith: ops[i] joins numbers[i] and numbers[i + 1] */
+	int n_numbers;
+	long target;                    /* arith: the result; countdown: the target */
+};
+
+int task_kind_parse(const char *name, enum task_kind *out); /* "arith" | "countdown": 0, or -1 */
+const char *task_kind_name(enum task_kind k);
+void task_params_default(enum task_kind k, struct task_params *p);
+/* 0, or -1 with one line in err: what is wrong and the allowed range */
+int task_params_check(enum task_kind k, const struct task_params *p, char *err, size_t n);
+
+/* 0, or -1 (out zeroed) when params are invalid or no problem of the split turned up in
+ * TASK_ATTEMPTS_MAX draws (a problem space too small to hold one) */
+int task_example_get(enum task_kind k, const struct task_params *p, uint64_t seed, int split,
+		     int64_t index, struct task_example *out);
+int task_split_of(enum task_kind k, const struct task_example *ex); /* TASK_TRAIN | TASK_EVAL */
+/* the problem's identity, the text its split is hashed from: "12+34-7=" or "19,35,44=98" */
+void task_key(enum task_kind k, const struct task_example *ex, char *key, size_t n);
+
+/* the reward of a response; *correct (may be NULL) is 1 when the answer is right */
+double task_reward(enum task_kind k, const struct task_example *ex, const char *response,
+		   int *correct);
+/* the content of the last complete <answer>...</answer>: 1 and (*begin, *len), or 0 */
+int task_answer_find(const char *response, const char **begin, size_t *len);
+
+#endif

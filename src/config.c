@@ -1,0 +1,993 @@
+/*
+ * config.c - the option table of config.h turned into a YAML loader, an override parser, a
+ * checker and two printers. opts[] is generated from the same X-macro list as struct config, so
+ * every path (file, override, validation, printing) goes through one row per option.
+ * Invariants: a value is parsed and range-checked completely before it is stored, so a failed
+ * override changes nothing; a file is loaded into a copy that replaces the caller's struct only
+ * on success. Every error is one line: "where: what (hint)", where = file:line:col or
+ * "override 'k=v'". This module never calls libtorch (it is part of the sanitizer build).
+ */
+#include "attnrl/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+struct opt {
+	const char *section, *key, *name; /* name = "section.key" */
+	enum config_kind kind;
+	size_t offset, size;
+	const char *range; /* numbers: interval; enums: "a|b|c" */
+	const char *doc;
+};
+
+#define OPT_ROW(sec, k, kind, def, range, doc)                                                     \
+	{ #sec, #k, #sec "." #k, CONFIG_##kind, offsetof(struct config, sec.k),                    \
+	  sizeof(((struct config *)0)->sec.k), range, doc },
+#define OPT_SECTION(sec, LIST) LIST(OPT_ROW)
+static const struct opt opts[] = { CONFIG_SECTIONS(OPT_SECTION) };
+
+#define SECTION_NAME(sec, LIST) #sec,
+static const char *const sections[] = { CONFIG_SECTIONS(SECTION_NAME) };
+
+#define N_OPTS ((int)(sizeof(opts) / sizeof(opts[0])))
+#define N_SECTIONS ((int)(sizeof(sections) / sizeof(sections[0])))
+
+static const char *const kind_names[] = { "int", "float", "bool", "str", "enum" };
+
+#define INIT_INT(f, v) (f) = (v)
+#define INIT_FLOAT(f, v) (f) = (v)
+#define INIT_BOOL(f, v) (f) = (v)
+#define INIT_STR(f, v) snprintf((f), sizeof(f), "%s", (v))
+#define INIT_ENUM INIT_STR
+#define INIT_ROW(sec, k, kind, def, range, doc) INIT_##kind(c->sec.k, def);
+#define INIT_SECTION(sec, LIST) LIST(INIT_ROW)
+
+void config_init(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	CONFIG_SECTIONS(INIT_SECTION)
+}
+
+/* ---- small helpers ------------------------------------------------------------------------ */
+
+/* the formatted message into err as one line (control characters become spaces); returns -1 */
+__attribute__((format(printf, 3, 4)))
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || !errlen)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	for (char *p = err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return -1;
+}
+
+/* s for an error message: control characters escaped, cut after 60 bytes */
+static const char *shown(const char *s, char *buf, size_t n)
+{
+	size_t j = 0;
+	for (size_t i = 0; s[i] && j + 8 < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (i == 60) {
+			j += snprintf(buf + j, n - j, "...");
+			break;
+		}
+		if (ch == '\n')
+			j += snprintf(buf + j, n - j, "\\n");
+		else if (ch == '\t')
+			j += snprintf(buf + j, n - j, "\\t");
+		else if (ch < 0x20 || ch == 0x7f)
+			j += snprintf(buf + j, n - j, "\\x%02x", ch);
+		else
+			buf[j++] = (char)ch;
+	}
+	buf[j] = 0;
+	return buf;
+}
+
+static void *field(const struct opt *o, struct config *c)
+{
+	return (char *)c + o->offset;
+}
+static const void *cfield(const struct opt *o, const struct config *c)
+{
+	return (const char *)c + o->offset;
+}
+
+static const struct opt *opt_find(const char *section, const char *key)
+{
+	for (int i = 0; i < N_OPTS; i++)
+		if (!strcmp(opts[i].section, section) && !strcmp(opts[i].key, key))
+			return &opts[i];
+	return NULL;
+}
+
+static const struct opt *opt_find_name(const char *name)
+{
+	for (int i = 0; i < N_OPTS; i++)
+		if (!strcmp(opts[i].name, name))
+			return &opts[i];
+	return NULL;
+}
+
+static int section_find(const char *name)
+{
+	for (int i = 0; i < N_SECTIONS; i++)
+		if (!strcmp(sections[i], name))
+			return i;
+	return -1;
+}
+
+/* ---- suggestions: optimal string alignment distance (Damerau-Levenshtein, adjacent swaps) --- */
+
+static int edit_distance(const char *a, const char *b)
+{
+	enum { M = 64 };
+	size_t n = strlen(a), m = strlen(b);
+	if (n >= M || m >= M)
+		return INT_MAX / 2;
+	int d[M][M];
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= n; i++)
+		for (size_t j = 1; j <= m; j++) {
+			int cost = a[i - 1] != b[j - 1];
+			int v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < v)
+				v = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[n][m];
+}
+
+/* close enough to suggest: about one typo per four characters, at most three */
+static int near(int dist, const char *typed)
+{
+	int t = (int)strlen(typed) / 4;
+	t = t < 1 ? 1 : t > 3 ? 3 : t;
+	return dist <= t;
+}
+
+/* the option the user probably meant by a dotted (or bare) key, or NULL */
+static const struct opt *opt_suggest(const char *name)
+{
+	const struct opt *best = NULL;
+	int bd = INT_MAX;
+	for (int i = 0; i < N_OPTS; i++) {
+		int d = edit_distance(name, opts[i].name);
+		if (d < bd)
+			bd = d, best = &opts[i];
+	}
+	if (best && near(bd, name))
+		return best;
+	const char *key = strrchr(name, '.');
+	key = key ? key + 1 : name;
+	best = NULL, bd = INT_MAX;
+	for (int i = 0; i < N_OPTS; i++) {
+		int d = edit_distance(key, opts[i].key);
+		if (d < bd)
+			bd = d, best = &opts[i];
+	}
+	return best && near(bd, key) ? best : NULL;
+}
+
+/* " (did you mean x?)", else the keys of the section, else the sections */
+static void unknown_hint(const char *name, char *buf, size_t n)
+{
+	const struct opt *o = opt_suggest(name);
+	if (o) {
+		snprintf(buf, n, " (did you mean %s?)", o->name);
+		return;
+	}
+	char sec[64];
+	const char *dot = strchr(name, '.');
+	size_t len = dot ? (size_t)(dot - name) : 0;
+	snprintf(sec, sizeof(sec), "%.*s", (int)(len < sizeof(sec) ? len : 0), name);
+	size_t j = 0;
+	if (dot && section_find(sec) >= 0) {
+		j += snprintf(buf, n, " (%s has", sec);
+		for (int i = 0, k = 0; i < N_OPTS && j < n; i++)
+			if (!strcmp(opts[i].section, sec))
+				j += snprintf(buf + j, n - j, "%s %s", k++ ? "," : ":",
+					      opts[i].key);
+	} else {
+		j += snprintf(buf, n, " (sections");
+		for (int i = 0; i < N_SECTIONS && j < n; i++)
+			j += snprintf(buf + j, n - j, "%s %s", i ? "," : ":", sections[i]);
+	}
+	if (j < n)
+		snprintf(buf + j, n - j, ")");
+}
+
+/* ---- values -------------------------------------------------------------------------------- */
+
+struct range {
+	int has_lo, has_hi, lo_open, hi_open;
+	double lo, hi;
+	char lo_txt[24], hi_txt[24];
+};
+
+static int bound_parse(const char **s, double *v, char *txt)
+{
+	while (**s == ' ')
+		(*s)++;
+	char *end;
+	*v = strtod(*s, &end);
+	if (end == *s || end - *s >= 24)
+		return -1;
+	snprintf(txt, 24, "%.*s", (int)(end - *s), *s);
+	*s = end;
+	while (**s == ' ')
+		(*s)++;
+	return 0;
+}
+
+/* "[lo, hi]", "(lo, hi]", "[lo, hi)", "(lo, hi)", ">= lo", "> lo" or "" (any value) */
+static int range_parse(const char *s, struct range *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (!*s)
+		return 0;
+	if (*s == '>') {
+		r->has_lo = 1;
+		r->lo_open = s[1] != '=';
+		s += r->lo_open ? 1 : 2;
+		return bound_parse(&s, &r->lo, r->lo_txt) || *s ? -1 : 0;
+	}
+	if (*s != '[' && *s != '(')
+		return -1;
+	r->has_lo = r->has_hi = 1;
+	r->lo_open = *s++ == '(';
+	if (bound_parse(&s, &r->lo, r->lo_txt) || *s++ != ',' ||
+	    bound_parse(&s, &r->hi, r->hi_txt) || (*s != ']' && *s != ')') || s[1])
+		return -1;
+	r->hi_open = *s == ')';
+	return 0;
+}
+
+/* "name: text is out of range (expected lo < key <= hi)" when v is outside o's range */
+static int range_check(const struct opt *o, double v, const char *text, char *err, size_t n)
+{
+	struct range r;
+	char buf[80];
+	if (range_parse(o->range, &r))
+		return fail(err, n, "%s: bad range '%s' in the option table", o->name, o->range);
+	int low = r.has_lo && (r.lo_open ? !(v > r.lo) : !(v >= r.lo));
+	int high = r.has_hi && (r.hi_open ? !(v < r.hi) : !(v <= r.hi));
+	if (!low && !high)
+		return 0;
+	if (!r.has_hi)
+		return fail(err, n, "%s: %s is out of range (expected %s %s %s)", o->name,
+			    shown(text, buf, sizeof(buf)), o->key,
+			    r.lo_open ? ">" : ">=", r.lo_txt);
+	return fail(err, n, "%s: %s is out of range (expected %s %s %s %s %s)", o->name,
+		    shown(text, buf, sizeof(buf)), r.lo_txt, r.lo_open ? "<" : "<=", o->key,
+		    r.hi_open ? "<" : "<=", r.hi_txt);
+}
+
+static int enum_has(const char *list, const char *s)
+{
+	size_t n = strlen(s);
+	for (const char *p = list;;) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar ? (size_t)(bar - p) : strlen(p);
+		if (len == n && !strncmp(p, s, n))
+			return 1;
+		if (!bar)
+			return 0;
+		p = bar + 1;
+	}
+}
+
+static int utf8_valid(const unsigned char *s)
+{
+	while (*s) {
+		int extra = *s < 0x80             ? 0
+			    : (*s & 0xe0) == 0xc0 ? 1
+			    : (*s & 0xf0) == 0xe0 ? 2
+			    : (*s & 0xf8) == 0xf0 ? 3
+						  : -1;
+		if (extra < 0 || (*s == 0xc0 || *s == 0xc1 || *s > 0xf4))
+			return 0;
+		s++;
+		for (int i = 0; i < extra; i++, s++)
+			if ((*s & 0xc0) != 0x80)
+				return 0;
+	}
+	return 1;
+}
+
+static int str_check(const struct opt *o, const char *s, char *err, size_t n)
+{
+	size_t len = strnlen(s, o->size);
+	if (len >= o->size)
+		return fail(err, n, "%s: the value is too long (%zu bytes, at most %zu)", o->name,
+			    strlen(s), o->size - 1);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return fail(err, n, "%s: control characters are not allowed in the value",
+				    o->name);
+	if (!utf8_valid((const unsigned char *)s))
+		return fail(err, n, "%s: the value is not valid UTF-8", o->name);
+	return 0;
+}
+
+/* optional sign, digits, '_' allowed between digits (1_000); *overflow set on a long overflow */
+static int parse_long(const char *s, long *v, int *overflow)
+{
+	char buf[64];
+	size_t j = 0;
+	*overflow = 0;
+	if (*s == '+' || *s == '-')
+		buf[j++] = *s++;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	for (; *s; s++) {
+		if (*s == '_' && isdigit((unsigned char)s[-1]) && isdigit((unsigned char)s[1]))
+			continue;
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		if (j + 1 >= sizeof(buf)) {
+			*overflow = 1;
+			return -1;
+		}
+		buf[j++] = *s;
+	}
+	buf[j] = 0;
+	errno = 0;
+	*v = strtol(buf, NULL, 10);
+	if (errno == ERANGE) {
+		*overflow = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_double(const char *s, double *v)
+{
+	if (!*s || isspace((unsigned char)*s))
+		return -1;
+	char *end;
+	errno = 0;
+	*v = strtod(s, &end);
+	return *end ? -1 : 0;
+}
+
+static int parse_bool(const char *s, int *v)
+{
+	static const char *const words[] = { "false", "true", "no", "yes", "off", "on", "0", "1" };
+	for (int i = 0; i < 8; i++)
+		if (!strcasecmp(s, words[i])) {
+			*v = i % 2;
+			return 0;
+		}
+	return -1;
+}
+
+/* a YAML null: an empty plain scalar, ~ or null */
+static int is_null_text(const char *s)
+{
+	return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
+	       !strcmp(s, "NULL");
+}
+
+/* parses text into option o of c (only when the whole value is good); yaml_null: text is a
+ * plain YAML null (empty, ~, null), which a str option reads as "" */
+static int opt_set(const struct opt *o, struct config *c, const char *text, int yaml_null,
+		   char *err, size_t n)
+{
+	char buf[80];
+	if ((!*text || yaml_null) && o->kind != CONFIG_STR)
+		return fail(err, n, "%s: no value (expected %s%s)", o->name,
+			    o->kind == CONFIG_INT     ? "an integer"
+			    : o->kind == CONFIG_FLOAT ? "a number"
+			    : o->kind == CONFIG_BOOL  ? "true or false"
+						      : "one of ",
+			    o->kind == CONFIG_ENUM ? o->range : "");
+	switch (o->kind) {
+	case CONFIG_INT: {
+		long v;
+		int overflow;
+		if (parse_long(text, &v, &overflow)) {
+			if (!overflow)
+				return fail(err, n, "%s: '%s' is not an integer", o->name,
+					    shown(text, buf, sizeof(buf)));
+			if (range_check(o, *text == '-' ? -HUGE_VAL : HUGE_VAL, text, err, n))
+				return -1;
+			return fail(err, n, "%s: %s is out of range", o->name,
+				    shown(text, buf, sizeof(buf)));
+		}
+		if (range_check(o, (double)v, text, err, n))
+			return -1;
+		*(long *)field(o, c) = v;
+		return 0;
+	}
+	case CONFIG_FLOAT: {
+		double v;
+		if (parse_double(text, &v))
+			return fail(err, n, "%s: '%s' is not a number", o->name,
+				    shown(text, buf, sizeof(buf)));
+		if (!isfinite(v))
+			return fail(err, n, "%s: '%s' is not a finite number", o->name,
+				    shown(text, buf, sizeof(buf)));
+		if (range_check(o, v, text, err, n))
+			return -1;
+		*(double *)field(o, c) = v;
+		return 0;
+	}
+	case CONFIG_BOOL: {
+		int v;
+		if (parse_bool(text, &v))
+			return fail(err, n, "%s: '%s' is not a boolean (expected true or false)",
+				    o->name, shown(text, buf, sizeof(buf)));
+		*(int *)field(o, c) = v;
+		return 0;
+	}
+	case CONFIG_ENUM:
+		if (!enum_has(o->range, text))
+			return fail(err, n, "%s: '%s' is not one of %s", o->name,
+				    shown(text, buf, sizeof(buf)), o->range);
+		break;
+	case CONFIG_STR:
+		if (yaml_null)
+			text = "";
+		if (str_check(o, text, err, n))
+			return -1;
+		break;
+	}
+	memset(field(o, c), 0, o->size);
+	memcpy(field(o, c), text, strlen(text));
+	return 0;
+}
+
+/* ---- printing ------------------------------------------------------------------------------ */
+
+/* the shortest text that reads back as v, always with a '.' so YAML tools see a float */
+static void format_double(double v, char *buf, size_t n)
+{
+	int p = 1;
+	for (; p < 17; p++) {
+		snprintf(buf, n, "%.*g", p, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	snprintf(buf, n, "%.*g", p, v);
+	char *e = strchr(buf, 'e');
+	int x = e ? atoi(e + 1) : 0;
+	if (e && x >= 0 && x < 17) { /* 10000.0 rather than 1.0e+04 */
+		snprintf(buf, n, "%.*g", x + 1 > p ? x + 1 : p, v);
+		e = NULL;
+	}
+	if (strchr(buf, '.') || !isfinite(v))
+		return;
+	if (!e) {
+		strncat(buf, ".0", n - strlen(buf) - 1);
+		return;
+	}
+	char tail[32];
+	snprintf(tail, sizeof(tail), "%s", e);
+	snprintf(e, n - (size_t)(e - buf), ".0%s", tail);
+}
+
+/* the value of o in c as YAML text: strings double-quoted, the rest plain */
+static void format_value(const struct opt *o, const struct config *c, char *buf, size_t n)
+{
+	const void *f = cfield(o, c);
+	switch (o->kind) {
+	case CONFIG_INT:
+		snprintf(buf, n, "%ld", *(const long *)f);
+		break;
+	case CONFIG_FLOAT:
+		format_double(*(const double *)f, buf, n);
+		break;
+	case CONFIG_BOOL:
+		snprintf(buf, n, "%s", *(const int *)f ? "true" : "false");
+		break;
+	case CONFIG_ENUM:
+		snprintf(buf, n, "%.*s", (int)strnlen(f, o->size), (const char *)f);
+		break;
+	case CONFIG_STR: {
+		const char *s = f;
+		size_t j = 0;
+		buf[j++] = '"';
+		for (size_t i = 0; i < o->size && s[i] && j + 3 < n; i++) {
+			if (s[i] == '"' || s[i] == '\\')
+				buf[j++] = '\\';
+			buf[j++] = s[i];
+		}
+		buf[j++] = '"';
+		buf[j] = 0;
+		break;
+	}
+	}
+}
+
+/* output that is written to a file (when f), hashed, or both */
+struct sink {
+	FILE *f;
+	uint64_t hash;
+	int failed;
+};
+
+__attribute__((format(printf, 2, 3))) static void emit(struct sink *s, const char *fmt, ...)
+{
+	char buf[2 * CONFIG_STR_MAX + 512];
+	va_list ap;
+	va_start(ap, fmt);
+	int len = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		len = 0;
+	if ((size_t)len >= sizeof(buf))
+		len = sizeof(buf) - 1;
+	for (int i = 0; i < len; i++)
+		s->hash = (s->hash ^ (unsigned char)buf[i]) * 0x100000001b3ULL;
+	if (s->f && fwrite(buf, 1, (size_t)len, s->f) != (size_t)len)
+		s->failed = 1;
+}
+
+static void write_yaml(const struct config *c, struct sink *s, int comments)
+{
+	char val[2 * CONFIG_STR_MAX + 8], line[2 * CONFIG_STR_MAX + 64];
+	if (comments)
+		emit(s, "# attnrl config, resolved: defaults, then the file, then overrides\n");
+	for (int i = 0; i < N_OPTS; i++) {
+		const struct opt *o = &opts[i];
+		if (i == 0 || strcmp(o->section, opts[i - 1].section))
+			emit(s, "%s:\n", o->section);
+		format_value(o, c, val, sizeof(val));
+		snprintf(line, sizeof(line), "  %s: %s", o->key, val);
+		if (!comments) {
+			emit(s, "%s\n", line);
+			continue;
+		}
+		emit(s, "%-40s # %s%s%s\n", line, o->doc, *o->range ? "; " : "", o->range);
+	}
+}
+
+int config_write_yaml(const struct config *c, FILE *f)
+{
+	struct sink s = { f, 0, 0 };
+	write_yaml(c, &s, 1);
+	return s.failed || ferror(f) ? -1 : 0;
+}
+
+uint64_t config_hash(const struct config *c)
+{
+	struct sink s = { NULL, 0xcbf29ce484222325ULL, 0 };
+	write_yaml(c, &s, 0);
+	return s.hash;
+}
+
+/* s as a Markdown table cell: '|' and '<' escaped */
+static void md_text(struct sink *s, const char *t)
+{
+	for (; *t; t++)
+		emit(s, "%s%c", *t == '|' || *t == '<' ? "\\" : "", *t);
+}
+
+int config_write_reference(FILE *f)
+{
+	struct sink s = { f, 0, 0 };
+	struct config def;
+	char val[2 * CONFIG_STR_MAX + 8];
+	config_init(&def);
+	emit(&s, "| key | type | default | range / values | doc |\n");
+	emit(&s, "|-----|------|---------|----------------|-----|\n");
+	for (int i = 0; i < N_OPTS; i++) {
+		const struct opt *o = &opts[i];
+		format_value(o, &def, val, sizeof(val));
+		emit(&s, "| `%s` | %s | `%s` | ", o->name, kind_names[o->kind], val);
+		if (o->kind == CONFIG_ENUM) {
+			for (const char *p = o->range; *p; p++)
+				if (*p == '|')
+					emit(&s, "`, `");
+				else
+					emit(&s, "%s%c", p == o->range ? "`" : "", *p);
+			emit(&s, "`");
+		} else if (*o->range) {
+			emit(&s, "`%s`", o->range);
+		}
+		emit(&s, " | ");
+		md_text(&s, o->doc);
+		emit(&s, " |\n");
+	}
+	return s.failed || ferror(f) ? -1 : 0;
+}
+
+/* ---- overrides ----------------------------------------------------------------------------- */
+
+int config_apply_override(struct config *c, const char *kv, char *err, size_t errlen)
+{
+	char shown_kv[80], key[128], hint[256], msg[512];
+	shown(kv, shown_kv, sizeof(shown_kv));
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv)
+		return fail(err, errlen, "override '%s': expected section.key=value", shown_kv);
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
+	const struct opt *o = (size_t)(eq - kv) < sizeof(key) ? opt_find_name(key) : NULL;
+	if (!o) {
+		char k[80];
+		unknown_hint(key, hint, sizeof(hint));
+		return fail(err, errlen, "override '%s': unknown key '%s'%s", shown_kv,
+			    shown(key, k, sizeof(k)), hint);
+	}
+	if (opt_set(o, c, eq + 1, 0, msg, sizeof(msg)))
+		return fail(err, errlen, "override '%s': %s", shown_kv, msg);
+	return 0;
+}
+
+/* ---- the YAML file ------------------------------------------------------------------------- */
+
+struct loader {
+	yaml_parser_t parser;
+	const char *path;
+	struct config *c;
+	size_t opt_line[CONFIG_N_OPTIONS], section_line[N_SECTIONS];
+	char *err;
+	size_t errlen;
+};
+
+__attribute__((format(printf, 3, 4))) static int fail_at(struct loader *l, const yaml_mark_t *m,
+							 const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return fail(l->err, l->errlen, "%s:%zu:%zu: %s", l->path, m->line + 1, m->column + 1, msg);
+}
+
+static int next_event(struct loader *l, yaml_event_t *ev)
+{
+	if (yaml_parser_parse(&l->parser, ev))
+		return 0;
+	const yaml_parser_t *p = &l->parser;
+	const char *problem = p->problem ? p->problem : "unknown error";
+	if (p->error == YAML_MEMORY_ERROR)
+		return fail(l->err, l->errlen, "config: out of memory reading '%s'", l->path);
+	if (p->error == YAML_READER_ERROR)
+		return fail(l->err, l->errlen, "%s: byte %zu: %s", l->path, p->problem_offset,
+			    problem);
+	if (p->context)
+		return fail(l->err, l->errlen, "%s:%zu:%zu: %s (%s at line %zu, column %zu)",
+			    l->path, p->problem_mark.line + 1, p->problem_mark.column + 1, problem,
+			    p->context, p->context_mark.line + 1, p->context_mark.column + 1);
+	return fail(l->err, l->errlen, "%s:%zu:%zu: %s", l->path, p->problem_mark.line + 1,
+		    p->problem_mark.column + 1, problem);
+}
+
+static const char *scalar(const yaml_event_t *ev)
+{
+	return (const char *)ev->data.scalar.value;
+}
+
+static int is_null(const yaml_event_t *ev)
+{
+	return ev->type == YAML_SCALAR_EVENT && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       is_null_text(scalar(ev));
+}
+
+/* "a mapping", "the value 'x'", ... for messages */
+static const char *event_what(const yaml_event_t *ev, char *buf, size_t n)
+{
+	char s[80];
+	switch (ev->type) {
+	case YAML_MAPPING_START_EVENT:
+		return "a mapping";
+	case YAML_SEQUENCE_START_EVENT:
+		return "a list";
+	case YAML_ALIAS_EVENT:
+		return "an alias (aliases are not supported)";
+	case YAML_SCALAR_EVENT:
+		snprintf(buf, n, "the value '%s'", shown(scalar(ev), s, sizeof(s)));
+		return buf;
+	default:
+		return "something else";
+	}
+}
+
+/* a scalar that holds a NUL byte ("\0" in a quoted string) cannot be a C string */
+static int check_scalar(struct loader *l, const yaml_event_t *ev)
+{
+	if (strlen(scalar(ev)) != ev->data.scalar.length)
+		return fail_at(l, &ev->start_mark, "a NUL byte in a value is not allowed");
+	return 0;
+}
+
+/* the keys of one section, after its MAPPING_START, up to and including its MAPPING_END */
+static int load_keys(struct loader *l, int section)
+{
+	const char *sec = sections[section];
+	char name[256], hint[256], b1[80], b2[160];
+	for (;;) {
+		yaml_event_t k, v;
+		if (next_event(l, &k))
+			return -1;
+		if (k.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&k);
+			return 0;
+		}
+		int rc = 0;
+		const struct opt *o = NULL;
+		if (k.type != YAML_SCALAR_EVENT)
+			rc = fail_at(l, &k.start_mark, "%s: a key must be a plain word, found %s",
+				     sec, event_what(&k, b2, sizeof(b2)));
+		else if (!(rc = check_scalar(l, &k)) && !(o = opt_find(sec, scalar(&k)))) {
+			snprintf(name, sizeof(name), "%s.%s", sec,
+				 shown(scalar(&k), b1, sizeof(b1)));
+			unknown_hint(name, hint, sizeof(hint));
+			rc = fail_at(l, &k.start_mark, "unknown key '%s'%s", name, hint);
+		} else if (o && l->opt_line[o - opts]) {
+			rc = fail_at(l, &k.start_mark, "duplicate key '%s' (first set at line %zu)",
+				     o->name, l->opt_line[o - opts]);
+		}
+		if (o && !rc)
+			l->opt_line[o - opts] = k.start_mark.line + 1;
+		yaml_event_delete(&k);
+		if (rc)
+			return -1;
+		if (next_event(l, &v))
+			return -1;
+		char msg[512];
+		if (v.type != YAML_SCALAR_EVENT)
+			rc = fail_at(l, &v.start_mark, "%s: expected a value, found %s (options nest "
+				     "two levels: section: key: value)",
+				     o->name, event_what(&v, b2, sizeof(b2)));
+		else if (!(rc = check_scalar(l, &v)) &&
+			 opt_set(o, l->c, scalar(&v), is_null(&v), msg, sizeof(msg)))
+			rc = fail_at(l, &v.start_mark, "%s", msg);
+		yaml_event_delete(&v);
+		if (rc)
+			return -1;
+	}
+}
+
+/* a key at the top level that is not a section: the section it resembles, or the key it is */
+static void section_hint(const char *name, char *buf, size_t n)
+{
+	int best = -1, bd = INT_MAX;
+	for (int i = 0; i < N_SECTIONS; i++) {
+		int d = edit_distance(name, sections[i]);
+		if (d < bd)
+			bd = d, best = i;
+	}
+	if (best >= 0 && near(bd, name)) {
+		snprintf(buf, n, " (did you mean %s?)", sections[best]);
+		return;
+	}
+	const struct opt *o = opt_suggest(name);
+	if (o && !strcmp(o->key, name)) {
+		snprintf(buf, n, " (did you mean %s? a key goes under its section)", o->name);
+		return;
+	}
+	unknown_hint(name, buf, n);
+}
+
+/* the sections, after the top-level MAPPING_START, up to and including its MAPPING_END */
+static int load_sections(struct loader *l)
+{
+	char hint[256], b1[80], b2[160];
+	for (;;) {
+		yaml_event_t k, v;
+		if (next_event(l, &k))
+			return -1;
+		if (k.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&k);
+			return 0;
+		}
+		int rc = 0, s = -1;
+		if (k.type != YAML_SCALAR_EVENT)
+			rc = fail_at(l, &k.start_mark,
+				     "a section name must be a plain word, found %s",
+				     event_what(&k, b2, sizeof(b2)));
+		else if (!(rc = check_scalar(l, &k)) && (s = section_find(scalar(&k))) < 0) {
+			section_hint(scalar(&k), hint, sizeof(hint));
+			rc = fail_at(l, &k.start_mark, "unknown section '%s'%s",
+				     shown(scalar(&k), b1, sizeof(b1)), hint);
+		} else if (s >= 0 && l->section_line[s]) {
+			rc = fail_at(l, &k.start_mark, "duplicate section '%s' (first at line %zu)",
+				     sections[s], l->section_line[s]);
+		}
+		if (s >= 0 && !rc)
+			l->section_line[s] = k.start_mark.line + 1;
+		yaml_event_delete(&k);
+		if (rc)
+			return -1;
+		if (next_event(l, &v))
+			return -1;
+		if (v.type == YAML_MAPPING_START_EVENT)
+			rc = load_keys(l, s);
+		else if (!is_null(&v))
+			rc = fail_at(l, &v.start_mark,
+				     "%s: a section must be a mapping of key: value lines, found %s",
+				     sections[s], event_what(&v, b2, sizeof(b2)));
+		yaml_event_delete(&v);
+		if (rc)
+			return -1;
+	}
+}
+
+static int load_stream(struct loader *l)
+{
+	yaml_event_t ev;
+	char b[160];
+	int rc = 0;
+	if (next_event(l, &ev)) /* stream start */
+		return -1;
+	yaml_event_delete(&ev);
+	if (next_event(l, &ev))
+		return -1;
+	if (ev.type == YAML_STREAM_END_EVENT) { /* empty, or only comments */
+		yaml_event_delete(&ev);
+		return 0;
+	}
+	yaml_event_delete(&ev); /* document start */
+	if (next_event(l, &ev))
+		return -1;
+	if (ev.type == YAML_MAPPING_START_EVENT)
+		rc = load_sections(l);
+	else if (!is_null(&ev))
+		rc = fail_at(l, &ev.start_mark,
+			     "the top level must be a mapping of sections (run:, model:, ...), found %s",
+			     event_what(&ev, b, sizeof(b)));
+	yaml_event_delete(&ev);
+	if (rc || next_event(l, &ev)) /* document end */
+		return -1;
+	yaml_event_delete(&ev);
+	if (next_event(l, &ev))
+		return -1;
+	if (ev.type != YAML_STREAM_END_EVENT)
+		rc = fail_at(l, &ev.start_mark, "only one YAML document is allowed in a config");
+	yaml_event_delete(&ev);
+	return rc;
+}
+
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return fail(err, errlen, "config: cannot open '%s': %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return fail(err, errlen, "config: cannot read '%s': %s", path, strerror(EISDIR));
+	}
+	struct loader *l = calloc(1, sizeof(*l));
+	if (!l) {
+		fclose(f);
+		return fail(err, errlen, "config: out of memory reading '%s'", path);
+	}
+	struct config tmp;
+	memcpy(&tmp, c, sizeof(tmp));
+	l->path = path, l->c = &tmp, l->err = err, l->errlen = errlen;
+	int rc = -1;
+	if (!yaml_parser_initialize(&l->parser)) {
+		fail(err, errlen, "config: out of memory reading '%s'", path);
+	} else {
+		yaml_parser_set_input_file(&l->parser, f);
+		rc = load_stream(l);
+		yaml_parser_delete(&l->parser);
+	}
+	if (rc == 0 && ferror(f))
+		rc = fail(err, errlen, "config: cannot read '%s': %s", path, strerror(errno));
+	fclose(f);
+	free(l);
+	if (rc == 0)
+		memcpy(c, &tmp, sizeof(tmp));
+	return rc;
+}
+
+/* ---- validation ---------------------------------------------------------------------------- */
+
+/* one option's stored value against its kind and range (for structs filled by code) */
+static int opt_check(const struct opt *o, const struct config *c, char *err, size_t n)
+{
+	char val[2 * CONFIG_STR_MAX + 8];
+	const void *f = cfield(o, c);
+	format_value(o, c, val, sizeof(val));
+	switch (o->kind) {
+	case CONFIG_INT:
+		return range_check(o, (double)*(const long *)f, val, err, n);
+	case CONFIG_FLOAT:
+		if (!isfinite(*(const double *)f))
+			return fail(err, n, "%s: %s is not a finite number", o->name, val);
+		return range_check(o, *(const double *)f, val, err, n);
+	case CONFIG_BOOL:
+		if (*(const int *)f != 0 && *(const int *)f != 1)
+			return fail(err, n, "%s: %d is not a boolean (0 or 1)", o->name,
+				    *(const int *)f);
+		return 0;
+	case CONFIG_ENUM:
+		if (strnlen(f, o->size) >= o->size || !enum_has(o->range, f))
+			return fail(err, n, "%s: '%s' is not one of %s", o->name, val, o->range);
+		return 0;
+	case CONFIG_STR:
+		return str_check(o, f, err, n);
+	}
+	return 0;
+}
+
+int config_validate(const struct config *c, char *err, size_t n)
+{
+	for (int i = 0; i < N_OPTS; i++)
+		if (opt_check(&opts[i], c, err, n))
+			return -1;
+	const struct config_rollout *r = &c->rollout;
+	const struct config_algo *a = &c->algo;
+	const struct config_model *m = &c->model;
+	if (!c->run.name[0])
+		return fail(err, n, "run.name must not be empty (it names the run directory)");
+	if (r->prompts_per_step > LONG_MAX / r->group_size)
+		return fail(err, n,
+			    "rollout.prompts_per_step=%ld x rollout.group_size=%ld is too large",
+			    r->prompts_per_step, r->group_size);
+	long batch = r->prompts_per_step * r->group_size;
+	long micro = a->micro_batch ? a->micro_batch : a->mini_batch;
+	if (a->mini_batch > batch)
+		return fail(err, n,
+			    "algo.mini_batch=%ld is larger than the rollout batch of %ld responses "
+			    "(rollout.prompts_per_step=%ld x rollout.group_size=%ld)",
+			    a->mini_batch, batch, r->prompts_per_step, r->group_size);
+	if (batch % a->mini_batch)
+		return fail(err, n,
+			    "algo.mini_batch=%ld does not divide the rollout batch of %ld responses "
+			    "(rollout.prompts_per_step=%ld x rollout.group_size=%ld)",
+			    a->mini_batch, batch, r->prompts_per_step, r->group_size);
+	if (micro > a->mini_batch)
+		return fail(err, n, "algo.micro_batch=%ld is larger than algo.mini_batch=%ld",
+			    micro, a->mini_batch);
+	if (a->mini_batch % micro)
+		return fail(err, n, "algo.micro_batch=%ld does not divide algo.mini_batch=%ld",
+			    micro, a->mini_batch);
+	if (!strcmp(a->advantage, "grpo") && r->group_size < 2)
+		return fail(err, n,
+			    "rollout.group_size=%ld is too small for algo.advantage=grpo "
+			    "(the group std needs at least 2 responses)",
+			    r->group_size);
+	if (r->max_new_tokens >= m->max_seq_len)
+		return fail(err, n,
+			    "rollout.max_new_tokens=%ld leaves no room for the prompt in "
+			    "model.max_seq_len=%ld",
+			    r->max_new_tokens, m->max_seq_len);
+	if (!m->head_dim && m->dim % m->n_heads)
+		return fail(err, n,
+			    "model.dim=%ld is not divisible by model.n_heads=%ld "
+			    "(or set model.head_dim)",
+			    m->dim, m->n_heads);
+	long head_dim = m->head_dim ? m->head_dim : m->dim / m->n_heads;
+	if (head_dim % 2)
+		return fail(err, n, "the head size %ld (%s) must be even for RoPE", head_dim,
+			    m->head_dim ? "model.head_dim" : "model.dim / model.n_heads");
+	long kv = m->n_kv_heads ? m->n_kv_heads : m->n_heads;
+	if (m->n_heads % kv)
+		return fail(err, n, "model.n_heads=%ld is not a multiple of model.n_kv_heads=%ld",
+			    m->n_heads, kv);
+	if (c->data.min_ops > c->data.max_ops)
+		return fail(err, n, "data.min_ops=%ld is larger than data.max_ops=%ld",
+			    c->data.min_ops, c->data.max_ops);
+	if (c->optim.lr_min > c->optim.lr)
+		return fail(err, n, "optim.lr_min=%g is larger than optim.lr=%g", c->optim.lr_min,
+			    c->optim.lr);
+	return 0;
+}

@@ -1,0 +1,89 @@
+/* evaluate.c - accuracy on the held-out split (see evaluate.h). */
+#include "attnrl/evaluate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct eval_scratch {
+	struct task_example *ex;
+	int32_t *ids;   /* (max_batch, DATA_PROMPT_MAX) */
+	const int32_t **rows;
+	int *lens;
+	struct rollout_batch rb;
+};
+
+static int scratch_init(struct eval_scratch *s, int max_batch, int cap_len)
+{
+	memset(s, 0, sizeof(*s));
+	s->ex = calloc(max_batch, sizeof(*s->ex));
+	s->ids = calloc((size_t)max_batch * DATA_PROMPT_MAX, sizeof(int32_t));
+	s->rows = calloc(max_batch, sizeof(*s->rows));
+	s->lens = calloc(max_batch, sizeof(int));
+	if (!s->ex || !s->ids || !s->rows || !s->lens)
+		return -1;
+	return rollout_batch_init(&s->rb, max_batch, cap_len);
+}
+
+static void scratch_free(struct eval_scratch *s)
+{
+	free(s->ex);
+	free(s->ids);
+	free(s->rows);
+	free(s->lens);
+	rollout_batch_free(&s->rb);
+}
+
+static int eval_chunk(struct rollout *ro, const struct data *d, int first, int count,
+		      const struct rollout_params *p, struct eval_scratch *s, struct eval_result *out,
+		      char *err, size_t errn)
+{
+	for (int i = 0; i < count; i++) {
+		if (data_eval_example(d, first + i, &s->ex[i])) {
+			snprintf(err, errn, "eval: cannot generate held-out problem %d", first + i);
+			return -1;
+		}
+		int32_t *ids = s->ids + (size_t)i * DATA_PROMPT_MAX;
+		s->lens[i] = data_encode(d, s->ex[i].prompt, ids, DATA_PROMPT_MAX, err, errn);
+		if (s->lens[i] < 0)
+			return -1;
+		s->rows[i] = ids;
+	}
+	if (rollout_generate(ro, s->rows, s->lens, count, 1, p, &s->rb, err, errn))
+		return -1;
+	for (int i = 0; i < count; i++) {
+		int correct = 0;
+		out->reward_mean += task_reward(d->kind, &s->ex[i], rollout_text(&s->rb, i), &correct);
+		out->correct += correct;
+		out->response_len_mean += s->rb.resp_len[i];
+	}
+	out->seconds += s->rb.seconds;
+	return 0;
+}
+
+int evaluate(struct rollout *ro, const struct data *d, int n, const struct rollout_params *p,
+	     int max_batch, struct eval_result *out, char *err, size_t errn)
+{
+	struct eval_scratch s;
+	int cap_len = DATA_PROMPT_MAX + p->max_new_tokens, rc = -1;
+	memset(out, 0, sizeof(*out));
+	if (max_batch > ro->max_seqs)
+		max_batch = ro->max_seqs;
+	if (scratch_init(&s, max_batch, cap_len)) {
+		snprintf(err, errn, "eval: out of memory");
+		goto out;
+	}
+	for (int first = 0; first < n; first += max_batch) {
+		int count = n - first < max_batch ? n - first : max_batch;
+		if (eval_chunk(ro, d, first, count, p, &s, out, err, errn))
+			goto out;
+	}
+	out->n = n;
+	out->accuracy = n ? (double)out->correct / n : 0.0;
+	out->reward_mean /= n ? n : 1;
+	out->response_len_mean /= n ? n : 1;
+	rc = 0;
+out:
+	scratch_free(&s);
+	return rc;
+}

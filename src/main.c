@@ -1,0 +1,98 @@
+/*
+ * main.c - the attnrl command line: train, sft, config. Each command is a short recipe over the
+ * modules; exit status 0 on success, 1 on a run-time failure, 2 on a usage or config error.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "attnrl/config.h"
+#include "attnrl/sft.h"
+#include "attnrl/trainer.h"
+
+#define EXIT_USAGE 2
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: attnrl <command> [args]\n"
+		   "  train CONFIG [section.key=value ...]   GRPO training from a YAML config\n"
+		   "  sft CONFIG [section.key=value ...]     supervised warm-up on the task's solutions\n"
+		   "  config CONFIG [section.key=value ...]  print the resolved config as YAML\n"
+		   "  config --reference                     print the option table (Markdown)\n"
+		   "  help                                   this text\n");
+}
+
+/* the config file then the overrides; prints one line and returns -1 on any error */
+static int load_config(struct config *c, int argc, char **argv)
+{
+	char err[1024];
+	config_init(c);
+	if (argc < 1) {
+		fprintf(stderr, "attnrl: missing CONFIG (a YAML file); see 'attnrl help'\n");
+		return -1;
+	}
+	if (config_load_file(c, argv[0], err, sizeof(err)))
+		goto fail;
+	for (int i = 1; i < argc; i++)
+		if (config_apply_override(c, argv[i], err, sizeof(err)))
+			goto fail;
+	if (config_validate(c, err, sizeof(err)))
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "%s\n", err);
+	return -1;
+}
+
+static int cmd_config(int argc, char **argv)
+{
+	struct config c;
+	if (argc >= 1 && !strcmp(argv[0], "--reference"))
+		return config_write_reference(stdout) ? 1 : 0;
+	if (load_config(&c, argc, argv))
+		return EXIT_USAGE;
+	return config_write_yaml(&c, stdout) ? 1 : 0;
+}
+
+static int cmd_train(int argc, char **argv)
+{
+	static struct config c;
+	static struct trainer t;
+	char err[1024];
+	if (load_config(&c, argc, argv))
+		return EXIT_USAGE;
+	int rc = trainer_init(&t, &c, err, sizeof(err)) || trainer_run(&t, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "attnrl train: %s\n", err);
+	trainer_free(&t);
+	return rc ? 1 : 0;
+}
+
+static int cmd_sft(int argc, char **argv)
+{
+	static struct config c;
+	char err[1024];
+	if (load_config(&c, argc, argv))
+		return EXIT_USAGE;
+	if (sft_run(&c, err, sizeof(err))) {
+		fprintf(stderr, "attnrl sft: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "train"))
+		return cmd_train(argc - 2, argv + 2);
+	if (!strcmp(cmd, "sft"))
+		return cmd_sft(argc - 2, argv + 2);
+	if (!strcmp(cmd, "config"))
+		return cmd_config(argc - 2, argv + 2);
+	fprintf(stderr, "attnrl: unknown command '%s'; see 'attnrl help'\n", cmd);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,133 @@
+/* runlog.c - console, metrics.jsonl and samples.jsonl (see runlog.h). */
+#include "attnrl/runlog.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attnrl/json.h"
+
+double runlog_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static FILE *open_in(const char *dir, const char *name, char *err, size_t n)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		snprintf(err, n, "cannot create '%s': %s", path, strerror(errno));
+	return f;
+}
+
+int runlog_open(struct runlog *l, const char *dir, long total_steps, char *err, size_t n)
+{
+	memset(l, 0, sizeof(*l));
+	l->metrics = open_in(dir, "metrics.jsonl", err, n);
+	l->samples = l->metrics ? open_in(dir, "samples.jsonl", err, n) : NULL;
+	if (!l->samples) {
+		runlog_close(l);
+		return -1;
+	}
+	l->tty = isatty(STDOUT_FILENO);
+	l->total_steps = total_steps;
+	l->t_start = runlog_now();
+	return 0;
+}
+
+void runlog_close(struct runlog *l)
+{
+	if (l->metrics)
+		fclose(l->metrics);
+	if (l->samples)
+		fclose(l->samples);
+	l->metrics = l->samples = NULL;
+}
+
+static void write_metrics(FILE *f, const struct step_metrics *m)
+{
+	struct json_out o;
+	json_obj_begin(&o, f);
+	json_kv_int(&o, "step", m->step);
+	const struct { const char *k; double v; } kv[] = {
+		{ "reward_mean", m->reward_mean }, { "accuracy", m->accuracy }, { "loss", m->loss },
+		{ "grad_norm", m->grad_norm }, { "lr", m->lr }, { "entropy", m->entropy },
+		{ "clip_frac", m->clip_frac }, { "kl", m->kl },
+		{ "response_len_mean", m->response_len_mean },
+		{ "rollout_tokens_per_s", m->rollout_tokens_per_s },
+		{ "time_rollout_s", m->time_rollout_s }, { "time_update_s", m->time_update_s },
+		{ "time_step_s", m->time_step_s }, { "logp_mismatch", m->logp_mismatch },
+	};
+	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+		json_kv_num(&o, kv[i].k, kv[i].v);
+	json_kv_int(&o, "skipped_updates", m->skipped_updates);
+	if (m->has_eval) {
+		json_kv_num(&o, "eval_accuracy", m->eval_accuracy);
+		json_kv_num(&o, "eval_reward_mean", m->eval_reward_mean);
+	}
+	json_obj_end(&o);
+	fputc('\n', f);
+	fflush(f);
+}
+
+static void progress_bar(const struct runlog *l, long step)
+{
+	int width = 30, done = l->total_steps ? (int)(width * step / l->total_steps) : width;
+	double el = runlog_now() - l->t_start;
+	double eta = step ? el / step * (l->total_steps - step) : 0.0;
+	char bar[64];
+	for (int i = 0; i < width; i++)
+		bar[i] = i < done ? '#' : '.';
+	bar[width] = 0;
+	printf("[%s] %ld/%ld  %.0fs elapsed, eta %.0fs\r", bar, step, l->total_steps, el, eta);
+	fflush(stdout);
+}
+
+void runlog_step(struct runlog *l, const struct step_metrics *m, int print)
+{
+	write_metrics(l->metrics, m);
+	if (!print)
+		return;
+	if (l->tty)
+		printf("\r\033[K");
+	printf("step %4ld/%ld | reward %.3f | acc %.3f | loss %+.4f | gnorm %.3f | lr %.2e | "
+	       "len %.1f | ent %.3f | clip %.3f | %.0f tok/s | roll %.2fs upd %.2fs",
+	       m->step, l->total_steps, m->reward_mean, m->accuracy, m->loss, m->grad_norm, m->lr,
+	       m->response_len_mean, m->entropy, m->clip_frac, m->rollout_tokens_per_s,
+	       m->time_rollout_s, m->time_update_s);
+	if (m->has_eval)
+		printf(" | eval %.3f", m->eval_accuracy);
+	printf("\n");
+	if (l->tty)
+		progress_bar(l, m->step);
+	fflush(stdout);
+}
+
+void runlog_eval(struct runlog *l, long step, double accuracy, double reward, int n)
+{
+	if (l->tty)
+		printf("\r\033[K");
+	printf("eval  step %ld: accuracy %.3f (%d held-out problems), reward %.3f\n", step, accuracy,
+	       n, reward);
+	fflush(stdout);
+}
+
+void runlog_sample(struct runlog *l, long step, const char *prompt, const char *response,
+		   double reward, int correct)
+{
+	struct json_out o;
+	json_obj_begin(&o, l->samples);
+	json_kv_int(&o, "step", step);
+	json_kv_str(&o, "prompt", prompt);
+	json_kv_str(&o, "response", response);
+	json_kv_num(&o, "reward", reward);
+	json_kv_bool(&o, "correct", correct);
+	json_obj_end(&o);
+	fputc('\n', l->samples);
+	fflush(l->samples);
+}

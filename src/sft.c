@@ -1,0 +1,159 @@
+/* sft.c - supervised warm-up (see sft.h): batches of prompt + solution + EOS, AdamW. */
+#include "attnrl/sft.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attnrl/advantage.h"
+#include "attnrl/batch.h"
+#include "attnrl/data.h"
+#include "attnrl/evaluate.h"
+#include "attnrl/policy.h"
+#include "attnrl/runlog.h"
+#include "attnrl/trainer.h"
+
+struct sft {
+	const struct config *c;
+	struct policy pol;
+	struct data data;
+	struct rollout_batch rb;
+	struct batch_pack pack;
+	tensor **m, **v;
+	float *w;
+};
+
+/* one example as prompt tokens then solution tokens + EOS, in row b of rb */
+static int fill_example(struct sft *s, int b, char *err, size_t n)
+{
+	struct task_example ex;
+	int32_t *row = s->rb.tokens + (size_t)b * s->rb.cap_len;
+	if (data_next_train(&s->data, &ex))
+		return -1;
+	int p = data_encode(&s->data, ex.prompt, row, s->rb.cap_len, err, n);
+	if (p < 0)
+		return -1;
+	int r = tokenizer_encode(&s->pol.tok, ex.solution, row + p, s->rb.cap_len - p - 1);
+	if (r < 0) {
+		snprintf(err, n, "sft: solution does not fit in model.max_seq_len=%d", s->rb.cap_len);
+		return -1;
+	}
+	row[p + r] = s->pol.tok.eos_id;
+	s->rb.prompt_len[b] = p;
+	s->rb.resp_len[b] = r + 1;
+	return 0;
+}
+
+static int sft_init(struct sft *s, const struct config *c, char *err, size_t n)
+{
+	memset(s, 0, sizeof(*s));
+	s->c = c;
+	int bs = (int)c->sft.batch_size, cap = (int)c->model.max_seq_len;
+	int eval_batch = c->data.eval_size < 256 ? (int)c->data.eval_size : 256;
+	if (policy_init(&s->pol, c, eval_batch, err, n) || data_init(&s->data, c, &s->pol.tok, err, n))
+		return -1;
+	struct model *m = s->pol.model;
+	s->m = calloc(m->n_params, sizeof(tensor *));
+	s->v = calloc(m->n_params, sizeof(tensor *));
+	s->w = calloc((size_t)bs * cap, sizeof(float));
+	if (!s->m || !s->v || !s->w || rollout_batch_init(&s->rb, bs, cap) ||
+	    batch_pack_init(&s->pack, bs, cap)) {
+		snprintf(err, n, "sft: out of memory");
+		return -1;
+	}
+	for (int i = 0; i < m->n_params; i++) {
+		s->m[i] = tensor_keep(tensor_mul_scalar(m->params[i], 0.0));
+		s->v[i] = tensor_keep(tensor_mul_scalar(m->params[i], 0.0));
+	}
+	return model_set_requires_grad(m, 1);
+}
+
+static void sft_free(struct sft *s)
+{
+	for (int i = 0; s->m && i < s->pol.model->n_params; i++) {
+		tensor_free(s->m[i]);
+		tensor_free(s->v[i]);
+	}
+	free(s->m);
+	free(s->v);
+	free(s->w);
+	rollout_batch_free(&s->rb);
+	batch_pack_free(&s->pack);
+	policy_free(&s->pol);
+}
+
+/* one optimizer step; *loss receives the mean token cross-entropy */
+static int sft_step(struct sft *s, long step, double *loss, char *err, size_t n)
+{
+	int bs = (int)s->c->sft.batch_size;
+	for (int b = 0; b < bs; b++)
+		if (fill_example(s, b, err, n))
+			return -1;
+	struct batch_pack *p = &s->pack;
+	if (batch_pack_build(p, &s->rb, 0, bs))
+		return -1;
+	for (size_t i = 0; i < (size_t)p->B * p->T; i++)
+		s->w[i] = -p->mask[i] / (float)p->tokens;
+	struct model *m = s->pol.model;
+	int64_t shape[2] = { p->B, p->T };
+	tensor_frame_push();
+	tensor *lp = tensor_token_logprobs(model_forward(m, tensor_from_i64(p->ids, shape, 2)),
+					   tensor_from_i64(p->targets, shape, 2), NULL);
+	tensor *l = tensor_sum(tensor_mul(lp, tensor_from_f32(s->w, shape, 2)));
+	double norm;
+	long total = s->c->sft.steps;
+	struct tensor_adamw hp = { adv_lr_at(step, total, s->c->sft.lr, 0.1 * s->c->sft.lr,
+					     s->c->sft.warmup_steps, 1),
+				   0.9, 0.95, 1e-8, 0.0, step + 1 };
+	int rc = !l || tensor_backward(l) || tensor_item(l, loss) ||
+		 tensor_clip_grad_norm(m->params, m->n_params, 1.0, &norm) ||
+		 tensor_adamw_step(m->params, s->m, s->v, m->n_params, &hp) ||
+		 tensor_zero_grad(m->params, m->n_params);
+	tensor_frame_pop();
+	if (rc)
+		snprintf(err, n, "sft: %s", tensor_last_error());
+	return rc ? -1 : 0;
+}
+
+static int sft_eval(struct sft *s, long step, char *err, size_t n)
+{
+	struct rollout_params p = { (int)s->c->rollout.max_new_tokens, 0, 0.0, 1.0, s->c->rollout.stop, 0 };
+	struct eval_result r;
+	if (evaluate(&s->pol.ro, &s->data, (int)s->c->data.eval_size, &p, s->pol.ro.max_seqs, &r, err, n))
+		return -1;
+	printf("sft   step %5ld | eval accuracy %.3f (%d held-out, greedy) | reward %.3f\n", step,
+	       r.accuracy, r.n, r.reward_mean);
+	fflush(stdout);
+	return 0;
+}
+
+int sft_run(const struct config *c, char *err, size_t n)
+{
+	struct sft s;
+	char dir[1024], path[1100];
+	int rc = -1;
+	policy_set_threads(c->train.threads);
+	if (sft_init(&s, c, err, n) || trainer_prepare_run_dir(c, dir, sizeof(dir), err, n))
+		goto out;
+	snprintf(path, sizeof(path), "%s", c->sft.out[0] ? c->sft.out : dir);
+	if (!c->sft.out[0])
+		snprintf(path, sizeof(path), "%s/model.safetensors", dir);
+	printf("attnrl sft: %.2fM parameters, %ld steps of %ld examples -> %s\n",
+	       s.pol.model->n_elements / 1e6, c->sft.steps, c->sft.batch_size, path);
+	double t0 = runlog_now(), loss = 0.0;
+	long every = c->sft.steps >= 5 ? c->sft.steps / 5 : 1;
+	for (long step = 0; step < c->sft.steps; step++) {
+		if (sft_step(&s, step, &loss, err, n))
+			goto out;
+		if ((step + 1) % 50 == 0)
+			printf("sft   step %5ld | loss %.4f | %.1fs\n", step + 1, loss, runlog_now() - t0);
+		if ((step + 1) % every == 0 && sft_eval(&s, step + 1, err, n))
+			goto out;
+	}
+	rc = model_save(s.pol.model, path, err, n);
+	if (!rc)
+		printf("attnrl sft: wrote %s\n", path);
+out:
+	sft_free(&s);
+	return rc;
+}

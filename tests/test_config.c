@@ -1,0 +1,482 @@
+/*
+ * test_config.c - the config module against hand-written expectations: the defaults of the
+ * option list in the design brief, a fixture that sets every key, overrides, one exact message
+ * (file:line:col, suggestion) per error class, the cross-key batch checks, the YAML round trip
+ * (same struct, same hash) and the reference table. Run from the repository root.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attnrl/config.h"
+#include "check.h"
+
+#define FIX "tests/fixtures/config/"
+
+static char err[512];
+
+static int override(struct config *c, const char *kv)
+{
+	err[0] = 0;
+	return config_apply_override(c, kv, err, sizeof(err));
+}
+
+static void test_defaults(void)
+{
+	struct config c;
+	config_init(&c);
+	CHECK(!strcmp(c.run.name, "default") && !strcmp(c.run.dir, "runs") && c.run.seed == 1,
+	      "run");
+	CHECK(!strcmp(c.model.arch, "llama") && !strcmp(c.model.path, ""), "model.arch/path");
+	CHECK(c.model.dim == 128 && c.model.n_layers == 4 && c.model.n_heads == 4, "model sizes");
+	CHECK(c.model.n_kv_heads == 0 && c.model.head_dim == 0 && c.model.hidden_dim == 0,
+	      "model 0s");
+	CHECK(c.model.max_seq_len == 256 && c.model.rope_theta == 10000 && c.model.norm_eps == 1e-5,
+	      "model seq/rope/eps");
+	CHECK(c.model.tie_embeddings == 1 && c.model.init_std == 0.02, "model tie/init");
+	CHECK(!strcmp(c.data.task, "arith") && !strcmp(c.data.path, "") && c.data.seed == 1234,
+	      "data");
+	CHECK(c.data.eval_size == 200 && c.data.min_ops == 2 && c.data.max_ops == 3 &&
+		  c.data.max_operand == 50,
+	      "data arith");
+	CHECK(c.rollout.prompts_per_step == 16 && c.rollout.group_size == 8 &&
+		  c.rollout.max_new_tokens == 64,
+	      "rollout sizes");
+	CHECK(c.rollout.temperature == 1.0 && c.rollout.top_p == 1.0 && c.rollout.top_k == 0 &&
+		  !strcmp(c.rollout.stop, "</answer>"),
+	      "rollout sampling");
+	CHECK(!strcmp(c.algo.advantage, "grpo") && c.algo.clip_low == 0.2 &&
+		  c.algo.clip_high == 0.2,
+	      "algo clip");
+	CHECK(!strcmp(c.algo.loss_agg, "seq-mean-token-mean") && c.algo.kl_coef == 0 &&
+		  c.algo.entropy_coef == 0,
+	      "algo loss");
+	CHECK(c.algo.mini_batch == 32 && c.algo.micro_batch == 0 && c.algo.ppo_epochs == 1 &&
+		  c.algo.recompute_logprobs == 1,
+	      "algo batches");
+	CHECK(c.optim.lr == 1e-6 && c.optim.beta1 == 0.9 && c.optim.beta2 == 0.999 &&
+		  c.optim.eps == 1e-8 && c.optim.weight_decay == 0 && c.optim.grad_clip == 1.0,
+	      "optim");
+	CHECK(!strcmp(c.optim.schedule, "constant") && c.optim.warmup_steps == 0 &&
+		  c.optim.lr_min == 0,
+	      "optim schedule");
+	CHECK(c.train.steps == 100 && c.train.log_every == 1 && c.train.eval_every == 10 &&
+		  c.train.eval_before == 1 && c.train.threads == 0 && c.train.samples_per_step == 2,
+	      "train");
+	CHECK(!strcmp(c.credit.strategy, "none"), "credit");
+	CHECK(c.sft.steps == 1000 && c.sft.batch_size == 32 && c.sft.lr == 1e-3 &&
+		  c.sft.warmup_steps == 50 && !strcmp(c.sft.out, ""),
+	      "sft");
+	CHECK(sizeof(c.run.name) == CONFIG_STR_MAX && sizeof(c.model.arch) == CONFIG_ENUM_MAX &&
+		  sizeof(c.run.seed) == sizeof(long),
+	      "field types");
+	CHECK(config_validate(&c, err, sizeof(err)) == 0, "defaults validate: %s", err);
+	CHECK(CONFIG_N_OPTIONS == 61, "option count %d", CONFIG_N_OPTIONS);
+}
+
+static void test_full(void)
+{
+	struct config c;
+	config_init(&c);
+	int rc = config_load_file(&c, FIX "full.yaml", err, sizeof(err));
+	CHECK(rc == 0, "full.yaml: %s", err);
+	CHECK(!strcmp(c.run.name, "full run") && !strcmp(c.run.dir, "/tmp/attnrl-runs") &&
+		  c.run.seed == 7,
+	      "run");
+	CHECK(!strcmp(c.model.arch, "qwen3") && !strcmp(c.model.path, "models/x.safetensors"),
+	      "model");
+	CHECK(c.model.dim == 256 && c.model.n_layers == 6 && c.model.n_heads == 8 &&
+		  c.model.n_kv_heads == 2 && c.model.head_dim == 64 && c.model.hidden_dim == 1024 &&
+		  c.model.max_seq_len == 512,
+	      "model sizes");
+	CHECK(c.model.rope_theta == 500000.0 && c.model.norm_eps == 1e-6 &&
+		  !c.model.tie_embeddings && c.model.init_std == 0.01,
+	      "model floats");
+	CHECK(!strcmp(c.data.task, "countdown") && !strcmp(c.data.path, "data/x.jsonl") &&
+		  c.data.seed == 99 && c.data.eval_size == 50 && c.data.min_ops == 1 &&
+		  c.data.max_ops == 4 && c.data.max_operand == 100,
+	      "data");
+	CHECK(c.rollout.prompts_per_step == 8 && c.rollout.group_size == 4 &&
+		  c.rollout.max_new_tokens == 128 && c.rollout.temperature == 0.7 &&
+		  c.rollout.top_p == 0.95 && c.rollout.top_k == 40 && !strcmp(c.rollout.stop, ""),
+	      "rollout");
+	CHECK(!strcmp(c.algo.advantage, "drgrpo") && c.algo.clip_low == 0.1 &&
+		  c.algo.clip_high == 0.28 && !strcmp(c.algo.loss_agg, "token-mean") &&
+		  c.algo.kl_coef == 0.001 && c.algo.entropy_coef == -0.01,
+	      "algo loss");
+	CHECK(c.algo.mini_batch == 16 && c.algo.micro_batch == 4 && c.algo.ppo_epochs == 2 &&
+		  !c.algo.recompute_logprobs,
+	      "algo batches");
+	CHECK(c.optim.lr == 3e-4 && c.optim.beta1 == 0.8 && c.optim.beta2 == 0.95 &&
+		  c.optim.eps == 1e-6 && c.optim.weight_decay == 0.1 && c.optim.grad_clip == 0 &&
+		  !strcmp(c.optim.schedule, "cosine") && c.optim.warmup_steps == 10 &&
+		  c.optim.lr_min == 1e-5,
+	      "optim");
+	CHECK(c.train.steps == 500 && c.train.log_every == 5 && c.train.eval_every == 0 &&
+		  !c.train.eval_before && c.train.threads == 2 && c.train.samples_per_step == 0,
+	      "train");
+	CHECK(!strcmp(c.credit.strategy, "none"), "credit");
+	CHECK(c.sft.steps == 20 && c.sft.batch_size == 8 && c.sft.lr == 5e-4 &&
+		  c.sft.warmup_steps == 0 && !strcmp(c.sft.out, "out/sft.safetensors"),
+	      "sft");
+	CHECK(config_validate(&c, err, sizeof(err)) == 0, "full validates: %s", err);
+}
+
+/* files that are valid and set nothing (or little) */
+static void test_empty_files(void)
+{
+	static const char *const same[] = { "empty.yaml", "comments.yaml" };
+	struct config def, c;
+	config_init(&def);
+	for (int i = 0; i < 2; i++) {
+		char path[256];
+		snprintf(path, sizeof(path), FIX "%s", same[i]);
+		config_init(&c);
+		CHECK(config_load_file(&c, path, err, sizeof(err)) == 0, "%s: %s", path, err);
+		CHECK(!memcmp(&c, &def, sizeof(c)), "%s changed the defaults", path);
+	}
+	config_init(&c);
+	CHECK(config_load_file(&c, FIX "null_section.yaml", err, sizeof(err)) == 0, "null: %s",
+	      err);
+	CHECK(c.rollout.group_size == 4 && c.model.dim == 128, "null section");
+}
+
+static void test_file_errors(void)
+{
+	static const char *const cases[][2] = {
+		{ "typo_key.yaml",
+		  "3:3: unknown key 'rollout.group_szie' (did you mean rollout.group_size?)" },
+		{ "typo_section.yaml", "3:1: unknown section 'rolout' (did you mean rollout?)" },
+		{ "bare_key.yaml",
+		  "2:1: unknown section 'group_size' (did you mean rollout.group_size? "
+		  "a key goes under its section)" },
+		{ "bad_int.yaml", "3:15: rollout.group_size: 'abc' is not an integer" },
+		{ "out_of_range.yaml",
+		  "2:10: rollout.top_p: 1.5 is out of range (expected 0 < top_p <= 1)" },
+		{ "bad_enum.yaml", "2:13: algo.loss_agg: 'mean' is not one of "
+				   "seq-mean-token-mean|token-mean|seq-mean-token-sum-norm" },
+		{ "syntax.yaml",
+		  "4:1: found unexpected end of stream (while scanning a quoted scalar at "
+		  "line 3, column 9)" },
+		{ "scalar_section.yaml",
+		  "1:8: model: a section must be a mapping of key: value lines, "
+		  "found the value 'llama'" },
+		{ "nested.yaml", "3:5: rollout.group_size: expected a value, found a mapping "
+				 "(options nest two levels: section: key: value)" },
+		{ "list_value.yaml", "2:9: run.name: expected a value, found a list "
+				     "(options nest two levels: section: key: value)" },
+		{ "duplicate_key.yaml",
+		  "4:3: duplicate key 'rollout.group_size' (first set at line 2)" },
+		{ "duplicate_section.yaml", "5:1: duplicate section 'rollout' (first at line 1)" },
+		{ "top_list.yaml",
+		  "1:1: the top level must be a mapping of sections (run:, model:, ...), "
+		  "found a list" },
+		{ "two_docs.yaml", "3:1: only one YAML document is allowed in a config" },
+	};
+	struct config def, c;
+	config_init(&def);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[256], want[512];
+		snprintf(path, sizeof(path), FIX "%s", cases[i][0]);
+		snprintf(want, sizeof(want), "%s:%s", path, cases[i][1]);
+		config_init(&c);
+		err[0] = 0;
+		CHECK(config_load_file(&c, path, err, sizeof(err)) == -1, "%s loaded", path);
+		CHECK(!strcmp(err, want), "%s:\n  got  %s\n  want %s", path, err, want);
+		CHECK(!strchr(err, '\n'), "%s: message has a newline", path);
+		CHECK(!memcmp(&c, &def, sizeof(c)), "%s: a failed load changed the struct", path);
+	}
+	config_init(&c);
+	CHECK(config_load_file(&c, FIX "nope.yaml", err, sizeof(err)) == -1 &&
+		  !strcmp(err, "config: cannot open '" FIX "nope.yaml': No such file or directory"),
+	      "missing file: %s", err);
+	CHECK(config_load_file(&c, "tests/fixtures", err, sizeof(err)) == -1 &&
+		  !strcmp(err, "config: cannot read 'tests/fixtures': Is a directory"),
+	      "dir: %s", err);
+	char tiny[12];
+	CHECK(config_load_file(&c, FIX "typo_key.yaml", tiny, sizeof(tiny)) == -1 &&
+		  strlen(tiny) == sizeof(tiny) - 1,
+	      "a short err buffer is cut, not overrun");
+	CHECK(config_load_file(&c, FIX "typo_key.yaml", NULL, 0) == -1, "err may be NULL");
+}
+
+static void test_overrides(void)
+{
+	struct config c, before;
+	config_init(&c);
+	CHECK(override(&c, "rollout.group_size=4") == 0 && c.rollout.group_size == 4, "int: %s",
+	      err);
+	CHECK(override(&c, "rollout.stop=a=b") == 0 && !strcmp(c.rollout.stop, "a=b"), "'=': %s",
+	      err);
+	CHECK(override(&c, "model.tie_embeddings=off") == 0 && c.model.tie_embeddings == 0,
+	      "bool off");
+	CHECK(override(&c, "model.tie_embeddings=YES") == 0 && c.model.tie_embeddings == 1,
+	      "bool YES");
+	CHECK(override(&c, "algo.recompute_logprobs=0") == 0 && c.algo.recompute_logprobs == 0,
+	      "bool 0");
+	CHECK(override(&c, "run.seed=1_000") == 0 && c.run.seed == 1000, "underscores: %s", err);
+	CHECK(override(&c, "run.seed=+12") == 0 && c.run.seed == 12, "sign: %s", err);
+	CHECK(override(&c, "optim.lr=3e-4") == 0 && c.optim.lr == 3e-4, "float: %s", err);
+	CHECK(override(&c, "optim.lr=2") == 0 && c.optim.lr == 2.0, "int as float: %s", err);
+	CHECK(override(&c, "model.arch=qwen2") == 0 && !strcmp(c.model.arch, "qwen2"), "enum: %s",
+	      err);
+	CHECK(override(&c, "model.path=") == 0 && !strcmp(c.model.path, ""), "empty str: %s", err);
+	CHECK(override(&c, "run.name=caf\xc3\xa9 run") == 0 &&
+		  !strcmp(c.run.name, "caf\xc3\xa9 run"),
+	      "utf-8: %s", err);
+
+	static const char *const bad[][2] = {
+		{ "rollout.group_szie=4",
+		  "unknown key 'rollout.group_szie' (did you mean rollout.group_size?)" },
+		{ "rolout.group_size=4",
+		  "unknown key 'rolout.group_size' (did you mean rollout.group_size?)" },
+		{ "rollout.groupsize=4",
+		  "unknown key 'rollout.groupsize' (did you mean rollout.group_size?)" },
+		{ "group_size=4", "unknown key 'group_size' (did you mean rollout.group_size?)" },
+		{ "algo.lr=1", "unknown key 'algo.lr' (did you mean optim.lr?)" },
+		{ "rollout.foo=1",
+		  "unknown key 'rollout.foo' (rollout has: prompts_per_step, group_size, "
+		  "max_new_tokens, temperature, top_p, top_k, stop)" },
+		{ "foo.bar=1",
+		  "unknown key 'foo.bar' (sections: run, model, data, rollout, algo, optim, "
+		  "train, credit, sft)" },
+		{ "rollout.group_size=abc", "rollout.group_size: 'abc' is not an integer" },
+		{ "rollout.group_size=", "rollout.group_size: no value (expected an integer)" },
+		{ "model.dim=1e3", "model.dim: '1e3' is not an integer" },
+		{ "model.dim=12.0", "model.dim: '12.0' is not an integer" },
+		{ "run.seed=1__0", "run.seed: '1__0' is not an integer" },
+		{ "run.seed=-1", "run.seed: -1 is out of range (expected seed >= 0)" },
+		{ "run.seed=99999999999999999999999",
+		  "run.seed: 99999999999999999999999 is out of range" },
+		{ "model.dim=4", "model.dim: 4 is out of range (expected 8 <= dim <= 65536)" },
+		{ "rollout.top_p=1.5",
+		  "rollout.top_p: 1.5 is out of range (expected 0 < top_p <= 1)" },
+		{ "rollout.top_p=0", "rollout.top_p: 0 is out of range (expected 0 < top_p <= 1)" },
+		{ "rollout.top_p=nan", "rollout.top_p: 'nan' is not a finite number" },
+		{ "rollout.top_p=inf", "rollout.top_p: 'inf' is not a finite number" },
+		{ "rollout.top_p= 0.5", "rollout.top_p: ' 0.5' is not a number" },
+		{ "rollout.top_p=0.5x", "rollout.top_p: '0.5x' is not a number" },
+		{ "algo.clip_low=1",
+		  "algo.clip_low: 1 is out of range (expected 0 <= clip_low < 1)" },
+		{ "model.tie_embeddings=maybe",
+		  "model.tie_embeddings: 'maybe' is not a boolean (expected true or false)" },
+		{ "algo.loss_agg=mean", "algo.loss_agg: 'mean' is not one of "
+					"seq-mean-token-mean|token-mean|seq-mean-token-sum-norm" },
+		{ "credit.strategy=local", "credit.strategy: 'local' is not one of none" },
+		{ "run.name=a\nb", "run.name: control characters are not allowed in the value" },
+		{ "run.name=\xff", "run.name: the value is not valid UTF-8" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[1024], shown[128];
+		snprintf(shown, sizeof(shown), "%s", bad[i][0]);
+		for (char *p = shown; *p; p++)
+			if (*p == '\n')
+				memmove(p + 2, p + 1, strlen(p + 1) + 1), p[0] = '\\', p[1] = 'n';
+		snprintf(want, sizeof(want), "override '%s': %s", shown, bad[i][1]);
+		memcpy(&before, &c, sizeof(c));
+		CHECK(override(&c, bad[i][0]) == -1, "'%s' accepted", bad[i][0]);
+		CHECK(!strcmp(err, want), "\n  got  %s\n  want %s", err, want);
+		CHECK(!memcmp(&before, &c, sizeof(c)), "'%s': a failed override changed the struct",
+		      shown);
+	}
+	CHECK(override(&c, "noequals") == -1 &&
+		  !strcmp(err, "override 'noequals': expected section.key=value"),
+	      "no '=': %s", err);
+	CHECK(override(&c, "=4") == -1 && !strcmp(err, "override '=4': expected section.key=value"),
+	      "no key: %s", err);
+	char longv[CONFIG_STR_MAX + 32];
+	snprintf(longv, sizeof(longv), "run.name=%0*d", CONFIG_STR_MAX, 7);
+	CHECK(override(&c, longv) == -1 &&
+		  strstr(err, "run.name: the value is too long (512 bytes, at most 511)"),
+	      "long: %s", err);
+	snprintf(longv, sizeof(longv), "run.name=%0*d", CONFIG_STR_MAX - 1, 7);
+	CHECK(override(&c, longv) == 0 && strlen(c.run.name) == CONFIG_STR_MAX - 1,
+	      "511 bytes fit: %s", err);
+}
+
+/* overrides on top of the defaults, then config_validate's message */
+static void test_validate(void)
+{
+	static const char *const cases[][4] = {
+		{ "algo.mini_batch=48", NULL, NULL,
+		  "algo.mini_batch=48 does not divide the rollout batch of 128 responses "
+		  "(rollout.prompts_per_step=16 x rollout.group_size=8)" },
+		{ "algo.mini_batch=256", NULL, NULL,
+		  "algo.mini_batch=256 is larger than the rollout batch of 128 responses "
+		  "(rollout.prompts_per_step=16 x rollout.group_size=8)" },
+		{ "rollout.prompts_per_step=3", "algo.mini_batch=16", NULL,
+		  "algo.mini_batch=16 does not divide the rollout batch of 24 responses "
+		  "(rollout.prompts_per_step=3 x rollout.group_size=8)" },
+		{ "algo.micro_batch=5", NULL, NULL,
+		  "algo.micro_batch=5 does not divide algo.mini_batch=32" },
+		{ "algo.micro_batch=64", NULL, NULL,
+		  "algo.micro_batch=64 is larger than algo.mini_batch=32" },
+		{ "model.dim=130", NULL, NULL,
+		  "model.dim=130 is not divisible by model.n_heads=4 (or set model.head_dim)" },
+		{ "model.dim=36", NULL, NULL,
+		  "the head size 9 (model.dim / model.n_heads) must be even for RoPE" },
+		{ "model.n_kv_heads=3", NULL, NULL,
+		  "model.n_heads=4 is not a multiple of model.n_kv_heads=3" },
+		{ "model.n_kv_heads=8", NULL, NULL,
+		  "model.n_heads=4 is not a multiple of model.n_kv_heads=8" },
+		{ "rollout.group_size=1", "algo.mini_batch=16", NULL,
+		  "rollout.group_size=1 is too small for algo.advantage=grpo "
+		  "(the group std needs at least 2 responses)" },
+		{ "data.min_ops=4", NULL, NULL, "data.min_ops=4 is larger than data.max_ops=3" },
+		{ "optim.lr_min=0.001", NULL, NULL,
+		  "optim.lr_min=0.001 is larger than optim.lr=1e-06" },
+		{ "rollout.max_new_tokens=256", NULL, NULL,
+		  "rollout.max_new_tokens=256 leaves no room for the prompt in model.max_seq_len=256" },
+		{ "run.name=", NULL, NULL,
+		  "run.name must not be empty (it names the run directory)" },
+		/* and the ones that pass */
+		{ "rollout.group_size=1", "algo.mini_batch=16", "algo.advantage=drgrpo", NULL },
+		{ "model.dim=130", "model.head_dim=32", NULL, NULL },
+		{ "model.n_kv_heads=2", "algo.micro_batch=8", NULL, NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config c;
+		config_init(&c);
+		for (int k = 0; k < 3 && cases[i][k]; k++)
+			CHECK(override(&c, cases[i][k]) == 0, "%s: %s", cases[i][k], err);
+		err[0] = 0;
+		int rc = config_validate(&c, err, sizeof(err));
+		if (!cases[i][3])
+			CHECK(rc == 0, "case %zu (%s) should pass: %s", i, cases[i][0], err);
+		else
+			CHECK(rc == -1 && !strcmp(err, cases[i][3]),
+			      "case %zu:\n  got  %s\n  want %s", i, err, cases[i][3]);
+	}
+	struct config c;
+	config_init(&c);
+	c.rollout.top_p = 2.0; /* set by code, not through the parser */
+	CHECK(config_validate(&c, err, sizeof(err)) == -1 &&
+		  !strcmp(err, "rollout.top_p: 2.0 is out of range (expected 0 < top_p <= 1)"),
+	      "code: %s", err);
+	config_init(&c);
+	snprintf(c.model.arch, sizeof(c.model.arch), "gpt2");
+	CHECK(config_validate(&c, err, sizeof(err)) == -1 &&
+		  !strcmp(err, "model.arch: 'gpt2' is not one of llama|qwen2|qwen3"),
+	      "code enum: %s", err);
+}
+
+/* write c as YAML, load it onto fresh defaults: the same struct, the same hash */
+static void roundtrip(const struct config *c, const char *what)
+{
+	char path[] = "/tmp/test_config_XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0, "mkstemp");
+	if (fd < 0)
+		return;
+	FILE *f = fdopen(fd, "w");
+	CHECK(config_write_yaml(c, f) == 0, "%s: write", what);
+	fclose(f);
+	struct config back;
+	config_init(&back);
+	CHECK(config_load_file(&back, path, err, sizeof(err)) == 0, "%s: reload: %s", what, err);
+	CHECK(!memcmp(&back, c, sizeof(back)), "%s: the reloaded struct differs", what);
+	CHECK(config_hash(&back) == config_hash(c), "%s: hash differs", what);
+	unlink(path);
+}
+
+static void test_roundtrip(void)
+{
+	struct config def, c;
+	config_init(&def);
+	roundtrip(&def, "defaults");
+	config_init(&c);
+	CHECK(config_load_file(&c, FIX "full.yaml", err, sizeof(err)) == 0, "full: %s", err);
+	roundtrip(&c, "full");
+	CHECK(override(&c, "run.name=q\"uo'te \\back: # x") == 0, "quotes: %s", err);
+	CHECK(override(&c, "rollout.stop=\xe2\x9c\x93 done") == 0, "utf-8: %s", err);
+	CHECK(override(&c, "optim.lr=0.1") == 0 && override(&c, "algo.entropy_coef=-1e-300") == 0 &&
+		  override(&c, "model.rope_theta=123456.789012345678") == 0,
+	      "floats: %s", err);
+	roundtrip(&c, "tricky values");
+
+	/* random doubles of every magnitude survive the shortest-text printing */
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	for (int i = 0; i < 200; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		double mant = (double)(x >> 11) / 9007199254740992.0;
+		double v = ldexp(mant, (int)(x % 200) - 100) * (x & 1 ? -1 : 1);
+		char kv[64];
+		snprintf(kv, sizeof(kv), "algo.entropy_coef=%.17g", v);
+		CHECK(override(&c, kv) == 0, "%s: %s", kv, err);
+		roundtrip(&c, kv);
+	}
+
+	uint64_t h0 = config_hash(&def);
+	CHECK(h0 == config_hash(&def), "hash is deterministic");
+	config_init(&c);
+	override(&c, "rollout.temperature=0.9");
+	CHECK(config_hash(&c) != h0, "a changed value changes the hash");
+
+	/* the printed numbers read as floats in any YAML tool, and docs ride along as comments */
+	char buf[16384];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	config_write_yaml(&def, f);
+	fclose(f);
+	CHECK(strstr(buf, "\n  norm_eps: 1.0e-05 ") && strstr(buf, "\n  rope_theta: 10000.0 ") &&
+		  strstr(buf, "\n  top_p: 1.0 ") && strstr(buf, "\n  group_size: 8 "),
+	      "number format:\n%s", buf);
+	CHECK(strstr(buf, "\n  stop: \"</answer>\" ") && strstr(buf, "\n  arch: llama "),
+	      "str/enum format");
+	CHECK(strstr(buf, "# responses per prompt (G); >= 1\n"), "doc comment");
+}
+
+static void test_reference(void)
+{
+	char buf[32768];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	CHECK(config_write_reference(f) == 0, "write_reference");
+	fclose(f);
+	int rows = 0;
+	for (const char *p = buf; (p = strstr(p, "\n| `")); p++)
+		rows++;
+	CHECK(rows == CONFIG_N_OPTIONS, "%d rows for %d options", rows, CONFIG_N_OPTIONS);
+	CHECK(!strncmp(buf, "| key | type | default | range / values | doc |\n", 47), "header");
+#define NAME_ROW(sec, k, kind, def, range, doc) "| `" #sec "." #k "` |",
+#define NAME_SECTION(sec, LIST) LIST(NAME_ROW)
+	static const char *const names[] = { CONFIG_SECTIONS(NAME_SECTION) };
+	for (int i = 0; i < CONFIG_N_OPTIONS; i++) {
+		const char *p = strstr(buf, names[i]);
+		CHECK(p && !strstr(p + 1, names[i]), "row %s: once", names[i]);
+	}
+	CHECK(
+	    strstr(
+		buf,
+		"| `rollout.top_p` | float | `1.0` | `(0, 1]` | nucleus sampling mass; 1 = off |\n"),
+	    "top_p row");
+	CHECK(strstr(buf, "| `model.arch` | enum | `llama` | `llama`, `qwen2`, `qwen3` | "),
+	      "arch row");
+	CHECK(strstr(buf, "empty = \\<run.dir>/\\<run.name>/model.safetensors |"), "'<' escaped");
+}
+
+/* configs/default.yaml: the embedded job's placeholder */
+static void test_default_yaml(void)
+{
+	struct config c;
+	config_init(&c);
+	CHECK(config_load_file(&c, "configs/default.yaml", err, sizeof(err)) == 0,
+	      "default.yaml: %s", err);
+	CHECK(config_validate(&c, err, sizeof(err)) == 0, "default.yaml validates: %s", err);
+	CHECK(c.model.n_kv_heads == 2 && c.algo.mini_batch == 64 && c.optim.lr == 1e-4 &&
+		  c.train.threads == 2,
+	      "default.yaml values");
+}
+
+int main(void)
+{
+	test_defaults();
+	test_full();
+	test_empty_files();
+	test_file_errors();
+	test_overrides();
+	test_validate();
+	test_roundtrip();
+	test_reference();
+	test_default_yaml();
+	return check_done("test_config");
+}
