@@ -22,104 +22,77 @@ static int override(struct config *c, const char *kv)
 	return config_apply_override(c, kv, err, sizeof(err));
 }
 
+#define EQ_I(x, v) CHECK((x) == (v), "%s = %ld, want %ld", #x, (long)(x), (long)(v))
+#define EQ_F(x, v) CHECK((x) == (v), "%s = %.17g, want %.17g", #x, (double)(x), (double)(v))
+#define EQ_S(x, v) CHECK(!strcmp((x), (v)), "%s = '%s', want '%s'", #x, (x), (v))
+
+/* the defaults as the design brief lists them */
 static void test_defaults(void)
 {
 	struct config c;
 	config_init(&c);
-	CHECK(!strcmp(c.run.name, "default") && !strcmp(c.run.dir, "runs") && c.run.seed == 1,
-	      "run");
-	CHECK(!strcmp(c.model.arch, "llama") && !strcmp(c.model.path, ""), "model.arch/path");
-	CHECK(c.model.dim == 128 && c.model.n_layers == 4 && c.model.n_heads == 4, "model sizes");
-	CHECK(c.model.n_kv_heads == 0 && c.model.head_dim == 0 && c.model.hidden_dim == 0,
-	      "model 0s");
-	CHECK(c.model.max_seq_len == 256 && c.model.rope_theta == 10000 && c.model.norm_eps == 1e-5,
-	      "model seq/rope/eps");
-	CHECK(c.model.tie_embeddings == 1 && c.model.init_std == 0.02, "model tie/init");
-	CHECK(!strcmp(c.data.task, "arith") && !strcmp(c.data.path, "") && c.data.seed == 1234,
-	      "data");
-	CHECK(c.data.eval_size == 200 && c.data.min_ops == 2 && c.data.max_ops == 3 &&
-		  c.data.max_operand == 50,
-	      "data arith");
-	CHECK(c.rollout.prompts_per_step == 16 && c.rollout.group_size == 8 &&
-		  c.rollout.max_new_tokens == 64,
-	      "rollout sizes");
-	CHECK(c.rollout.temperature == 1.0 && c.rollout.top_p == 1.0 && c.rollout.top_k == 0 &&
-		  !strcmp(c.rollout.stop, "</answer>"),
-	      "rollout sampling");
-	CHECK(!strcmp(c.algo.advantage, "grpo") && c.algo.clip_low == 0.2 &&
-		  c.algo.clip_high == 0.2,
-	      "algo clip");
-	CHECK(!strcmp(c.algo.loss_agg, "seq-mean-token-mean") && c.algo.kl_coef == 0 &&
-		  c.algo.entropy_coef == 0,
-	      "algo loss");
-	CHECK(c.algo.mini_batch == 32 && c.algo.micro_batch == 0 && c.algo.ppo_epochs == 1 &&
-		  c.algo.recompute_logprobs == 1,
-	      "algo batches");
-	CHECK(c.optim.lr == 1e-6 && c.optim.beta1 == 0.9 && c.optim.beta2 == 0.999 &&
-		  c.optim.eps == 1e-8 && c.optim.weight_decay == 0 && c.optim.grad_clip == 1.0,
-	      "optim");
-	CHECK(!strcmp(c.optim.schedule, "constant") && c.optim.warmup_steps == 0 &&
-		  c.optim.lr_min == 0,
-	      "optim schedule");
-	CHECK(c.train.steps == 100 && c.train.log_every == 1 && c.train.eval_every == 10 &&
-		  c.train.eval_before == 1 && c.train.threads == 0 && c.train.samples_per_step == 2,
-	      "train");
-	CHECK(!strcmp(c.credit.strategy, "none"), "credit");
-	CHECK(c.sft.steps == 1000 && c.sft.batch_size == 32 && c.sft.lr == 1e-3 &&
-		  c.sft.warmup_steps == 50 && !strcmp(c.sft.out, ""),
-	      "sft");
-	CHECK(sizeof(c.run.name) == CONFIG_STR_MAX && sizeof(c.model.arch) == CONFIG_ENUM_MAX &&
-		  sizeof(c.run.seed) == sizeof(long),
-	      "field types");
+	EQ_S(c.run.name, "default"), EQ_S(c.run.dir, "runs"), EQ_I(c.run.seed, 1);
+	EQ_S(c.model.arch, "llama"), EQ_S(c.model.path, ""), EQ_I(c.model.dim, 128);
+	EQ_I(c.model.n_layers, 4), EQ_I(c.model.n_heads, 4), EQ_I(c.model.n_kv_heads, 0);
+	EQ_I(c.model.head_dim, 0), EQ_I(c.model.hidden_dim, 0), EQ_I(c.model.max_seq_len, 256);
+	EQ_F(c.model.rope_theta, 10000), EQ_F(c.model.norm_eps, 1e-5);
+	EQ_I(c.model.tie_embeddings, 1), EQ_F(c.model.init_std, 0.02);
+	EQ_S(c.data.task, "arith"), EQ_S(c.data.path, ""), EQ_I(c.data.seed, 1234);
+	EQ_I(c.data.eval_size, 200), EQ_I(c.data.min_ops, 2), EQ_I(c.data.max_ops, 3);
+	EQ_I(c.data.max_operand, 50);
+	EQ_I(c.rollout.prompts_per_step, 16), EQ_I(c.rollout.group_size, 8);
+	EQ_I(c.rollout.max_new_tokens, 64), EQ_F(c.rollout.temperature, 1.0);
+	EQ_F(c.rollout.top_p, 1.0), EQ_I(c.rollout.top_k, 0), EQ_S(c.rollout.stop, "</answer>");
+	EQ_S(c.algo.advantage, "grpo"), EQ_F(c.algo.clip_low, 0.2), EQ_F(c.algo.clip_high, 0.2);
+	EQ_S(c.algo.loss_agg, "seq-mean-token-mean"), EQ_F(c.algo.kl_coef, 0);
+	EQ_F(c.algo.entropy_coef, 0), EQ_I(c.algo.mini_batch, 32), EQ_I(c.algo.micro_batch, 0);
+	EQ_I(c.algo.ppo_epochs, 1), EQ_I(c.algo.recompute_logprobs, 1);
+	EQ_F(c.optim.lr, 1e-6), EQ_F(c.optim.beta1, 0.9), EQ_F(c.optim.beta2, 0.999);
+	EQ_F(c.optim.eps, 1e-8), EQ_F(c.optim.weight_decay, 0), EQ_F(c.optim.grad_clip, 1.0);
+	EQ_S(c.optim.schedule, "constant"), EQ_I(c.optim.warmup_steps, 0), EQ_F(c.optim.lr_min, 0);
+	EQ_I(c.train.steps, 100), EQ_I(c.train.log_every, 1), EQ_I(c.train.eval_every, 10);
+	EQ_I(c.train.eval_before, 1), EQ_I(c.train.threads, 0), EQ_I(c.train.samples_per_step, 2);
+	EQ_S(c.credit.strategy, "none");
+	EQ_I(c.sft.steps, 1000), EQ_I(c.sft.batch_size, 32), EQ_F(c.sft.lr, 1e-3);
+	EQ_I(c.sft.warmup_steps, 50), EQ_S(c.sft.out, "");
+	EQ_I(sizeof(c.run.name), CONFIG_STR_MAX), EQ_I(sizeof(c.model.arch), CONFIG_ENUM_MAX);
+	EQ_I(sizeof(c.run.seed), sizeof(long)), EQ_I(sizeof(c.optim.lr), sizeof(double));
+	EQ_I(CONFIG_N_OPTIONS, 61);
 	CHECK(config_validate(&c, err, sizeof(err)) == 0, "defaults validate: %s", err);
-	CHECK(CONFIG_N_OPTIONS == 61, "option count %d", CONFIG_N_OPTIONS);
 }
 
+/* tests/fixtures/config/full.yaml sets every key away from its default */
 static void test_full(void)
 {
 	struct config c;
 	config_init(&c);
 	int rc = config_load_file(&c, FIX "full.yaml", err, sizeof(err));
 	CHECK(rc == 0, "full.yaml: %s", err);
-	CHECK(!strcmp(c.run.name, "full run") && !strcmp(c.run.dir, "/tmp/attnrl-runs") &&
-		  c.run.seed == 7,
-	      "run");
-	CHECK(!strcmp(c.model.arch, "qwen3") && !strcmp(c.model.path, "models/x.safetensors"),
-	      "model");
-	CHECK(c.model.dim == 256 && c.model.n_layers == 6 && c.model.n_heads == 8 &&
-		  c.model.n_kv_heads == 2 && c.model.head_dim == 64 && c.model.hidden_dim == 1024 &&
-		  c.model.max_seq_len == 512,
-	      "model sizes");
-	CHECK(c.model.rope_theta == 500000.0 && c.model.norm_eps == 1e-6 &&
-		  !c.model.tie_embeddings && c.model.init_std == 0.01,
-	      "model floats");
-	CHECK(!strcmp(c.data.task, "countdown") && !strcmp(c.data.path, "data/x.jsonl") &&
-		  c.data.seed == 99 && c.data.eval_size == 50 && c.data.min_ops == 1 &&
-		  c.data.max_ops == 4 && c.data.max_operand == 100,
-	      "data");
-	CHECK(c.rollout.prompts_per_step == 8 && c.rollout.group_size == 4 &&
-		  c.rollout.max_new_tokens == 128 && c.rollout.temperature == 0.7 &&
-		  c.rollout.top_p == 0.95 && c.rollout.top_k == 40 && !strcmp(c.rollout.stop, ""),
-	      "rollout");
-	CHECK(!strcmp(c.algo.advantage, "drgrpo") && c.algo.clip_low == 0.1 &&
-		  c.algo.clip_high == 0.28 && !strcmp(c.algo.loss_agg, "token-mean") &&
-		  c.algo.kl_coef == 0.001 && c.algo.entropy_coef == -0.01,
-	      "algo loss");
-	CHECK(c.algo.mini_batch == 16 && c.algo.micro_batch == 4 && c.algo.ppo_epochs == 2 &&
-		  !c.algo.recompute_logprobs,
-	      "algo batches");
-	CHECK(c.optim.lr == 3e-4 && c.optim.beta1 == 0.8 && c.optim.beta2 == 0.95 &&
-		  c.optim.eps == 1e-6 && c.optim.weight_decay == 0.1 && c.optim.grad_clip == 0 &&
-		  !strcmp(c.optim.schedule, "cosine") && c.optim.warmup_steps == 10 &&
-		  c.optim.lr_min == 1e-5,
-	      "optim");
-	CHECK(c.train.steps == 500 && c.train.log_every == 5 && c.train.eval_every == 0 &&
-		  !c.train.eval_before && c.train.threads == 2 && c.train.samples_per_step == 0,
-	      "train");
-	CHECK(!strcmp(c.credit.strategy, "none"), "credit");
-	CHECK(c.sft.steps == 20 && c.sft.batch_size == 8 && c.sft.lr == 5e-4 &&
-		  c.sft.warmup_steps == 0 && !strcmp(c.sft.out, "out/sft.safetensors"),
-	      "sft");
+	EQ_S(c.run.name, "full run"), EQ_S(c.run.dir, "/tmp/attnrl-runs"), EQ_I(c.run.seed, 7);
+	EQ_S(c.model.arch, "qwen3"), EQ_S(c.model.path, "models/x.safetensors");
+	EQ_I(c.model.dim, 256), EQ_I(c.model.n_layers, 6), EQ_I(c.model.n_heads, 8);
+	EQ_I(c.model.n_kv_heads, 2), EQ_I(c.model.head_dim, 64), EQ_I(c.model.hidden_dim, 1024);
+	EQ_I(c.model.max_seq_len, 512), EQ_F(c.model.rope_theta, 500000.0);
+	EQ_F(c.model.norm_eps, 1e-6), EQ_I(c.model.tie_embeddings, 0), EQ_F(c.model.init_std, 0.01);
+	EQ_S(c.data.task, "countdown"), EQ_S(c.data.path, "data/x.jsonl"), EQ_I(c.data.seed, 99);
+	EQ_I(c.data.eval_size, 50), EQ_I(c.data.min_ops, 1), EQ_I(c.data.max_ops, 4);
+	EQ_I(c.data.max_operand, 100);
+	EQ_I(c.rollout.prompts_per_step, 8), EQ_I(c.rollout.group_size, 4);
+	EQ_I(c.rollout.max_new_tokens, 128), EQ_F(c.rollout.temperature, 0.7);
+	EQ_F(c.rollout.top_p, 0.95), EQ_I(c.rollout.top_k, 40), EQ_S(c.rollout.stop, "");
+	EQ_S(c.algo.advantage, "drgrpo"), EQ_F(c.algo.clip_low, 0.1), EQ_F(c.algo.clip_high, 0.28);
+	EQ_S(c.algo.loss_agg, "token-mean"), EQ_F(c.algo.kl_coef, 0.001);
+	EQ_F(c.algo.entropy_coef, -0.01), EQ_I(c.algo.mini_batch, 16), EQ_I(c.algo.micro_batch, 4);
+	EQ_I(c.algo.ppo_epochs, 2), EQ_I(c.algo.recompute_logprobs, 0);
+	EQ_F(c.optim.lr, 3e-4), EQ_F(c.optim.beta1, 0.8), EQ_F(c.optim.beta2, 0.95);
+	EQ_F(c.optim.eps, 1e-6), EQ_F(c.optim.weight_decay, 0.1), EQ_F(c.optim.grad_clip, 0);
+	EQ_S(c.optim.schedule,
+	"cosine"), EQ_I(c.optim.warmup_steps, 10), EQ_F(c.optim.lr_min, 1e-5);
+	EQ_I(c.train.steps, 500), EQ_I(c.train.log_every, 5), EQ_I(c.train.eval_every, 0);
+	EQ_I(c.train.eval_before, 0), EQ_I(c.train.threads, 2), EQ_I(c.train.samples_per_step, 0);
+	EQ_S(c.credit.strategy, "none");
+	EQ_I(c.sft.steps, 20), EQ_I(c.sft.batch_size, 8), EQ_F(c.sft.lr, 5e-4);
+	EQ_I(c.sft.warmup_steps, 0), EQ_S(c.sft.out, "out/sft.safetensors");
 	CHECK(config_validate(&c, err, sizeof(err)) == 0, "full validates: %s", err);
 }
 
@@ -137,8 +110,8 @@ static void test_empty_files(void)
 		CHECK(!memcmp(&c, &def, sizeof(c)), "%s changed the defaults", path);
 	}
 	config_init(&c);
-	CHECK(config_load_file(&c, FIX "null_section.yaml", err, sizeof(err)) == 0, "null: %s",
-	      err);
+	CHECK(config_load_file(&c, FIX "null_section.yaml", err, sizeof(err)) == 0,
+	      "null: %s", err);
 	CHECK(c.rollout.group_size == 4 && c.model.dim == 128, "null section");
 }
 
@@ -150,7 +123,7 @@ static void test_file_errors(void)
 		{ "typo_section.yaml", "3:1: unknown section 'rolout' (did you mean rollout?)" },
 		{ "bare_key.yaml",
 		  "2:1: unknown section 'group_size' (did you mean rollout.group_size? "
-		  "a key goes under its section)" },
+				   "a key goes under its section)" },
 		{ "bad_int.yaml", "3:15: rollout.group_size: 'abc' is not an integer" },
 		{ "out_of_range.yaml",
 		  "2:10: rollout.top_p: 1.5 is out of range (expected 0 < top_p <= 1)" },
@@ -158,10 +131,10 @@ static void test_file_errors(void)
 				   "seq-mean-token-mean|token-mean|seq-mean-token-sum-norm" },
 		{ "syntax.yaml",
 		  "4:1: found unexpected end of stream (while scanning a quoted scalar at "
-		  "line 3, column 9)" },
+				 "line 3, column 9)" },
 		{ "scalar_section.yaml",
-		  "1:8: model: a section must be a mapping of key: value lines, "
-		  "found the value 'llama'" },
+		  "1:8: model: a section must be a mapping of key: value lines,
+					 "found the value 'llama'" },
 		{ "nested.yaml", "3:5: rollout.group_size: expected a value, found a mapping "
 				 "(options nest two levels: section: key: value)" },
 		{ "list_value.yaml", "2:9: run.name: expected a value, found a list "
@@ -170,8 +143,8 @@ static void test_file_errors(void)
 		  "4:3: duplicate key 'rollout.group_size' (first set at line 2)" },
 		{ "duplicate_section.yaml", "5:1: duplicate section 'rollout' (first at line 1)" },
 		{ "top_list.yaml",
-		  "1:1: the top level must be a mapping of sections (run:, model:, ...), "
-		  "found a list" },
+		  "1:1: the top level must be a mapping of sections (run:, model:, ...),
+				   "found a list" },
 		{ "two_docs.yaml", "3:1: only one YAML document is allowed in a config" },
 	};
 	struct config def, c;
@@ -189,15 +162,13 @@ static void test_file_errors(void)
 	}
 	config_init(&c);
 	CHECK(config_load_file(&c, FIX "nope.yaml", err, sizeof(err)) == -1 &&
-		  !strcmp(err, "config: cannot open '" FIX "nope.yaml': No such file or directory"),
+	      !strcmp(err, "config: cannot open '" FIX "nope.yaml': No such file or directory"),
 	      "missing file: %s", err);
 	CHECK(config_load_file(&c, "tests/fixtures", err, sizeof(err)) == -1 &&
-		  !strcmp(err, "config: cannot read 'tests/fixtures': Is a directory"),
-	      "dir: %s", err);
+	      !strcmp(err, "config: cannot read 'tests/fixtures': Is a directory"), "dir: %s", err);
 	char tiny[12];
 	CHECK(config_load_file(&c, FIX "typo_key.yaml", tiny, sizeof(tiny)) == -1 &&
-		  strlen(tiny) == sizeof(tiny) - 1,
-	      "a short err buffer is cut, not overrun");
+	      strlen(tiny) == sizeof(tiny) - 1, "a short err buffer is cut, not overrun");
 	CHECK(config_load_file(&c, FIX "typo_key.yaml", NULL, 0) == -1, "err may be NULL");
 }
 
@@ -205,10 +176,10 @@ static void test_overrides(void)
 {
 	struct config c, before;
 	config_init(&c);
-	CHECK(override(&c, "rollout.group_size=4") == 0 && c.rollout.group_size == 4, "int: %s",
-	      err);
-	CHECK(override(&c, "rollout.stop=a=b") == 0 && !strcmp(c.rollout.stop, "a=b"), "'=': %s",
-	      err);
+	CHECK(override(&c, "rollout.group_size=4") == 0 && c.rollout.group_size == 4,
+	      "int: %s", err);
+	CHECK(override(&c, "rollout.stop=a=b") == 0 && !strcmp(c.rollout.stop, "a=b"),
+	      "'=': %s", err);
 	CHECK(override(&c, "model.tie_embeddings=off") == 0 && c.model.tie_embeddings == 0,
 	      "bool off");
 	CHECK(override(&c, "model.tie_embeddings=YES") == 0 && c.model.tie_embeddings == 1,
@@ -219,11 +190,11 @@ static void test_overrides(void)
 	CHECK(override(&c, "run.seed=+12") == 0 && c.run.seed == 12, "sign: %s", err);
 	CHECK(override(&c, "optim.lr=3e-4") == 0 && c.optim.lr == 3e-4, "float: %s", err);
 	CHECK(override(&c, "optim.lr=2") == 0 && c.optim.lr == 2.0, "int as float: %s", err);
-	CHECK(override(&c, "model.arch=qwen2") == 0 && !strcmp(c.model.arch, "qwen2"), "enum: %s",
-	      err);
+	CHECK(override(&c, "model.arch=qwen2") == 0 && !strcmp(c.model.arch, "qwen2"),
+	      "enum: %s", err);
 	CHECK(override(&c, "model.path=") == 0 && !strcmp(c.model.path, ""), "empty str: %s", err);
-	CHECK(override(&c, "run.name=caf\xc3\xa9 run") == 0 &&
-		  !strcmp(c.run.name, "caf\xc3\xa9 run"),
+	CHECK(override(&c, "run.name=caf\xc3\xa9 run") == 0 && !strcmp(c.run.name,
+	      "caf\xc3\xa9 run"),
 	      "utf-8: %s", err);
 
 	static const char *const bad[][2] = {
@@ -236,11 +207,11 @@ static void test_overrides(void)
 		{ "group_size=4", "unknown key 'group_size' (did you mean rollout.group_size?)" },
 		{ "algo.lr=1", "unknown key 'algo.lr' (did you mean optim.lr?)" },
 		{ "rollout.foo=1",
-		  "unknown key 'rollout.foo' (rollout has: prompts_per_step, group_size, "
-		  "max_new_tokens, temperature, top_p, top_k, stop)" },
+		  "unknown key 'rollout.foo' (rollout has: prompts_per_step, group_size,
+				   "max_new_tokens, temperature, top_p, top_k, stop)" },
 		{ "foo.bar=1",
-		  "unknown key 'foo.bar' (sections: run, model, data, rollout, algo, optim, "
-		  "train, credit, sft)" },
+		  "unknown key 'foo.bar' (sections: run, model, data, rollout, algo, optim,
+			       "train, credit, sft)" },
 		{ "rollout.group_size=abc", "rollout.group_size: 'abc' is not an integer" },
 		{ "rollout.group_size=", "rollout.group_size: no value (expected an integer)" },
 		{ "model.dim=1e3", "model.dim: '1e3' is not an integer" },
@@ -277,18 +248,18 @@ static void test_overrides(void)
 		memcpy(&before, &c, sizeof(c));
 		CHECK(override(&c, bad[i][0]) == -1, "'%s' accepted", bad[i][0]);
 		CHECK(!strcmp(err, want), "\n  got  %s\n  want %s", err, want);
-		CHECK(!memcmp(&before, &c, sizeof(c)), "'%s': a failed override changed the struct",
-		      shown);
+		CHECK(!memcmp(&before, &c, sizeof(c)),
+		      "'%s': a failed override changed the struct", shown);
 	}
-	CHECK(override(&c, "noequals") == -1 &&
-		  !strcmp(err, "override 'noequals': expected section.key=value"),
+	CHECK(override(&c, "noequals") == -1 && !strcmp(err,
+	      "override 'noequals': expected section.key=value"),
 	      "no '=': %s", err);
 	CHECK(override(&c, "=4") == -1 && !strcmp(err, "override '=4': expected section.key=value"),
 	      "no key: %s", err);
 	char longv[CONFIG_STR_MAX + 32];
 	snprintf(longv, sizeof(longv), "run.name=%0*d", CONFIG_STR_MAX, 7);
-	CHECK(override(&c, longv) == -1 &&
-		  strstr(err, "run.name: the value is too long (512 bytes, at most 511)"),
+	CHECK(override(&c, longv) == -1 && strstr(err,
+	      "run.name: the value is too long (512 bytes, at most 511)"),
 	      "long: %s", err);
 	snprintf(longv, sizeof(longv), "run.name=%0*d", CONFIG_STR_MAX - 1, 7);
 	CHECK(override(&c, longv) == 0 && strlen(c.run.name) == CONFIG_STR_MAX - 1,
@@ -346,19 +317,20 @@ static void test_validate(void)
 			CHECK(rc == 0, "case %zu (%s) should pass: %s", i, cases[i][0], err);
 		else
 			CHECK(rc == -1 && !strcmp(err, cases[i][3]),
-			      "case %zu:\n  got  %s\n  want %s", i, err, cases[i][3]);
+			      "case %zu:\n  got  %s\n  want %s", i, err,
+			      cases[i][3]);
 	}
 	struct config c;
 	config_init(&c);
 	c.rollout.top_p = 2.0; /* set by code, not through the parser */
 	CHECK(config_validate(&c, err, sizeof(err)) == -1 &&
-		  !strcmp(err, "rollout.top_p: 2.0 is out of range (expected 0 < top_p <= 1)"),
-	      "code: %s", err);
+	      !strcmp(err, "rollout.top_p: 2.0 is out of range (expected 0 < top_p <= 1)"),
+	"code: %s", err);
 	config_init(&c);
 	snprintf(c.model.arch, sizeof(c.model.arch), "gpt2");
 	CHECK(config_validate(&c, err, sizeof(err)) == -1 &&
-		  !strcmp(err, "model.arch: 'gpt2' is not one of llama|qwen2|qwen3"),
-	      "code enum: %s", err);
+	      !strcmp(err, "model.arch: 'gpt2' is not one of llama|qwen2|qwen3"),
+	"code enum: %s", err);
 }
 
 /* write c as YAML, load it onto fresh defaults: the same struct, the same hash */
@@ -391,8 +363,7 @@ static void test_roundtrip(void)
 	CHECK(override(&c, "run.name=q\"uo'te \\back: # x") == 0, "quotes: %s", err);
 	CHECK(override(&c, "rollout.stop=\xe2\x9c\x93 done") == 0, "utf-8: %s", err);
 	CHECK(override(&c, "optim.lr=0.1") == 0 && override(&c, "algo.entropy_coef=-1e-300") == 0 &&
-		  override(&c, "model.rope_theta=123456.789012345678") == 0,
-	      "floats: %s", err);
+	      override(&c, "model.rope_theta=123456.789012345678") == 0, "floats: %s", err);
 	roundtrip(&c, "tricky values");
 
 	/* random doubles of every magnitude survive the shortest-text printing */
@@ -419,8 +390,8 @@ static void test_roundtrip(void)
 	config_write_yaml(&def, f);
 	fclose(f);
 	CHECK(strstr(buf, "\n  norm_eps: 1.0e-05 ") && strstr(buf, "\n  rope_theta: 10000.0 ") &&
-		  strstr(buf, "\n  top_p: 1.0 ") && strstr(buf, "\n  group_size: 8 "),
-	      "number format:\n%s", buf);
+	      strstr(buf, "\n  top_p: 1.0 ") && strstr(buf, "\n  group_size: 8 "),
+	"number format:\n%s", buf);
 	CHECK(strstr(buf, "\n  stop: \"</answer>\" ") && strstr(buf, "\n  arch: llama "),
 	      "str/enum format");
 	CHECK(strstr(buf, "# responses per prompt (G); >= 1\n"), "doc comment");
@@ -444,11 +415,9 @@ static void test_reference(void)
 		const char *p = strstr(buf, names[i]);
 		CHECK(p && !strstr(p + 1, names[i]), "row %s: once", names[i]);
 	}
-	CHECK(
-	    strstr(
-		buf,
-		"| `rollout.top_p` | float | `1.0` | `(0, 1]` | nucleus sampling mass; 1 = off |\n"),
-	    "top_p row");
+	CHECK(strstr(buf,
+	      "| `rollout.top_p` | float | `1.0` | `(0, 1]` | nucleus sampling mass; 1 = off |\n"),
+	      "top_p row");
 	CHECK(strstr(buf, "| `model.arch` | enum | `llama` | `llama`, `qwen2`, `qwen3` | "),
 	      "arch row");
 	CHECK(strstr(buf, "empty = \\<run.dir>/\\<run.name>/model.safetensors |"), "'<' escaped");
@@ -463,8 +432,7 @@ static void test_default_yaml(void)
 	      "default.yaml: %s", err);
 	CHECK(config_validate(&c, err, sizeof(err)) == 0, "default.yaml validates: %s", err);
 	CHECK(c.model.n_kv_heads == 2 && c.algo.mini_batch == 64 && c.optim.lr == 1e-4 &&
-		  c.train.threads == 2,
-	      "default.yaml values");
+	      c.train.threads == 2, "default.yaml values");
 }
 
 int main(void)

@@ -81,6 +81,10 @@ static void test_rms_norm(void)
 	tensor_frame_push();
 	check_values(tensor_rms_norm(from(x, 2, 2, 2, 0, 0), from(w, 1, 2, 0, 0, 0), eps), want, 4,
 		     TOL, "rms_norm");
+	tensor *xb = tensor_to(from(x, 2, 2, 2, 0, 0), TENSOR_BF16, TENSOR_CPU);
+	tensor *yb = tensor_rms_norm(xb, tensor_to(from(w, 1, 2, 0, 0, 0), TENSOR_BF16, TENSOR_CPU), eps);
+	CHECK(tensor_dtype(yb) == TENSOR_BF16, "bf16 in, bf16 out (HF casts back before the weight)");
+	check_values(yb, want, 4, 2e-2, "rms_norm bf16");
 	tensor_frame_pop();
 }
 
@@ -288,7 +292,8 @@ static void test_adamw_vs_torch(void)
 	struct tensor_adamw hp = ADAMW_HP;
 	int got = run_adamw_ref(ref, N);
 	if (got < 0) {
-		printf("test_tensor: AdamW vs torch skipped (no %s or no torch)\n", "python3");
+		printf("test_tensor: AdamW vs torch skipped (%s, python3 or torch missing)\n",
+		       "tests/ref/adamw_ref.py");
 		return;
 	}
 	CHECK(got == N, "adamw_ref.py printed %d of %d values", got, N);

@@ -98,7 +98,9 @@ tensor *tensor_embedding(const tensor *w, const tensor *ids);                 /*
 tensor *tensor_rms_norm(const tensor *x, const tensor *w, double eps);       /* over the last dim */
 /* x (B,H,T,E); cos, sin (T,E) with both halves equal (half-split rotation, as Hugging Face) */
 tensor *tensor_rope(const tensor *x, const tensor *cos, const tensor *sin);
-/* causal attention with GQA: q (B,H,T,E), k and v (B,K,T,E), H % K == 0 -> (B,H,T,E) */
+/* causal attention with GQA: q (B,H,T,E), k and v (B,K,T,E), H % K == 0 -> (B,H,T,E);
+ * scale <= 0 means 1/sqrt(E). k and v may be longer than q (a KV cache of Tk >= T): query i
+ * then sits at position Tk - T + i. */
 tensor *tensor_attention_causal(const tensor *q, const tensor *k, const tensor *v, double scale);
 /* log-probabilities of targets under logits (B,T,V) -> (B,T); also the entropy (B,T) of each
  * row's distribution when entropy != NULL (a new handle in *entropy) */

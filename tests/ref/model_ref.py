@@ -1,0 +1,130 @@
+"""PyTorch reference for attnrl's decoder and GRPO loss, written from the Hugging Face
+Llama / Qwen2 / Qwen3 conventions (not from attnrl's code).
+
+Usage: /usr/bin/python3 tests/ref/model_ref.py CASE.safetensors
+The file holds the weights (Hugging Face names), the batch (ids, targets, old_logp, ref_logp,
+adv, weight), the hyperparameters in the metadata, and attnrl's own results under "out.*":
+out.logits, out.loss and out.grad.<param>. Exits 1 when any differs beyond fp32 tolerance.
+"""
+import math
+import sys
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+import st  # noqa: E402
+
+
+def rms_norm(x, w, eps):
+    var = x.pow(2).mean(-1, keepdim=True)
+    return w * (x * torch.rsqrt(var + eps))
+
+
+def rotate_half(x):
+    h = x.shape[-1] // 2
+    return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
+
+
+def rope_tables(T, E, theta):
+    inv = 1.0 / (theta ** (torch.arange(0, E, 2, dtype=torch.int64).float() / E))
+    freqs = torch.outer(torch.arange(T).float(), inv)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return emb.cos(), emb.sin()
+
+
+def forward(P, ids, cfg):
+    D, L, H, K, E = (cfg[k] for k in ("dim", "n_layers", "n_heads", "n_kv_heads", "head_dim"))
+    eps, B, T = cfg["eps"], ids.shape[0], ids.shape[1]
+    cos, sin = rope_tables(T, E, cfg["theta"])
+    x = P["model.embed_tokens.weight"][ids]
+    mask = torch.full((T, T), float("-inf")).triu(1)
+    for l in range(L):
+        p = f"model.layers.{l}."
+        h = rms_norm(x, P[p + "input_layernorm.weight"], eps)
+
+        def proj(name, heads):
+            y = h @ P[p + f"self_attn.{name}.weight"].T
+            if p + f"self_attn.{name}.bias" in P:
+                y = y + P[p + f"self_attn.{name}.bias"]
+            return y.view(B, T, heads, E)
+
+        q, k, v = proj("q_proj", H), proj("k_proj", K), proj("v_proj", K)
+        if p + "self_attn.q_norm.weight" in P:
+            q = rms_norm(q, P[p + "self_attn.q_norm.weight"], eps)
+            k = rms_norm(k, P[p + "self_attn.k_norm.weight"], eps)
+        q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        k = k.repeat_interleave(H // K, dim=1)
+        v = v.repeat_interleave(H // K, dim=1)
+        att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(E) + mask, dim=-1) @ v
+        x = x + att.transpose(1, 2).reshape(B, T, H * E) @ P[p + "self_attn.o_proj.weight"].T
+        h = rms_norm(x, P[p + "post_attention_layernorm.weight"], eps)
+        g = F.silu(h @ P[p + "mlp.gate_proj.weight"].T) * (h @ P[p + "mlp.up_proj.weight"].T)
+        x = x + g @ P[p + "mlp.down_proj.weight"].T
+    x = rms_norm(x, P["model.norm.weight"], eps)
+    head = P.get("lm_head.weight", P["model.embed_tokens.weight"])
+    return x @ head.T
+
+
+def grpo_loss(logits, batch, hp):
+    lp_all = torch.log_softmax(logits / hp["temperature"], dim=-1)
+    logp = lp_all.gather(-1, batch["targets"].unsqueeze(-1)).squeeze(-1)
+    ratio = torch.exp(logp - batch["old_logp"])
+    adv = batch["adv"]
+    lo, hi = 1 - hp["clip_low"], 1 + hp["clip_high"]
+    tok = -torch.min(ratio * adv, torch.clamp(ratio, lo, hi) * adv)
+    if hp["kl_coef"]:
+        d = batch["ref_logp"] - logp
+        tok = tok + hp["kl_coef"] * (torch.exp(d) - d - 1)
+    if hp["entropy_coef"]:
+        ent = -(lp_all.exp() * lp_all).sum(-1)
+        tok = tok - hp["entropy_coef"] * ent
+    mask = batch["mask"]
+    agg = hp["loss_agg"]
+    if agg == "seq-mean-token-mean":
+        per_seq = (tok * mask).sum(-1) / mask.sum(-1).clamp(min=1)
+        return per_seq.mean()
+    if agg == "token-mean":
+        return (tok * mask).sum() / mask.sum()
+    return ((tok * mask).sum(-1) / hp["max_new_tokens"]).mean()
+
+
+def main(path):
+    T, meta = st.load(path)
+    cfg = {k: int(meta[k]) for k in ("dim", "n_layers", "n_heads", "n_kv_heads", "head_dim")}
+    cfg["eps"], cfg["theta"] = float(meta["norm_eps"]), float(meta["rope_theta"])
+    hp = {k: float(meta[k]) for k in ("clip_low", "clip_high", "kl_coef", "entropy_coef",
+                                      "temperature", "max_new_tokens")}
+    hp["loss_agg"] = meta["loss_agg"]
+    P = {k: torch.tensor(v, requires_grad=True) for k, v in T.items()
+         if k.startswith("model.") or k.startswith("lm_head")}
+    batch = {k: torch.tensor(T[k]) for k in ("targets", "old_logp", "ref_logp", "adv", "mask")}
+    logits = forward(P, torch.tensor(T["ids"]), cfg)
+    loss = grpo_loss(logits, batch, hp)
+    loss.backward()
+    worst, fails = 0.0, []
+
+    def compare(name, ref, got, atol, rtol):
+        nonlocal worst
+        err = (ref - got).abs()
+        bound = atol + rtol * ref.abs()
+        excess = (err - bound).max().item()
+        worst = max(worst, err.max().item())
+        if excess > 0:
+            fails.append(f"{name}: max abs err {err.max().item():.3g} exceeds tol")
+
+    compare("logits", logits.detach(), torch.tensor(T["out.logits"]), 1e-4, 1e-4)
+    compare("loss", loss.detach().reshape(1), torch.tensor(T["out.loss"]).reshape(1), 1e-6, 1e-4)
+    for k, p in P.items():
+        compare("grad " + k, p.grad, torch.tensor(T["out.grad." + k]), 1e-6, 1e-3)
+    print(f"model_ref: {meta.get('case', path)}: loss {loss.item():.6f}, {len(P)} grads, "
+          f"max abs err {worst:.3g}, {'FAIL' if fails else 'ok'}")
+    for f in fails[:10]:
+        print("  " + f)
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
