@@ -751,8 +751,9 @@ static int load_keys(struct loader *l, int section)
 			return -1;
 		char msg[512];
 		if (v.type != YAML_SCALAR_EVENT)
-			rc = fail_at(l, &v.start_mark, "%s: expected a value, found %s (options nest "
-				     "two levels: section: key: value)",
+			rc = fail_at(l, &v.start_mark,
+				     "%s: expected a value, found %s "
+				     "(options nest two levels: section: key: value)",
 				     o->name, event_what(&v, b2, sizeof(b2)));
 		else if (!(rc = check_scalar(l, &v)) &&
 			 opt_set(o, l->c, scalar(&v), is_null(&v), msg, sizeof(msg)))
@@ -820,7 +821,8 @@ static int load_sections(struct loader *l)
 			rc = load_keys(l, s);
 		else if (!is_null(&v))
 			rc = fail_at(l, &v.start_mark,
-				     "%s: a section must be a mapping of key: value lines, found %s",
+				     "%s: a section must be a mapping of key: value lines, "
+				     "found %s",
 				     sections[s], event_what(&v, b2, sizeof(b2)));
 		yaml_event_delete(&v);
 		if (rc)
@@ -849,7 +851,8 @@ static int load_stream(struct loader *l)
 		rc = load_sections(l);
 	else if (!is_null(&ev))
 		rc = fail_at(l, &ev.start_mark,
-			     "the top level must be a mapping of sections (run:, model:, ...), found %s",
+			     "the top level must be a mapping of sections "
+			     "(run:, model:, ...), found %s",
 			     event_what(&ev, b, sizeof(b)));
 	yaml_event_delete(&ev);
 	if (rc || next_event(l, &ev)) /* document end */
@@ -951,7 +954,8 @@ int config_validate(const struct config *c, char *err, size_t n)
 			    a->mini_batch, batch, r->prompts_per_step, r->group_size);
 	if (batch % a->mini_batch)
 		return fail(err, n,
-			    "algo.mini_batch=%ld does not divide the rollout batch of %ld responses "
+			    "algo.mini_batch=%ld does not divide the rollout batch of %ld "
+			    "responses "
 			    "(rollout.prompts_per_step=%ld x rollout.group_size=%ld)",
 			    a->mini_batch, batch, r->prompts_per_step, r->group_size);
 	if (micro > a->mini_batch)

@@ -8,8 +8,9 @@
  * whose size is the power of two >= 2*len; a later duplicate key overwrites the earlier entry,
  * so json_get returns the last. Decoded strings go to the arena too (decoding never grows a
  * string, so the raw length bounds the space). Recursion depth is bounded by JSON_MAX_DEPTH.
- * Numbers with integer syntax that fit int64 are kept exactly; others go through strtod (the
- * program runs in the "C" locale: no setlocale, so '.' is the decimal point).
+ * A number whose decimal value is exactly an integer in int64 range (12, 1e3, 2.50e1) is kept
+ * exactly; others go through strtod (the program runs in the "C" locale: no setlocale, so '.'
+ * is the decimal point).
  */
 #include "attnrl/json.h"
 
@@ -293,73 +294,107 @@ static int parse_string(struct parser *p, struct json *out)
 
 /* ---- numbers and literals ----------------------------------------------------------------- */
 
+/* a checked number token: value = mantissa digits [b, e) ('.' skipped) * 10^(exp - frac) */
+struct num {
+	const unsigned char *t, *b, *e;
+	long exp, frac; /* exp saturates at 1e6 */
+	int neg;
+};
+
 static int is_digit(const struct parser *p)
 {
 	return p->s < p->end && *p->s >= '0' && *p->s <= '9';
 }
 
-/* digits of the integer part into *v; *over when it exceeds uint64 */
-static void int_digits(struct parser *p, uint64_t *v, int *over)
+static int scan_number(struct parser *p, struct num *n)
 {
-	while (is_digit(p)) {
-		unsigned dgt = (unsigned)(*p->s++ - '0');
-		if (*v > (UINT64_MAX - dgt) / 10)
-			*over = 1;
-		else
-			*v = *v * 10 + dgt;
+	*n = (struct num){ .t = p->s, .neg = *p->s == '-' };
+	p->s += n->neg;
+	if (!is_digit(p))
+		return fail(p, p->s, "expected a digit%s", n->neg ? " after '-'" : "");
+	n->b = p->s;
+	if (*p->s == '0' && (p->s++, is_digit(p)))
+		return fail(p, n->t, "leading zero in a number");
+	while (is_digit(p))
+		p->s++;
+	if (p->s < p->end && *p->s == '.') {
+		p->s++;
+		if (!is_digit(p))
+			return fail(p, p->s, "expected a digit after '.'");
+		for (; is_digit(p); p->s++)
+			n->frac++;
 	}
+	n->e = p->s;
+	if (p->s < p->end && (*p->s == 'e' || *p->s == 'E')) {
+		int eneg = ++p->s < p->end && *p->s == '-';
+		p->s += p->s < p->end && (*p->s == '+' || *p->s == '-');
+		if (!is_digit(p))
+			return fail(p, p->s, "expected a digit in the exponent");
+		for (; is_digit(p); p->s++)
+			if (n->exp < 1000000)
+				n->exp = n->exp * 10 + (*p->s - '0');
+		n->exp = eneg ? -n->exp : n->exp;
+	}
+	return 0;
 }
 
-static int number_to_double(struct parser *p, const unsigned char *t, struct json *out)
+/* 0 and the exact value when the number is an integer in int64 range (1e3 and 2.50e1 too) */
+static int exact_int(const struct num *n, int64_t *out)
 {
-	size_t n = (size_t)(p->s - t);
-	char small[64], *buf = n < sizeof(small) ? small : malloc(n + 1);
+	const unsigned char *last = n->e;
+	long e = n->exp - n->frac;
+	uint64_t v = 0;
+	for (; last > n->b && (last[-1] == '0' || last[-1] == '.'); last--)
+		e += last[-1] == '0';
+	for (const unsigned char *c = n->b; c < last; c++) {
+		if (*c == '.')
+			continue;
+		unsigned d = (unsigned)(*c - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (v && e < 0)
+		return -1;
+	for (; v && e > 0; e--) {
+		if (v > UINT64_MAX / 10)
+			return -1;
+		v *= 10;
+	}
+	if (v > (uint64_t)INT64_MAX + (uint64_t)n->neg)
+		return -1;
+	*out = n->neg ? (int64_t)(0 - v) : (int64_t)v;
+	return 0;
+}
+
+static int number_to_double(struct parser *p, const struct num *n, struct json *out)
+{
+	size_t len = (size_t)(p->s - n->t);
+	char small[64], *buf = len < sizeof(small) ? small : malloc(len + 1);
 	if (!buf)
-		return fail(p, t, "out of memory");
-	memcpy(buf, t, n);
-	buf[n] = 0;
+		return fail(p, n->t, "out of memory");
+	memcpy(buf, n->t, len);
+	buf[len] = 0;
 	double x = strtod(buf, NULL);
 	if (buf != small)
 		free(buf);
 	if (isinf(x))
-		return fail(p, t, "number out of range");
+		return fail(p, n->t, "number out of range");
 	*out = (struct json){ .type = JSON_NUMBER, .u.num = x };
 	return 0;
 }
 
+/* is_int: 1 exact in u.i; 2 the integer zero written with a minus sign (json_num gives -0.0) */
 static int parse_number(struct parser *p, struct json *out)
 {
-	const unsigned char *t = p->s;
-	int neg = *p->s == '-', over = 0, integer = 1;
-	uint64_t v = 0;
-	p->s += neg;
-	if (!is_digit(p))
-		return fail(p, p->s, "expected a digit%s", neg ? " after '-'" : "");
-	if (*p->s == '0' && (p->s++, is_digit(p)))
-		return fail(p, t, "leading zero in a number");
-	int_digits(p, &v, &over);
-	if (p->s < p->end && *p->s == '.') {
-		p->s++;
-		integer = 0;
-		if (!is_digit(p))
-			return fail(p, p->s, "expected a digit after '.'");
-		while (is_digit(p))
-			p->s++;
-	}
-	if (p->s < p->end && (*p->s == 'e' || *p->s == 'E')) {
-		p->s++;
-		integer = 0;
-		if (p->s < p->end && (*p->s == '+' || *p->s == '-'))
-			p->s++;
-		if (!is_digit(p))
-			return fail(p, p->s, "expected a digit in the exponent");
-		while (is_digit(p))
-			p->s++;
-	}
-	if (!integer || over || (neg && v == 0) || v > (uint64_t)INT64_MAX + neg)
-		return number_to_double(p, t, out);
-	*out = (struct json){ .type = JSON_NUMBER, .is_int = 1 };
-	out->u.i = neg ? (int64_t)(0 - v) : (int64_t)v;
+	struct num n;
+	int64_t i;
+	if (scan_number(p, &n))
+		return -1;
+	if (exact_int(&n, &i))
+		return number_to_double(p, &n, out);
+	*out = (struct json){ .type = JSON_NUMBER, .is_int = (uint8_t)(1 + (n.neg && i == 0)) };
+	out->u.i = i;
 	return 0;
 }
 
@@ -637,24 +672,17 @@ double json_num(const struct json *v)
 {
 	if (json_type(v) != JSON_NUMBER)
 		return NAN;
+	if (v->is_int == 2)
+		return -0.0;
 	return v->is_int ? (double)v->u.i : v->u.num;
 }
 
 int json_int(const struct json *v, int64_t *out)
 {
-	int64_t r;
-	if (json_type(v) != JSON_NUMBER)
+	if (json_type(v) != JSON_NUMBER || !v->is_int)
 		return -1;
-	if (v->is_int) {
-		r = v->u.i;
-	} else {
-		double x = v->u.num;
-		if (x != floor(x) || x < -9223372036854775808.0 || x >= 9223372036854775808.0)
-			return -1;
-		r = (int64_t)x;
-	}
 	if (out)
-		*out = r;
+		*out = v->u.i;
 	return 0;
 }
 
@@ -749,6 +777,21 @@ void json_write_string(FILE *f, const char *s)
 		fputs("null", f);
 }
 
+/* integers below 1e17 (1e9 for floats) print exactly ("100", not "1e+02"); others take the
+ * fewest %g digits that read back to the same value */
+static void format_number(char *buf, size_t n, double x, int is_float)
+{
+	if (x == floor(x) && fabs(x) < (is_float ? 1e9 : 1e17)) {
+		snprintf(buf, n, "%.0f", x);
+		return;
+	}
+	for (int prec = 1; prec <= (is_float ? 9 : 17); prec++) {
+		snprintf(buf, n, "%.*g", prec, x);
+		if (is_float ? strtof(buf, NULL) == (float)x : strtod(buf, NULL) == x)
+			return;
+	}
+}
+
 void json_write_number(FILE *f, double x)
 {
 	char buf[40];
@@ -756,11 +799,7 @@ void json_write_number(FILE *f, double x)
 		fputs("null", f);
 		return;
 	}
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*g", prec, x);
-		if (strtod(buf, NULL) == x)
-			break;
-	}
+	format_number(buf, sizeof(buf), x, 0);
 	fputs(buf, f);
 }
 
@@ -771,11 +810,7 @@ void json_write_float(FILE *f, float x)
 		fputs("null", f);
 		return;
 	}
-	for (int prec = 1; prec <= 9; prec++) {
-		snprintf(buf, sizeof(buf), "%.*g", prec, (double)x);
-		if (strtof(buf, NULL) == x)
-			break;
-	}
+	format_number(buf, sizeof(buf), (double)x, 1);
 	fputs(buf, f);
 }
 

@@ -186,7 +186,8 @@ static void test_token_logprobs(void)
 	CHECK(tensor_ndim(lp) == 2 && tensor_size(lp, -1) == 2, "logp shape");
 	check_values(tensor_token_logprobs(lt, tt, NULL), want_lp, 2, TOL, "token_logprobs alone");
 	ent = lt;
-	CHECK(tensor_token_logprobs(NULL, tt, &ent) == NULL && ent == NULL, "NULL logits: *entropy = NULL");
+	CHECK(tensor_token_logprobs(NULL, tt, &ent) == NULL && ent == NULL,
+	      "NULL logits: *entropy = NULL");
 	tensor_frame_pop();
 }
 
@@ -373,7 +374,8 @@ static void test_host_access_and_misc(void)
 	check_values(tensor_argmax(y, 1), (float[]){ 3, 3 }, 2, 0, "argmax");
 	tensor *cat[2] = { x, x };
 	CHECK(tensor_size(tensor_cat(cat, 2, 0), 0) == 4, "cat");
-	CHECK(tensor_read_f32(tensor_clamp(x, -1, 2), got, 4) == 0 && got[1] == -1 && got[3] == 2, "clamp");
+	CHECK(tensor_read_f32(tensor_clamp(x, -1, 2), got, 4) == 0 && got[1] == -1 && got[3] == 2,
+	      "clamp");
 	CHECK(strncmp(tensor_backend_info(), "libtorch ", 9) == 0, "%s", tensor_backend_info());
 	int prev = tensor_set_grad_enabled(0);
 	CHECK(prev == 1 && tensor_grad_enabled() == 0, "grad mode off");

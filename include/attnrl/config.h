@@ -36,7 +36,8 @@
 	X(model, arch, ENUM, "llama", "llama|qwen2|qwen3",                                         \
 	  "decoder variant (qwen2: q/k/v bias; qwen3: q/k RMSNorm)")                               \
 	X(model, path, STR, "", "",                                                                \
-	  "weights to start from (a .safetensors file written by attnrl); empty = seeded random init") \
+	  "weights to start from (a .safetensors file written by attnrl); "                        \
+	  "empty = seeded random init")                                                            \
 	X(model, dim, INT, 128, "[8, 65536]", "model width (embedding size)")                      \
 	X(model, n_layers, INT, 4, "[1, 512]", "decoder layers")                                   \
 	X(model, n_heads, INT, 4, "[1, 1024]", "attention (query) heads")                          \
@@ -48,10 +49,12 @@
 	X(model, rope_theta, FLOAT, 10000, "(0, 1e9]", "RoPE base frequency")                      \
 	X(model, norm_eps, FLOAT, 1e-5, "(0, 1)", "RMSNorm epsilon")                               \
 	X(model, tie_embeddings, BOOL, 1, "", "the output projection shares the token embedding")  \
-	X(model, init_std, FLOAT, 0.02, "(0, 10]", "std of the random init (when model.path is empty)")
+	X(model, init_std, FLOAT, 0.02, "(0, 10]",                                                 \
+	  "std of the random init (when model.path is empty)")
 
 #define CONFIG_DATA(X)                                                                             \
-	X(data, task, ENUM, "arith", "arith|countdown", "task: problem generator and reward verifier") \
+	X(data, task, ENUM, "arith", "arith|countdown",                                            \
+	  "task: problem generator and reward verifier")                                           \
 	X(data, path, STR, "", "", "JSONL dataset; empty = the task's seeded generator")           \
 	X(data, seed, INT, 1234, ">= 0", "seed of the task generator (train and held-out sets)")   \
 	X(data, eval_size, INT, 200, "[1, 1000000]", "held-out problems for eval")                 \
@@ -76,7 +79,7 @@
 	X(algo, loss_agg, ENUM, "seq-mean-token-mean",                                             \
 	  "seq-mean-token-mean|token-mean|seq-mean-token-sum-norm",                                \
 	  "loss aggregation: the paper's, DAPO's token mean, Dr. GRPO's sum / max_new_tokens")     \
-	X(algo, kl_coef, FLOAT, 0, ">= 0", "k3 KL penalty against the initial model; 0 = off")    \
+	X(algo, kl_coef, FLOAT, 0, ">= 0", "k3 KL penalty against the initial model; 0 = off")     \
 	X(algo, entropy_coef, FLOAT, 0, "", "entropy bonus coefficient; 0 = off")                  \
 	X(algo, mini_batch, INT, 32, ">= 1", "responses per optimizer step")                       \
 	X(algo, micro_batch, INT, 0, ">= 0", "responses per forward/backward; 0 = mini_batch")     \
@@ -114,7 +117,8 @@
 	X(sft, lr, FLOAT, 1e-3, "(0, 10]", "peak learning rate")                                   \
 	X(sft, warmup_steps, INT, 50, ">= 0", "linear warmup length, in steps")                    \
 	X(sft, out, STR, "", "",                                                                   \
-	  "where `attnrl sft` writes the model (.safetensors); empty = <run.dir>/<run.name>/model.safetensors")
+	  "where `attnrl sft` writes the model (.safetensors); "                                   \
+	  "empty = <run.dir>/<run.name>/model.safetensors")
 
 /* S(section, option list), in file order */
 #define CONFIG_SECTIONS(S)                                                                         \

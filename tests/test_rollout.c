@@ -1,0 +1,242 @@
+/*
+ * test_rollout.c - batched sampling on the decode engine (pure C, random weights):
+ * same seed -> same tokens (also across thread counts), different seed -> different tokens;
+ * a prompt's greedy response does not depend on the other prompts of the batch (lengths
+ * differ); stop strings, EOS and max_new_tokens end a response exactly; recorded log-probs and
+ * entropies match their definition; top-k / top-p sample from the right renormalised set.
+ */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attnrl/rollout.h"
+#include "check.h"
+
+#define D 32
+#define L 2
+#define H 4
+#define KV 2
+#define E 8
+#define F 64
+#define C 96
+
+static float *randn(struct rng *r, size_t n, double std, double mean)
+{
+	float *a = malloc(n * sizeof(float));
+	for (size_t i = 0; i < n; i++)
+		a[i] = (float)(mean + std * rng_normal(r));
+	return a;
+}
+
+struct fixture {
+	struct tokenizer tok;
+	struct engine_layer_weights lw[L];
+	struct engine_weights w;
+	struct engine *eng;
+	struct rollout ro;
+	float *cos, *sin;
+};
+
+static void fixture_init(struct fixture *f, int max_seqs)
+{
+	struct rng r;
+	rng_init(&r, 42);
+	tokenizer_init_chars(&f->tok);
+	int V = f->tok.vocab_size;
+	struct engine_config c = { D, L, H, KV, E, F, V, 1e-5f, 0, 0 };
+	for (int l = 0; l < L; l++)
+		f->lw[l] = (struct engine_layer_weights){
+			randn(&r, D, 0.1, 1), randn(&r, H * E * D, 0.3, 0), randn(&r, KV * E * D, 0.3, 0),
+			randn(&r, KV * E * D, 0.3, 0), randn(&r, D * H * E, 0.3, 0), NULL, NULL, NULL,
+			NULL, NULL, randn(&r, D, 0.1, 1), randn(&r, F * D, 0.3, 0),
+			randn(&r, F * D, 0.3, 0), randn(&r, D * F, 0.3, 0) };
+	f->cos = malloc(C * E * sizeof(float));
+	f->sin = malloc(C * E * sizeof(float));
+	for (int t = 0; t < C; t++)
+		for (int i = 0; i < E / 2; i++) {
+			float a = t * powf(10000.0f, -2.0f * i / E);
+			f->cos[t * E + i] = f->cos[t * E + i + E / 2] = cosf(a);
+			f->sin[t * E + i] = f->sin[t * E + i + E / 2] = sinf(a);
+		}
+	float *embed = randn(&r, (size_t)V * D, 0.3, 0);
+	f->w = (struct engine_weights){ embed, randn(&r, D, 0.1, 1), embed, f->cos, f->sin, f->lw };
+	char err[256];
+	f->eng = engine_create(&c, &f->w, max_seqs, 256, C, err, sizeof(err));
+	rollout_init(&f->ro, f->eng, &f->tok);
+}
+
+static void fixture_free(struct fixture *f)
+{
+	rollout_free(&f->ro);
+	engine_destroy(f->eng);
+	for (int l = 0; l < L; l++) {
+		const float *p[] = { f->lw[l].attn_norm, f->lw[l].wq, f->lw[l].wk, f->lw[l].wv,
+				     f->lw[l].wo, f->lw[l].ffn_norm, f->lw[l].w_gate, f->lw[l].w_up,
+				     f->lw[l].w_down };
+		for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+			free((void *)p[i]);
+	}
+	free((void *)f->w.embed);
+	free((void *)f->w.final_norm);
+	free(f->cos);
+	free(f->sin);
+	tokenizer_free(&f->tok);
+}
+
+static const char *PROMPTS[] = { "12+34-7=", "5-3=", "40+41+42-1=" };
+
+static void gen(struct fixture *f, const int *which, int n, int G, struct rollout_params *p,
+		struct rollout_batch *out)
+{
+	int32_t ids[3][64];
+	const int32_t *rows[3];
+	int lens[3];
+	for (int i = 0; i < n; i++) {
+		ids[i][0] = f->tok.bos_id;
+		lens[i] = 1 + tokenizer_encode(&f->tok, PROMPTS[which[i]], ids[i] + 1, 63);
+		rows[i] = ids[i];
+	}
+	char err[256];
+	int rc = rollout_generate(&f->ro, rows, lens, n, G, p, out, err, sizeof(err));
+	CHECK(rc == 0, "rollout_generate: %s", err);
+}
+
+static int same_tokens(const struct rollout_batch *a, int ia, const struct rollout_batch *b, int ib)
+{
+	if (a->resp_len[ia] != b->resp_len[ib] || a->prompt_len[ia] != b->prompt_len[ib])
+		return 0;
+	int n = a->prompt_len[ia] + a->resp_len[ia];
+	return !memcmp(a->tokens + (size_t)ia * a->cap_len, b->tokens + (size_t)ib * b->cap_len,
+		       n * sizeof(int32_t));
+}
+
+static void test_determinism(struct fixture *f)
+{
+	struct rollout_batch a, b;
+	rollout_batch_init(&a, 12, C);
+	rollout_batch_init(&b, 12, C);
+	struct rollout_params p = { 40, 0, 1.0, 1.0, NULL, 7 };
+	int which[3] = { 0, 1, 2 };
+	omp_set_num_threads(1);
+	gen(f, which, 3, 4, &p, &a);
+	omp_set_num_threads(2);
+	gen(f, which, 3, 4, &p, &b);
+	int same = 1, differ_in_group = 0;
+	for (int i = 0; i < 12; i++)
+		same &= same_tokens(&a, i, &b, i);
+	for (int i = 1; i < 4; i++)
+		differ_in_group |= !same_tokens(&a, 0, &a, i);
+	CHECK(same, "same seed, 1 vs 2 threads: tokens differ");
+	CHECK(differ_in_group, "the G responses of one prompt are all identical");
+	p.seed = 8;
+	gen(f, which, 3, 4, &p, &b);
+	int differ = 0;
+	for (int i = 0; i < 12; i++)
+		differ |= !same_tokens(&a, i, &b, i);
+	CHECK(differ, "a different seed gave the same tokens");
+	rollout_batch_free(&a);
+	rollout_batch_free(&b);
+}
+
+static void test_batch_independence(struct fixture *f)
+{
+	struct rollout_batch all, one;
+	rollout_batch_init(&all, 6, C);
+	rollout_batch_init(&one, 6, C);
+	struct rollout_params p = { 30, 0, 0.0, 1.0, NULL, 1 };
+	int which[3] = { 0, 1, 2 };
+	gen(f, which, 3, 2, &p, &all);
+	for (int i = 0; i < 3; i++) {
+		gen(f, &which[i], 1, 1, &p, &one);
+		CHECK(same_tokens(&all, 2 * i, &one, 0), "prompt %d: greedy response depends on the batch", i);
+		CHECK(same_tokens(&all, 2 * i + 1, &one, 0), "prompt %d: group copy differs", i);
+	}
+	CHECK(all.prompt_len[0] != all.prompt_len[2], "prompts should differ in length");
+	rollout_batch_free(&all);
+	rollout_batch_free(&one);
+}
+
+static void test_stops(struct fixture *f)
+{
+	struct rollout_batch a, b;
+	rollout_batch_init(&a, 2, C);
+	rollout_batch_init(&b, 2, C);
+	struct rollout_params p = { 24, 0, 1.0, 1.0, NULL, 3 };
+	int which[1] = { 0 };
+	gen(f, which, 1, 2, &p, &a);
+	CHECK(a.resp_len[0] == 24 && a.stop_reason[0] == ROLLOUT_LENGTH,
+	      "max_new_tokens: len %d reason %d", a.resp_len[0], a.stop_reason[0]);
+	/* a stop string taken from the unconstrained text ends the response at its first end */
+	char stop[4];
+	const char *text = rollout_text(&a, 0);
+	memcpy(stop, text + 5, 3);
+	stop[3] = 0;
+	const char *first = strstr(text, stop);
+	p.stop = stop;
+	gen(f, which, 1, 2, &p, &b);
+	const char *tb = rollout_text(&b, 0);
+	CHECK(strlen(stop) == 3 && first, "stop string from '%s'", text);
+	CHECK(b.stop_reason[0] == ROLLOUT_STOP_STRING && strlen(tb) == (size_t)(first - text) + 3 &&
+	      !strncmp(tb, text, strlen(tb)), "stop '%s': got '%s' from '%s'", stop, tb, text);
+	/* EOS: make the 4th sampled token the EOS id; the response ends with it, included */
+	int32_t eos = a.tokens[a.prompt_len[0] + 3];
+	int k = 0;
+	while (a.tokens[a.prompt_len[0] + k] != eos)
+		k++;
+	int32_t saved = f->tok.eos_id;
+	f->tok.eos_id = eos;
+	p.stop = NULL;
+	gen(f, which, 1, 2, &p, &b);
+	f->tok.eos_id = saved;
+	CHECK(b.stop_reason[0] == ROLLOUT_EOS && b.resp_len[0] == k + 1,
+	      "EOS: reason %d len %d, expected len %d", b.stop_reason[0], b.resp_len[0], k + 1);
+	rollout_batch_free(&a);
+	rollout_batch_free(&b);
+}
+
+static void test_sampler(void)
+{
+	float logits[5] = { logf(0.5f), logf(0.3f), logf(0.15f), logf(0.04f), logf(0.01f) };
+	int order[5], counts[5] = { 0 };
+	float probs[5], lp, ent;
+	struct rng r;
+	rng_init(&r, 9);
+	struct rollout_params p = { 1, 0, 1.0, 0.75, NULL, 0 };
+	for (int i = 0; i < 20000; i++)
+		counts[rollout_sample(logits, 5, &p, &r, order, probs, &lp, &ent)]++;
+	CHECK(counts[2] == 0 && counts[3] == 0 && counts[4] == 0, "top_p 0.75 kept a token outside {0,1}");
+	CHECK_NEAR(counts[0] / 20000.0, 0.625, 0.015, "top_p 0.75: P(0) renormalised");
+	memset(counts, 0, sizeof(counts));
+	p = (struct rollout_params){ 1, 3, 1.0, 1.0, NULL, 0 };
+	for (int i = 0; i < 20000; i++)
+		counts[rollout_sample(logits, 5, &p, &r, order, probs, &lp, &ent)]++;
+	CHECK(counts[3] == 0 && counts[4] == 0, "top_k 3 kept a token outside the top 3");
+	CHECK_NEAR(counts[2] / 20000.0, 0.15 / 0.95, 0.012, "top_k 3: P(2) renormalised");
+	/* temperature 2: logp and entropy of softmax(logits / 2) */
+	p = (struct rollout_params){ 1, 0, 2.0, 1.0, NULL, 0 };
+	int32_t t = rollout_sample(logits, 5, &p, &r, order, probs, &lp, &ent);
+	double z = 0, h = 0;
+	for (int i = 0; i < 5; i++)
+		z += exp(logits[i] / 2);
+	for (int i = 0; i < 5; i++) {
+		double q = exp(logits[i] / 2) / z;
+		h -= q * log(q);
+	}
+	CHECK_NEAR(lp, logits[t] / 2 - log(z), 1e-5, "logp at temperature 2");
+	CHECK_NEAR(ent, h, 1e-5, "entropy at temperature 2");
+	p.temperature = 0;
+	CHECK(rollout_sample(logits, 5, &p, &r, order, probs, &lp, &ent) == 0, "greedy picks the argmax");
+}
+
+int main(void)
+{
+	struct fixture f;
+	fixture_init(&f, 12);
+	test_determinism(&f);
+	test_batch_independence(&f);
+	test_stops(&f);
+	test_sampler();
+	fixture_free(&f);
+	return check_done("test_rollout");
+}
