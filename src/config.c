@@ -39,6 +39,7 @@ static const char *const sections[] = { CONFIG_SECTIONS(SECTION_NAME) };
 
 #define N_OPTS ((int)(sizeof(opts) / sizeof(opts[0])))
 #define N_SECTIONS ((int)(sizeof(sections) / sizeof(sections[0])))
+_Static_assert(N_OPTS == CONFIG_N_OPTIONS, "opts[] and struct config come from one list");
 
 static const char *const kind_names[] = { "int", "float", "bool", "str", "enum" };
 
@@ -528,7 +529,8 @@ struct sink {
 	int failed;
 };
 
-__attribute__((format(printf, 2, 3))) static void emit(struct sink *s, const char *fmt, ...)
+__attribute__((format(printf, 2, 3)))
+static void emit(struct sink *s, const char *fmt, ...)
 {
 	char buf[2 * CONFIG_STR_MAX + 512];
 	va_list ap;
@@ -647,8 +649,8 @@ struct loader {
 	size_t errlen;
 };
 
-__attribute__((format(printf, 3, 4))) static int fail_at(struct loader *l, const yaml_mark_t *m,
-							 const char *fmt, ...)
+__attribute__((format(printf, 3, 4)))
+static int fail_at(struct loader *l, const yaml_mark_t *m, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -955,8 +957,7 @@ int config_validate(const struct config *c, char *err, size_t n)
 	if (batch % a->mini_batch)
 		return fail(err, n,
 			    "algo.mini_batch=%ld does not divide the rollout batch of %ld "
-			    "responses "
-			    "(rollout.prompts_per_step=%ld x rollout.group_size=%ld)",
+			    "responses (rollout.prompts_per_step=%ld x rollout.group_size=%ld)",
 			    a->mini_batch, batch, r->prompts_per_step, r->group_size);
 	if (micro > a->mini_batch)
 		return fail(err, n, "algo.micro_batch=%ld is larger than algo.mini_batch=%ld",

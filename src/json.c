@@ -121,7 +121,9 @@ static int fail(struct parser *p, const unsigned char *at, const char *fmt, ...)
 static int push(struct parser *p, const struct json *v)
 {
 	if (p->top == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 256;
+		/* untouched capacity costs only address space: start near the size of a flat document */
+		size_t guess = (size_t)(p->end - p->start) / 16, cap = p->cap ? 2 * p->cap : guess;
+		cap = cap < 256 ? 256 : cap;
 		struct json *s = realloc(p->stack, cap * sizeof(*s));
 		if (!s)
 			return fail(p, p->s, "out of memory");
@@ -777,12 +779,12 @@ void json_write_string(FILE *f, const char *s)
 		fputs("null", f);
 }
 
-/* integers below 1e17 (1e9 for floats) print exactly ("100", not "1e+02"); others take the
- * fewest %g digits that read back to the same value */
+/* integers below 1e17 (1e9 for floats) print exactly ("100", not "1e+02"; "-0.0" so that
+ * Python keeps the sign); others take the fewest %g digits that read back to the same value */
 static void format_number(char *buf, size_t n, double x, int is_float)
 {
 	if (x == floor(x) && fabs(x) < (is_float ? 1e9 : 1e17)) {
-		snprintf(buf, n, "%.0f", x);
+		snprintf(buf, n, signbit(x) && x == 0 ? "-0.0" : "%.0f", x);
 		return;
 	}
 	for (int prec = 1; prec <= (is_float ? 9 : 17); prec++) {

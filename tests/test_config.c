@@ -200,6 +200,8 @@ static void test_overrides(void)
 		  "unknown key 'rollout.groupsize' (did you mean rollout.group_size?)" },
 		{ "group_size=4", "unknown key 'group_size' (did you mean rollout.group_size?)" },
 		{ "algo.lr=1", "unknown key 'algo.lr' (did you mean optim.lr?)" },
+		/* an adjacent swap is one edit (Damerau), where Levenshtein counts two */
+		{ "sft.uot=x", "unknown key 'sft.uot' (did you mean sft.out?)" },
 		{ "rollout.foo=1", "unknown key 'rollout.foo' (rollout has: prompts_per_step, "
 				   "group_size, max_new_tokens, temperature, top_p, top_k, stop)" },
 		{ "foo.bar=1", "unknown key 'foo.bar' (sections: run, model, data, rollout, algo, "

@@ -414,7 +414,7 @@ static void test_writer_numbers(void)
 		      buf);
 		json_free(r);
 	}
-	const char *want[][2] = { { "0.1", "0.1" }, { "100", "100" }, { "-0", "-0" },
+	const char *want[][2] = { { "0.1", "0.1" }, { "100", "100" }, { "-0.0", "-0.0" },
 				  { "1e+21", "1e+21" }, { "0.30000000000000004", "0.3" } };
 	const double xs[] = { 0.1, 100, -0.0, 1e21, 0.30000000000000004 };
 	for (int i = 0; i < 5; i++) {
@@ -464,10 +464,11 @@ static void test_builder(void)
 	free(text);
 }
 
+/* CPU seconds of this process: robust to a loaded machine */
 static double now(void)
 {
 	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
 	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -481,12 +482,18 @@ static char *fake_tokenizer(size_t *n)
 	for (int i = 0; i < 150000; i++)
 		fprintf(m, "%s\n    \"\\u0120tok%d\\\"\xc4\xa0%x\": %d", i ? "," : "", i, i * 7, i);
 	fputs("},\n \"merges\": [", m);
-	for (int i = 0; i < 150000; i++)
+	for (int i = 0; i < 200000; i++)
 		fprintf(m, "%s\n    \"\xc4\xa0t%d ok%d\"", i ? "," : "", i, i % 977);
 	fputs("]}}\n", m);
 	fclose(m);
 	return buf;
 }
+
+#if defined(__SANITIZE_ADDRESS__)
+#define PARSE_BUDGET_S 3.0 /* ASan slows allocation and memory access several times */
+#else
+#define PARSE_BUDGET_S 1.0
+#endif
 
 static void test_big_document(void)
 {
@@ -495,9 +502,10 @@ static void test_big_document(void)
 	double t0 = now();
 	struct json *r = json_parse(doc, n, errbuf, sizeof(errbuf));
 	double dt = now() - t0;
-	printf("test_json: parsed a %.1f MB tokenizer-like document in %.3f s\n", (double)n / 1e6, dt);
+	printf("test_json: parsed a %.1f MB tokenizer-like document in %.3f s of CPU\n",
+	       (double)n / 1e6, dt);
 	CHECK(r != NULL, "big document: %s", errbuf);
-	CHECK(dt < 1.0, "parse took %.3f s", dt);
+	CHECK(dt < PARSE_BUDGET_S, "parse took %.3f s of CPU", dt);
 	const struct json *vocab = json_get(json_get(r, "model"), "vocab");
 	CHECK(json_len(vocab) == 150000, "vocab size %zu", json_len(vocab));
 	int bad = 0;
@@ -510,7 +518,7 @@ static void test_big_document(void)
 	}
 	CHECK(bad == 0, "%d vocab lookups wrong", bad);
 	const struct json *merges = json_get(json_get(r, "model"), "merges");
-	CHECK(json_len(merges) == 150000, "merges %zu", json_len(merges));
+	CHECK(json_len(merges) == 200000, "merges %zu", json_len(merges));
 	CHECK(json_str(json_at(merges, 5)) && !strcmp(json_str(json_at(merges, 5)), "\xc4\xa0t5 ok5"),
 	      "merge 5");
 	printf("test_json: 21429 vocab lookups in %.4f s\n", now() - t0);
