@@ -85,6 +85,12 @@ run: all
 bench: all
 	@bash bench/run.sh
 
+# rewrites the README's config reference from the option table
+config-ref: bin/attnrl
+	@bin/attnrl config --reference > build/config-ref.md
+	@awk 'BEGIN{r=0} /<!-- config-reference:begin -->/{print; while ((getline l < "build/config-ref.md") > 0) print l; r=1; next} /<!-- config-reference:end -->/{r=0} !r' README.md > build/README.new && mv build/README.new README.md
+	@echo "README.md: config reference regenerated"
+
 clean:
 	rm -rf build bin
 

@@ -27,7 +27,7 @@
 
 struct json {
 	uint8_t type;   /* enum json_type */
-	uint8_t is_int; /* a number held exactly in u.i */
+	uint8_t is_int; /* numbers: 1 exact in u.i, 2 the integer zero as -0; bools: the value */
 	uint32_t len;   /* string bytes, array elements or object members */
 	union {
 		double num;

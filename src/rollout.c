@@ -202,7 +202,7 @@ static int append_token(struct rollout *r, struct rollout_batch *out, int b, int
 	out->entropy[row] = ent;
 	out->resp_len[b]++;
 	out->tokens_generated++;
-	if (t == r->tok->eos_id) {
+	if (t == r->tok->eos_id && !p->ignore_eos) {
 		out->stop_reason[b] = ROLLOUT_EOS;
 		return 1;
 	}

@@ -71,7 +71,6 @@ static void write_metrics(FILE *f, const struct step_metrics *m)
 		json_kv_num(&o, "eval_reward_mean", m->eval_reward_mean);
 	}
 	json_obj_end(&o);
-	fputc('\n', f);
 	fflush(f);
 }
 
@@ -128,6 +127,5 @@ void runlog_sample(struct runlog *l, long step, const char *prompt, const char *
 	json_kv_num(&o, "reward", reward);
 	json_kv_bool(&o, "correct", correct);
 	json_obj_end(&o);
-	fputc('\n', l->samples);
 	fflush(l->samples);
 }

@@ -192,7 +192,11 @@ static int header_scan(const struct reader *r, const struct json *h, int *n_t, i
 	*strbytes = 0;
 	for (size_t i = 0; i < json_len(h); i++) {
 		const char *k = json_key_at(h, i);
-		if (json_get(h, k) != json_at(h, i))
+		const struct json *last = json_get(h, k);
+		if (!last)
+			return fail(r->err, r->n, "%s: header key %zu ('%s...') holds a NUL byte", r->path,
+				    i, k);
+		if (last != json_at(h, i))
 			return fail(r->err, r->n, "%s: duplicate key '%s' in the header", r->path, k);
 		*n_t += strcmp(k, "__metadata__") != 0;
 		*strbytes += strlen(k) + 1;
@@ -228,9 +232,10 @@ static int header_load(struct st_file *f, const struct reader *r, const struct j
 		return -1;
 	size_t tbytes = (size_t)n_t * sizeof(struct st_tensor);
 	size_t pbytes = 2 * (size_t)n_meta * sizeof(char *);
-	char *block = calloc(1, tbytes + pbytes + strbytes + 1), *pool = block + tbytes + pbytes;
+	char *block = calloc(1, tbytes + pbytes + strbytes + 1), *pool;
 	if (!block)
 		return fail(r->err, r->n, "%s: out of memory for %d tensors", r->path, n_t);
+	pool = block + tbytes + pbytes;
 	f->tensors = (struct st_tensor *)(void *)block;
 	f->meta_keys = (char **)(void *)(block + tbytes);
 	f->meta_vals = f->meta_keys + n_meta;
@@ -262,6 +267,10 @@ static int map_file(struct st_file *f, const char *path, char *err, size_t n)
 		if (fd >= 0)
 			close(fd);
 		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(err, n, "%s: not a regular file", path);
 	}
 	if (st.st_size < 8) {
 		close(fd);
@@ -391,20 +400,32 @@ static uint64_t entry_bytes(const struct st_entry *e)
 	return bytes;
 }
 
+/* data is packed by element size, 8-byte types first, in the given order within a size: the
+ * data section starts 8-aligned, so every tensor is aligned to its element size */
+static int size_class(int dtype)
+{
+	size_t z = st_dtype_size(dtype);
+	return z == 8 ? 0 : z == 4 ? 1 : z == 2 ? 2 : 3;
+}
+
 static void header_entries(FILE *m, const struct st_entry *e, int n, int comma)
 {
-	uint64_t off = 0;
+	uint64_t base[4] = { 0 }, end;
+	for (int i = 0; i < n; i++)
+		for (int c = size_class(e[i].dtype) + 1; c < 4; c++)
+			base[c] += entry_bytes(&e[i]);
 	for (int i = 0; i < n; i++) {
-		uint64_t bytes = entry_bytes(&e[i]);
+		uint64_t *off = &base[size_class(e[i].dtype)];
 		if (comma || i)
 			fputc(',', m);
 		json_write_string(m, e[i].name);
 		fprintf(m, ":{\"dtype\":\"%s\",\"shape\":[", st_dtype_name(e[i].dtype));
 		for (int d = 0; d < e[i].ndim; d++)
 			fprintf(m, "%s%lld", d ? "," : "", (long long)e[i].shape[d]);
-		fprintf(m, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off,
-			(unsigned long long)(off + bytes));
-		off += bytes;
+		end = *off + entry_bytes(&e[i]);
+		fprintf(m, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)*off,
+			(unsigned long long)end);
+		*off = end;
 	}
 }
 
@@ -448,10 +469,12 @@ static int data_write(FILE *f, const char *hdr, size_t hlen, const struct st_ent
 		le[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
 	if (fwrite(le, 1, 8, f) != 8 || fwrite(hdr, 1, hlen, f) != hlen)
 		return -1;
-	for (int i = 0; i < n; i++) {
-		size_t bytes = (size_t)entry_bytes(&e[i]);
-		if (bytes && fwrite(e[i].data, 1, bytes, f) != bytes)
-			return -1;
+	for (int c = 0; c < 4; c++) {
+		for (int i = 0; i < n; i++) {
+			size_t bytes = (size_t)entry_bytes(&e[i]);
+			if (size_class(e[i].dtype) == c && bytes && fwrite(e[i].data, 1, bytes, f) != bytes)
+				return -1;
+		}
 	}
 	return 0;
 }

@@ -117,7 +117,7 @@ static int sft_step(struct sft *s, long step, double *loss, char *err, size_t n)
 
 static int sft_eval(struct sft *s, long step, char *err, size_t n)
 {
-	struct rollout_params p = { (int)s->c->rollout.max_new_tokens, 0, 0.0, 1.0, s->c->rollout.stop, 0 };
+	struct rollout_params p = { .max_new_tokens = (int)s->c->rollout.max_new_tokens, .top_k = 0, .temperature = 0.0, .top_p = 1.0, .stop = s->c->rollout.stop, .seed = 0 };
 	struct eval_result r;
 	if (evaluate(&s->pol.ro, &s->data, (int)s->c->data.eval_size, &p, s->pol.ro.max_seqs, &r, err, n))
 		return -1;
@@ -146,7 +146,7 @@ int sft_run(const struct config *c, char *err, size_t n)
 		if (sft_step(&s, step, &loss, err, n))
 			goto out;
 		if ((step + 1) % 50 == 0)
-			printf("sft   step %5ld | loss %.4f | %.1fs\n", step + 1, loss, runlog_now() - t0);
+			printf("sft   step %5ld | loss %.4f | %.1fs\n", step + 1, loss, runlog_now() - t0), fflush(stdout);
 		if ((step + 1) % every == 0 && sft_eval(&s, step + 1, err, n))
 			goto out;
 	}

@@ -48,7 +48,7 @@ static void test_defaults(void)
 	EQ_I(c.data.max_operand, 50);
 	EQ_I(c.rollout.prompts_per_step, 16); EQ_I(c.rollout.group_size, 8);
 	EQ_I(c.rollout.max_new_tokens, 64); EQ_F(c.rollout.temperature, 1.0);
-	EQ_F(c.rollout.top_p, 1.0); EQ_I(c.rollout.top_k, 0); EQ_S(c.rollout.stop, "</answer>");
+	EQ_F(c.rollout.top_p, 1.0); EQ_I(c.rollout.top_k, 0); EQ_S(c.rollout.stop, "</answer>"); EQ_I(c.rollout.ignore_eos, 0);
 	EQ_S(c.algo.advantage, "grpo"); EQ_F(c.algo.clip_low, 0.2); EQ_F(c.algo.clip_high, 0.2);
 	EQ_S(c.algo.loss_agg, "seq-mean-token-mean"); EQ_F(c.algo.kl_coef, 0);
 	EQ_F(c.algo.entropy_coef, 0); EQ_I(c.algo.mini_batch, 32); EQ_I(c.algo.micro_batch, 0);
@@ -65,7 +65,7 @@ static void test_defaults(void)
 	EQ_I(c.sft.warmup_steps, 50); EQ_S(c.sft.out, "");
 	EQ_I(sizeof(c.run.name), CONFIG_STR_MAX); EQ_I(sizeof(c.model.arch), CONFIG_ENUM_MAX);
 	EQ_I(sizeof(c.run.seed), sizeof(long)); EQ_I(sizeof(c.optim.lr), sizeof(double));
-	EQ_I(CONFIG_N_OPTIONS, 61);
+	EQ_I(CONFIG_N_OPTIONS, 62);
 	CHECK(config_validate(&c, err, sizeof(err)) == 0, "defaults validate: %s", err);
 }
 
@@ -203,7 +203,7 @@ static void test_overrides(void)
 		/* an adjacent swap is one edit (Damerau), where Levenshtein counts two */
 		{ "sft.uot=x", "unknown key 'sft.uot' (did you mean sft.out?)" },
 		{ "rollout.foo=1", "unknown key 'rollout.foo' (rollout has: prompts_per_step, "
-				   "group_size, max_new_tokens, temperature, top_p, top_k, stop)" },
+				   "group_size, max_new_tokens, temperature, top_p, top_k, stop, ignore_eos)" },
 		{ "foo.bar=1", "unknown key 'foo.bar' (sections: run, model, data, rollout, algo, "
 			       "optim, train, credit, sft)" },
 		{ "rollout.group_size=abc", "rollout.group_size: 'abc' is not an integer" },

@@ -116,7 +116,7 @@ static void test_determinism(struct fixture *f)
 	struct rollout_batch a, b;
 	rollout_batch_init(&a, 12, C);
 	rollout_batch_init(&b, 12, C);
-	struct rollout_params p = { 40, 0, 1.0, 1.0, NULL, 7 };
+	struct rollout_params p = { .max_new_tokens = 40, .top_k = 0, .temperature = 1.0, .top_p = 1.0, .stop = NULL, .seed = 7 };
 	int which[3] = { 0, 1, 2 };
 	omp_set_num_threads(1);
 	gen(f, which, 3, 4, &p, &a);
@@ -144,7 +144,7 @@ static void test_batch_independence(struct fixture *f)
 	struct rollout_batch all, one;
 	rollout_batch_init(&all, 6, C);
 	rollout_batch_init(&one, 6, C);
-	struct rollout_params p = { 30, 0, 0.0, 1.0, NULL, 1 };
+	struct rollout_params p = { .max_new_tokens = 30, .top_k = 0, .temperature = 0.0, .top_p = 1.0, .stop = NULL, .seed = 1 };
 	int which[3] = { 0, 1, 2 };
 	gen(f, which, 3, 2, &p, &all);
 	for (int i = 0; i < 3; i++) {
@@ -162,7 +162,7 @@ static void test_stops(struct fixture *f)
 	struct rollout_batch a, b;
 	rollout_batch_init(&a, 2, C);
 	rollout_batch_init(&b, 2, C);
-	struct rollout_params p = { 24, 0, 1.0, 1.0, NULL, 3 };
+	struct rollout_params p = { .max_new_tokens = 24, .top_k = 0, .temperature = 1.0, .top_p = 1.0, .stop = NULL, .seed = 3 };
 	int which[1] = { 0 };
 	gen(f, which, 1, 2, &p, &a);
 	CHECK(a.resp_len[0] == 24 && a.stop_reason[0] == ROLLOUT_LENGTH,
@@ -202,19 +202,19 @@ static void test_sampler(void)
 	float probs[5], lp, ent;
 	struct rng r;
 	rng_init(&r, 9);
-	struct rollout_params p = { 1, 0, 1.0, 0.75, NULL, 0 };
+	struct rollout_params p = { .max_new_tokens = 1, .top_k = 0, .temperature = 1.0, .top_p = 0.75, .stop = NULL, .seed = 0 };
 	for (int i = 0; i < 20000; i++)
 		counts[rollout_sample(logits, 5, &p, &r, order, probs, &lp, &ent)]++;
 	CHECK(counts[2] == 0 && counts[3] == 0 && counts[4] == 0, "top_p 0.75 kept a token outside {0,1}");
 	CHECK_NEAR(counts[0] / 20000.0, 0.625, 0.015, "top_p 0.75: P(0) renormalised");
 	memset(counts, 0, sizeof(counts));
-	p = (struct rollout_params){ 1, 3, 1.0, 1.0, NULL, 0 };
+	p = (struct rollout_params){ .max_new_tokens = 1, .top_k = 3, .temperature = 1.0, .top_p = 1.0, .stop = NULL, .seed = 0 };
 	for (int i = 0; i < 20000; i++)
 		counts[rollout_sample(logits, 5, &p, &r, order, probs, &lp, &ent)]++;
 	CHECK(counts[3] == 0 && counts[4] == 0, "top_k 3 kept a token outside the top 3");
 	CHECK_NEAR(counts[2] / 20000.0, 0.15 / 0.95, 0.012, "top_k 3: P(2) renormalised");
 	/* temperature 2: logp and entropy of softmax(logits / 2) */
-	p = (struct rollout_params){ 1, 0, 2.0, 1.0, NULL, 0 };
+	p = (struct rollout_params){ .max_new_tokens = 1, .top_k = 0, .temperature = 2.0, .top_p = 1.0, .stop = NULL, .seed = 0 };
 	int32_t t = rollout_sample(logits, 5, &p, &r, order, probs, &lp, &ent);
 	double z = 0, h = 0;
 	for (int i = 0; i < 5; i++)

@@ -63,6 +63,29 @@ static void expect_expr(const char *s, enum expr_status st, double v)
 		CHECK_NEAR(r.value, v, 1e-12, s);
 }
 
+/* depth EXPR_DEPTH_MAX parses, one more does not, a million '(' neither (nor overflows) */
+static void test_expr_depth(void)
+{
+	size_t big = 1000000;
+	char *s = malloc(2 * big + 2);
+	CHECK(s, "out of memory");
+	if (!s)
+		return;
+	for (int d = EXPR_DEPTH_MAX; d <= EXPR_DEPTH_MAX + 1; d++) {
+		memset(s, '(', (size_t)d);
+		s[d] = '7';
+		memset(s + d + 1, ')', (size_t)d);
+		s[2 * d + 1] = 0;
+		expect_expr(s, d <= EXPR_DEPTH_MAX ? EXPR_OK : EXPR_ERR_DEPTH, 7);
+	}
+	memset(s, '(', big);
+	s[big] = '7';
+	memset(s + big + 1, ')', big);
+	s[2 * big + 1] = 0;
+	expect_expr(s, EXPR_ERR_DEPTH, 0);
+	free(s);
+}
+
 static void test_expr(void)
 {
 	expect_expr("2+3*4", EXPR_OK, 14);
@@ -89,6 +112,7 @@ static void test_expr(void)
 	expect_expr("123456789012345", EXPR_OK, 123456789012345.0);
 	expect_expr("5/(3-3)", EXPR_ERR_DIV_ZERO, 0);
 	expect_expr("1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1", EXPR_ERR_COUNT, 0);
+	test_expr_depth();
 	struct expr_result r;
 	CHECK(expr_eval("3 + 4 * 5", 5, &r) == EXPR_OK && r.value == 7.0, "length bounds input");
 	CHECK(expr_eval("12*(3+40)", 9, &r) == EXPR_OK && r.n_numbers == 3 && r.numbers[0] == 12 &&
@@ -185,10 +209,19 @@ static void test_golden(void)
 	struct task_example ex;
 	task_params_default(TASK_ARITH, &p);
 	example_get(TASK_ARITH, &p, 1234, TASK_TRAIN, 0, &ex);
-	printf("golden arith: %s -> %s\n", ex.prompt, ex.solution);
+	CHECK(strcmp(ex.prompt, "17+39-44-12=") == 0 &&
+		      strcmp(ex.solution, "17+39=56,56-44=12,12-12=0.<answer>0</answer>") == 0,
+	      "golden arith: %s -> %s", ex.prompt, ex.solution);
 	task_params_default(TASK_COUNTDOWN, &p);
 	example_get(TASK_COUNTDOWN, &p, 1234, TASK_EVAL, 7, &ex);
-	printf("golden countdown: %.40s... -> %s\n", ex.prompt, ex.solution);
+	CHECK(strcmp(ex.prompt, "Using the numbers [41, 36, 49], create an equation that equals "
+				"126. You can use basic arithmetic operations (+, -, *, /) and each "
+				"number can only be used once. Show your work in <think> </think> "
+				"tags. And return the final answer in <answer> </answer> tags, for "
+				"example <answer> (1 + 2) / 3 </answer>.") == 0 &&
+		      strcmp(ex.solution, "<think>49 + 41 = 90, 90 + 36 = 126.</think>"
+					  "<answer>(49 + 41) + 36</answer>") == 0,
+	      "golden countdown: %s -> %s", ex.prompt, ex.solution);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -196,12 +229,12 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp((const char *)a, (const char *)b);
 }
 
-typedef char key_t_[TASK_TEXT_MAX];
+typedef char problem_key[TASK_TEXT_MAX];
 
 /* sorted keys of n examples of one split */
-static key_t_ *split_keys(enum task_kind k, const struct task_params *p, int split, int n)
+static problem_key *split_keys(enum task_kind k, const struct task_params *p, int split, int n)
 {
-	key_t_ *keys = calloc((size_t)n, sizeof(*keys));
+	problem_key *keys = calloc((size_t)n, sizeof(*keys));
 	struct task_example ex;
 	for (int i = 0; keys && i < n; i++) {
 		example_get(k, p, 7, split, i, &ex);
@@ -213,7 +246,7 @@ static key_t_ *split_keys(enum task_kind k, const struct task_params *p, int spl
 	return keys;
 }
 
-static int count_distinct(key_t_ *keys, int n)
+static int count_distinct(problem_key *keys, int n)
 {
 	int d = n > 0;
 	for (int i = 1; i < n; i++)
@@ -225,7 +258,7 @@ static void test_disjoint(enum task_kind k)
 {
 	struct task_params p;
 	task_params_default(k, &p);
-	key_t_ *tr = split_keys(k, &p, TASK_TRAIN, N_TRAIN), *ev = split_keys(k, &p, TASK_EVAL, N_EVAL);
+	problem_key *tr = split_keys(k, &p, TASK_TRAIN, N_TRAIN), *ev = split_keys(k, &p, TASK_EVAL, N_EVAL);
 	CHECK(tr && ev, "out of memory");
 	if (!tr || !ev)
 		goto out;
@@ -302,7 +335,8 @@ static void countdown_oracle(const struct task_example *ex, const struct task_pa
 	}
 	ok = ok && ex->target >= 1 && ex->target <= 1000;
 	CHECK(ok, "countdown ranges: %s", ex->prompt);
-	CHECK(cd_solvable(v, ex->n_numbers, (double)ex->target), "unreachable: %s", ex->prompt);
+	if (ex->n_numbers <= 5) /* the search grows as n!^2 4^n */
+		CHECK(cd_solvable(v, ex->n_numbers, (double)ex->target), "unreachable: %s", ex->prompt);
 	CHECK(strncmp(ex->prompt, "Using the numbers [", 19) == 0 &&
 		      strstr(ex->prompt, "for example <answer> (1 + 2) / 3 </answer>."),
 	      "prompt: %s", ex->prompt);
@@ -461,9 +495,8 @@ static void test_countdown_verifier(void)
 		expect_reward(TASK_COUNTDOWN, &ex, right[i], 1.0);
 	for (size_t i = 0; i < sizeof(wrong) / sizeof(*wrong); i++)
 		expect_reward(TASK_COUNTDOWN, &ex, wrong[i], 0.1);
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < sizeof(none) / sizeof(*none); i++)
 		expect_reward(TASK_COUNTDOWN, &ex, none[i], 0.0);
-	expect_reward(TASK_COUNTDOWN, &ex, none[3], 0.1);
 	test_countdown_hostile(&ex);
 
 	struct task_example sq = cd_example(1, 5, 5, 25), nine = cd_example(2, 3, 4, 9);

@@ -69,7 +69,8 @@
 	X(rollout, temperature, FLOAT, 1.0, "[0, 100]", "sampling temperature; 0 = greedy")        \
 	X(rollout, top_p, FLOAT, 1.0, "(0, 1]", "nucleus sampling mass; 1 = off")                  \
 	X(rollout, top_k, INT, 0, ">= 0", "sample among the k most likely tokens; 0 = off")        \
-	X(rollout, stop, STR, "</answer>", "", "stop string (empty = only EOS)")
+	X(rollout, stop, STR, "</answer>", "", "stop string (empty = only EOS)")                    \
+	X(rollout, ignore_eos, BOOL, 0, "", "keep sampling after EOS (benchmarks: fixed lengths)")
 
 #define CONFIG_ALGO(X)                                                                             \
 	X(algo, advantage, ENUM, "grpo", "grpo|drgrpo",                                            \

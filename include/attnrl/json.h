@@ -55,7 +55,8 @@ const struct json *json_get(const struct json *obj, const char *key); /* last wi
 /* writer: a quoted, escaped string (invalid UTF-8 bytes -> \ufffd each; NULL -> null) */
 void json_write_string(FILE *f, const char *s);
 void json_write_strn(FILE *f, const char *s, size_t n); /* n bytes, NULs escaped */
-/* the shortest "%.Ng" that reads back to the same double (float); non-finite -> null */
+/* integers below 1e17 (floats: 1e9) exactly ("100", "-0.0"), others the shortest "%.Ng" that
+ * reads back to the same double (float); non-finite -> null */
 void json_write_number(FILE *f, double x);
 void json_write_float(FILE *f, float x);
 

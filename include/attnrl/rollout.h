@@ -18,6 +18,7 @@ enum rollout_stop { ROLLOUT_EOS = 0, ROLLOUT_STOP_STRING, ROLLOUT_LENGTH };
 
 struct rollout_params {
 	int max_new_tokens, top_k;
+	int ignore_eos;            /* EOS does not end a response (benchmarks) */
 	double temperature, top_p; /* temperature 0 = greedy */
 	const char *stop;          /* NULL or "" = none */
 	uint64_t seed;

@@ -44,7 +44,9 @@ struct st_entry {
 	const void *data;
 };
 /* writes path atomically (path.tmp, fsync, rename, fsync of the folder); meta is a list of
- * n_meta key/value pairs (meta[2i], meta[2i+1]) */
+ * n_meta key/value pairs (meta[2i], meta[2i+1]). Header entries keep the given order; the data
+ * is packed 8-byte dtypes first, then 4, 2, 1 (given order within a size), so that every
+ * tensor is aligned to its element size; -1 with one line in err, and no file left behind */
 int st_write(const char *path, const struct st_entry *e, int n, const char *const *meta, int n_meta,
 	     char *err, size_t errlen);
 
