@@ -94,4 +94,4 @@ config-ref: bin/attnrl
 clean:
 	rm -rf build bin
 
--include $(OBJ:.o=.d) build/main.d
+-include $(OBJ:.o=.d) build/main.d $(wildcard build/asan/*.d build/asan/tests/*.d build/tests/*.d)

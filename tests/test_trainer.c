@@ -2,7 +2,8 @@
  * test_trainer.c - the GRPO loop end to end on a tiny model:
  * every training step leaves the number of live tensor handles unchanged (no leak); the run
  * directory holds config.yaml, metrics.jsonl with the documented keys on every line (and
- * eval_accuracy on eval steps), samples.jsonl and the model; the same seed gives the same
+ * eval_accuracy on eval steps), samples.jsonl and the model; the rollout's log-probs equal the
+ * training forward's; the same seed gives the same
  * metrics and a byte-identical model; a different seed does not.
  */
 #include <stdlib.h>
@@ -98,6 +99,9 @@ static void check_metrics(char *text, double *loss_sum)
 		CHECK(step == line_no, "step %lld on line %d", (long long)step, line_no);
 		CHECK((json_get(j, "eval_accuracy") != NULL) == (step % 2 == 0), "eval_accuracy on step %lld", (long long)step);
 		*loss_sum += json_num(json_get(j, "loss")) + json_num(json_get(j, "reward_mean"));
+		/* the rollout's own log-probs (decode engine) against the training forward's (ATen) */
+		double mis = json_num(json_get(j, "logp_mismatch"));
+		CHECK(mis >= 0 && mis < 1e-4, "step %lld: logp_mismatch %g", (long long)step, mis);
 		json_free(j);
 	}
 	CHECK(line_no == 4, "%d metrics lines, expected 4", line_no);

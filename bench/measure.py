@@ -1,0 +1,105 @@
+"""Helpers of bench/run.sh (standard library only).
+
+  measure.py run NAME -- CMD...   runs CMD with stdout to NAME.out and stderr to NAME.err, and
+                                  writes NAME.acct.json: wall seconds, the CPU seconds CMD used,
+                                  and the CPU seconds every other process on the machine used
+                                  meanwhile (from /proc/stat): the contention during the run.
+  measure.py table DIR T...       one Markdown table per thread count from DIR's files.
+"""
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+
+def busy_jiffies():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal guest guest_nice
+    return sum(v[:8]) - v[3] - v[4]
+
+
+def run(name, cmd):
+    hz = os.sysconf("SC_CLK_TCK")
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    b0, t0 = busy_jiffies(), time.monotonic()
+    with open(name + ".out", "w") as out, open(name + ".err", "w") as err:
+        rc = subprocess.call(cmd, stdout=out, stderr=err)
+    b1, t1 = busy_jiffies(), time.monotonic()
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    total = (b1 - b0) / hz
+    with open(name + ".acct.json", "w") as f:
+        json.dump(dict(cmd=cmd, rc=rc, wall_s=t1 - t0, own_cpu_s=own,
+                       other_cpu_s=max(0.0, total - own), cores=os.cpu_count()), f)
+    return rc
+
+
+def attnrl_metrics(path, skip):
+    rows = [json.loads(l) for l in open(path) if l.strip()]
+    rows = [r for r in rows if "time_step_s" in r]
+    meas = rows[skip:] if len(rows) > skip else rows
+    if not meas:
+        sys.exit(f"measure.py: no step records in {path}")
+    n = len(meas)
+    tokens = sum(r["rollout_tokens_per_s"] * r["time_rollout_s"] for r in meas)
+    roll = sum(r["time_rollout_s"] for r in meas)
+    return dict(rollout_tokens_per_s=tokens / roll, time_rollout_s=roll / n,
+                time_update_s=sum(r["time_update_s"] for r in meas) / n,
+                time_step_s=sum(r["time_step_s"] for r in meas) / n, measured_steps=n,
+                logp_mismatch=sum(r.get("logp_mismatch", 0.0) for r in meas) / n)
+
+
+def fmt(x):
+    return f"{x:,.0f}" if x >= 100 else f"{x:.2f}" if x >= 1 else f"{x:.3f}"
+
+
+def contention(acct):
+    # share of the machine's CPU time that other processes took while this one ran
+    return acct["other_cpu_s"] / max(1e-9, acct["wall_s"] * acct["cores"])
+
+
+def table(d, threads):
+    for t in threads:
+        a = attnrl_metrics(os.path.join(d, f"runs/bench-t{t}/metrics.jsonl"), 1)
+        r = json.load(open(os.path.join(d, f"ref-t{t}.out")))
+        acct_a = json.load(open(os.path.join(d, f"attnrl-t{t}.acct.json")))
+        acct_r = json.load(open(os.path.join(d, f"ref-t{t}.acct.json")))
+        print(f"\n### {t} thread{'s' if t != '1' else ''} "
+              f"(steps 2..{a['measured_steps'] + 1} averaged; step 1 is a warm-up)\n")
+        print("| measure | attnrl | PyTorch eager | ratio |")
+        print("|---|---:|---:|---:|")
+        rows = [("rollout tokens/s", "rollout_tokens_per_s", True),
+                ("seconds per GRPO step (rollout + update)", "time_step_s", False),
+                ("rollout seconds per step", "time_rollout_s", False),
+                ("update seconds per step (old log-probs + 2 optimizer steps)",
+                 "time_update_s", False)]
+        for label, k, higher in rows:
+            ratio = a[k] / r[k] if higher else r[k] / a[k]
+            print(f"| {label} | {fmt(a[k])} | {fmt(r[k])} | {ratio:.2f}x |")
+        print(f"\nratio > 1: attnrl is faster. Other processes took "
+              f"{100 * contention(acct_a):.0f}% of the machine's CPU time during the attnrl run "
+              f"and {100 * contention(acct_r):.0f}% during the reference run "
+              f"(wall {acct_a['wall_s']:.0f}s and {acct_r['wall_s']:.0f}s). Decode vs training "
+              f"forward log-prob mismatch: attnrl {a['logp_mismatch']:.2g}, reference "
+              f"{sum(s['logp_mismatch'] for s in r['per_step']) / len(r['per_step']):.2g}.")
+        worst = max(contention(acct_a), contention(acct_r))
+        if worst > 0.1:
+            print(f"\n**warning**: the machine was busy ({100 * worst:.0f}% of its CPU time "
+                  f"went to other processes); these timings are unreliable, rerun when idle.")
+
+
+def main():
+    if len(sys.argv) >= 4 and sys.argv[1] == "run" and "--" in sys.argv:
+        i = sys.argv.index("--")
+        return run(sys.argv[2], sys.argv[i + 1:])
+    if len(sys.argv) >= 4 and sys.argv[1] == "table":
+        table(sys.argv[2], sys.argv[3:])
+        return 0
+    sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

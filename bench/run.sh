@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# bench/run.sh - `make bench`: attnrl's GRPO step against a PyTorch-eager reference of the same
+# model and step (bench/ref_grpo.py), side by side in one run: same machine, same batch
+# (configs/bench.yaml: 16 prompts x 8 responses x 64 tokens), same thread count. Prints one
+# Markdown table per thread count; everything it wrote is under build/bench/.
+#
+#   make bench                     2 threads
+#   THREADS=1 make bench           1 thread;  THREADS="1 2" make bench: both, one table each
+#   BENCH_STEPS=6 make bench       more steps (step 1 is always a warm-up, left out)
+#
+# Timings on a shared machine are only as good as its idle time: the table says how much CPU
+# other processes took during each run, and warns when it was more than 10%.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+THREADS="${THREADS:-2}"
+STEPS="${BENCH_STEPS:-4}"
+PY_REF="${PY_REF:-/usr/bin/python3}"
+OUT=build/bench
+CONFIG=configs/bench.yaml
+
+die() { echo "bench: $*" >&2; exit 1; }
+for t in $THREADS; do
+	[[ "$t" =~ ^[1-9][0-9]*$ ]] || die "THREADS='$THREADS': expected thread counts like 2 or \"1 2\""
+done
+[[ "$STEPS" =~ ^[0-9]+$ && "$STEPS" -ge 2 ]] || die "BENCH_STEPS='$STEPS': expected an integer >= 2"
+[ -x "$PY_REF" ] || die "$PY_REF not found: run 'sudo scripts/install-deps.sh' (or set PY_REF)"
+TORCH_VERSION=$("$PY_REF" -c 'import numpy, torch; print(torch.__version__)' 2>/dev/null) ||
+	die "$PY_REF cannot import torch and numpy: run 'sudo scripts/install-deps.sh'"
+
+make --no-print-directory all >&2 || die "the build failed"
+mkdir -p "$OUT"
+
+cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -1)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -z "$(git status --porcelain -- src include 2>/dev/null)" ] || commit="$commit + local changes"
+libtorch=$(dpkg-query -W -f='${Version}' libtorch-dev 2>/dev/null || echo unknown)
+
+report() {
+	echo "## attnrl vs PyTorch eager: one GRPO step"
+	echo
+	echo "$(date '+%Y-%m-%d %H:%M:%S %Z') | CPU: ${cpu:-unknown}, $(nproc) cores | threads: $THREADS" \
+	     "| torch $TORCH_VERSION (reference), libtorch $libtorch (attnrl) | attnrl $commit"
+	echo
+	echo "Model: llama, dim 128, 4 layers, 4 heads / 2 kv heads, char vocab 100, 0.75M parameters." \
+	     "Step: 16 prompts x 8 responses x 64 new tokens (8192 tokens), old log-probs recomputed," \
+	     "2 mini-batches of 64 (forward, backward, clip, AdamW)."
+	for t in $THREADS; do
+		echo
+		echo "threads=$t:"
+		echo "- \`bin/attnrl train $CONFIG train.threads=$t train.steps=$STEPS run.name=bench-t$t\`"
+		echo "- \`$PY_REF bench/ref_grpo.py --threads $t --steps $STEPS\`"
+		echo "- load before the runs: $(cat "$OUT/load-t$t.txt")"
+	done
+	"$PY_REF" bench/measure.py table "$OUT" $THREADS
+}
+
+for t in $THREADS; do
+	uptime | sed 's/.*load average/load average/' > "$OUT/load-t$t.txt"
+	rm -rf "$OUT/runs/bench-t$t"
+	echo "bench: attnrl, $t thread(s), $STEPS steps ..." >&2
+	"$PY_REF" bench/measure.py run "$OUT/attnrl-t$t" -- bin/attnrl train "$CONFIG" \
+		train.threads="$t" train.steps="$STEPS" run.dir="$OUT/runs" run.name="bench-t$t" || {
+		tail -n 20 "$OUT/attnrl-t$t.out" "$OUT/attnrl-t$t.err" >&2
+		die "attnrl failed (log: $OUT/attnrl-t$t.out, $OUT/attnrl-t$t.err)"
+	}
+	echo "bench: PyTorch eager reference, $t thread(s), $STEPS steps ..." >&2
+	"$PY_REF" bench/measure.py run "$OUT/ref-t$t" -- "$PY_REF" bench/ref_grpo.py \
+		--threads "$t" --steps "$STEPS" || {
+		tail -n 20 "$OUT/ref-t$t.err" >&2
+		die "the reference failed (log: $OUT/ref-t$t.err)"
+	}
+done
+
+stamp=$(date +%Y%m%d-%H%M%S)
+report | tee "$OUT/report-$stamp.md"
+echo >&2
+echo "bench: report saved to $OUT/report-$stamp.md" >&2
