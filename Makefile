@@ -35,6 +35,10 @@ TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
 TORCH_TESTS := $(patsubst %,build/tests/test_%,tensor model grpo trainer)
 PURE_TESTS := $(filter-out $(TORCH_TESTS),$(TESTS))
 
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+$(info attnrl: CPU build; libtorch $(if $(LIBTORCH),from $(LIBTORCH),Debian ($(TORCH_INC))); BLAS $(or $(BLAS_INC),not found); CUDA off (CUDA=1 comes with the GPU issue))
+endif
+
 .PHONY: all deps-check run test asan bench clean config-ref
 all: deps-check bin/attnrl
 

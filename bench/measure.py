@@ -56,9 +56,9 @@ def fmt(x):
     return f"{x:,.0f}" if x >= 100 else f"{x:.2f}" if x >= 1 else f"{x:.3f}"
 
 
-def contention(acct):
-    # share of the machine's CPU time that other processes took while this one ran
-    return acct["other_cpu_s"] / max(1e-9, acct["wall_s"] * acct["cores"])
+def others(acct):
+    # cores that other processes kept busy, on average, while this run ran
+    return acct["other_cpu_s"] / max(1e-9, acct["wall_s"])
 
 
 def table(d, threads):
@@ -79,16 +79,17 @@ def table(d, threads):
         for label, k, higher in rows:
             ratio = a[k] / r[k] if higher else r[k] / a[k]
             print(f"| {label} | {fmt(a[k])} | {fmt(r[k])} | {ratio:.2f}x |")
-        print(f"\nratio > 1: attnrl is faster. Other processes took "
-              f"{100 * contention(acct_a):.0f}% of the machine's CPU time during the attnrl run "
-              f"and {100 * contention(acct_r):.0f}% during the reference run "
-              f"(wall {acct_a['wall_s']:.0f}s and {acct_r['wall_s']:.0f}s). Decode vs training "
+        print(f"\nratio > 1: attnrl is faster. Other processes kept {others(acct_a):.2f} of the "
+              f"{acct_a['cores']} cores busy during the attnrl run and {others(acct_r):.2f} during "
+              f"the reference run (wall {acct_a['wall_s']:.0f}s and {acct_r['wall_s']:.0f}s). "
+              f"Decode vs training "
               f"forward log-prob mismatch: attnrl {a['logp_mismatch']:.2g}, reference "
               f"{sum(s['logp_mismatch'] for s in r['per_step']) / len(r['per_step']):.2g}.")
-        worst = max(contention(acct_a), contention(acct_r))
-        if worst > 0.1:
-            print(f"\n**warning**: the machine was busy ({100 * worst:.0f}% of its CPU time "
-                  f"went to other processes); these timings are unreliable, rerun when idle.")
+        worst = max(others(acct_a), others(acct_r))
+        if worst + int(t) > acct_a["cores"] + 0.1:
+            print(f"\n**warning**: other processes competed for the cores (on average "
+                  f"{worst:.2f} busy, {t} needed, {acct_a['cores']} in all): these timings are "
+                  f"unreliable, rerun when the machine is idle.")
 
 
 def main():

@@ -309,26 +309,53 @@ out:
 	return rc;
 }
 
+static void shape_text(char *buf, size_t n, int ndim, const int64_t *shape)
+{
+	size_t k = snprintf(buf, n, "[");
+	for (int d = 0; d < ndim && k < n; d++)
+		k += snprintf(buf + k, n - k, "%s%lld", d ? ", " : "", (long long)shape[d]);
+	if (k < n)
+		snprintf(buf + k, n - k, "]");
+}
+
+/* "dim=128 n_layers=4 ..." from the checkpoint's metadata, when it has them */
+static void meta_hint(const struct st_file *f, char *buf, size_t n)
+{
+	size_t k = 0;
+	buf[0] = 0;
+	for (int i = 0; i < N_META && k < n; i++) {
+		const char *v = st_meta(f, META_KEYS[i]);
+		if (v)
+			k += snprintf(buf + k, n - k, "%s%s=%s", k ? " " : "", META_KEYS[i], v);
+	}
+}
+
 static int load_one(struct model *m, int i, const struct st_file *f, const char *path, char *err,
 		    size_t n)
 {
 	const struct st_tensor *t = st_find(f, m->names[i]);
 	tensor *p = m->params[i];
-	if (!t) {
-		snprintf(err, n, "%s: missing tensor '%s'", path, m->names[i]);
-		return -1;
-	}
-	int nd = tensor_ndim(p), same = t->ndim == nd && t->dtype == ST_F32;
+	char want[96], got[96], hint[256];
+	int nd = tensor_ndim(p), same = t && t->ndim == nd && t->dtype == ST_F32;
+	int64_t shape[8];
+	for (int d = 0; d < nd; d++)
+		shape[d] = tensor_size(p, d);
 	for (int d = 0; same && d < nd; d++)
-		same = t->shape[d] == tensor_size(p, d);
-	if (!same) {
-		snprintf(err, n, "%s: tensor '%s' is %s of %d dims [%lld, ...], expected F32 [%lld%s]",
-			 path, m->names[i], st_dtype_name(t->dtype), t->ndim,
-			 (long long)(t->ndim ? t->shape[0] : 0), (long long)tensor_size(p, 0),
-			 nd > 1 ? ", ..." : "");
+		same = t->shape[d] == shape[d];
+	if (same)
+		return tensor_write_f32(p, t->data, tensor_numel(p));
+	meta_hint(f, hint, sizeof(hint));
+	shape_text(want, sizeof(want), nd, shape);
+	if (!t) {
+		snprintf(err, n, "model.path '%s': missing tensor '%s' %s%s%s", path, m->names[i], want,
+			 hint[0] ? "; the file was written for " : "", hint);
 		return -1;
 	}
-	return tensor_write_f32(p, t->data, tensor_numel(p));
+	shape_text(got, sizeof(got), t->ndim, t->shape);
+	snprintf(err, n, "model.path '%s': tensor '%s' is %s %s but the config needs F32 %s%s%s", path,
+		 m->names[i], st_dtype_name(t->dtype), got, want,
+		 hint[0] ? "; set model.* to the file's " : "", hint);
+	return -1;
 }
 
 int model_load(struct model *m, const char *path, char *err, size_t n)
