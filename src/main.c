@@ -2,6 +2,7 @@
  * main.c - the attnrl command line: train, sft, config. Each command is a short recipe over the
  * modules; exit status 0 on success, 1 on a run-time failure, 2 on a usage or config error.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -80,8 +81,18 @@ static int cmd_sft(int argc, char **argv)
 	return 0;
 }
 
+/* Training allocates and frees the same large activations every micro-step; by default glibc
+ * hands such blocks back to the kernel and page-faults them in again (a fifth of the update's
+ * time). Keep them in the heap instead. */
+static void keep_freed_memory(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 512 << 20);
+	mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
 int main(int argc, char **argv)
 {
+	keep_freed_memory();
 	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : 0;
