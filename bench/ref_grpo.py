@@ -17,7 +17,7 @@ random init with std 0.02) and the same step as src/trainer.c:
 Timing: rollout (generated tokens / seconds, prefill included) and update (recompute + mini-
 batches) per step; step 1 is a warm-up and is left out. Prints one JSON object to stdout.
 
-Usage: /usr/bin/python3 bench/ref_grpo.py --threads N [--steps 4] [--seed 1]
+Usage: /usr/bin/python3 bench/ref_grpo.py --threads N [--steps 6] [--seed 1]
 """
 import argparse
 import json
@@ -132,7 +132,7 @@ def encode(text):
 @torch.inference_mode()
 def rollout(P, prompts, gen, cos_t, sin_t):
     n, G, R, temp = len(prompts), ROLL["group"], ROLL["max_new"], ROLL["temperature"]
-    B, K, E, V = n * G, CFG["n_kv_heads"], CFG["head_dim"], CFG["vocab"]
+    B, K, E = n * G, CFG["n_kv_heads"], CFG["head_dim"]
     lens = torch.tensor([len(p) for p in prompts])
     Pmax, T_max = int(lens.max()), int(lens.max()) + R
     # prefill: one row per prompt, right-padded, into a cache of n rows
@@ -195,11 +195,12 @@ def token_logprobs(P, ids, targets):
 def update(P, opt, seq, lens_b, adv):
     B, mb, micro = seq.shape[0], ALGO["mini_batch"], ALGO["micro_batch"]
     params = list(P.values())
-    old = {}
+    old, t0 = {}, time.perf_counter()
     with torch.no_grad():
         for s in range(0, B, micro):
             ids, tg, _ = pack(seq, lens_b, s, micro)
             old[s] = token_logprobs(P, ids, tg)
+    t_old = time.perf_counter() - t0
     hp = dict(temperature=ROLL["temperature"], clip_low=ALGO["clip_low"],
               clip_high=ALGO["clip_high"], kl_coef=0.0, entropy_coef=0.0,
               loss_agg="seq-mean-token-mean", max_new_tokens=ROLL["max_new"])
@@ -215,7 +216,7 @@ def update(P, opt, seq, lens_b, adv):
         torch.nn.utils.clip_grad_norm_(params, ALGO["grad_clip"])
         opt.step()
         opt.zero_grad()
-    return sum(losses) / len(losses), old
+    return sum(losses) / len(losses), old, t_old
 
 
 def logp_mismatch(old, lens_b, logp):
@@ -232,7 +233,7 @@ def logp_mismatch(old, lens_b, logp):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--steps", type=int, default=6)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -254,7 +255,7 @@ def main():
         rewards = torch.randint(0, 2, (n, G), generator=g).float()
         adv = ((rewards - rewards.mean(1, keepdim=True))
                / (rewards.std(1, keepdim=True) + 1e-6)).reshape(-1)
-        loss, old = update(P, opt, seq, lens_b, adv)
+        loss, old, t_old = update(P, opt, seq, lens_b, adv)
         t2 = time.perf_counter()
         mism = logp_mismatch(old, lens_b, logp)
         if not mism < 1e-3:
@@ -262,12 +263,12 @@ def main():
                      f"(mean |dlogp| {mism:.3g})")
         tokens = n * G * ROLL["max_new"]
         steps.append(dict(step=step, tokens=tokens, time_rollout_s=t1 - t0,
-                          time_update_s=t2 - t1, time_step_s=t2 - t0,
+                          time_update_s=t2 - t1, time_old_logp_s=t_old, time_step_s=t2 - t0,
                           rollout_tokens_per_s=tokens / (t1 - t0), loss=loss, logp_mismatch=mism,
                           entropy=ent.mean().item(),
                           prompt_len_mean=sum(map(len, prompts)) / n))
         print(f"ref_grpo: step {step}/{a.steps} | {tokens / (t1 - t0):.0f} tok/s | "
-              f"roll {t1 - t0:.2f}s upd {t2 - t1:.2f}s | loss {loss:+.4f} | dlogp {mism:.2g}", file=sys.stderr)
+              f"roll {t1 - t0:.2f}s upd {t2 - t1:.2f}s (old logp {t_old:.2f}s) | loss {loss:+.4f} | dlogp {mism:.2g}", file=sys.stderr)
     meas = steps[1:] if len(steps) > 1 else steps
 
     def mean(k):
@@ -280,6 +281,7 @@ def main():
                rollout_tokens_per_s=sum(s["tokens"] for s in meas)
                / sum(s["time_rollout_s"] for s in meas),
                time_rollout_s=mean("time_rollout_s"), time_update_s=mean("time_update_s"),
+               time_old_logp_s=mean("time_old_logp_s"),
                time_step_s=mean("time_step_s"), prompt_len_mean=mean("prompt_len_mean"),
                per_step=steps)
     print(json.dumps(out))

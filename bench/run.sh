@@ -6,15 +6,16 @@
 #
 #   make bench                     2 threads
 #   THREADS=1 make bench           1 thread;  THREADS="1 2" make bench: both, one table each
-#   BENCH_STEPS=6 make bench       more steps (step 1 is always a warm-up, left out)
+#   BENCH_STEPS=10 make bench      more steps (default 6; step 1 is a warm-up, left out)
 #
-# Timings on a shared machine are only as good as its idle time: the table says how much CPU
-# other processes took during each run, and warns when it was more than 10%.
+# Timings on a shared machine are only as good as its idle time: the report gives the load
+# average before each run and how many cores other processes kept busy during it, and warns
+# when they competed for the cores the benchmark needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 THREADS="${THREADS:-2}"
-STEPS="${BENCH_STEPS:-4}"
+STEPS="${BENCH_STEPS:-6}"
 PY_REF="${PY_REF:-/usr/bin/python3}"
 OUT=build/bench
 CONFIG=configs/bench.yaml
@@ -36,6 +37,12 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -z "$(git status --porcelain -- src include 2>/dev/null)" ] || commit="$commit + local changes"
 libtorch=$(dpkg-query -W -f='${Version}' libtorch-dev 2>/dev/null || echo unknown)
 
+attnrl_cmd() {
+	echo bin/attnrl train "$CONFIG" train.threads="$1" train.steps="$STEPS" run.dir="$OUT/runs" \
+		run.name="bench-t$1"
+}
+ref_cmd() { echo "$PY_REF" bench/ref_grpo.py --threads "$1" --steps "$STEPS"; }
+
 report() {
 	echo "## attnrl vs PyTorch eager: one GRPO step"
 	echo
@@ -48,10 +55,11 @@ report() {
 	for t in $THREADS; do
 		echo
 		echo "threads=$t:"
-		echo "- \`bin/attnrl train $CONFIG train.threads=$t train.steps=$STEPS run.name=bench-t$t\`"
-		echo "- \`$PY_REF bench/ref_grpo.py --threads $t --steps $STEPS\`"
+		echo "- \`$(attnrl_cmd "$t")\`"
+		echo "- \`$(ref_cmd "$t")\`"
 		echo "- load before the runs: $(cat "$OUT/load-t$t.txt")"
 	done
+	# shellcheck disable=SC2086 # a list of thread counts
 	"$PY_REF" bench/measure.py table "$OUT" $THREADS
 }
 
@@ -59,14 +67,14 @@ for t in $THREADS; do
 	uptime | sed 's/.*load average/load average/' > "$OUT/load-t$t.txt"
 	rm -rf "$OUT/runs/bench-t$t"
 	echo "bench: attnrl, $t thread(s), $STEPS steps ..." >&2
-	"$PY_REF" bench/measure.py run "$OUT/attnrl-t$t" -- bin/attnrl train "$CONFIG" \
-		train.threads="$t" train.steps="$STEPS" run.dir="$OUT/runs" run.name="bench-t$t" || {
+	# shellcheck disable=SC2046 # the commands are words without spaces
+	"$PY_REF" bench/measure.py run "$OUT/attnrl-t$t" -- $(attnrl_cmd "$t") || {
 		tail -n 20 "$OUT/attnrl-t$t.out" "$OUT/attnrl-t$t.err" >&2
 		die "attnrl failed (log: $OUT/attnrl-t$t.out, $OUT/attnrl-t$t.err)"
 	}
 	echo "bench: PyTorch eager reference, $t thread(s), $STEPS steps ..." >&2
-	"$PY_REF" bench/measure.py run "$OUT/ref-t$t" -- "$PY_REF" bench/ref_grpo.py \
-		--threads "$t" --steps "$STEPS" || {
+	# shellcheck disable=SC2046
+	"$PY_REF" bench/measure.py run "$OUT/ref-t$t" -- $(ref_cmd "$t") || {
 		tail -n 20 "$OUT/ref-t$t.err" >&2
 		die "the reference failed (log: $OUT/ref-t$t.err)"
 	}

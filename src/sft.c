@@ -10,6 +10,7 @@
 #include "attnrl/data.h"
 #include "attnrl/evaluate.h"
 #include "attnrl/policy.h"
+#include "attnrl/rng.h"
 #include "attnrl/runlog.h"
 #include "attnrl/trainer.h"
 
@@ -21,7 +22,17 @@ struct sft {
 	struct batch_pack pack;
 	tensor **m, **v;
 	float *w;
+	struct rng rng;     /* which examples lose their worked steps */
 };
+
+/* the solution, or with probability sft.direct_frac only its final <answer>...</answer> */
+static const char *solution_of(struct sft *s, const struct task_example *ex)
+{
+	const char *answer = strstr(ex->solution, "<answer>");
+	if (answer && rng_uniform(&s->rng) < s->c->sft.direct_frac)
+		return answer;
+	return ex->solution;
+}
 
 /* one example as prompt tokens then solution tokens + EOS, in row b of rb */
 static int fill_example(struct sft *s, int b, char *err, size_t n)
@@ -33,7 +44,7 @@ static int fill_example(struct sft *s, int b, char *err, size_t n)
 	int p = data_encode(&s->data, ex.prompt, row, s->rb.cap_len, err, n);
 	if (p < 0)
 		return -1;
-	int r = tokenizer_encode(&s->pol.tok, ex.solution, row + p, s->rb.cap_len - p - 1);
+	int r = tokenizer_encode(&s->pol.tok, solution_of(s, &ex), row + p, s->rb.cap_len - p - 1);
 	if (r < 0) {
 		snprintf(err, n, "sft: solution does not fit in model.max_seq_len=%d", s->rb.cap_len);
 		return -1;
@@ -48,6 +59,7 @@ static int sft_init(struct sft *s, const struct config *c, char *err, size_t n)
 {
 	memset(s, 0, sizeof(*s));
 	s->c = c;
+	rng_init3(&s->rng, (uint64_t)c->run.seed, 0x736674ULL, 0);
 	int bs = (int)c->sft.batch_size, cap = (int)c->model.max_seq_len;
 	int eval_batch = c->data.eval_size < 256 ? (int)c->data.eval_size : 256;
 	if (policy_init(&s->pol, c, eval_batch, err, n) || data_init(&s->data, c, &s->pol.tok, err, n))

@@ -62,10 +62,10 @@ static void test_defaults(void)
 	EQ_I(c.train.samples_per_step, 2);
 	EQ_S(c.credit.strategy, "none");
 	EQ_I(c.sft.steps, 1000); EQ_I(c.sft.batch_size, 32); EQ_F(c.sft.lr, 1e-3);
-	EQ_I(c.sft.warmup_steps, 50); EQ_S(c.sft.out, "");
+	EQ_I(c.sft.warmup_steps, 50); EQ_S(c.sft.out, ""); EQ_F(c.sft.direct_frac, 0.0);
 	EQ_I(sizeof(c.run.name), CONFIG_STR_MAX); EQ_I(sizeof(c.model.arch), CONFIG_ENUM_MAX);
 	EQ_I(sizeof(c.run.seed), sizeof(long)); EQ_I(sizeof(c.optim.lr), sizeof(double));
-	EQ_I(CONFIG_N_OPTIONS, 62);
+	EQ_I(CONFIG_N_OPTIONS, 63);
 	CHECK(config_validate(&c, err, sizeof(err)) == 0, "defaults validate: %s", err);
 }
 

@@ -117,6 +117,8 @@
 	X(sft, batch_size, INT, 32, ">= 1", "examples per step")                                   \
 	X(sft, lr, FLOAT, 1e-3, "(0, 10]", "peak learning rate")                                   \
 	X(sft, warmup_steps, INT, 50, ">= 0", "linear warmup length, in steps")                    \
+	X(sft, direct_frac, FLOAT, 0.0, "[0, 1]",                                                 \
+	  "fraction of examples whose solution skips the worked steps (answer only)")              \
 	X(sft, out, STR, "", "",                                                                   \
 	  "where `attnrl sft` writes the model (.safetensors); "                                   \
 	  "empty = <run.dir>/<run.name>/model.safetensors")
