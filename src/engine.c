@@ -5,6 +5,8 @@
  */
 #include "attnrl/engine.h"
 
+#include "attnrl/attnstats.h"
+
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
@@ -133,11 +135,12 @@ static void qkv_finish(struct engine *e, int l, int n, const int *seq, const int
 	}
 }
 
-/* one row, one query head: softmax(q k^T / sqrt(E)) v over positions 0..pos */
-static void attend(const struct engine *e, int l, int s, int kvh, int pos, const float *q,
+/* one row, one query head h: softmax(q k^T / sqrt(E)) v over positions 0..pos; the
+ * probabilities go to the statistics when layer l is sampled */
+static void attend(const struct engine *e, int l, int s, int h, int pos, const float *q,
 		   float *out, float *p)
 {
-	int E = e->cfg.head_dim;
+	int E = e->cfg.head_dim, kvh = h / (e->cfg.n_heads / e->cfg.n_kv_heads);
 	float scale = 1.0f / sqrtf((float)E), mx = -INFINITY, sum = 0.0f;
 	const float *kc = e->k_cache + cache_at(e, l, s, kvh, 0);
 	const float *vc = e->v_cache + cache_at(e, l, s, kvh, 0);
@@ -152,6 +155,9 @@ static void attend(const struct engine *e, int l, int s, int kvh, int pos, const
 		p[t] = expf(p[t] - mx);
 		sum += p[t];
 	}
+	int li = e->stats ? e->stats->layer_slot[l] : -1;
+	if (li >= 0)
+		attnstats_row(e->stats, s, li, h, pos, p, 1.0f / sum);
 	memset(out, 0, E * sizeof(float));
 	for (int t = 0; t <= pos; t++) {
 		float w = p[t] / sum;
@@ -163,13 +169,13 @@ static void attend(const struct engine *e, int l, int s, int kvh, int pos, const
 
 static void attention(struct engine *e, int l, int n, const int *seq, const int *pos)
 {
-	int H = e->cfg.n_heads, E = e->cfg.head_dim, group = H / e->cfg.n_kv_heads;
+	int H = e->cfg.n_heads, E = e->cfg.head_dim;
 	long jobs = (long)n * H;
 #pragma omp parallel for schedule(static) if (jobs * pos[0] > 4096)
 	for (long j = 0; j < jobs; j++) {
 		int r = j / H, h = j % H;
 		float *p = e->scores + (size_t)omp_get_thread_num() * e->cache_len;
-		attend(e, l, seq[r], h / group, pos[r], e->q + ((size_t)r * H + h) * E,
+		attend(e, l, seq[r], h, pos[r], e->q + ((size_t)r * H + h) * E,
 		       e->att + ((size_t)r * H + h) * E, p);
 	}
 }

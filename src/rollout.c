@@ -5,6 +5,8 @@
  */
 #include "attnrl/rollout.h"
 
+#include "attnrl/attnstats.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,11 +254,19 @@ static int prefill(struct rollout *r, const int32_t *const *prompts, const int *
 	return 0;
 }
 
+/* done[b]: 0 sampling; 1 finished, its last token's attention row still to compute (only
+ * when statistics are on: METHOD.md section 7); 2 complete. Returns 1 when b became complete. */
+static int finish(const struct rollout_params *p, int finished, int *done_b)
+{
+	*done_b = finished ? (p->stats ? 1 : 2) : 0;
+	return *done_b == 2;
+}
+
 static int sample_first(struct rollout *r, const float *last_logits, int n_prompts, int G,
 			const struct rollout_params *p, struct rng *rngs, struct rollout_batch *out,
 			int *done)
 {
-	int V = r->eng->cfg.vocab_size, finished = 0;
+	int V = r->eng->cfg.vocab_size, complete = 0;
 	for (int i = 0; i < n_prompts; i++) {
 		for (int g = 0; g < G; g++) {
 			int b = i * G + g;
@@ -265,38 +275,47 @@ static int sample_first(struct rollout *r, const float *last_logits, int n_promp
 				engine_copy_seq(r->eng, b, i * G, out->prompt_len[b]);
 			int32_t t = rollout_sample(last_logits + (size_t)i * V, V, p, &rngs[b],
 						   r->order, r->probs, &lp, &ent);
-			done[b] = append_token(r, out, b, t, lp, ent, p);
-			finished += done[b];
+			complete += finish(p, append_token(r, out, b, t, lp, ent, p), &done[b]);
 		}
 	}
-	return finished;
+	return complete;
 }
 
+/* the row of the last token of b, fed at its position */
+static void add_row(struct rollout *r, const struct rollout_batch *out, int b, int n)
+{
+	int at = out->prompt_len[b] + out->resp_len[b] - 1;
+	r->seq[n] = b;
+	r->pos[n] = at;
+	r->row_tok[n] = out->tokens[(size_t)b * out->cap_len + at];
+	r->out_row[n] = n;
+}
+
+/* one engine call: a row (with logits) per sampling sequence, then a row (without) per
+ * sequence whose final row is pending; returns how many sequences became complete */
 static int decode_step(struct rollout *r, const struct rollout_params *p, struct rng *rngs,
 		       struct rollout_batch *out, int *done)
 {
-	int V = r->eng->cfg.vocab_size, n = 0, finished = 0;
-	for (int b = 0; b < out->n_seqs; b++) {
-		if (done[b])
-			continue;
-		int at = out->prompt_len[b] + out->resp_len[b] - 1;
-		r->seq[n] = b;
-		r->pos[n] = at;
-		r->row_tok[n] = out->tokens[(size_t)b * out->cap_len + at];
-		r->out_row[n] = n;
-		n++;
-	}
-	if (engine_forward(r->eng, n, r->seq, r->pos, r->row_tok, n, r->out_row, r->logits))
+	int V = r->eng->cfg.vocab_size, n = 0, n_out, complete = 0;
+	for (int b = 0; b < out->n_seqs; b++)
+		if (done[b] == 0)
+			add_row(r, out, b, n++);
+	n_out = n;
+	for (int b = 0; b < out->n_seqs; b++)
+		if (done[b] == 1)
+			add_row(r, out, b, n++);
+	if (engine_forward(r->eng, n, r->seq, r->pos, r->row_tok, n_out, r->out_row, r->logits))
 		return -1;
-	for (int j = 0; j < n; j++) {
+	for (int j = n_out; j < n; j++, complete++)
+		done[r->seq[j]] = 2;
+	for (int j = 0; j < n_out; j++) {
 		int b = r->seq[j];
 		float lp, ent;
 		int32_t t = rollout_sample(r->logits + (size_t)j * V, V, p, &rngs[b], r->order,
 					   r->probs, &lp, &ent);
-		done[b] = append_token(r, out, b, t, lp, ent, p);
-		finished += done[b];
+		complete += finish(p, append_token(r, out, b, t, lp, ent, p), &done[b]);
 	}
-	return finished;
+	return complete;
 }
 
 static int check_sizes(const struct rollout *r, const int *lens, int n_prompts, int G,
@@ -357,14 +376,17 @@ int rollout_generate(struct rollout *r, const int32_t *const *prompts, const int
 	batch_reset(out, prompts, lens, n_prompts, G);
 	for (int b = 0; b < B; b++)
 		rng_init3(&rngs[b], p->seed, (uint64_t)b, 0x726f6c6cULL);
+	for (int b = 0; p->stats && b < B; b++)
+		attnstats_begin(p->stats, b, out->prompt_len[b]);
+	r->eng->stats = p->stats;
 	if (prefill(r, prompts, lens, n_prompts, G, first))
 		goto engine_failed;
-	int finished = sample_first(r, first, n_prompts, G, p, rngs, out, done);
-	while (finished < B) {
+	int complete = sample_first(r, first, n_prompts, G, p, rngs, out, done);
+	while (complete < B) {
 		int f = decode_step(r, p, rngs, out, done);
 		if (f < 0)
 			goto engine_failed;
-		finished += f;
+		complete += f;
 	}
 	out->seconds = now_s() - t0;
 	rc = 0;
@@ -372,6 +394,7 @@ int rollout_generate(struct rollout *r, const int32_t *const *prompts, const int
 engine_failed:
 	snprintf(err, n, "rollout: the decode engine rejected a row (token or position out of range)");
 out:
+	r->eng->stats = NULL;
 	free(rngs);
 	free(done);
 	free(first);

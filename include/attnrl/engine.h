@@ -6,6 +6,9 @@
  * pos[r]. Prompts of different lengths (prefill) and one new token per sequence (decode) are
  * the same call. K/V of every row are written first, then each row attends causally to
  * positions 0..pos[r] of its own sequence. Logits are computed only for the rows asked for.
+ * When e->stats is set, the attention of its sampled layers hands every row's probabilities to
+ * attnstats_row() (statistics while generating, METHOD.md section 7); a call must then hold at
+ * most one response row per tracked sequence.
  * Shapes: L layers, S sequence slots, C cache length, R rows, D dim, H heads, K kv heads, E head
  * dim, F hidden dim, V vocab.
  */
@@ -14,6 +17,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+struct attnstats;
 
 struct engine_config {
 	int dim, n_layers, n_heads, n_kv_heads, head_dim, hidden_dim, vocab_size;
@@ -47,6 +52,7 @@ struct engine {
 	float *scores;                       /* (threads, C) */
 	float *out_rows;                     /* (R, D) rows whose logits are wanted */
 	size_t bytes;
+	struct attnstats *stats;             /* set: the sampled layers' rows feed it (attnstats.h) */
 };
 
 /* plans every buffer from the sizes; NULL with err when memory is short */

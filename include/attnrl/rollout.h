@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+struct attnstats;
+
 #include "attnrl/engine.h"
 #include "attnrl/rng.h"
 #include "attnrl/tokenizer.h"
@@ -22,6 +24,8 @@ struct rollout_params {
 	double temperature, top_p; /* temperature 0 = greedy */
 	const char *stop;          /* NULL or "" = none */
 	uint64_t seed;
+	struct attnstats *stats;   /* NULL, or statistics of every sequence while generating; then
+				    * the last token of each response is fed once more for its row */
 };
 
 struct rollout_batch {
