@@ -3,9 +3,10 @@
  * per-token gamma of each strategy, for one response of R tokens (see credit.h).
  *
  * Our choices where METHOD.md is silent:
- * - TopQ marks n = ceil(q * R - 1e-9) tokens, clamped to [0, R] (the 1e-9 keeps q = 0.4,
- *   R = 10 at 4 despite 0.4 * 10 = 4.000000000000001). R counts every response token even
- *   when only some are eligible, so fewer than n are marked when fewer are eligible.
+ * - TopQ marks n = ceil(q * R - 1e-9) tokens, clamped to [0, R] (the 1e-9 keeps q = 0.55,
+ *   R = 100 at 55 although 0.55 * 100 = 55.00000000000001 in double). R counts every
+ *   response token even when only some are eligible, so fewer than n are marked when fewer
+ *   are eligible.
  * - Ties -> earlier position first, on both sides (top: largest first; bottom: smallest).
  *   A NaN key is never selected, so the order is total.
  * - credit_top_q clears its flag in every sets[t] first: afterwards the flag is the set.
@@ -45,10 +46,14 @@ static void *credit_alloc(size_t n, size_t size, int line, int R)
 
 int credit_strategy_parse(const char *s, enum credit_strategy *out)
 {
-	static const char *names[] = { "none", "local", "global", "coupled", "random", "entropy" };
-	for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
-		if (!strcmp(s, names[i])) {
-			*out = (enum credit_strategy)i;
+	static const struct { const char *name; enum credit_strategy v; } names[] = {
+		{ "none", CREDIT_NONE },     { "local", CREDIT_LOCAL },
+		{ "global", CREDIT_GLOBAL }, { "coupled", CREDIT_COUPLED },
+		{ "random", CREDIT_RANDOM }, { "entropy", CREDIT_ENTROPY },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i].name)) {
+			*out = names[i].v;
 			return 0;
 		}
 	return -1;
@@ -137,7 +142,8 @@ int credit_top_q(const float *x, const uint8_t *eligible, int R, double q, enum 
 	for (int t = 0; t < R; t++)
 		if ((!eligible || eligible[t]) && !isnan(x[t]))
 			c[m++] = (struct keyed){ x[t], t };
-	qsort(c, (size_t)m, sizeof(*c), side == CREDIT_SELECT_BOTTOM ? keyed_cmp_bottom : keyed_cmp_top);
+	qsort(c, (size_t)m, sizeof(*c),
+	      side == CREDIT_SELECT_BOTTOM ? keyed_cmp_bottom : keyed_cmp_top);
 	if (n > m)
 		n = m;
 	for (int i = 0; i < n; i++)
@@ -214,7 +220,7 @@ static void credit_random_set(double q, int R, struct rng *rng, uint8_t *sets)
 	free(idx);
 }
 
-/* gamma_t from the sets for strategy s */
+/* gamma_t of one token from its set flags f, for the strategy of p */
 static float credit_gamma_of(const struct credit_params *p, uint8_t f)
 {
 	double g = p->gamma_amp - 1.0, a = p->alpha;

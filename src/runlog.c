@@ -66,6 +66,18 @@ static void write_metrics(FILE *f, const struct step_metrics *m)
 	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
 		json_kv_num(&o, kv[i].k, kv[i].v);
 	json_kv_int(&o, "skipped_updates", m->skipped_updates);
+	if (m->has_credit) {
+		const struct rhythm_metrics *c = &m->credit;
+		const struct { const char *k; double v; } ck[] = {
+			{ "gamma_mean", c->gamma_mean }, { "frac_preplan", c->frac_loc },
+			{ "frac_anchor", c->frac_glob }, { "frac_dominated", c->frac_d },
+			{ "frac_intro", c->frac_i }, { "waad_mean", c->waad_mean },
+			{ "fai_mean", c->fai_mean }, { "head_d_local", c->d_loc },
+			{ "head_d_global", c->d_glob },
+		};
+		for (size_t i = 0; i < sizeof(ck) / sizeof(ck[0]); i++)
+			json_kv_num(&o, ck[i].k, ck[i].v);
+	}
 	if (m->has_eval) {
 		json_kv_num(&o, "eval_accuracy", m->eval_accuracy);
 		json_kv_num(&o, "eval_reward_mean", m->eval_reward_mean);
@@ -99,6 +111,8 @@ void runlog_step(struct runlog *l, const struct step_metrics *m, int print)
 	       m->step, l->total_steps, m->reward_mean, m->accuracy, m->loss, m->grad_norm, m->lr,
 	       m->response_len_mean, m->entropy, m->clip_frac, m->rollout_tokens_per_s,
 	       m->time_rollout_s, m->time_update_s);
+	if (m->has_credit)
+		printf(" | gamma %.3f", m->credit.gamma_mean);
 	if (m->has_eval)
 		printf(" | eval %.3f", m->eval_accuracy);
 	printf("\n");

@@ -63,7 +63,7 @@ static int alloc_buffers(struct trainer *t)
 	t->adv = calloc(t->B, sizeof(float));
 	t->old_logp = calloc(bt, sizeof(float));
 	t->ref_logp = calloc(bt, sizeof(float));
-	t->host = calloc((size_t)5 * t->micro * t->cap_len, sizeof(float));
+	t->host = calloc((size_t)6 * t->micro * t->cap_len, sizeof(float));
 	if (!t->ex || !t->prompt_ids || !t->prompt_rows || !t->prompt_lens || !t->correct ||
 	    !t->rewards || !t->adv || !t->old_logp || !t->ref_logp || !t->host)
 		return -1;
@@ -123,6 +123,11 @@ int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 		return -1;
 	if (data_init(&t->data, c, &t->pol.tok, err, n))
 		return -1;
+	struct model_config *mc = &t->pol.model->cfg;
+	if (rhythm_init(&t->rh, c, mc->n_layers, mc->n_heads, t->B, t->cap_len,
+			(int)c->rollout.max_new_tokens, err, n))
+		return -1;
+	t->rp.stats = t->rh.stats;
 	if (alloc_buffers(t) || optimizer_init(t)) {
 		snprintf(err, n, "trainer: cannot allocate the training state: %s", tensor_last_error());
 		return -1;
@@ -146,6 +151,7 @@ void trainer_free(struct trainer *t)
 	free(t->adam_m);
 	free(t->adam_v);
 	model_destroy(t->ref);
+	rhythm_free(&t->rh);
 	policy_free(&t->pol);
 	rollout_batch_free(&t->rb);
 	batch_pack_free(&t->pack);
@@ -266,10 +272,14 @@ static int micro_step(struct trainer *t, int first, int n_mb, long tokens_mb, st
 	batch_pack_build(p, &t->rb, first, t->micro);
 	size_t bt = (size_t)p->B * p->T;
 	float *old = t->host, *adv = old + bt, *w = adv + bt, *ref = w + bt, *lp = ref + bt;
+	float *gamma = lp + bt;
 	batch_pack_gather(p, &t->rb, t->old_logp, old);
 	batch_pack_gather(p, &t->rb, t->ref_logp, ref);
-	for (size_t i = 0; i < bt; i++)
-		adv[i] = p->mask[i] * t->adv[p->first + i / p->T];
+	batch_pack_gather(p, &t->rb, t->rh.gamma, gamma);
+	for (size_t i = 0; i < bt; i++) {
+		float a = t->adv[p->first + i / p->T];
+		adv[i] = p->mask[i] * credit_gamma_for(&t->rh.cp, gamma[i], a) * a;
+	}
 	adv_token_weights(p->mask, p->resp_len, p->B, p->T, t->agg, n_mb, tokens_mb,
 			  (int)t->cfg.rollout.max_new_tokens, w);
 	tensor *ent = NULL;
@@ -365,6 +375,7 @@ static int run_eval(struct trainer *t, struct step_metrics *m, char *err, size_t
 	struct rollout_params p = t->rp;
 	struct eval_result r;
 	p.temperature = 0.0;
+	p.stats = NULL;
 	if (evaluate(&t->pol.ro, &t->data, (int)t->cfg.data.eval_size, &p, t->pol.ro.max_seqs, &r,
 		     err, n))
 		return -1;
@@ -382,6 +393,8 @@ static int train_step(struct trainer *t, long step, struct step_metrics *m, char
 	if (step_rollout(t, step, err, n))
 		return -1;
 	rollout_metrics(t, m);
+	rhythm_assign(&t->rh, &t->rb, t->rp.seed, &m->credit);
+	m->has_credit = t->rh.stats != NULL;
 	double t1 = runlog_now();
 	if (t->cfg.algo.recompute_logprobs) {
 		if (logp_all(t, t->pol.model, t->old_logp, err, n))

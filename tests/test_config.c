@@ -65,7 +65,7 @@ static void test_defaults(void)
 	EQ_I(c.sft.warmup_steps, 50); EQ_S(c.sft.out, ""); EQ_F(c.sft.direct_frac, 0.0);
 	EQ_I(sizeof(c.run.name), CONFIG_STR_MAX); EQ_I(sizeof(c.model.arch), CONFIG_ENUM_MAX);
 	EQ_I(sizeof(c.run.seed), sizeof(long)); EQ_I(sizeof(c.optim.lr), sizeof(double));
-	EQ_I(CONFIG_N_OPTIONS, 63);
+	EQ_I(CONFIG_N_OPTIONS, 77);
 	CHECK(config_validate(&c, err, sizeof(err)) == 0, "defaults validate: %s", err);
 }
 
@@ -230,7 +230,7 @@ static void test_overrides(void)
 					"seq-mean-token-mean|token-mean|seq-mean-token-sum-norm" },
 		{ "algo.loss_agg=", "algo.loss_agg: no value (expected one of "
 				    "seq-mean-token-mean|token-mean|seq-mean-token-sum-norm)" },
-		{ "credit.strategy=local", "credit.strategy: 'local' is not one of none" },
+		{ "credit.strategy=locale", "credit.strategy: 'locale' is not one of none|local|global|coupled|random|entropy" },
 		{ "run.name=a\nb", "run.name: control characters are not allowed in the value" },
 		{ "run.name=\xff", "run.name: the value is not valid UTF-8" },
 	};

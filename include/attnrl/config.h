@@ -109,8 +109,27 @@
 	X(train, samples_per_step, INT, 2, ">= 0", "records written to samples.jsonl per step")
 
 #define CONFIG_CREDIT(X)                                                                           \
-	X(credit, strategy, ENUM, "none", "none",                                                  \
-	  "per-token credit from attention (only none for now)")
+	X(credit, strategy, ENUM, "none", "none|local|global|coupled|random|entropy",              \
+	  "per-token credit (METHOD.md section 6); none = plain GRPO")                             \
+	X(credit, gamma_amp, FLOAT, 1.5, "[0, 100]", "multiplier of selected tokens' advantage")   \
+	X(credit, top_q, FLOAT, 0.4, "(0, 1]", "fraction of response tokens selected (TopQ)")      \
+	X(credit, window, INT, 10, "[1, 100000]", "W: WAAD's distance clip")                       \
+	X(credit, fai_lo, INT, 10, "[0, 100000]", "H_lo: FAI's nearest query offset")              \
+	X(credit, fai_hi, INT, 100, "[0, 100000]", "H_hi: FAI's farthest query offset")            \
+	X(credit, layers, STR, "auto", "",                                                         \
+	  "sampled layers: auto (5 between L/3 and 2L/3) or a list like 12,15,18")                 \
+	X(credit, head_quantile, FLOAT, 0.3, "(0, 0.5]", "share of (layer, head) pairs per group")  \
+	X(credit, head_grouping, ENUM, "per_response", "per_response|per_batch",                   \
+	  "rank heads by d per response, or by d averaged over the rollout batch")                 \
+	X(credit, sign, ENUM, "both", "both|positive|negative",                                    \
+	  "advantages gamma applies to: both (v2), positive (v1), negative")                       \
+	X(credit, select, ENUM, "top", "top|bottom", "TopQ side (bottom: the paper's ablation)")   \
+	X(credit, alpha, FLOAT, 0.5, "[0, 1]", "coupled: share of an anchor's bonus moved to its preplan token") \
+	X(credit, k, INT, 3, "[1, 100000]", "coupled: how far back an anchor's preplan token may be") \
+	X(credit, tau_waad, STR, "auto", "",                                                       \
+	  "coupled: WAAD threshold of a dominated anchor; auto = median WAAD of the response")     \
+	X(credit, tau_delta, STR, "auto", "",                                                      \
+	  "coupled: Delta threshold; auto = smallest Delta in T_loc")
 
 #define CONFIG_SFT(X)                                                                              \
 	X(sft, steps, INT, 1000, ">= 0", "supervised steps of `attnrl sft`")                       \

@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 
+#include "attnrl/rhythm.h"
+
 struct step_metrics {
 	long step;
 	double reward_mean, accuracy, loss, grad_norm, lr, entropy, clip_frac, kl;
@@ -15,6 +17,8 @@ struct step_metrics {
 	long skipped_updates;  /* optimizer steps skipped for a non-finite gradient */
 	int has_eval;
 	double eval_accuracy, eval_reward_mean;
+	int has_credit;
+	struct rhythm_metrics credit;
 };
 
 struct runlog {

@@ -12,6 +12,7 @@
 #include "attnrl/data.h"
 #include "attnrl/grpo.h"
 #include "attnrl/policy.h"
+#include "attnrl/rhythm.h"
 #include "attnrl/runlog.h"
 
 struct trainer {
@@ -32,9 +33,10 @@ struct trainer {
 	int *prompt_lens, *correct;       /* (n_prompts), (B) */
 	float *rewards, *adv;             /* (B) */
 	float *old_logp, *ref_logp;       /* (B, cap_len) token-indexed */
-	float *host;                      /* (micro, cap_len) x 5 packing scratch */
+	float *host;                      /* (micro, cap_len) x 6 packing scratch */
 	struct rollout_batch rb;
 	struct batch_pack pack;
+	struct rhythm rh;                 /* statistics -> gamma per token */
 	struct runlog log;
 	char run_dir[1024];
 };

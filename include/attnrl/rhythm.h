@@ -1,0 +1,41 @@
+/*
+ * rhythm.h - credit for a whole rollout batch: the statistics streamed during generation
+ * (attnstats.h) -> head groups (per response or per batch) -> WAAD / FAI -> the preplan and
+ * anchor sets and gamma of every response token (credit.h), plus the step's credit metrics.
+ * Token-indexed arrays are (B, cap_len) like the rollout batch; response token r of sequence b
+ * sits at [b][P_b + r].
+ */
+#ifndef ATTNRL_RHYTHM_H
+#define ATTNRL_RHYTHM_H
+
+#include <stdint.h>
+
+#include "attnrl/attnstats.h"
+#include "attnrl/config.h"
+#include "attnrl/credit.h"
+#include "attnrl/rollout.h"
+
+struct rhythm {
+	struct credit_params cp;
+	struct attnstats *stats;     /* NULL when credit.strategy is none */
+	int per_batch, B, cap_len;
+	struct attnstats_result res; /* scratch for one response */
+	float *d_batch;              /* (Q) mean d over the batch (per_batch grouping) */
+	float *gamma, *waad, *fai, *delta; /* (B, cap_len) */
+	uint8_t *sets;               /* (B, cap_len) CREDIT_IN_* flags */
+};
+
+struct rhythm_metrics {
+	double gamma_mean, frac_loc, frac_glob, frac_d, frac_i, waad_mean, fai_mean, d_loc, d_glob;
+};
+
+/* -1 with one line in err on a bad credit.* combination */
+int rhythm_init(struct rhythm *h, const struct config *c, int n_layers, int n_heads, int B,
+		int cap_len, int max_new, char *err, size_t n);
+void rhythm_free(struct rhythm *h);
+/* after a rollout that ran with h->stats: fills gamma, sets, waad, fai, delta; seed drives the
+ * random strategy */
+void rhythm_assign(struct rhythm *h, const struct rollout_batch *rb, uint64_t seed,
+		   struct rhythm_metrics *m);
+
+#endif
