@@ -130,8 +130,48 @@ void runlog_eval(struct runlog *l, long step, double accuracy, double reward, in
 	fflush(stdout);
 }
 
+static void float_array(struct json_out *o, const char *key, const float *x, int n)
+{
+	json_kv_key(o, key);
+	fputc('[', o->f);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", o->f);
+		json_write_float(o->f, x[i]);
+	}
+	fputc(']', o->f);
+}
+
+static void detail(struct json_out *o, const struct sample_detail *d)
+{
+	json_kv_key(o, "tokens");
+	fputc('[', o->f);
+	for (int i = 0; i < d->R; i++) {
+		int32_t id = d->tokens[i];
+		if (i)
+			fputs(", ", o->f);
+		json_write_string(o->f, d->tok->special[id] ? "" : tokenizer_piece(d->tok, id));
+	}
+	fputc(']', o->f);
+	float_array(o, "waad", d->waad, d->R);
+	float_array(o, "fai", d->fai, d->R);
+	float_array(o, "gamma", d->gamma, d->R);
+	const char *names[] = { "preplan", "anchor", "dominated", "intro" };
+	for (int k = 0; k < 4; k++) {
+		json_kv_key(o, names[k]);
+		fputc('[', o->f);
+		for (int i = 0, first = 1; i < d->R; i++) {
+			if (d->sets[i] & (1u << k)) {
+				fprintf(o->f, first ? "%d" : ", %d", i);
+				first = 0;
+			}
+		}
+		fputc(']', o->f);
+	}
+}
+
 void runlog_sample(struct runlog *l, long step, const char *prompt, const char *response,
-		   double reward, int correct)
+		   double reward, int correct, const struct sample_detail *d)
 {
 	struct json_out o;
 	json_obj_begin(&o, l->samples);
@@ -140,6 +180,8 @@ void runlog_sample(struct runlog *l, long step, const char *prompt, const char *
 	json_kv_str(&o, "response", response);
 	json_kv_num(&o, "reward", reward);
 	json_kv_bool(&o, "correct", correct);
+	if (d)
+		detail(&o, d);
 	json_obj_end(&o);
 	fflush(l->samples);
 }

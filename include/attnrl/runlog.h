@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "attnrl/rhythm.h"
+#include "attnrl/tokenizer.h"
 
 struct step_metrics {
 	long step;
@@ -32,8 +33,16 @@ int runlog_open(struct runlog *l, const char *dir, long total_steps, char *err, 
 void runlog_close(struct runlog *l);
 /* metrics.jsonl always; the console line when print is set */
 void runlog_step(struct runlog *l, const struct step_metrics *m, int print);
+/* per-token detail of a logged sample (credit on): the response's tokens and their values */
+struct sample_detail {
+	int R;
+	const int32_t *tokens;          /* (R) */
+	const struct tokenizer *tok;
+	const float *waad, *fai, *gamma; /* (R) */
+	const uint8_t *sets;            /* (R) CREDIT_IN_* flags */
+};
 void runlog_sample(struct runlog *l, long step, const char *prompt, const char *response,
-		   double reward, int correct);
+		   double reward, int correct, const struct sample_detail *d);
 /* a one-line eval report (before the first step) */
 void runlog_eval(struct runlog *l, long step, double accuracy, double reward, int n);
 double runlog_now(void);
