@@ -223,7 +223,8 @@ int engine_forward(struct engine *e, int n, const int *seq, const int *pos, cons
 	for (int i = 0; i < n_out; i++)
 		rmsnorm_rows(e->out_rows + (size_t)i * D, e->x + (size_t)out_row[i] * D,
 			     e->w.final_norm, 1, D, c->norm_eps);
-	linear(logits, e->out_rows, e->w.lm_head, NULL, n_out, D, c->vocab_size);
+	if (n_out > 0)
+		linear(logits, e->out_rows, e->w.lm_head, NULL, n_out, D, c->vocab_size);
 	return 0;
 }
 

@@ -59,7 +59,21 @@ static int stats_from(struct rhythm *h, const struct config *c, int n_layers, in
 		return -1;
 	}
 	h->d_batch = calloc(h->stats->n_pairs, sizeof(float));
-	return h->d_batch ? 0 : -1;
+	if (!h->d_batch)
+		return -1;
+	if (!h->from_maps)
+		return 0;
+	if (h->per_batch) {
+		snprintf(err, n, "credit.compute=maps supports credit.head_grouping=per_response only");
+		return -1;
+	}
+	h->maps = malloc((size_t)h->stats->n_pairs * h->cap_len * h->cap_len * sizeof(float));
+	if (!h->maps) {
+		snprintf(err, n, "credit.compute=maps: cannot allocate %d x %d x %d attention maps",
+			 h->stats->n_pairs, h->cap_len, h->cap_len);
+		return -1;
+	}
+	return 0;
 }
 
 int rhythm_init(struct rhythm *h, const struct config *c, int n_layers, int n_heads, int B,
@@ -69,6 +83,7 @@ int rhythm_init(struct rhythm *h, const struct config *c, int n_layers, int n_he
 	h->B = B;
 	h->cap_len = cap_len;
 	h->per_batch = !strcmp(c->credit.head_grouping, "per_batch");
+	h->from_maps = !strcmp(c->credit.compute, "maps");
 	if (params_from(&h->cp, c, err, n))
 		return -1;
 	size_t bt = (size_t)B * cap_len;
@@ -92,6 +107,7 @@ void rhythm_free(struct rhythm *h)
 {
 	attnstats_destroy(h->stats);
 	attnstats_result_free(&h->res);
+	free(h->maps);
 	free(h->d_batch);
 	free(h->gamma);
 	free(h->waad);
@@ -129,37 +145,81 @@ static void add_metrics(struct rhythm_metrics *m, const struct rhythm *h, size_t
 	m->d_glob += h->res.d_glob;
 }
 
-static void one_response(struct rhythm *h, const struct rollout_batch *rb, int b, struct rng *rng)
+struct attnstats *rhythm_rollout_stats(const struct rhythm *h)
+{
+	return h->from_maps ? NULL : h->stats;
+}
+
+/* the paper's way: feed sequence b again through the engine in the spare slot and keep the
+ * sampled layers' full maps (Q, N, N); then the statistics follow from their definitions */
+static int response_from_maps(struct rhythm *h, const struct rollout_batch *rb, int b,
+			      struct engine *eng)
+{
+	int N = rb->prompt_len[b] + rb->resp_len[b], spare = rb->n_seqs;
+	int *seq = malloc(N * sizeof(int)), *pos = malloc(N * sizeof(int)), rc = -1;
+	if (!seq || !pos || spare >= eng->max_seqs)
+		goto out;
+	struct attnstats *s = h->stats;
+	s->maps = h->maps, s->maps_seq = spare, s->maps_n = N;
+	attnstats_stop(s, spare);
+	eng->stats = s;
+	for (int i = 0; i < N; i++)
+		seq[i] = spare, pos[i] = i;
+	const int32_t *tok = rb->tokens + (size_t)b * rb->cap_len;
+	rc = 0;
+	for (int first = 0; first < N && !rc; first += eng->max_rows) {
+		int n = N - first < eng->max_rows ? N - first : eng->max_rows;
+		rc = engine_forward(eng, n, seq + first, pos + first, tok + first, 0, NULL, NULL);
+	}
+	eng->stats = NULL;
+	s->maps = NULL;
+	if (!rc)
+		rc = attnstats_from_maps(&s->cfg, h->maps, s->n_pairs, N, rb->prompt_len[b], NULL, &h->res);
+out:
+	free(seq);
+	free(pos);
+	return rc;
+}
+
+static int one_response(struct rhythm *h, const struct rollout_batch *rb, int b,
+			struct engine *eng, struct rng *rng)
 {
 	struct attnstats_result *r = &h->res;
 	int P = rb->prompt_len[b], R = rb->resp_len[b];
 	size_t at = (size_t)b * h->cap_len + P;
 	r->P = P;
 	r->R = R;
-	attnstats_distances(h->stats, b, R, r->d);
-	attnstats_group(&h->stats->cfg, r->n_pairs, h->per_batch ? h->d_batch : r->d, r->group);
-	attnstats_finalize(h->stats, b, r);
+	if (h->from_maps) {
+		if (response_from_maps(h, rb, b, eng))
+			return -1;
+	} else {
+		attnstats_distances(h->stats, b, R, r->d);
+		attnstats_group(&h->stats->cfg, r->n_pairs, h->per_batch ? h->d_batch : r->d, r->group);
+		attnstats_finalize(h->stats, b, r);
+	}
 	memcpy(h->waad + at, r->waad, R * sizeof(float));
 	memcpy(h->fai + at, r->fai, R * sizeof(float));
 	credit_assign(&h->cp, R, r->waad, r->fai, r->fai_ok, rb->entropy + at, rng, h->delta + at,
 		      h->sets + at, h->gamma + at);
+	return 0;
 }
 
-void rhythm_assign(struct rhythm *h, const struct rollout_batch *rb, uint64_t seed,
-		   struct rhythm_metrics *m)
+int rhythm_assign(struct rhythm *h, const struct rollout_batch *rb, struct engine *eng,
+		  uint64_t seed, struct rhythm_metrics *m)
 {
 	long tokens = 0;
 	memset(m, 0, sizeof(*m));
 	if (!h->stats) {
 		m->gamma_mean = 1.0;
-		return;
+		return 0;
 	}
 	struct rng rng;
 	rng_init3(&rng, seed, 0x637265646974ULL, 0);
 	if (h->per_batch)
 		batch_distances(h, rb);
 	for (int b = 0; b < rb->n_seqs; b++) {
-		one_response(h, rb, b, &rng);
+		if (one_response(h, rb, b, eng, &rng))
+			return -1;
 		add_metrics(m, h, (size_t)b * h->cap_len + rb->prompt_len[b], rb->resp_len[b]);
 		tokens += rb->resp_len[b];
 	}
@@ -169,4 +229,5 @@ void rhythm_assign(struct rhythm *h, const struct rollout_batch *rb, uint64_t se
 		*per_token[i] /= tokens ? tokens : 1;
 	m->d_loc /= rb->n_seqs ? rb->n_seqs : 1;
 	m->d_glob /= rb->n_seqs ? rb->n_seqs : 1;
+	return 0;
 }

@@ -119,7 +119,8 @@ int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 	init_sizes(t);
 	policy_set_threads(c->train.threads);
 	int eval_batch = c->data.eval_size < 256 ? (int)c->data.eval_size : 256;
-	if (policy_init(&t->pol, c, t->B > eval_batch ? t->B : eval_batch, err, n))
+	/* one spare sequence slot: credit.compute=maps feeds responses again there */
+	if (policy_init(&t->pol, c, t->B + 1 > eval_batch ? t->B + 1 : eval_batch, err, n))
 		return -1;
 	if (data_init(&t->data, c, &t->pol.tok, err, n))
 		return -1;
@@ -127,7 +128,7 @@ int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 	if (rhythm_init(&t->rh, c, mc->n_layers, mc->n_heads, t->B, t->cap_len,
 			(int)c->rollout.max_new_tokens, err, n))
 		return -1;
-	t->rp.stats = t->rh.stats;
+	t->rp.stats = rhythm_rollout_stats(&t->rh);
 	if (alloc_buffers(t) || optimizer_init(t)) {
 		snprintf(err, n, "trainer: cannot allocate the training state: %s", tensor_last_error());
 		return -1;
@@ -393,8 +394,13 @@ static int train_step(struct trainer *t, long step, struct step_metrics *m, char
 	if (step_rollout(t, step, err, n))
 		return -1;
 	rollout_metrics(t, m);
-	rhythm_assign(&t->rh, &t->rb, t->rp.seed, &m->credit);
+	double tc = runlog_now();
+	if (rhythm_assign(&t->rh, &t->rb, t->pol.eng, t->rp.seed, &m->credit)) {
+		snprintf(err, n, "credit: the decode engine rejected the maps forward");
+		return -1;
+	}
 	m->has_credit = t->rh.stats != NULL;
+	m->time_credit_s = runlog_now() - tc;
 	double t1 = runlog_now();
 	if (t->cfg.algo.recompute_logprobs) {
 		if (logp_all(t, t->pol.model, t->old_logp, err, n))

@@ -17,6 +17,8 @@ static const char *KEYS[] = { "step", "reward_mean", "accuracy", "loss", "grad_n
 			      "entropy", "clip_frac", "response_len_mean", "rollout_tokens_per_s",
 			      "time_rollout_s", "time_update_s" };
 
+static const char *extra_override;
+
 static void tiny_config(struct config *c, const char *name, long seed)
 {
 	char err[512];
@@ -29,6 +31,8 @@ static void tiny_config(struct config *c, const char *name, long seed)
 	config_init(c);
 	for (size_t i = 0; i < sizeof(ov) / sizeof(ov[0]); i++)
 		CHECK(!config_apply_override(c, ov[i], err, sizeof(err)), "%s", err);
+	if (extra_override)
+		CHECK(!config_apply_override(c, extra_override, err, sizeof(err)), "%s", err);
 	snprintf(c->run.name, sizeof(c->run.name), "%s", name);
 	c->run.seed = seed;
 	CHECK(!config_validate(c, err, sizeof(err)), "%s", err);
@@ -125,5 +129,13 @@ int main(void)
 	CHECK(ma && mb && la == lb && !memcmp(ma, mb, la), "same seed: the models differ");
 	CHECK(ma && mc && (la != lc || memcmp(ma, mc, la)), "different seed: identical models");
 	free(a), free(b), free(c), free(ma), free(mb), free(mc);
+	/* credit on: the streamed statistics feed gamma, its metrics and the per-token samples */
+	extra_override = "credit.strategy=coupled";
+	char *d = run_job("credit", 5, &ma, &la), *samples;
+	CHECK(d && strstr(d, "\"gamma_mean\"") && strstr(d, "\"frac_anchor\""), "credit metrics");
+	size_t ls;
+	samples = slurp("build/tests/runs/credit/samples.jsonl", &ls);
+	CHECK(samples && strstr(samples, "\"waad\"") && strstr(samples, "\"gamma\""), "per-token samples");
+	free(d), free(ma), free(samples);
 	return check_done("test_trainer");
 }

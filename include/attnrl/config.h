@@ -129,7 +129,9 @@
 	X(credit, tau_waad, STR, "auto", "",                                                       \
 	  "coupled: WAAD threshold of a dominated anchor; auto = median WAAD of the response")     \
 	X(credit, tau_delta, STR, "auto", "",                                                      \
-	  "coupled: Delta threshold; auto = smallest Delta in T_loc")
+	  "coupled: Delta threshold; auto = smallest Delta in T_loc")                              \
+	X(credit, compute, ENUM, "stream", "stream|maps",                                          \
+	  "stream: statistics accumulate in the decode attention; maps: the paper's way, a separate forward per response materialising N x N maps (for comparison)")
 
 #define CONFIG_SFT(X)                                                                              \
 	X(sft, steps, INT, 1000, ">= 0", "supervised steps of `attnrl sft`")                       \

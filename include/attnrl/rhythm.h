@@ -13,12 +13,15 @@
 #include "attnrl/attnstats.h"
 #include "attnrl/config.h"
 #include "attnrl/credit.h"
+#include "attnrl/engine.h"
 #include "attnrl/rollout.h"
 
 struct rhythm {
 	struct credit_params cp;
 	struct attnstats *stats;     /* NULL when credit.strategy is none */
 	int per_batch, B, cap_len;
+	int from_maps;               /* credit.compute=maps: the paper's separate forward */
+	float *maps;                 /* (Q, cap_len, cap_len) when from_maps */
 	struct attnstats_result res; /* scratch for one response */
 	float *d_batch;              /* (Q) mean d over the batch (per_batch grouping) */
 	float *gamma, *waad, *fai, *delta; /* (B, cap_len) */
@@ -33,9 +36,11 @@ struct rhythm_metrics {
 int rhythm_init(struct rhythm *h, const struct config *c, int n_layers, int n_heads, int B,
 		int cap_len, int max_new, char *err, size_t n);
 void rhythm_free(struct rhythm *h);
-/* after a rollout that ran with h->stats: fills gamma, sets, waad, fai, delta; seed drives the
- * random strategy */
-void rhythm_assign(struct rhythm *h, const struct rollout_batch *rb, uint64_t seed,
-		   struct rhythm_metrics *m);
+/* the statistics a rollout should stream (NULL: none, or computed afterwards from maps) */
+struct attnstats *rhythm_rollout_stats(const struct rhythm *h);
+/* after the rollout: fills gamma, sets, waad, fai, delta; seed drives the random strategy;
+ * from maps, each response is fed again through eng (slot B must be free) */
+int rhythm_assign(struct rhythm *h, const struct rollout_batch *rb, struct engine *eng,
+		  uint64_t seed, struct rhythm_metrics *m);
 
 #endif

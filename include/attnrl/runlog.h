@@ -14,6 +14,7 @@ struct step_metrics {
 	long step;
 	double reward_mean, accuracy, loss, grad_norm, lr, entropy, clip_frac, kl;
 	double response_len_mean, rollout_tokens_per_s, time_rollout_s, time_update_s, time_step_s;
+	double time_credit_s;  /* statistics -> gamma after the rollout (maps: the separate forward) */
 	double logp_mismatch;  /* mean |rollout log-prob - training log-prob| on response tokens */
 	long skipped_updates;  /* optimizer steps skipped for a non-finite gradient */
 	int has_eval;
