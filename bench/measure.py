@@ -47,6 +47,9 @@ def attnrl_metrics(path, skip):
     tokens = sum(r["rollout_tokens_per_s"] * r["time_rollout_s"] for r in meas)
     roll = sum(r["time_rollout_s"] for r in meas)
     return dict(rollout_tokens_per_s=tokens / roll, time_rollout_s=roll / n,
+                best_rollout_tokens_per_s=max(r["rollout_tokens_per_s"] for r in meas),
+                best_time_step_s=min(r["time_step_s"] for r in meas),
+                best_time_update_s=min(r["time_update_s"] for r in meas),
                 time_update_s=sum(r["time_update_s"] for r in meas) / n,
                 time_step_s=sum(r["time_step_s"] for r in meas) / n, measured_steps=n,
                 logp_mismatch=sum(r.get("logp_mismatch", 0.0) for r in meas) / n)
@@ -79,6 +82,14 @@ def table(d, threads):
         for label, k, higher in rows:
             ratio = a[k] / r[k] if higher else r[k] / a[k]
             print(f"| {label} | {fmt(a[k])} | {fmt(r[k])} | {ratio:.2f}x |")
+        rs = r["per_step"][1:] or r["per_step"]
+        best = [("rollout tokens/s", a["best_rollout_tokens_per_s"],
+                 max(x["rollout_tokens_per_s"] for x in rs), True),
+                ("s/step", a["best_time_step_s"], min(x["time_step_s"] for x in rs), False),
+                ("update s", a["best_time_update_s"], min(x["time_update_s"] for x in rs), False)]
+        print("\nBest measured step (less sensitive to other processes): " + "; ".join(
+            f"{k} {fmt(x)} vs {fmt(y)} ({(x / y if hi else y / x):.2f}x)" for k, x, y, hi in best)
+            + ".")
         print(f"\nratio > 1: attnrl is faster. Other processes kept {others(acct_a):.2f} of the "
               f"{acct_a['cores']} cores busy during the attnrl run and {others(acct_r):.2f} during "
               f"the reference run (wall {acct_a['wall_s']:.0f}s and {acct_r['wall_s']:.0f}s). "
@@ -89,7 +100,8 @@ def table(d, threads):
         if worst + int(t) > acct_a["cores"] + 0.1:
             print(f"\n**warning**: other processes competed for the cores (on average "
                   f"{worst:.2f} busy, {t} needed, {acct_a['cores']} in all): these timings are "
-                  f"unreliable, rerun when the machine is idle.")
+                  f"unreliable, rerun when the machine is idle (OMP_WAIT_POLICY=passive makes both "
+                  f"sides suffer less from it).")
 
 
 def main():

@@ -7,6 +7,8 @@
 #   make bench                     2 threads
 #   THREADS=1 make bench           1 thread;  THREADS="1 2" make bench: both, one table each
 #   BENCH_STEPS=10 make bench      more steps (default 6; step 1 is a warm-up, left out)
+#   OMP_WAIT_POLICY=passive make bench   both sides sleep instead of spinning at OpenMP
+#                                  barriers: much faster when other processes share the cores
 #
 # Timings on a shared machine are only as good as its idle time: the report gives the load
 # average before each run and how many cores other processes kept busy during it, and warns
@@ -47,7 +49,8 @@ report() {
 	echo "## attnrl vs PyTorch eager: one GRPO step"
 	echo
 	echo "$(date '+%Y-%m-%d %H:%M:%S %Z') | CPU: ${cpu:-unknown}, $(nproc) cores | threads: $THREADS" \
-	     "| torch $TORCH_VERSION (reference), libtorch $libtorch (attnrl) | attnrl $commit"
+	     "| torch $TORCH_VERSION (reference), libtorch $libtorch (attnrl) | attnrl $commit" \
+	     "| OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(unset: libgomp spins)}"
 	echo
 	echo "Model: llama, dim 128, 4 layers, 4 heads / 2 kv heads, char vocab 100, 0.75M parameters." \
 	     "Step: 16 prompts x 8 responses x 64 new tokens (8192 tokens), old log-probs recomputed," \

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "attnrl/config.h"
+#include "attnrl/inspect.h"
 #include "attnrl/sft.h"
 #include "attnrl/trainer.h"
 
@@ -18,6 +19,8 @@ static void usage(FILE *f)
 		   "  train CONFIG [section.key=value ...]   GRPO training from a YAML config\n"
 		   "  sft CONFIG [section.key=value ...]     supervised warm-up on the task's solutions\n"
 		   "  config CONFIG [section.key=value ...]  print the resolved config as YAML\n"
+		   "  inspect CONFIG [section.key=value ...] --prompt TEXT [--response TEXT] [--svg FILE]\n"
+		   "          [--json FILE] [--with-maps]    per-token WAAD, FAI, sets, gamma of one response\n"
 		   "  config --reference                     print the option table (Markdown)\n"
 		   "  help                                   this text\n");
 }
@@ -81,6 +84,23 @@ static int cmd_sft(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_inspect(int argc, char **argv)
+{
+	static struct config c;
+	struct inspect_options o;
+	char err[1024];
+	if (inspect_args(&o, argc, argv, err, sizeof(err))) {
+		fprintf(stderr, "attnrl inspect: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (load_config(&c, o.n_config_args, o.config_args))
+		return EXIT_USAGE;
+	int rc = inspect_run(&c, &o, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "attnrl inspect: %s\n", err);
+	return rc;
+}
+
 /* Training allocates and frees the same large activations every micro-step; by default glibc
  * hands such blocks back to the kernel and page-faults them in again (a fifth of the update's
  * time). Keep them in the heap instead. */
@@ -104,6 +124,8 @@ int main(int argc, char **argv)
 		return cmd_sft(argc - 2, argv + 2);
 	if (!strcmp(cmd, "config"))
 		return cmd_config(argc - 2, argv + 2);
+	if (!strcmp(cmd, "inspect"))
+		return cmd_inspect(argc - 2, argv + 2);
 	fprintf(stderr, "attnrl: unknown command '%s'; see 'attnrl help'\n", cmd);
 	return EXIT_USAGE;
 }

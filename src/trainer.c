@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "attnrl/evaluate.h"
@@ -467,6 +468,8 @@ int trainer_run(struct trainer *t, char *err, size_t n)
 	snprintf(path, sizeof(path), "%s/model.safetensors", t->run_dir);
 	if (model_save(t->pol.model, path, err, n))
 		return -1;
-	printf("attnrl train: done, model in %s\n", path);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("attnrl train: done, model in %s (peak memory %.0f MiB)\n", path, ru.ru_maxrss / 1024.0);
 	return 0;
 }

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# credit.sh - the cost of attention-rhythm credit (issue 3): the same GRPO step with credit off,
+# with statistics streamed from the decode attention (credit.compute=stream), and the paper's
+# way (credit.compute=maps: a separate forward per response that materialises N x N maps), for
+# response lengths 128..1024. Prints step time, the overhead over credit off, and peak memory.
+# Usage: bash bench/credit.sh [lengths...]   (THREADS=2 by default; 8 responses per step)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+make -s bin/attnrl >/dev/null
+threads=${THREADS:-2}
+lengths=${*:-128 256 512 1024}
+out=build/bench/credit
+mkdir -p "$out"
+
+run() { # name length overrides... -> prints "step_s credit_s peak_mib"
+	local name=$1 len=$2
+	shift 2
+	/usr/bin/time -f "%M" -o "$out/$name.rss" bin/attnrl train configs/bench.yaml \
+		run.dir="$out" run.name="$name" train.threads="$threads" train.steps=3 \
+		rollout.prompts_per_step=2 rollout.group_size=4 algo.mini_batch=8 algo.micro_batch=8 \
+		rollout.max_new_tokens="$len" model.max_seq_len=$((len + 32)) "$@" >"$out/$name.log" 2>&1
+	python3 - "$out/$name/metrics.jsonl" "$out/$name.rss" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])][1:]  # step 1 is a warm-up
+step = sum(r["time_step_s"] for r in rows) / len(rows)
+credit = sum(r["time_credit_s"] for r in rows) / len(rows)
+print(f"{step:.4f} {credit:.4f} {int(open(sys.argv[2]).read().split()[-1]) / 1024:.0f}")
+PY
+}
+
+echo "## Credit cost: step time and peak memory ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, threads=$threads, $(uptime | sed 's/.*load/load/'))"
+echo
+echo "8 responses per step of exactly N tokens (EOS ignored), configs/bench.yaml model; coupled credit; steps 2-3 averaged."
+echo
+echo "| N | step, credit off (s) | streamed: step (s) | streamed overhead | maps: step (s) | maps overhead | peak MiB off / streamed / maps |"
+echo "|---:|---:|---:|---:|---:|---:|---|"
+for n in $lengths; do
+	read -r s0 c0 m0 < <(run "off-$n" "$n" credit.strategy=none)
+	read -r s1 c1 m1 < <(run "stream-$n" "$n" credit.strategy=coupled credit.compute=stream)
+	read -r s2 c2 m2 < <(run "maps-$n" "$n" credit.strategy=coupled credit.compute=maps)
+	python3 -c "
+s0,s1,s2=$s0,$s1,$s2
+print(f'| $n | {s0:.3f} | {s1:.3f} | {100*(s1-s0)/s0:+.1f}% | {s2:.3f} | {100*(s2-s0)/s0:+.1f}% | $m0 / $m1 / $m2 |')"
+done
