@@ -149,11 +149,8 @@ static int encode(const struct tokenizer *tok, const char *what, const char *tex
 	for (size_t i = 0; text[i]; i++) {
 		unsigned char b = (unsigned char)text[i];
 		if (tok->kind == TOKENIZER_CHARS && tok->byte_id[b] < 0) {
-			char shown[16];
-			inspect_escape(text + i, 1, 0, shown, sizeof(shown));
-			snprintf(err, n, "%s: character '%s' (byte 0x%02x) at offset %zu is not in the "
-				 "vocabulary (tab, newline and printable ASCII); remove or replace it",
-				 what, shown, b, i);
+			snprintf(err, n, "%s: byte 0x%02x at offset %zu is not in the vocabulary (tab, "
+				 "newline and printable ASCII only); remove or replace it", what, b, i);
 			return -1;
 		}
 	}

@@ -287,9 +287,9 @@ static void token_labels(FILE *f, const struct layout *L, const struct inspect *
 			      : s & CREDIT_IN_LOC ? C_PREPLAN : C_INK;
 		const char *bold = s & (CREDIT_IN_LOC | CREDIT_IN_GLOB) ? " font-weight=\"bold\"" : "";
 		if (cols <= 2) /* a character (or an escape): upright; longer text: rotated */
-			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-family=\"%s\" font-size=\"12\" "
+			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-family=\"%s\" font-size=\"%d\" "
 				"text-anchor=\"middle\" fill=\"%s\"%s>", col_x(L, r), L->label_y + 10,
-				SVG_MONO, c, bold);
+				SVG_MONO, cols == 1 ? 12 : 9, c, bold);
 		else
 			fprintf(f, "<text transform=\"translate(%.1f %.1f) rotate(-90)\" font-family=\"%s\" "
 				"font-size=\"11\" text-anchor=\"end\" dy=\"0.35em\" fill=\"%s\"%s>",
@@ -328,10 +328,10 @@ static void header(FILE *f, const struct layout *L, const struct inspect *in)
 {
 	const struct model_config *mc = &in->pol.model->cfg;
 	const struct attnstats_config *sc = &in->stats->cfg;
-	char prompt[512], line[1024], layers[256] = "";
-	int max_cols = (int)((L->W - 32) / 8.6) - 20;
+	char prompt[512], line[1024], layers[256] = "", check[32] = "skipped";
+	size_t fit = (size_t)((L->W - 32) / 9.5) - 19; /* bold 15 px: up to 9.5 px a column */
 	inspect_escape(in->opt->prompt, strlen(in->opt->prompt), INSPECT_ESC_QUOTE, prompt,
-		       max_cols > 16 ? (size_t)max_cols < sizeof(prompt) ? (size_t)max_cols : sizeof(prompt) : 16);
+		       fit < sizeof(prompt) ? fit : sizeof(prompt));
 	snprintf(line, sizeof(line), "attnrl inspect: \"%s\"", prompt);
 	text_at(f, 16, 24, "font-size=\"15\" font-weight=\"bold\"", line);
 	const char *path = in->cfg->model.path, *base = strrchr(path, '/');
@@ -341,12 +341,14 @@ static void header(FILE *f, const struct layout *L, const struct inspect *in)
 		 !in->generated ? "given" : in->cfg->rollout.temperature > 0 ? "sampled" : "greedy",
 		 in->cfg->credit.strategy);
 	text_at(f, 16, 42, "font-size=\"11.5\" fill=\"#444\"", line);
+	if (!isnan(in->diff_waad))
+		snprintf(check, sizeof(check), "%.1e", fmax(in->diff_waad, in->diff_fai));
 	for (int i = 0; i < sc->n_sampled; i++)
 		snprintf(layers + strlen(layers), sizeof(layers) - strlen(layers), "%s%d", i ? "," : "",
 			 sc->layers[i]);
 	snprintf(line, sizeof(line), "layers %s  |  H_loc mean d %.2f, H_glob mean d %.2f  |  W = %d, "
-		 "top_q = %g  |  streamed vs maps: %.1e", layers, in->res.d_loc, in->res.d_glob,
-		 sc->window, in->cp.top_q, fmax(in->diff_waad, in->diff_fai));
+		 "top_q = %g  |  streamed vs maps: %s", layers, in->res.d_loc, in->res.d_glob,
+		 sc->window, in->cp.top_q, check);
 	text_at(f, 16, 58, "font-size=\"11.5\" fill=\"#444\"", line);
 }
 
