@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "attnrl/rhythm.h"
 #include "attnrl/rollout.h"
 
 #define INSPECT_MAPS_MAX_BYTES (4ull << 30) /* beyond this the maps check is skipped */
@@ -78,57 +79,23 @@ int inspect_args(struct inspect_options *o, int argc, char **argv, char *err, si
 
 /* ---- setup ------------------------------------------------------------------------------- */
 
-/* the credit.* keys -> credit parameters, as rhythm.c reads them */
-static int parse_tau(const char *key, const char *text, double *out, char *err, size_t n)
-{
-	char *end;
-	if (!strcmp(text, "auto")) {
-		*out = NAN;
-		return 0;
-	}
-	*out = strtod(text, &end);
-	if (end == text || *end || !isfinite(*out) || *out < 0) {
-		snprintf(err, n, "credit.%s: '%s' is neither 'auto' nor a number >= 0", key, text);
-		return -1;
-	}
-	return 0;
-}
-
+/* the credit.* keys as the trainer reads them; strategy none still shows the coupled sets */
 static int params_from(struct inspect *in, const struct config *c, char *err, size_t n)
 {
-	struct credit_params *cp = &in->cp;
-	credit_params_default(cp);
-	credit_strategy_parse(c->credit.strategy, &in->strategy);
-	credit_sign_parse(c->credit.sign, &cp->sign);
-	credit_select_parse(c->credit.select, &cp->select);
-	cp->strategy = in->strategy == CREDIT_NONE ? CREDIT_COUPLED : in->strategy;
-	cp->gamma_amp = c->credit.gamma_amp;
-	cp->top_q = c->credit.top_q;
-	cp->alpha = c->credit.alpha;
-	cp->k = (int)c->credit.k;
-	if (c->credit.fai_lo > c->credit.fai_hi) {
-		snprintf(err, n, "credit.fai_lo=%ld is above credit.fai_hi=%ld: FAI's window [t + fai_lo, "
-			 "t + fai_hi] would be empty", c->credit.fai_lo, c->credit.fai_hi);
+	if (rhythm_credit_params(&in->cp, c, err, n))
 		return -1;
-	}
-	return parse_tau("tau_waad", c->credit.tau_waad, &cp->tau_waad, err, n) ||
-	       parse_tau("tau_delta", c->credit.tau_delta, &cp->tau_delta, err, n);
+	in->strategy = in->cp.strategy;
+	if (in->strategy == CREDIT_NONE)
+		in->cp.strategy = CREDIT_COUPLED;
+	return 0;
 }
 
 /* slot 0 streams the response, slot 1 captures maps; max_resp response tokens at most */
 static int stats_create(struct inspect *in, int max_resp, char *err, size_t n)
 {
-	const struct config *c = in->cfg;
 	const struct model_config *mc = &in->pol.model->cfg;
-	struct attnstats_config sc = { .n_layers = mc->n_layers, .n_heads = mc->n_heads,
-				       .window = (int)c->credit.window, .fai_lo = (int)c->credit.fai_lo,
-				       .fai_hi = (int)c->credit.fai_hi,
-				       .head_quantile = c->credit.head_quantile };
-	if (mc->n_layers > ATTNSTATS_MAX_LAYERS) {
-		snprintf(err, n, "credit: models of more than %d layers are not supported", ATTNSTATS_MAX_LAYERS);
-		return INSPECT_BAD_INPUT;
-	}
-	if (attnstats_parse_layers(&sc, c->credit.layers, err, n))
+	struct attnstats_config sc;
+	if (rhythm_stats_config(&sc, in->cfg, mc->n_layers, mc->n_heads, err, n))
 		return INSPECT_BAD_INPUT;
 	in->stats = attnstats_create(&sc, 2, max_resp);
 	if (!in->stats || attnstats_result_init(&in->res, in->stats->n_pairs, max_resp) ||

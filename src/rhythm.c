@@ -21,7 +21,7 @@ static int parse_tau(const char *key, const char *text, double *out, char *err, 
 	return 0;
 }
 
-static int params_from(struct credit_params *cp, const struct config *c, char *err, size_t n)
+int rhythm_credit_params(struct credit_params *cp, const struct config *c, char *err, size_t n)
 {
 	credit_params_default(cp);
 	credit_strategy_parse(c->credit.strategy, &cp->strategy);
@@ -40,18 +40,26 @@ static int params_from(struct credit_params *cp, const struct config *c, char *e
 	       parse_tau("tau_delta", c->credit.tau_delta, &cp->tau_delta, err, n);
 }
 
-static int stats_from(struct rhythm *h, const struct config *c, int n_layers, int n_heads,
-		      int max_new, char *err, size_t n)
+int rhythm_stats_config(struct attnstats_config *sc, const struct config *c, int n_layers,
+			int n_heads, char *err, size_t n)
 {
-	struct attnstats_config sc = { .n_layers = n_layers, .n_heads = n_heads,
-				       .window = (int)c->credit.window, .fai_lo = (int)c->credit.fai_lo,
-				       .fai_hi = (int)c->credit.fai_hi,
-				       .head_quantile = c->credit.head_quantile };
+	*sc = (struct attnstats_config){ .n_layers = n_layers, .n_heads = n_heads,
+					 .window = (int)c->credit.window,
+					 .fai_lo = (int)c->credit.fai_lo,
+					 .fai_hi = (int)c->credit.fai_hi,
+					 .head_quantile = c->credit.head_quantile };
 	if (n_layers > ATTNSTATS_MAX_LAYERS) {
 		snprintf(err, n, "credit: models of more than %d layers are not supported", ATTNSTATS_MAX_LAYERS);
 		return -1;
 	}
-	if (attnstats_parse_layers(&sc, c->credit.layers, err, n))
+	return attnstats_parse_layers(sc, c->credit.layers, err, n);
+}
+
+static int stats_from(struct rhythm *h, const struct config *c, int n_layers, int n_heads,
+		      int max_new, char *err, size_t n)
+{
+	struct attnstats_config sc;
+	if (rhythm_stats_config(&sc, c, n_layers, n_heads, err, n))
 		return -1;
 	h->stats = attnstats_create(&sc, h->B, max_new);
 	if (!h->stats || attnstats_result_init(&h->res, h->stats->n_pairs, max_new)) {
@@ -84,7 +92,7 @@ int rhythm_init(struct rhythm *h, const struct config *c, int n_layers, int n_he
 	h->cap_len = cap_len;
 	h->per_batch = !strcmp(c->credit.head_grouping, "per_batch");
 	h->from_maps = !strcmp(c->credit.compute, "maps");
-	if (params_from(&h->cp, c, err, n))
+	if (rhythm_credit_params(&h->cp, c, err, n))
 		return -1;
 	size_t bt = (size_t)B * cap_len;
 	h->gamma = malloc(bt * sizeof(float));

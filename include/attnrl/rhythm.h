@@ -32,6 +32,11 @@ struct rhythm_metrics {
 	double gamma_mean, frac_loc, frac_glob, frac_d, frac_i, waad_mean, fai_mean, d_loc, d_glob;
 };
 
+/* the credit.* keys as credit parameters / statistics layout; -1 with one line in err */
+int rhythm_credit_params(struct credit_params *cp, const struct config *c, char *err, size_t n);
+int rhythm_stats_config(struct attnstats_config *sc, const struct config *c, int n_layers,
+			int n_heads, char *err, size_t n);
+
 /* -1 with one line in err on a bad credit.* combination */
 int rhythm_init(struct rhythm *h, const struct config *c, int n_layers, int n_heads, int B,
 		int cap_len, int max_new, char *err, size_t n);
