@@ -17,7 +17,7 @@ static const char *KEYS[] = { "step", "reward_mean", "accuracy", "loss", "grad_n
 			      "entropy", "clip_frac", "response_len_mean", "rollout_tokens_per_s",
 			      "time_rollout_s", "time_update_s" };
 
-static const char *extra_override;
+static const char *extra_override[2];
 
 static void tiny_config(struct config *c, const char *name, long seed)
 {
@@ -31,8 +31,8 @@ static void tiny_config(struct config *c, const char *name, long seed)
 	config_init(c);
 	for (size_t i = 0; i < sizeof(ov) / sizeof(ov[0]); i++)
 		CHECK(!config_apply_override(c, ov[i], err, sizeof(err)), "%s", err);
-	if (extra_override)
-		CHECK(!config_apply_override(c, extra_override, err, sizeof(err)), "%s", err);
+	for (int i = 0; i < 2 && extra_override[i]; i++)
+		CHECK(!config_apply_override(c, extra_override[i], err, sizeof(err)), "%s", err);
 	snprintf(c->run.name, sizeof(c->run.name), "%s", name);
 	c->run.seed = seed;
 	CHECK(!config_validate(c, err, sizeof(err)), "%s", err);
@@ -111,6 +111,25 @@ static void check_metrics(char *text, double *loss_sum)
 	CHECK(line_no == 4, "%d metrics lines, expected 4", line_no);
 }
 
+/* per step, gamma_mean and loss of two credit runs agree */
+static void compare_runs(char *a, char *b)
+{
+	char *sa, *sb;
+	char *la = strtok_r(a, "\n", &sa), *lb = strtok_r(b, "\n", &sb);
+	int steps = 0;
+	for (; la && lb; la = strtok_r(NULL, "\n", &sa), lb = strtok_r(NULL, "\n", &sb), steps++) {
+		char err[256];
+		struct json *x = json_parse(la, strlen(la), err, sizeof(err));
+		struct json *y = json_parse(lb, strlen(lb), err, sizeof(err));
+		const char *keys[] = { "gamma_mean", "frac_anchor", "frac_dominated", "loss" };
+		for (int k = 0; x && y && k < 4; k++)
+			CHECK_NEAR(json_num(json_get(x, keys[k])), json_num(json_get(y, keys[k])), 1e-6, keys[k]);
+		json_free(x);
+		json_free(y);
+	}
+	CHECK(steps == 4, "%d steps compared", steps);
+}
+
 int main(void)
 {
 	size_t la, lb, lc;
@@ -130,12 +149,16 @@ int main(void)
 	CHECK(ma && mc && (la != lc || memcmp(ma, mc, la)), "different seed: identical models");
 	free(a), free(b), free(c), free(ma), free(mb), free(mc);
 	/* credit on: the streamed statistics feed gamma, its metrics and the per-token samples */
-	extra_override = "credit.strategy=coupled";
+	extra_override[0] = "credit.strategy=coupled";
 	char *d = run_job("credit", 5, &ma, &la), *samples;
 	CHECK(d && strstr(d, "\"gamma_mean\"") && strstr(d, "\"frac_anchor\""), "credit metrics");
 	size_t ls;
 	samples = slurp("build/tests/runs/credit/samples.jsonl", &ls);
 	CHECK(samples && strstr(samples, "\"waad\"") && strstr(samples, "\"gamma\""), "per-token samples");
-	free(d), free(ma), free(samples);
+	/* the paper's way (a separate forward with maps) selects the same tokens: the same run */
+	extra_override[1] = "credit.compute=maps";
+	char *e = run_job("credit_maps", 5, &mb, &lb);
+	compare_runs(d, e);
+	free(d), free(e), free(ma), free(mb), free(samples);
 	return check_done("test_trainer");
 }
