@@ -146,6 +146,7 @@ static void attend(const struct engine *e, int l, int s, int h, int pos, const f
 	const float *vc = e->v_cache + cache_at(e, l, s, kvh, 0);
 	for (int t = 0; t <= pos; t++) {
 		float d = 0.0f;
+#pragma omp simd reduction(+ : d)
 		for (int i = 0; i < E; i++)
 			d += q[i] * kc[(size_t)t * E + i];
 		p[t] = d * scale;
@@ -162,6 +163,7 @@ static void attend(const struct engine *e, int l, int s, int h, int pos, const f
 	for (int t = 0; t <= pos; t++) {
 		float w = p[t] / sum;
 		const float *vt = vc + (size_t)t * E;
+#pragma omp simd
 		for (int i = 0; i < E; i++)
 			out[i] += w * vt[i];
 	}
