@@ -86,8 +86,13 @@ asan: $(PURE_TESTS:build/tests/%=build/asan/tests/%)
 run: all
 	bin/attnrl train configs/default.yaml
 
-bench: all
+bench: all build/bench/stats_overhead
 	@bash bench/run.sh
+	@bash bench/credit.sh
+
+build/bench/stats_overhead: bench/stats_overhead.c build/libattnrl.a
+	@mkdir -p build/bench
+	$(CC) $(CFLAGS) -o $@ $< build/libattnrl.a $(LDLIBS)
 
 # rewrites the README's config reference from the option table
 config-ref: bin/attnrl

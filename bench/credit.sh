@@ -6,7 +6,7 @@
 # Usage: bash bench/credit.sh [lengths...]   (THREADS=2 by default; 8 responses per step)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-make -s bin/attnrl >/dev/null
+make -s bin/attnrl build/bench/stats_overhead >/dev/null
 threads=${THREADS:-2}
 lengths=${*:-128 256 512 1024}
 out=build/bench/credit
@@ -42,3 +42,9 @@ for n in $lengths; do
 s0,s1,s2=$s0,$s1,$s2
 print(f'| $n | {s0:.3f} | {s1:.3f} | {100*(s1-s0)/s0:+.1f}% | {s2:.3f} | {100*(s2-s0)/s0:+.1f}% | $m0 / $m1 / $m2 |')"
 done
+
+echo
+echo "Inside the rollout alone (bench/stats_overhead.c: the same 8 x N-token rollout with and without"
+echo "streamed statistics, best of 5 alternated runs, OMP_NUM_THREADS=$threads):"
+echo
+OMP_NUM_THREADS=$threads build/bench/stats_overhead 8 $lengths

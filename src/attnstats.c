@@ -119,13 +119,14 @@ void attnstats_row(struct attnstats *s, int seq, int li, int h, int t, const flo
 	if (P < 0 || r < 0 || r >= s->max_resp)
 		return;
 	size_t base = ((size_t)seq * s->n_pairs + pair) * s->max_resp;
-	double dist = 0.0, near = 0.0;
+	float dist = 0.0f, near = 0.0f;
+#pragma omp simd reduction(+ : dist)
 	for (int k = 0; k <= t; k++)
-		dist += (double)e[k] * (t - k);
+		dist += e[k] * (float)(t - k);
 	for (int k = t - W + 1 > 0 ? t - W + 1 : 0; k <= t; k++)
-		near += (double)e[k] * (W - (t - k));
-	s->dsum[(size_t)seq * s->n_pairs + pair] += dist * inv_sum;
-	s->waad[base + r] = (float)(W - near * inv_sum);
+		near += e[k] * (float)(W - (t - k));
+	s->dsum[(size_t)seq * s->n_pairs + pair] += (double)dist * inv_sum;
+	s->waad[base + r] = W - near * inv_sum;
 	int lo = t - s->cfg.fai_hi > P ? t - s->cfg.fai_hi : P;
 	float *fai = s->fai + base - P;
 	for (int k = lo; k <= t - s->cfg.fai_lo; k++)
