@@ -38,11 +38,18 @@ def run(name, cmd):
 
 
 def attnrl_metrics(path, skip):
-    rows = [json.loads(l) for l in open(path) if l.strip()]
+    try:
+        rows = [json.loads(l) for l in open(path) if l.strip()]
+    except (OSError, ValueError) as e:
+        sys.exit(f"bench: cannot read attnrl's metrics: {e}")
     rows = [r for r in rows if "time_step_s" in r]
     meas = rows[skip:] if len(rows) > skip else rows
     if not meas:
-        sys.exit(f"measure.py: no step records in {path}")
+        sys.exit(f"bench: no step records in {path}")
+    short = [r["step"] for r in rows if r.get("response_len_mean") != 64]
+    if short:
+        sys.exit(f"bench: {path}: responses are not all 64 tokens long at step(s) {short} "
+                 f"(configs/bench.yaml needs rollout.stop \"\" and rollout.ignore_eos true)")
     n = len(meas)
     tokens = sum(r["rollout_tokens_per_s"] * r["time_rollout_s"] for r in meas)
     roll = sum(r["time_rollout_s"] for r in meas)
@@ -67,7 +74,10 @@ def others(acct):
 def table(d, threads):
     for t in threads:
         a = attnrl_metrics(os.path.join(d, f"runs/bench-t{t}/metrics.jsonl"), 1)
-        r = json.load(open(os.path.join(d, f"ref-t{t}.out")))
+        try:
+            r = json.load(open(os.path.join(d, f"ref-t{t}.out")))
+        except (OSError, ValueError) as e:
+            sys.exit(f"bench: cannot read the reference's results: {e}")
         acct_a = json.load(open(os.path.join(d, f"attnrl-t{t}.acct.json")))
         acct_r = json.load(open(os.path.join(d, f"ref-t{t}.acct.json")))
         print(f"\n### {t} thread{'s' if t != '1' else ''} "

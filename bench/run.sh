@@ -9,6 +9,13 @@
 #   BENCH_STEPS=10 make bench      more steps (default 6; step 1 is a warm-up, left out)
 #   OMP_WAIT_POLICY=passive make bench   both sides sleep instead of spinning at OpenMP
 #                                  barriers: much faster when other processes share the cores
+#   BENCH_MALLOC=default make bench      glibc's malloc defaults (see below)
+#
+# Both programs run with the same environment. By default that includes GLIBC_TUNABLES that
+# stop glibc from handing freed memory back to the kernel between steps: PyTorch eager frees
+# its tensors one at a time, glibc trims and unmaps them, and the next step faults the pages
+# back in (about 2x the reference's update time on the 2-core CI machine). attnrl does not
+# depend on it; the setting keeps the comparison about the engines, not about malloc.
 #
 # Timings on a shared machine are only as good as its idle time: the report gives the load
 # average before each run and how many cores other processes kept busy during it, and warns
@@ -19,6 +26,7 @@ cd "$(dirname "$0")/.."
 THREADS="${THREADS:-2}"
 STEPS="${BENCH_STEPS:-6}"
 PY_REF="${PY_REF:-/usr/bin/python3}"
+BENCH_MALLOC="${BENCH_MALLOC:-tuned}"
 OUT=build/bench
 CONFIG=configs/bench.yaml
 
@@ -30,6 +38,13 @@ done
 [ -x "$PY_REF" ] || die "$PY_REF not found: run 'sudo scripts/install-deps.sh' (or set PY_REF)"
 TORCH_VERSION=$("$PY_REF" -c 'import numpy, torch; print(torch.__version__)' 2>/dev/null) ||
 	die "$PY_REF cannot import torch and numpy: run 'sudo scripts/install-deps.sh'"
+
+case "$BENCH_MALLOC" in
+tuned) [ -n "${GLIBC_TUNABLES:-}" ] ||
+	export GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824 ;;
+default) ;;
+*) die "BENCH_MALLOC='$BENCH_MALLOC': expected tuned or default" ;;
+esac
 
 make --no-print-directory all >&2 || die "the build failed"
 mkdir -p "$OUT"
@@ -50,7 +65,8 @@ report() {
 	echo
 	echo "$(date '+%Y-%m-%d %H:%M:%S %Z') | CPU: ${cpu:-unknown}, $(nproc) cores | threads: $THREADS" \
 	     "| torch $TORCH_VERSION (reference), libtorch $libtorch (attnrl) | attnrl $commit" \
-	     "| OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(unset: libgomp spins)}"
+	     "| OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(unset: libgomp spins)}" \
+	     "| GLIBC_TUNABLES=${GLIBC_TUNABLES:-(unset)}"
 	echo
 	echo "Model: llama, dim 128, 4 layers, 4 heads / 2 kv heads, char vocab 100, 0.75M parameters." \
 	     "Step: 16 prompts x 8 responses x 64 new tokens (8192 tokens), old log-probs recomputed," \
@@ -62,8 +78,7 @@ report() {
 		echo "- \`$(ref_cmd "$t")\`"
 		echo "- load before the runs: $(cat "$OUT/load-t$t.txt")"
 	done
-	# shellcheck disable=SC2086 # a list of thread counts
-	"$PY_REF" bench/measure.py table "$OUT" $THREADS
+	echo "$1"
 }
 
 for t in $THREADS; do
@@ -83,7 +98,9 @@ for t in $THREADS; do
 	}
 done
 
+# shellcheck disable=SC2086 # a list of thread counts
+tables=$("$PY_REF" bench/measure.py table "$OUT" $THREADS) || die "no report (see above)"
 stamp=$(date +%Y%m%d-%H%M%S)
-report | tee "$OUT/report-$stamp.md"
+report "$tables" | tee "$OUT/report-$stamp.md"
 echo >&2
 echo "bench: report saved to $OUT/report-$stamp.md" >&2

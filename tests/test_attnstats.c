@@ -110,17 +110,22 @@ static void capture_maps(struct fixture *f, struct attnstats *s, int slot, const
 	s->maps = NULL;
 }
 
-/* streamed result of slot seq against the reference from maps: values and sets */
-static void compare(const char *what, struct attnstats *s, int seq, int P, int R, const float *maps)
+/* streamed result of slot seq against the reference from maps: values and sets; with a batch
+ * grouping (per_batch) when group is given, else per response */
+static void compare(const char *what, struct attnstats *s, int seq, int P, int R, const float *maps,
+		    const uint8_t *group)
 {
 	struct attnstats_result st, ref;
 	attnstats_result_init(&st, s->n_pairs, R + 1);
 	attnstats_result_init(&ref, s->n_pairs, R + 1);
 	st.P = P, st.R = R;
 	attnstats_distances(s, seq, R, st.d);
-	attnstats_group(&s->cfg, s->n_pairs, st.d, st.group);
+	if (group)
+		memcpy(st.group, group, s->n_pairs);
+	else
+		attnstats_group(&s->cfg, s->n_pairs, st.d, st.group);
 	attnstats_finalize(s, seq, &st);
-	attnstats_from_maps(&s->cfg, maps, s->n_pairs, P + R, P, NULL, &ref);
+	attnstats_from_maps(&s->cfg, maps, s->n_pairs, P + R, P, group, &ref);
 	double worst = 0;
 	for (int q = 0; q < s->n_pairs; q++)
 		worst = fmax(worst, fabs(st.d[q] - ref.d[q]) / fmax(1.0, fabs(ref.d[q])));
@@ -173,13 +178,31 @@ static void test_rollouts(struct fixture *f)
 		CHECK(!rollout_generate(&f->ro, rows, lens, 3, 3, &p, &rb, err, sizeof(err)), "%s", err);
 		f->tok.eos_id = saved;
 		int early = 0;
+		float d_stream[2 * H] = { 0 }, d_maps[2 * H] = { 0 }, d[2 * H];
 		for (int b = 0; b < 9; b++) {
 			int P = rb.prompt_len[b], R = rb.resp_len[b];
 			early += R < p.max_new_tokens;
 			capture_maps(f, s, 11, rb.tokens + (size_t)b * rb.cap_len, P + R, maps);
 			char what[64];
 			snprintf(what, sizeof(what), "shape %d sequence %d (P %d, R %d)", shape, b, P, R);
-			compare(what, s, b, P, R, maps);
+			compare(what, s, b, P, R, maps, NULL);
+			/* per-batch grouping ranks heads by d averaged over the batch */
+			struct attnstats_result ref;
+			attnstats_result_init(&ref, s->n_pairs, R + 1);
+			attnstats_from_maps(&s->cfg, maps, s->n_pairs, P + R, P, NULL, &ref);
+			attnstats_distances(s, b, R, d);
+			for (int q = 0; q < s->n_pairs; q++)
+				d_stream[q] += d[q] / 9, d_maps[q] += ref.d[q] / 9;
+			attnstats_result_free(&ref);
+		}
+		uint8_t g_stream[2 * H], g_maps[2 * H];
+		attnstats_group(&s->cfg, s->n_pairs, d_stream, g_stream);
+		attnstats_group(&s->cfg, s->n_pairs, d_maps, g_maps);
+		CHECK(!memcmp(g_stream, g_maps, s->n_pairs), "shape %d: per-batch groups differ", shape);
+		for (int b = 0; b < 9; b++) {
+			int P = rb.prompt_len[b], R = rb.resp_len[b];
+			capture_maps(f, s, 11, rb.tokens + (size_t)b * rb.cap_len, P + R, maps);
+			compare("per-batch grouping", s, b, P, R, maps, g_stream);
 		}
 		CHECK(shape == 0 ? early == 0 : early > 0, "shape %d: %d early stops", shape, early);
 	}
