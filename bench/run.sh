@@ -14,7 +14,7 @@
 # Both programs run with the same environment. By default that includes GLIBC_TUNABLES that
 # stop glibc from handing freed memory back to the kernel between steps: PyTorch eager frees
 # its tensors one at a time, glibc trims and unmaps them, and the next step faults the pages
-# back in (about 2x the reference's update time on the 2-core CI machine). attnrl does not
+# back in (up to 2x the reference's update time on the 2-core CI machine). attnrl does not
 # depend on it; the setting keeps the comparison about the engines, not about malloc.
 #
 # Timings on a shared machine are only as good as its idle time: the report gives the load

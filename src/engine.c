@@ -137,6 +137,10 @@ static void qkv_finish(struct engine *e, int l, int n, const int *seq, const int
 
 /* one row, one query head h: softmax(q k^T / sqrt(E)) v over positions 0..pos; the
  * probabilities go to the statistics when layer l is sampled */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/* AVX2 + FMA where the CPU has them (picked once at load time), plain x86-64 elsewhere */
+__attribute__((target_clones("arch=haswell", "default")))
+#endif
 static void attend(const struct engine *e, int l, int s, int h, int pos, const float *q,
 		   float *out, float *p)
 {
