@@ -1,13 +1,14 @@
 /*
- * config.c - the option table of config.h turned into a YAML loader, an override parser, a
- * checker and two printers. opts[] is generated from the same X-macro list as struct config, so
- * every path (file, override, validation, printing) goes through one row per option.
+ * config.c - the option table of config.h turned into an override parser, a checker and two
+ * printers (config_yaml.c is the YAML file loader on top of it). config_opts[] is generated from the
+ * same X-macro list as struct config, so every path (file, override, validation, printing) goes
+ * through one row per option.
  * Invariants: a value is parsed and range-checked completely before it is stored, so a failed
- * override changes nothing; a file is loaded into a copy that replaces the caller's struct only
- * on success. Every error is one line: "where: what (hint)", where = file:line:col or
- * "override 'k=v'". This module never calls libtorch (it is part of the sanitizer build).
+ * override changes nothing. Every error is one line: "where: what (hint)", where =
+ * file:line:col or "override 'k=v'". This module never calls libtorch (it is part of the
+ * sanitizer build).
  */
-#include "attnrl/config.h"
+#include "config_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -17,29 +18,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <yaml.h>
-
-struct opt {
-	const char *section, *key, *name; /* name = "section.key" */
-	enum config_kind kind;
-	size_t offset, size;
-	const char *range; /* numbers: interval; enums: "a|b|c" */
-	const char *doc;
-};
 
 #define OPT_ROW(sec, k, kind, def, range, doc)                                                     \
 	{ #sec, #k, #sec "." #k, CONFIG_##kind, offsetof(struct config, sec.k),                    \
 	  sizeof(((struct config *)0)->sec.k), range, doc },
 #define OPT_SECTION(sec, LIST) LIST(OPT_ROW)
-static const struct opt opts[] = { CONFIG_SECTIONS(OPT_SECTION) };
+const struct opt config_opts[] = { CONFIG_SECTIONS(OPT_SECTION) };
 
 #define SECTION_NAME(sec, LIST) #sec,
-static const char *const sections[] = { CONFIG_SECTIONS(SECTION_NAME) };
+const char *const config_sections[] = { CONFIG_SECTIONS(SECTION_NAME) };
 
-#define N_OPTS ((int)(sizeof(opts) / sizeof(opts[0])))
-#define N_SECTIONS ((int)(sizeof(sections) / sizeof(sections[0])))
-_Static_assert(N_OPTS == CONFIG_N_OPTIONS, "opts[] and struct config come from one list");
+#define N_OPTS ((int)(sizeof(config_opts) / sizeof(config_opts[0])))
+_Static_assert(N_OPTS == CONFIG_N_OPTIONS, "config_opts[] and struct config come from one list");
 
 static const char *const kind_names[] = { "int", "float", "bool", "str", "enum" };
 
@@ -61,7 +51,7 @@ void config_init(struct config *c)
 
 /* the formatted message into err as one line (control characters become spaces); returns -1 */
 __attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int config_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	if (!err || !errlen)
 		return -1;
@@ -76,7 +66,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* s for an error message: control characters escaped, cut after 60 bytes */
-static const char *shown(const char *s, char *buf, size_t n)
+const char *config_shown(const char *s, char *buf, size_t n)
 {
 	size_t j = 0;
 	for (size_t i = 0; s[i] && j + 8 < n; i++) {
@@ -107,26 +97,26 @@ static const void *cfield(const struct opt *o, const struct config *c)
 	return (const char *)c + o->offset;
 }
 
-static const struct opt *opt_find(const char *section, const char *key)
+const struct opt *config_opt_find(const char *section, const char *key)
 {
 	for (int i = 0; i < N_OPTS; i++)
-		if (!strcmp(opts[i].section, section) && !strcmp(opts[i].key, key))
-			return &opts[i];
+		if (!strcmp(config_opts[i].section, section) && !strcmp(config_opts[i].key, key))
+			return &config_opts[i];
 	return NULL;
 }
 
 static const struct opt *opt_find_name(const char *name)
 {
 	for (int i = 0; i < N_OPTS; i++)
-		if (!strcmp(opts[i].name, name))
-			return &opts[i];
+		if (!strcmp(config_opts[i].name, name))
+			return &config_opts[i];
 	return NULL;
 }
 
-static int section_find(const char *name)
+int config_section_find(const char *name)
 {
 	for (int i = 0; i < N_SECTIONS; i++)
-		if (!strcmp(sections[i], name))
+		if (!strcmp(config_sections[i], name))
 			return i;
 	return -1;
 }
@@ -174,9 +164,9 @@ static const struct opt *opt_suggest(const char *name)
 	const struct opt *best = NULL;
 	int bd = INT_MAX;
 	for (int i = 0; i < N_OPTS; i++) {
-		int d = edit_distance(name, opts[i].name);
+		int d = edit_distance(name, config_opts[i].name);
 		if (d < bd)
-			bd = d, best = &opts[i];
+			bd = d, best = &config_opts[i];
 	}
 	if (best && near(bd, name))
 		return best;
@@ -184,15 +174,15 @@ static const struct opt *opt_suggest(const char *name)
 	key = key ? key + 1 : name;
 	best = NULL, bd = INT_MAX;
 	for (int i = 0; i < N_OPTS; i++) {
-		int d = edit_distance(key, opts[i].key);
+		int d = edit_distance(key, config_opts[i].key);
 		if (d < bd)
-			bd = d, best = &opts[i];
+			bd = d, best = &config_opts[i];
 	}
 	return best && near(bd, key) ? best : NULL;
 }
 
 /* " (did you mean x?)", else the keys of the section, else the sections */
-static void unknown_hint(const char *name, char *buf, size_t n)
+void config_unknown_hint(const char *name, char *buf, size_t n)
 {
 	const struct opt *o = opt_suggest(name);
 	if (o) {
@@ -204,19 +194,40 @@ static void unknown_hint(const char *name, char *buf, size_t n)
 	size_t len = dot ? (size_t)(dot - name) : 0;
 	snprintf(sec, sizeof(sec), "%.*s", (int)(len < sizeof(sec) ? len : 0), name);
 	size_t j = 0;
-	if (dot && section_find(sec) >= 0) {
+	if (dot && config_section_find(sec) >= 0) {
 		j += snprintf(buf, n, " (%s has", sec);
 		for (int i = 0, k = 0; i < N_OPTS && j < n; i++)
-			if (!strcmp(opts[i].section, sec))
+			if (!strcmp(config_opts[i].section, sec))
 				j += snprintf(buf + j, n - j, "%s %s", k++ ? "," : ":",
-					      opts[i].key);
+					      config_opts[i].key);
 	} else {
 		j += snprintf(buf, n, " (sections");
 		for (int i = 0; i < N_SECTIONS && j < n; i++)
-			j += snprintf(buf + j, n - j, "%s %s", i ? "," : ":", sections[i]);
+			j += snprintf(buf + j, n - j, "%s %s", i ? "," : ":", config_sections[i]);
 	}
 	if (j < n)
 		snprintf(buf + j, n - j, ")");
+}
+
+/* a key at the top level that is not a section: the section it resembles, or the key it is */
+void config_section_hint(const char *name, char *buf, size_t n)
+{
+	int best = -1, bd = INT_MAX;
+	for (int i = 0; i < N_SECTIONS; i++) {
+		int d = edit_distance(name, config_sections[i]);
+		if (d < bd)
+			bd = d, best = i;
+	}
+	if (best >= 0 && near(bd, name)) {
+		snprintf(buf, n, " (did you mean %s?)", config_sections[best]);
+		return;
+	}
+	const struct opt *o = opt_suggest(name);
+	if (o && !strcmp(o->key, name)) {
+		snprintf(buf, n, " (did you mean %s? a key goes under its section)", o->name);
+		return;
+	}
+	config_unknown_hint(name, buf, n);
 }
 
 /* ---- values -------------------------------------------------------------------------------- */
@@ -271,17 +282,17 @@ static int range_check(const struct opt *o, double v, const char *text, char *er
 	struct range r;
 	char buf[80];
 	if (range_parse(o->range, &r))
-		return fail(err, n, "%s: bad range '%s' in the option table", o->name, o->range);
+		return config_fail(err, n, "%s: bad range '%s' in the option table", o->name, o->range);
 	int low = r.has_lo && (r.lo_open ? !(v > r.lo) : !(v >= r.lo));
 	int high = r.has_hi && (r.hi_open ? !(v < r.hi) : !(v <= r.hi));
 	if (!low && !high)
 		return 0;
 	if (!r.has_hi)
-		return fail(err, n, "%s: %s is out of range (expected %s %s %s)", o->name,
-			    shown(text, buf, sizeof(buf)), o->key,
+		return config_fail(err, n, "%s: %s is out of range (expected %s %s %s)", o->name,
+			    config_shown(text, buf, sizeof(buf)), o->key,
 			    r.lo_open ? ">" : ">=", r.lo_txt);
-	return fail(err, n, "%s: %s is out of range (expected %s %s %s %s %s)", o->name,
-		    shown(text, buf, sizeof(buf)), r.lo_txt, r.lo_open ? "<" : "<=", o->key,
+	return config_fail(err, n, "%s: %s is out of range (expected %s %s %s %s %s)", o->name,
+		    config_shown(text, buf, sizeof(buf)), r.lo_txt, r.lo_open ? "<" : "<=", o->key,
 		    r.hi_open ? "<" : "<=", r.hi_txt);
 }
 
@@ -321,14 +332,14 @@ static int str_check(const struct opt *o, const char *s, char *err, size_t n)
 {
 	size_t len = strnlen(s, o->size);
 	if (len >= o->size)
-		return fail(err, n, "%s: the value is too long (%zu bytes, at most %zu)", o->name,
+		return config_fail(err, n, "%s: the value is too long (%zu bytes, at most %zu)", o->name,
 			    strlen(s), o->size - 1);
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return fail(err, n, "%s: control characters are not allowed in the value",
+			return config_fail(err, n, "%s: control characters are not allowed in the value",
 				    o->name);
 	if (!utf8_valid((const unsigned char *)s))
-		return fail(err, n, "%s: the value is not valid UTF-8", o->name);
+		return config_fail(err, n, "%s: the value is not valid UTF-8", o->name);
 	return 0;
 }
 
@@ -384,21 +395,14 @@ static int parse_bool(const char *s, int *v)
 	return -1;
 }
 
-/* a YAML null: an empty plain scalar, ~ or null */
-static int is_null_text(const char *s)
-{
-	return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-	       !strcmp(s, "NULL");
-}
-
 /* parses text into option o of c (only when the whole value is good); yaml_null: text is a
  * plain YAML null (empty, ~, null), which a str option reads as "" */
-static int opt_set(const struct opt *o, struct config *c, const char *text, int yaml_null,
-		   char *err, size_t n)
+int config_opt_set(const struct opt *o, struct config *c, const char *text, int yaml_null, char *err,
+	    size_t n)
 {
 	char buf[80];
 	if ((!*text || yaml_null) && o->kind != CONFIG_STR)
-		return fail(err, n, "%s: no value (expected %s%s)", o->name,
+		return config_fail(err, n, "%s: no value (expected %s%s)", o->name,
 			    o->kind == CONFIG_INT     ? "an integer"
 			    : o->kind == CONFIG_FLOAT ? "a number"
 			    : o->kind == CONFIG_BOOL  ? "true or false"
@@ -410,12 +414,12 @@ static int opt_set(const struct opt *o, struct config *c, const char *text, int 
 		int overflow;
 		if (parse_long(text, &v, &overflow)) {
 			if (!overflow)
-				return fail(err, n, "%s: '%s' is not an integer", o->name,
-					    shown(text, buf, sizeof(buf)));
+				return config_fail(err, n, "%s: '%s' is not an integer", o->name,
+					    config_shown(text, buf, sizeof(buf)));
 			if (range_check(o, *text == '-' ? -HUGE_VAL : HUGE_VAL, text, err, n))
 				return -1;
-			return fail(err, n, "%s: %s is out of range", o->name,
-				    shown(text, buf, sizeof(buf)));
+			return config_fail(err, n, "%s: %s is out of range", o->name,
+				    config_shown(text, buf, sizeof(buf)));
 		}
 		if (range_check(o, (double)v, text, err, n))
 			return -1;
@@ -425,11 +429,11 @@ static int opt_set(const struct opt *o, struct config *c, const char *text, int 
 	case CONFIG_FLOAT: {
 		double v;
 		if (parse_double(text, &v))
-			return fail(err, n, "%s: '%s' is not a number", o->name,
-				    shown(text, buf, sizeof(buf)));
+			return config_fail(err, n, "%s: '%s' is not a number", o->name,
+				    config_shown(text, buf, sizeof(buf)));
 		if (!isfinite(v))
-			return fail(err, n, "%s: '%s' is not a finite number", o->name,
-				    shown(text, buf, sizeof(buf)));
+			return config_fail(err, n, "%s: '%s' is not a finite number", o->name,
+				    config_shown(text, buf, sizeof(buf)));
 		if (range_check(o, v, text, err, n))
 			return -1;
 		*(double *)field(o, c) = v;
@@ -438,15 +442,15 @@ static int opt_set(const struct opt *o, struct config *c, const char *text, int 
 	case CONFIG_BOOL: {
 		int v;
 		if (parse_bool(text, &v))
-			return fail(err, n, "%s: '%s' is not a boolean (expected true or false)",
-				    o->name, shown(text, buf, sizeof(buf)));
+			return config_fail(err, n, "%s: '%s' is not a boolean (expected true or false)",
+				    o->name, config_shown(text, buf, sizeof(buf)));
 		*(int *)field(o, c) = v;
 		return 0;
 	}
 	case CONFIG_ENUM:
 		if (!enum_has(o->range, text))
-			return fail(err, n, "%s: '%s' is not one of %s", o->name,
-				    shown(text, buf, sizeof(buf)), o->range);
+			return config_fail(err, n, "%s: '%s' is not one of %s", o->name,
+				    config_shown(text, buf, sizeof(buf)), o->range);
 		break;
 	case CONFIG_STR:
 		if (yaml_null)
@@ -553,8 +557,8 @@ static void write_yaml(const struct config *c, struct sink *s, int comments)
 	if (comments)
 		emit(s, "# attnrl config, resolved: defaults, then the file, then overrides\n");
 	for (int i = 0; i < N_OPTS; i++) {
-		const struct opt *o = &opts[i];
-		if (i == 0 || strcmp(o->section, opts[i - 1].section))
+		const struct opt *o = &config_opts[i];
+		if (i == 0 || strcmp(o->section, config_opts[i - 1].section))
 			emit(s, "%s:\n", o->section);
 		format_value(o, c, val, sizeof(val));
 		snprintf(line, sizeof(line), "  %s: %s", o->key, val);
@@ -596,7 +600,7 @@ int config_write_reference(FILE *f)
 	emit(&s, "| key | type | default | range / values | doc |\n");
 	emit(&s, "|-----|------|---------|----------------|-----|\n");
 	for (int i = 0; i < N_OPTS; i++) {
-		const struct opt *o = &opts[i];
+		const struct opt *o = &config_opts[i];
 		format_value(o, &def, val, sizeof(val));
 		emit(&s, "| `%s` | %s | `%s` | ", o->name, kind_names[o->kind], val);
 		if (o->kind == CONFIG_ENUM) {
@@ -621,286 +625,21 @@ int config_write_reference(FILE *f)
 int config_apply_override(struct config *c, const char *kv, char *err, size_t errlen)
 {
 	char shown_kv[80], key[128], hint[256], msg[512];
-	shown(kv, shown_kv, sizeof(shown_kv));
+	config_shown(kv, shown_kv, sizeof(shown_kv));
 	const char *eq = strchr(kv, '=');
 	if (!eq || eq == kv)
-		return fail(err, errlen, "override '%s': expected section.key=value", shown_kv);
+		return config_fail(err, errlen, "override '%s': expected section.key=value", shown_kv);
 	snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
 	const struct opt *o = (size_t)(eq - kv) < sizeof(key) ? opt_find_name(key) : NULL;
 	if (!o) {
 		char k[80];
-		unknown_hint(key, hint, sizeof(hint));
-		return fail(err, errlen, "override '%s': unknown key '%s'%s", shown_kv,
-			    shown(key, k, sizeof(k)), hint);
+		config_unknown_hint(key, hint, sizeof(hint));
+		return config_fail(err, errlen, "override '%s': unknown key '%s'%s", shown_kv,
+			    config_shown(key, k, sizeof(k)), hint);
 	}
-	if (opt_set(o, c, eq + 1, 0, msg, sizeof(msg)))
-		return fail(err, errlen, "override '%s': %s", shown_kv, msg);
+	if (config_opt_set(o, c, eq + 1, 0, msg, sizeof(msg)))
+		return config_fail(err, errlen, "override '%s': %s", shown_kv, msg);
 	return 0;
-}
-
-/* ---- the YAML file ------------------------------------------------------------------------- */
-
-struct loader {
-	yaml_parser_t parser;
-	const char *path;
-	struct config *c;
-	size_t opt_line[CONFIG_N_OPTIONS], section_line[N_SECTIONS];
-	char *err;
-	size_t errlen;
-};
-
-__attribute__((format(printf, 3, 4)))
-static int fail_at(struct loader *l, const yaml_mark_t *m, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return fail(l->err, l->errlen, "%s:%zu:%zu: %s", l->path, m->line + 1, m->column + 1, msg);
-}
-
-static int next_event(struct loader *l, yaml_event_t *ev)
-{
-	if (yaml_parser_parse(&l->parser, ev))
-		return 0;
-	const yaml_parser_t *p = &l->parser;
-	const char *problem = p->problem ? p->problem : "unknown error";
-	if (p->error == YAML_MEMORY_ERROR)
-		return fail(l->err, l->errlen, "config: out of memory reading '%s'", l->path);
-	if (p->error == YAML_READER_ERROR)
-		return fail(l->err, l->errlen, "%s: byte %zu: %s", l->path, p->problem_offset,
-			    problem);
-	if (p->context)
-		return fail(l->err, l->errlen, "%s:%zu:%zu: %s (%s at line %zu, column %zu)",
-			    l->path, p->problem_mark.line + 1, p->problem_mark.column + 1, problem,
-			    p->context, p->context_mark.line + 1, p->context_mark.column + 1);
-	return fail(l->err, l->errlen, "%s:%zu:%zu: %s", l->path, p->problem_mark.line + 1,
-		    p->problem_mark.column + 1, problem);
-}
-
-static const char *scalar(const yaml_event_t *ev)
-{
-	return (const char *)ev->data.scalar.value;
-}
-
-static int is_null(const yaml_event_t *ev)
-{
-	return ev->type == YAML_SCALAR_EVENT && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-	       is_null_text(scalar(ev));
-}
-
-/* "a mapping", "the value 'x'", ... for messages */
-static const char *event_what(const yaml_event_t *ev, char *buf, size_t n)
-{
-	char s[80];
-	switch (ev->type) {
-	case YAML_MAPPING_START_EVENT:
-		return "a mapping";
-	case YAML_SEQUENCE_START_EVENT:
-		return "a list";
-	case YAML_ALIAS_EVENT:
-		return "an alias (aliases are not supported)";
-	case YAML_SCALAR_EVENT:
-		snprintf(buf, n, "the value '%s'", shown(scalar(ev), s, sizeof(s)));
-		return buf;
-	default:
-		return "something else";
-	}
-}
-
-/* a scalar that holds a NUL byte ("\0" in a quoted string) cannot be a C string */
-static int check_scalar(struct loader *l, const yaml_event_t *ev)
-{
-	if (strlen(scalar(ev)) != ev->data.scalar.length)
-		return fail_at(l, &ev->start_mark, "a NUL byte in a value is not allowed");
-	return 0;
-}
-
-/* the keys of one section, after its MAPPING_START, up to and including its MAPPING_END */
-static int load_keys(struct loader *l, int section)
-{
-	const char *sec = sections[section];
-	char name[256], hint[256], b1[80], b2[160];
-	for (;;) {
-		yaml_event_t k, v;
-		if (next_event(l, &k))
-			return -1;
-		if (k.type == YAML_MAPPING_END_EVENT) {
-			yaml_event_delete(&k);
-			return 0;
-		}
-		int rc = 0;
-		const struct opt *o = NULL;
-		if (k.type != YAML_SCALAR_EVENT)
-			rc = fail_at(l, &k.start_mark, "%s: a key must be a plain word, found %s",
-				     sec, event_what(&k, b2, sizeof(b2)));
-		else if (!(rc = check_scalar(l, &k)) && !(o = opt_find(sec, scalar(&k)))) {
-			snprintf(name, sizeof(name), "%s.%s", sec,
-				 shown(scalar(&k), b1, sizeof(b1)));
-			unknown_hint(name, hint, sizeof(hint));
-			rc = fail_at(l, &k.start_mark, "unknown key '%s'%s", name, hint);
-		} else if (o && l->opt_line[o - opts]) {
-			rc = fail_at(l, &k.start_mark, "duplicate key '%s' (first set at line %zu)",
-				     o->name, l->opt_line[o - opts]);
-		}
-		if (o && !rc)
-			l->opt_line[o - opts] = k.start_mark.line + 1;
-		yaml_event_delete(&k);
-		if (rc)
-			return -1;
-		if (next_event(l, &v))
-			return -1;
-		char msg[512];
-		if (v.type != YAML_SCALAR_EVENT)
-			rc = fail_at(l, &v.start_mark,
-				     "%s: expected a value, found %s "
-				     "(options nest two levels: section: key: value)",
-				     o->name, event_what(&v, b2, sizeof(b2)));
-		else if (!(rc = check_scalar(l, &v)) &&
-			 opt_set(o, l->c, scalar(&v), is_null(&v), msg, sizeof(msg)))
-			rc = fail_at(l, &v.start_mark, "%s", msg);
-		yaml_event_delete(&v);
-		if (rc)
-			return -1;
-	}
-}
-
-/* a key at the top level that is not a section: the section it resembles, or the key it is */
-static void section_hint(const char *name, char *buf, size_t n)
-{
-	int best = -1, bd = INT_MAX;
-	for (int i = 0; i < N_SECTIONS; i++) {
-		int d = edit_distance(name, sections[i]);
-		if (d < bd)
-			bd = d, best = i;
-	}
-	if (best >= 0 && near(bd, name)) {
-		snprintf(buf, n, " (did you mean %s?)", sections[best]);
-		return;
-	}
-	const struct opt *o = opt_suggest(name);
-	if (o && !strcmp(o->key, name)) {
-		snprintf(buf, n, " (did you mean %s? a key goes under its section)", o->name);
-		return;
-	}
-	unknown_hint(name, buf, n);
-}
-
-/* the sections, after the top-level MAPPING_START, up to and including its MAPPING_END */
-static int load_sections(struct loader *l)
-{
-	char hint[256], b1[80], b2[160];
-	for (;;) {
-		yaml_event_t k, v;
-		if (next_event(l, &k))
-			return -1;
-		if (k.type == YAML_MAPPING_END_EVENT) {
-			yaml_event_delete(&k);
-			return 0;
-		}
-		int rc = 0, s = -1;
-		if (k.type != YAML_SCALAR_EVENT)
-			rc = fail_at(l, &k.start_mark,
-				     "a section name must be a plain word, found %s",
-				     event_what(&k, b2, sizeof(b2)));
-		else if (!(rc = check_scalar(l, &k)) && (s = section_find(scalar(&k))) < 0) {
-			section_hint(scalar(&k), hint, sizeof(hint));
-			rc = fail_at(l, &k.start_mark, "unknown section '%s'%s",
-				     shown(scalar(&k), b1, sizeof(b1)), hint);
-		} else if (s >= 0 && l->section_line[s]) {
-			rc = fail_at(l, &k.start_mark, "duplicate section '%s' (first at line %zu)",
-				     sections[s], l->section_line[s]);
-		}
-		if (s >= 0 && !rc)
-			l->section_line[s] = k.start_mark.line + 1;
-		yaml_event_delete(&k);
-		if (rc)
-			return -1;
-		if (next_event(l, &v))
-			return -1;
-		if (v.type == YAML_MAPPING_START_EVENT)
-			rc = load_keys(l, s);
-		else if (!is_null(&v))
-			rc = fail_at(l, &v.start_mark,
-				     "%s: a section must be a mapping of key: value lines, "
-				     "found %s",
-				     sections[s], event_what(&v, b2, sizeof(b2)));
-		yaml_event_delete(&v);
-		if (rc)
-			return -1;
-	}
-}
-
-static int load_stream(struct loader *l)
-{
-	yaml_event_t ev;
-	char b[160];
-	int rc = 0;
-	if (next_event(l, &ev)) /* stream start */
-		return -1;
-	yaml_event_delete(&ev);
-	if (next_event(l, &ev))
-		return -1;
-	if (ev.type == YAML_STREAM_END_EVENT) { /* empty, or only comments */
-		yaml_event_delete(&ev);
-		return 0;
-	}
-	yaml_event_delete(&ev); /* document start */
-	if (next_event(l, &ev))
-		return -1;
-	if (ev.type == YAML_MAPPING_START_EVENT)
-		rc = load_sections(l);
-	else if (!is_null(&ev))
-		rc = fail_at(l, &ev.start_mark,
-			     "the top level must be a mapping of sections "
-			     "(run:, model:, ...), found %s",
-			     event_what(&ev, b, sizeof(b)));
-	yaml_event_delete(&ev);
-	if (rc || next_event(l, &ev)) /* document end */
-		return -1;
-	yaml_event_delete(&ev);
-	if (next_event(l, &ev))
-		return -1;
-	if (ev.type != YAML_STREAM_END_EVENT)
-		rc = fail_at(l, &ev.start_mark, "only one YAML document is allowed in a config");
-	yaml_event_delete(&ev);
-	return rc;
-}
-
-int config_load_file(struct config *c, const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return fail(err, errlen, "config: cannot open '%s': %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		fclose(f);
-		return fail(err, errlen, "config: cannot read '%s': %s", path, strerror(EISDIR));
-	}
-	struct loader *l = calloc(1, sizeof(*l));
-	if (!l) {
-		fclose(f);
-		return fail(err, errlen, "config: out of memory reading '%s'", path);
-	}
-	struct config tmp;
-	memcpy(&tmp, c, sizeof(tmp));
-	l->path = path, l->c = &tmp, l->err = err, l->errlen = errlen;
-	int rc = -1;
-	if (!yaml_parser_initialize(&l->parser)) {
-		fail(err, errlen, "config: out of memory reading '%s'", path);
-	} else {
-		yaml_parser_set_input_file(&l->parser, f);
-		rc = load_stream(l);
-		yaml_parser_delete(&l->parser);
-	}
-	if (rc == 0 && ferror(f))
-		rc = fail(err, errlen, "config: cannot read '%s': %s", path, strerror(errno));
-	fclose(f);
-	free(l);
-	if (rc == 0)
-		memcpy(c, &tmp, sizeof(tmp));
-	return rc;
 }
 
 /* ---- validation ---------------------------------------------------------------------------- */
@@ -916,16 +655,16 @@ static int opt_check(const struct opt *o, const struct config *c, char *err, siz
 		return range_check(o, (double)*(const long *)f, val, err, n);
 	case CONFIG_FLOAT:
 		if (!isfinite(*(const double *)f))
-			return fail(err, n, "%s: %s is not a finite number", o->name, val);
+			return config_fail(err, n, "%s: %s is not a finite number", o->name, val);
 		return range_check(o, *(const double *)f, val, err, n);
 	case CONFIG_BOOL:
 		if (*(const int *)f != 0 && *(const int *)f != 1)
-			return fail(err, n, "%s: %d is not a boolean (0 or 1)", o->name,
+			return config_fail(err, n, "%s: %d is not a boolean (0 or 1)", o->name,
 				    *(const int *)f);
 		return 0;
 	case CONFIG_ENUM:
 		if (strnlen(f, o->size) >= o->size || !enum_has(o->range, f))
-			return fail(err, n, "%s: '%s' is not one of %s", o->name, val, o->range);
+			return config_fail(err, n, "%s: '%s' is not one of %s", o->name, val, o->range);
 		return 0;
 	case CONFIG_STR:
 		return str_check(o, f, err, n);
@@ -936,63 +675,63 @@ static int opt_check(const struct opt *o, const struct config *c, char *err, siz
 int config_validate(const struct config *c, char *err, size_t n)
 {
 	for (int i = 0; i < N_OPTS; i++)
-		if (opt_check(&opts[i], c, err, n))
+		if (opt_check(&config_opts[i], c, err, n))
 			return -1;
 	const struct config_rollout *r = &c->rollout;
 	const struct config_algo *a = &c->algo;
 	const struct config_model *m = &c->model;
 	if (!c->run.name[0])
-		return fail(err, n, "run.name must not be empty (it names the run directory)");
+		return config_fail(err, n, "run.name must not be empty (it names the run directory)");
 	if (r->prompts_per_step > LONG_MAX / r->group_size)
-		return fail(err, n,
+		return config_fail(err, n,
 			    "rollout.prompts_per_step=%ld x rollout.group_size=%ld is too large",
 			    r->prompts_per_step, r->group_size);
 	long batch = r->prompts_per_step * r->group_size;
 	long micro = a->micro_batch ? a->micro_batch : a->mini_batch;
 	if (a->mini_batch > batch)
-		return fail(err, n,
+		return config_fail(err, n,
 			    "algo.mini_batch=%ld is larger than the rollout batch of %ld responses "
 			    "(rollout.prompts_per_step=%ld x rollout.group_size=%ld)",
 			    a->mini_batch, batch, r->prompts_per_step, r->group_size);
 	if (batch % a->mini_batch)
-		return fail(err, n,
+		return config_fail(err, n,
 			    "algo.mini_batch=%ld does not divide the rollout batch of %ld "
 			    "responses (rollout.prompts_per_step=%ld x rollout.group_size=%ld)",
 			    a->mini_batch, batch, r->prompts_per_step, r->group_size);
 	if (micro > a->mini_batch)
-		return fail(err, n, "algo.micro_batch=%ld is larger than algo.mini_batch=%ld",
+		return config_fail(err, n, "algo.micro_batch=%ld is larger than algo.mini_batch=%ld",
 			    micro, a->mini_batch);
 	if (a->mini_batch % micro)
-		return fail(err, n, "algo.micro_batch=%ld does not divide algo.mini_batch=%ld",
+		return config_fail(err, n, "algo.micro_batch=%ld does not divide algo.mini_batch=%ld",
 			    micro, a->mini_batch);
 	if (!strcmp(a->advantage, "grpo") && r->group_size < 2)
-		return fail(err, n,
+		return config_fail(err, n,
 			    "rollout.group_size=%ld is too small for algo.advantage=grpo "
 			    "(the group std needs at least 2 responses)",
 			    r->group_size);
 	if (r->max_new_tokens >= m->max_seq_len)
-		return fail(err, n,
+		return config_fail(err, n,
 			    "rollout.max_new_tokens=%ld leaves no room for the prompt in "
 			    "model.max_seq_len=%ld",
 			    r->max_new_tokens, m->max_seq_len);
 	if (!m->head_dim && m->dim % m->n_heads)
-		return fail(err, n,
+		return config_fail(err, n,
 			    "model.dim=%ld is not divisible by model.n_heads=%ld "
 			    "(or set model.head_dim)",
 			    m->dim, m->n_heads);
 	long head_dim = m->head_dim ? m->head_dim : m->dim / m->n_heads;
 	if (head_dim % 2)
-		return fail(err, n, "the head size %ld (%s) must be even for RoPE", head_dim,
+		return config_fail(err, n, "the head size %ld (%s) must be even for RoPE", head_dim,
 			    m->head_dim ? "model.head_dim" : "model.dim / model.n_heads");
 	long kv = m->n_kv_heads ? m->n_kv_heads : m->n_heads;
 	if (m->n_heads % kv)
-		return fail(err, n, "model.n_heads=%ld is not a multiple of model.n_kv_heads=%ld",
+		return config_fail(err, n, "model.n_heads=%ld is not a multiple of model.n_kv_heads=%ld",
 			    m->n_heads, kv);
 	if (c->data.min_ops > c->data.max_ops)
-		return fail(err, n, "data.min_ops=%ld is larger than data.max_ops=%ld",
+		return config_fail(err, n, "data.min_ops=%ld is larger than data.max_ops=%ld",
 			    c->data.min_ops, c->data.max_ops);
 	if (c->optim.lr_min > c->optim.lr)
-		return fail(err, n, "optim.lr_min=%g is larger than optim.lr=%g", c->optim.lr_min,
+		return config_fail(err, n, "optim.lr_min=%g is larger than optim.lr=%g", c->optim.lr_min,
 			    c->optim.lr);
 	return 0;
 }
