@@ -1,8 +1,8 @@
 /*
  * config.c - the option table of config.h turned into an override parser, a checker and two
- * printers (config_yaml.c is the YAML file loader on top of it). config_opts[] is generated from the
- * same X-macro list as struct config, so every path (file, override, validation, printing) goes
- * through one row per option.
+ * printers (config_yaml.c is the YAML file loader on top of it). config_opts[] is generated
+ * from the same X-macro list as struct config, so every path (file, override, validation,
+ * printing) goes through one row per option.
  * Invariants: a value is parsed and range-checked completely before it is stored, so a failed
  * override changes nothing. Every error is one line: "where: what (hint)", where =
  * file:line:col or "override 'k=v'". This module never calls libtorch (it is part of the
@@ -397,8 +397,8 @@ static int parse_bool(const char *s, int *v)
 
 /* parses text into option o of c (only when the whole value is good); yaml_null: text is a
  * plain YAML null (empty, ~, null), which a str option reads as "" */
-int config_opt_set(const struct opt *o, struct config *c, const char *text, int yaml_null, char *err,
-	    size_t n)
+int config_opt_set(const struct opt *o, struct config *c, const char *text, int yaml_null,
+		   char *err, size_t n)
 {
 	char buf[80];
 	if ((!*text || yaml_null) && o->kind != CONFIG_STR)

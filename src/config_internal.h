@@ -28,7 +28,8 @@ extern const struct opt config_opts[CONFIG_N_OPTIONS];
 extern const char *const config_sections[N_SECTIONS];
 
 /* the formatted message into err as one line (control characters become spaces); returns -1 */
-__attribute__((format(printf, 3, 4))) int config_fail(char *err, size_t errlen, const char *fmt, ...);
+__attribute__((format(printf, 3, 4)))
+int config_fail(char *err, size_t errlen, const char *fmt, ...);
 /* s for an error message: control characters escaped, cut after 60 bytes; returns buf */
 const char *config_shown(const char *s, char *buf, size_t n);
 /* the option section.key, or NULL */
@@ -36,8 +37,8 @@ const struct opt *config_opt_find(const char *section, const char *key);
 /* the index of section name in config_sections[], or -1 */
 int config_section_find(const char *name);
 /* parses text into option o of c, storing it only when valid; -1 with the message in err */
-int config_opt_set(const struct opt *o, struct config *c, const char *text, int yaml_null, char *err,
-	    size_t n);
+int config_opt_set(const struct opt *o, struct config *c, const char *text, int yaml_null,
+		   char *err, size_t n);
 /* the hint for an unknown dotted key: " (did you mean x?)", the section's keys or sections */
 void config_unknown_hint(const char *name, char *buf, size_t n);
 /* the hint for an unknown top-level key: a section it resembles, or the option it names */
