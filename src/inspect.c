@@ -15,6 +15,7 @@
 #include "attnrl/rhythm.h"
 #include "attnrl/rollout.h"
 
+#define INSPECT_SVG_DEFAULT "inspect.svg" /* the picture, when --svg is not given */
 #define INSPECT_MAPS_MAX_BYTES (4ull << 30) /* beyond this the maps check is skipped */
 
 /* ---- arguments --------------------------------------------------------------------------- */
@@ -65,6 +66,8 @@ int inspect_args(struct inspect_options *o, int argc, char **argv, char *err, si
 	}
 	o->config_args = argv;
 	o->n_config_args = k;
+	if (!o->svg_path)
+		o->svg_path = INSPECT_SVG_DEFAULT;
 	if (!o->prompt) {
 		snprintf(err, n, "missing --prompt TEXT (the prompt to inspect); see 'attnrl help'");
 		return -1;
@@ -334,6 +337,7 @@ static int write_file(const struct inspect *in, const char *flag, const char *pa
 		snprintf(err, n, "%s %s: write failed (disk full?)", flag, path);
 		return INSPECT_FAILED;
 	}
+	printf("wrote %s\n", path);
 	return 0;
 }
 

@@ -10,7 +10,8 @@ bin=bin/attnrl
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
-fast=(configs/default.yaml model.path= train.threads=2 model.max_seq_len=128)
+# --svg first: the runs that give no --svg of their own must not write inspect.svg here
+fast=(configs/default.yaml model.path= train.threads=2 model.max_seq_len=128 --svg "$tmp/default.svg")
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # description, expected exit code, expected substring, command...: exit code, text, one line

@@ -28,7 +28,7 @@
 struct inspect_options {
 	const char *prompt;          /* --prompt TEXT (required) */
 	const char *response;        /* --response TEXT; NULL = the model generates it */
-	const char *svg_path;        /* --svg FILE; NULL = none */
+	const char *svg_path;        /* --svg FILE; default inspect.svg */
 	const char *json_path;       /* --json FILE; NULL = none */
 	int with_maps;               /* --with-maps: the maps go into the JSON */
 	int n_config_args;           /* CONFIG then section.key=value overrides, */
