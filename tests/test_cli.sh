@@ -4,23 +4,7 @@
 # the README's config reference is exactly what the option table generates.
 set -u
 bin=bin/attnrl
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-expect() { # description, expected exit code, expected substring, command...
-	local what=$1 code=$2 want=$3
-	shift 3
-	local out rc
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" -ne "$code" ] || [[ "$out" != *"$want"* ]]; then
-		echo "FAIL: $what: exit $rc (want $code), output: $out"
-		fails=$((fails + 1))
-	elif [ "$code" -eq 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" -ne 1 ]; then
-		echo "FAIL: $what: error is not one line: $out"
-		fails=$((fails + 1))
-	fi
-}
+source tests/lib.sh
 
 expect "typo in an override" 2 "did you mean rollout.group_size?" $bin config configs/default.yaml rollout.group_szie=4
 printf 'rollout:\n  group_sise: 4\n' >"$tmp/typo.yaml"
@@ -35,15 +19,14 @@ expect "config prints YAML" 0 "group_size: 4" $bin config configs/default.yaml r
 # the printed config is a config: it reloads to the same text
 $bin config configs/default.yaml rollout.top_k=5 optim.lr=3e-4 >"$tmp/a.yaml"
 $bin config "$tmp/a.yaml" >"$tmp/b.yaml"
-cmp -s "$tmp/a.yaml" "$tmp/b.yaml" || { echo "FAIL: printed config does not reload to itself"; fails=$((fails + 1)); }
+cmp -s "$tmp/a.yaml" "$tmp/b.yaml" || fail "printed config does not reload to itself"
 
 # README config reference = the option table
 sed -n '/<!-- config-reference:begin -->/,/<!-- config-reference:end -->/p' README.md | sed '1d;$d' >"$tmp/readme.md"
 $bin config --reference >"$tmp/table.md"
 if ! cmp -s "$tmp/readme.md" "$tmp/table.md"; then
-	echo "FAIL: README's config reference is stale; regenerate it with 'make config-ref'"
+	fail "README's config reference is stale; regenerate it with 'make config-ref'"
 	diff "$tmp/readme.md" "$tmp/table.md" | head -5
-	fails=$((fails + 1))
 fi
 echo "test_cli: $fails failed"
 [ "$fails" -eq 0 ]

@@ -7,27 +7,10 @@
 # its numbers; bad input is one line with exit code 2 (1 for an unwritable output path).
 set -u
 bin=bin/attnrl
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
+source tests/lib.sh
 # --svg first: the runs that give no --svg of their own must not write inspect.svg here
+
 fast=(configs/default.yaml model.path= train.threads=2 model.max_seq_len=128 --svg "$tmp/default.svg")
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-# description, expected exit code, expected substring, command...: exit code, text, one line
-expect() {
-	local what=$1 code=$2 want=$3
-	shift 3
-	local out rc
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" -ne "$code" ] || [[ "$out" != *"$want"* ]]; then
-		fail "$what: exit $rc (want $code), output: $out"
-	elif [ "$code" -ne 0 ] && [ "$(printf '%s\n' "$out" | wc -l)" -ne 1 ]; then
-		fail "$what: error is not one line: $out"
-	fi
-}
-
 # name, R, args...: runs inspect, checks exit 0, R table rows, the check line, the SVG
 run_case() {
 	local name=$1 R=$2

@@ -1,0 +1,22 @@
+# lib.sh - helpers of the shell tests (sourced): a temporary folder removed at exit, a failure
+# counter, and `expect` for one command's exit code and output.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# description, expected exit code, expected substring, command...: the exit code, the text,
+# and for a failure (non-zero code) that the message is one line
+expect() {
+	local what=$1 code=$2 want=$3
+	shift 3
+	local out rc
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -ne "$code" ] || [[ "$out" != *"$want"* ]]; then
+		fail "$what: exit $rc (want $code), output: $out"
+	elif [ "$code" -ne 0 ] && [ "$(printf '%s\n' "$out" | wc -l)" -ne 1 ]; then
+		fail "$what: error is not one line: $out"
+	fi
+}
