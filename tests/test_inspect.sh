@@ -8,8 +8,8 @@
 set -u
 bin=bin/attnrl
 source tests/lib.sh
-# --svg first: the runs that give no --svg of their own must not write inspect.svg here
 
+# --svg first: the runs that give no --svg of their own must not write inspect.svg here
 fast=(configs/default.yaml model.path= train.threads=2 model.max_seq_len=128 --svg "$tmp/default.svg")
 # name, R, args...: runs inspect, checks exit 0, R table rows, the check line, the SVG
 run_case() {
