@@ -19,7 +19,6 @@ static void usage(FILE *f)
 		   "  train CONFIG [section.key=value ...]   GRPO training from a YAML config\n"
 		   "  sft CONFIG [section.key=value ...]     supervised warm-up on the task's solutions\n"
 		   "  config CONFIG [section.key=value ...]  print the resolved config as YAML\n"
-
 		   "  config --reference                     print the option table (Markdown)\n"
 		   "  inspect CONFIG [section.key=value ...] --prompt TEXT [--response TEXT] [--svg FILE]\n"
 		   "          [--json FILE] [--with-maps]    per-token WAAD, FAI, sets, gamma of one response\n"
