@@ -87,7 +87,7 @@ def table(d, threads):
         rows = [("rollout tokens/s", "rollout_tokens_per_s", True),
                 ("seconds per GRPO step (rollout + update)", "time_step_s", False),
                 ("rollout seconds per step", "time_rollout_s", False),
-                ("update seconds per step (old log-probs + 2 optimizer steps)",
+                ("update seconds per step (old log-probs + optimizer steps)",
                  "time_update_s", False)]
         for label, k, higher in rows:
             ratio = a[k] / r[k] if higher else r[k] / a[k]

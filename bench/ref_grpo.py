@@ -235,7 +235,12 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=6)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--prompts", type=int, default=ROLL["prompts"])
+    ap.add_argument("--group", type=int, default=ROLL["group"])
     a = ap.parse_args()
+    # the batch shape (bench/run.sh passes the same to attnrl): mini-batches of at most 64
+    ROLL["prompts"], ROLL["group"] = a.prompts, a.group
+    ALGO["mini_batch"] = ALGO["micro_batch"] = min(64, a.prompts * a.group)
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(a.threads)
     torch.manual_seed(a.seed)

@@ -7,6 +7,7 @@
 #   make bench                     2 threads
 #   THREADS=1 make bench           1 thread;  THREADS="1 2" make bench: both, one table each
 #   BENCH_STEPS=10 make bench      more steps (default 6; step 1 is a warm-up, left out)
+#   BENCH_PROMPTS=1 BENCH_GROUP=2  another batch shape (default 16 x 8; mini-batches of <= 64)
 #   OMP_WAIT_POLICY=passive make bench   both sides sleep instead of spinning at OpenMP
 #                                  barriers: much faster when other processes share the cores
 #   BENCH_MALLOC=default make bench      glibc's malloc defaults (see below)
@@ -25,6 +26,9 @@ cd "$(dirname "$0")/.."
 
 THREADS="${THREADS:-2}"
 STEPS="${BENCH_STEPS:-6}"
+PROMPTS="${BENCH_PROMPTS:-16}"
+GROUP="${BENCH_GROUP:-8}"
+MB=$((PROMPTS * GROUP < 64 ? PROMPTS * GROUP : 64))
 PY_REF="${PY_REF:-/usr/bin/python3}"
 BENCH_MALLOC="${BENCH_MALLOC:-tuned}"
 OUT=build/bench
@@ -35,6 +39,10 @@ for t in $THREADS; do
 	[[ "$t" =~ ^[1-9][0-9]*$ ]] || die "THREADS='$THREADS': expected thread counts like 2 or \"1 2\""
 done
 [[ "$STEPS" =~ ^[0-9]+$ && "$STEPS" -ge 2 ]] || die "BENCH_STEPS='$STEPS': expected an integer >= 2"
+[[ "$PROMPTS" =~ ^[1-9][0-9]*$ && "$GROUP" =~ ^[1-9][0-9]*$ && "$GROUP" -ge 2 ]] ||
+	die "BENCH_PROMPTS='$PROMPTS' BENCH_GROUP='$GROUP': expected integers, the group >= 2 (GRPO)"
+[ $((PROMPTS * GROUP % MB)) -eq 0 ] ||
+	die "$PROMPTS x $GROUP responses do not split into mini-batches of 64: use a multiple of 64 or fewer than 64"
 [ -x "$PY_REF" ] || die "$PY_REF not found: run 'sudo scripts/install-deps.sh' (or set PY_REF)"
 TORCH_VERSION=$("$PY_REF" -c 'import numpy, torch; print(torch.__version__)' 2>/dev/null) ||
 	die "$PY_REF cannot import torch and numpy: run 'sudo scripts/install-deps.sh'"
@@ -56,9 +64,12 @@ libtorch=$(dpkg-query -W -f='${Version}' libtorch-dev 2>/dev/null || echo unknow
 
 attnrl_cmd() {
 	echo bin/attnrl train "$CONFIG" train.threads="$1" train.steps="$STEPS" run.dir="$OUT/runs" \
-		run.name="bench-t$1"
+		run.name="bench-t$1" rollout.prompts_per_step="$PROMPTS" rollout.group_size="$GROUP" \
+		algo.mini_batch="$MB" algo.micro_batch="$MB"
 }
-ref_cmd() { echo "$PY_REF" bench/ref_grpo.py --threads "$1" --steps "$STEPS"; }
+ref_cmd() {
+	echo "$PY_REF" bench/ref_grpo.py --threads "$1" --steps "$STEPS" --prompts "$PROMPTS" --group "$GROUP"
+}
 
 report() {
 	echo "## attnrl vs PyTorch eager: one GRPO step"
@@ -69,8 +80,8 @@ report() {
 	     "| GLIBC_TUNABLES=${GLIBC_TUNABLES:-(unset)}"
 	echo
 	echo "Model: llama, dim 128, 4 layers, 4 heads / 2 kv heads, char vocab 100, 0.75M parameters." \
-	     "Step: 16 prompts x 8 responses x 64 new tokens (8192 tokens), old log-probs recomputed," \
-	     "2 mini-batches of 64 (forward, backward, clip, AdamW)."
+	     "Step: $PROMPTS prompts x $GROUP responses x 64 new tokens ($((PROMPTS * GROUP * 64)) tokens)," \
+	     "old log-probs recomputed, mini-batches of $MB (forward, backward, clip, AdamW)."
 	for t in $THREADS; do
 		echo
 		echo "threads=$t:"
