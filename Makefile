@@ -92,7 +92,7 @@ bench: all build/bench/stats_overhead
 
 build/bench/stats_overhead: bench/stats_overhead.c build/libattnrl.a
 	@mkdir -p build/bench
-	$(CC) $(CFLAGS) -o $@ $< build/libattnrl.a $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests -o $@ $< build/libattnrl.a $(LDLIBS)
 
 # rewrites the README's config reference from the option table
 config-ref: bin/attnrl

@@ -13,38 +13,14 @@
 #include "attnrl/rollout.h"
 #include "attnrl/runlog.h"
 
-#define D 128
+#define D 128 /* the bench model's shape (configs/bench.yaml) */
 #define L 4
 #define H 4
 #define KV 2
 #define E 32
 #define F 352
-
-static float *randn(struct rng *r, size_t n, double std, double mean)
-{
-	float *a = malloc(n * sizeof(float));
-	for (size_t i = 0; i < n; i++)
-		a[i] = (float)(mean + std * rng_normal(r));
-	return a;
-}
-
-static void weights(struct engine_weights *w, struct engine_layer_weights *lw, int V, int C)
-{
-	struct rng r;
-	rng_init(&r, 1);
-	for (int l = 0; l < L; l++)
-		lw[l] = (struct engine_layer_weights){
-			randn(&r, D, 0, 1), randn(&r, H * E * D, 0.02, 0), randn(&r, KV * E * D, 0.02, 0),
-			randn(&r, KV * E * D, 0.02, 0), randn(&r, D * H * E, 0.02, 0), NULL, NULL, NULL,
-			NULL, NULL, randn(&r, D, 0, 1), randn(&r, F * D, 0.02, 0), randn(&r, F * D, 0.02, 0),
-			randn(&r, D * F, 0.02, 0) };
-	float *cs = malloc((size_t)C * E * sizeof(float)), *sn = malloc((size_t)C * E * sizeof(float));
-	for (int t = 0; t < C; t++)
-		for (int i = 0; i < E; i++)
-			cs[t * E + i] = 1.0f, sn[t * E + i] = 0.0f; /* rotation does not change the cost */
-	float *embed = randn(&r, (size_t)V * D, 0.02, 0);
-	*w = (struct engine_weights){ embed, randn(&r, D, 0, 1), embed, cs, sn, lw };
-}
+#define C 1040
+#include "engine_fixture.h"
 
 static double run(struct rollout *ro, const int32_t *prompt, int P, int B, int N,
 		  struct attnstats *stats, struct rollout_batch *rb)
@@ -68,17 +44,14 @@ int main(int argc, char **argv)
 	if (argc > 2)
 		for (n_lens = 0; n_lens + 2 < argc && n_lens < 8; n_lens++)
 			lens[n_lens] = atoi(argv[n_lens + 2]);
-	struct tokenizer tok;
-	tokenizer_init_chars(&tok);
-	int C = lens[n_lens - 1] + 16, P = 10;
-	struct engine_layer_weights lw[L];
-	struct engine_weights w;
-	weights(&w, lw, tok.vocab_size, C);
-	struct engine_config ec = { D, L, H, KV, E, F, tok.vocab_size, 1e-5f, 0, 0 };
-	char err[256];
-	struct engine *eng = engine_create(&ec, &w, B, B > 256 ? B : 256, C, err, sizeof(err));
-	struct rollout ro;
-	rollout_init(&ro, eng, &tok);
+	int P = 10;
+	if (B > 256 || lens[n_lens - 1] + P > C) {
+		fprintf(stderr, "stats_overhead: at most 256 sequences of %d tokens\n", C - P);
+		return 2;
+	}
+	struct fixture fx;
+	fixture_init(&fx, B);
+	struct rollout *ro = &fx.ro;
 	struct attnstats_config sc = { .n_layers = L, .n_heads = H, .window = 10, .fai_lo = 10,
 				       .fai_hi = 100, .head_quantile = 0.3 };
 	sc.n_sampled = attnstats_auto_layers(L, sc.layers);
@@ -94,7 +67,7 @@ int main(int argc, char **argv)
 		rollout_batch_init(&rb, B, C);
 		double off = 1e9, on = 1e9;
 		for (int r = 0; r < reps; r++) {
-			double a = run(&ro, prompt, P, B, N, NULL, &rb), b = run(&ro, prompt, P, B, N, st, &rb);
+			double a = run(ro, prompt, P, B, N, NULL, &rb), b = run(ro, prompt, P, B, N, st, &rb);
 			off = a < off ? a : off;
 			on = b < on ? b : on;
 		}
@@ -106,8 +79,6 @@ int main(int argc, char **argv)
 		rollout_batch_free(&rb);
 		attnstats_destroy(st);
 	}
-	rollout_free(&ro);
-	engine_destroy(eng);
-	tokenizer_free(&tok);
+	fixture_free(&fx);
 	return 0;
 }

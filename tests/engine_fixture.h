@@ -1,6 +1,7 @@
 /*
  * engine_fixture.h - a small decode engine with seeded random weights (pure C), shared by the
- * tests of the rollout and of the attention statistics. Included once per test program.
+ * tests of the rollout and of the attention statistics and by bench/stats_overhead.c. Included
+ * once per program; a program may define the shape (D L H KV E F C) before including it.
  */
 #ifndef ATTNRL_ENGINE_FIXTURE_H
 #define ATTNRL_ENGINE_FIXTURE_H
@@ -10,13 +11,27 @@
 
 #include "attnrl/rollout.h"
 
-#define D 32
-#define L 2
-#define H 4
-#define KV 2
-#define E 8
-#define F 64
-#define C 96
+#ifndef D
+#define D 32 /* model dim */
+#endif
+#ifndef L
+#define L 2 /* layers */
+#endif
+#ifndef H
+#define H 4 /* query heads */
+#endif
+#ifndef KV
+#define KV 2 /* key/value heads */
+#endif
+#ifndef E
+#define E 8 /* head dim */
+#endif
+#ifndef F
+#define F 64 /* SwiGLU width */
+#endif
+#ifndef C
+#define C 96 /* cache length */
+#endif
 
 static float *randn(struct rng *r, size_t n, double std, double mean)
 {
