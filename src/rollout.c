@@ -331,8 +331,9 @@ static int check_sizes(const struct rollout *r, const int *lens, int n_prompts, 
 		int need = lens[i] + p->max_new_tokens;
 		if (lens[i] < 1 || need > r->eng->cache_len || need > out->cap_len) {
 			snprintf(err, n, "rollout: prompt %d has %d tokens; with max_new_tokens=%d it needs "
-				 "%d positions but model.max_seq_len allows %d", i, lens[i],
-				 p->max_new_tokens, need, r->eng->cache_len);
+				 "%d positions but model.max_seq_len allows %d (raise model.max_seq_len "
+				 "or lower rollout.max_new_tokens)", i, lens[i], p->max_new_tokens, need,
+				 r->eng->cache_len);
 			return -1;
 		}
 	}
