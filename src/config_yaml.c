@@ -102,6 +102,17 @@ static int check_scalar(struct loader *l, const yaml_event_t *ev)
 	return 0;
 }
 
+/* the next key of a mapping into k: 0, or 1 at (and after) its MAPPING_END, -1 on error */
+static int next_key(struct loader *l, yaml_event_t *k)
+{
+	if (next_event(l, k))
+		return -1;
+	if (k->type != YAML_MAPPING_END_EVENT)
+		return 0;
+	yaml_event_delete(k);
+	return 1;
+}
+
 /* the keys of one section, after its MAPPING_START, up to and including its MAPPING_END */
 static int load_keys(struct loader *l, int section)
 {
@@ -109,12 +120,9 @@ static int load_keys(struct loader *l, int section)
 	char name[256], hint[256], b1[80], b2[160];
 	for (;;) {
 		yaml_event_t k, v;
-		if (next_event(l, &k))
-			return -1;
-		if (k.type == YAML_MAPPING_END_EVENT) {
-			yaml_event_delete(&k);
-			return 0;
-		}
+		int end = next_key(l, &k);
+		if (end)
+			return end < 0 ? -1 : 0;
 		int rc = 0;
 		const struct opt *o = NULL;
 		if (k.type != YAML_SCALAR_EVENT)
@@ -157,12 +165,9 @@ static int load_sections(struct loader *l)
 	char hint[256], b1[80], b2[160];
 	for (;;) {
 		yaml_event_t k, v;
-		if (next_event(l, &k))
-			return -1;
-		if (k.type == YAML_MAPPING_END_EVENT) {
-			yaml_event_delete(&k);
-			return 0;
-		}
+		int end = next_key(l, &k);
+		if (end)
+			return end < 0 ? -1 : 0;
 		int rc = 0, s = -1;
 		if (k.type != YAML_SCALAR_EVENT)
 			rc = fail_at(l, &k.start_mark,

@@ -60,7 +60,7 @@ static tensor *param_new(int64_t rows, int64_t cols, int kind, struct rng *r, do
 	return t;
 }
 
-/* the parameter list in Hugging Face order; fills m->names/params when specs is NULL-safe */
+/* the parameter list in Hugging Face order: name, shape, init and the model slot of each */
 static int param_specs(struct model *m, struct param_spec *s)
 {
 	const struct model_config *c = &m->cfg;

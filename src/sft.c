@@ -147,8 +147,9 @@ int sft_run(const struct config *c, char *err, size_t n)
 	policy_set_threads(c->train.threads);
 	if (sft_init(&s, c, err, n) || trainer_prepare_run_dir(c, dir, sizeof(dir), err, n))
 		goto out;
-	snprintf(path, sizeof(path), "%s", c->sft.out[0] ? c->sft.out : dir);
-	if (!c->sft.out[0])
+	if (c->sft.out[0])
+		snprintf(path, sizeof(path), "%s", c->sft.out);
+	else
 		snprintf(path, sizeof(path), "%s/model.safetensors", dir);
 	printf("attnrl sft: %.2fM parameters, %ld steps of %ld examples -> %s\n",
 	       s.pol.model->n_elements / 1e6, c->sft.steps, c->sft.batch_size, path);

@@ -217,8 +217,8 @@ static int logp_all(struct trainer *t, const struct model *m, float *dst, char *
 	int prev = tensor_set_grad_enabled(0), rc = 0;
 	for (int first = 0; first < t->B && !rc; first += t->micro) {
 		tensor_frame_push();
-		batch_pack_build(&t->pack, &t->rb, first, t->micro);
-		tensor *lp = pack_logp(t, m, NULL);
+		tensor *lp = batch_pack_build(&t->pack, &t->rb, first, t->micro) ? NULL
+										 : pack_logp(t, m, NULL);
 		rc = lp ? tensor_read_f32(lp, t->host, (int64_t)t->pack.B * t->pack.T) : -1;
 		if (!rc)
 			batch_pack_scatter(&t->pack, &t->rb, t->host, dst);
@@ -271,7 +271,8 @@ static void micro_stats(struct trainer *t, const float *lp, const float *old, co
 static int micro_step(struct trainer *t, int first, int n_mb, long tokens_mb, struct update_acc *a)
 {
 	struct batch_pack *p = &t->pack;
-	batch_pack_build(p, &t->rb, first, t->micro);
+	if (batch_pack_build(p, &t->rb, first, t->micro))
+		return -1;
 	size_t bt = (size_t)p->B * p->T;
 	float *old = t->host, *adv = old + bt, *w = adv + bt, *ref = w + bt, *lp = ref + bt;
 	float *gamma = lp + bt;
