@@ -217,8 +217,8 @@ static int logp_all(struct trainer *t, const struct model *m, float *dst, char *
 	int prev = tensor_set_grad_enabled(0), rc = 0;
 	for (int first = 0; first < t->B && !rc; first += t->micro) {
 		tensor_frame_push();
-		tensor *lp = batch_pack_build(&t->pack, &t->rb, first, t->micro) ? NULL
-										 : pack_logp(t, m, NULL);
+		int packed = !batch_pack_build(&t->pack, &t->rb, first, t->micro);
+		tensor *lp = packed ? pack_logp(t, m, NULL) : NULL;
 		rc = lp ? tensor_read_f32(lp, t->host, (int64_t)t->pack.B * t->pack.T) : -1;
 		if (!rc)
 			batch_pack_scatter(&t->pack, &t->rb, t->host, dst);
