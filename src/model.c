@@ -43,13 +43,15 @@ int model_config_from(struct model_config *mc, const struct config *c, int vocab
 /* ---- parameters ------------------------------------------------------------------------ */
 
 struct param_spec { const char *fmt; int layer; int64_t rows, cols; int kind; tensor **slot; };
-enum { INIT_NORMAL, INIT_ONES, INIT_ZEROS };
+enum { INIT_NORMAL, INIT_ONES, INIT_ZEROS, INIT_EMPTY };
 
 static tensor *param_new(int64_t rows, int64_t cols, int kind, struct rng *r, double std)
 {
 	int64_t shape[2] = { rows, cols };
 	int ndim = cols ? 2 : 1;
 	int64_t numel = rows * (cols ? cols : 1);
+	if (kind == INIT_EMPTY)
+		return tensor_keep(tensor_empty(shape, ndim, TENSOR_F32, TENSOR_CPU));
 	float *buf = malloc(numel * sizeof(float));
 	if (!buf)
 		return NULL;
@@ -97,6 +99,25 @@ static int param_specs(struct model *m, struct param_spec *s)
 	return n;
 }
 
+/* Hugging Face's inverse frequency of pair i, with rope_scaling applied */
+static float rope_inv_freq(const struct model_config *c, int i)
+{
+	double inv = 1.0 / pow(c->rope_theta, (double)(2 * i) / c->head_dim);
+	double f = c->rope_factor;
+	if (c->rope_scaling == ROPE_SCALING_LINEAR)
+		return (float)(inv / f);
+	if (c->rope_scaling != ROPE_SCALING_LLAMA3)
+		return (float)inv;
+	double orig = c->rope_original_max, lo = c->rope_low_freq_factor, hi = c->rope_high_freq_factor;
+	double wavelen = 2 * M_PI / inv;
+	if (wavelen < orig / hi)
+		return (float)inv;              /* high frequencies stay */
+	if (wavelen > orig / lo)
+		return (float)(inv / f);        /* low frequencies are divided by factor */
+	double smooth = (orig / wavelen - lo) / (hi - lo);
+	return (float)((1 - smooth) * inv / f + smooth * inv);
+}
+
 static int rope_tables(struct model *m)
 {
 	const struct model_config *c = &m->cfg;
@@ -109,7 +130,7 @@ static int rope_tables(struct model *m)
 	}
 	for (int i = 0; i < E / 2; i++) {
 		/* as Hugging Face: inverse frequencies and angles in fp32 */
-		float inv = (float)(1.0 / pow(c->rope_theta, (double)(2 * i) / E));
+		float inv = rope_inv_freq(c, i);
 		for (int t = 0; t < T; t++) {
 			float a = (float)t * inv;
 			cs[(size_t)t * E + i] = cs[(size_t)t * E + i + E / 2] = cosf(a);
@@ -152,7 +173,7 @@ static int model_build(struct model *m, struct rng *r, double std, const struct 
 		char name[128];
 		snprintf(name, sizeof(name), specs[i].fmt, specs[i].layer);
 		tensor *t = src ? tensor_keep(tensor_clone(src->params[i]))
-				: param_new(specs[i].rows, specs[i].cols, specs[i].kind, r, std);
+				: param_new(specs[i].rows, specs[i].cols, r ? specs[i].kind : INIT_EMPTY, r, std);
 		m->names[i] = strdup(name);
 		m->params[i] = *specs[i].slot = t;
 		m->n_params = i + 1;
@@ -176,6 +197,21 @@ struct model *model_create(const struct model_config *mc, uint64_t seed, double 
 		return NULL;
 	}
 	return m;
+}
+
+struct model *model_create_empty(const struct model_config *mc)
+{
+	struct model *m = model_alloc(mc);
+	if (m && model_build(m, NULL, 0, NULL)) {
+		model_destroy(m);
+		return NULL;
+	}
+	return m;
+}
+
+const char *model_arch_name(const struct model_config *mc)
+{
+	return mc->qk_norm ? "qwen3" : mc->qkv_bias ? "qwen2" : "llama";
 }
 
 struct model *model_clone(const struct model *src)

@@ -5,7 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "attnrl/hf.h"
+#include "attnrl/llama2c.h"
 
 int policy_set_threads(long threads)
 {
@@ -17,8 +21,80 @@ int policy_set_threads(long threads)
 	return n;
 }
 
+static int is_dir(const char *path)
+{
+	struct stat st;
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* model.tokenizer, else the model folder's tokenizer.json, else the character vocabulary */
+static int policy_tokenizer(struct policy *p, const struct config *c, char *err, size_t n)
+{
+	const char *path = c->model.tokenizer;
+	if (!path[0] && c->model.path[0] && hf_is_folder(c->model.path))
+		path = c->model.path;
+	if (!path[0] && ends_with(c->model.path, ".bin")) {
+		snprintf(err, n, "model.tokenizer: a llama2.c checkpoint needs its tokenizer.bin; set "
+			 "model.tokenizer=PATH");
+		return -1;
+	}
+	if (path[0])
+		return tokenizer_load(&p->tok, path, err, n);
+	if (tokenizer_init_chars(&p->tok)) {
+		snprintf(err, n, "tokenizer: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int vocab_check(const struct policy *p, const char *path, char *err, size_t n)
+{
+	if (p->tok.vocab_size <= p->model->cfg.vocab_size)
+		return 0;
+	snprintf(err, n, "model.tokenizer: the tokenizer has %d ids but the model at '%s' only %d "
+		 "embeddings; use the model's own tokenizer", p->tok.vocab_size, path,
+		 p->model->cfg.vocab_size);
+	return -1;
+}
+
+/* a Hugging Face folder: its config.json decides the shape, the run decides max_seq_len */
+static int policy_model_hf(struct policy *p, const struct config *c, char *err, size_t n)
+{
+	struct hf_info info;
+	if (hf_read_config(c->model.path, &info, err, n))
+		return -1;
+	info.mc.max_seq_len = (int)c->model.max_seq_len;
+	p->model = model_create_empty(&info.mc);
+	if (!p->model) {
+		snprintf(err, n, "model: cannot allocate %s: %s", c->model.path, tensor_last_error());
+		return -1;
+	}
+	return hf_load_weights(p->model, c->model.path, err, n);
+}
+
 static int policy_model(struct policy *p, const struct config *c, char *err, size_t n)
 {
+	const char *path = c->model.path;
+	if (path[0] && is_dir(path)) {
+		if (!hf_is_folder(path)) {
+			snprintf(err, n, "model.path '%s': a folder without config.json; give a Hugging "
+				 "Face model folder", path);
+			return -1;
+		}
+		if (policy_model_hf(p, c, err, n))
+			return -1;
+		return vocab_check(p, path, err, n);
+	}
+	if (ends_with(path, ".bin")) {
+		p->model = llama2c_load(path, (int)c->model.max_seq_len, err, n);
+		return p->model ? vocab_check(p, path, err, n) : -1;
+	}
 	struct model_config mc;
 	if (model_config_from(&mc, c, p->tok.vocab_size, err, n))
 		return -1;
@@ -27,7 +103,7 @@ static int policy_model(struct policy *p, const struct config *c, char *err, siz
 		snprintf(err, n, "model: cannot create the parameters: %s", tensor_last_error());
 		return -1;
 	}
-	if (c->model.path[0] && model_load(p->model, c->model.path, err, n))
+	if (path[0] && model_load(p->model, path, err, n))
 		return -1;
 	return 0;
 }
@@ -35,10 +111,8 @@ static int policy_model(struct policy *p, const struct config *c, char *err, siz
 int policy_init(struct policy *p, const struct config *c, int max_seqs, char *err, size_t n)
 {
 	memset(p, 0, sizeof(*p));
-	if (tokenizer_init_chars(&p->tok)) {
-		snprintf(err, n, "tokenizer: out of memory");
+	if (policy_tokenizer(p, c, err, n))
 		return -1;
-	}
 	if (policy_model(p, c, err, n))
 		return -1;
 	struct engine_config ec;

@@ -204,13 +204,13 @@ static int append_token(struct rollout *r, struct rollout_batch *out, int b, int
 	out->entropy[row] = ent;
 	out->resp_len[b]++;
 	out->tokens_generated++;
-	if (t == r->tok->eos_id && !p->ignore_eos) {
+	if (tokenizer_is_stop(r->tok, t) && !p->ignore_eos) {
 		out->stop_reason[b] = ROLLOUT_EOS;
 		return 1;
 	}
 	char *text = out->text + (size_t)b * out->text_cap;
 	size_t len = strlen(text);
-	const char *piece = r->tok->special[t] ? "" : tokenizer_piece(r->tok, t);
+	const char *piece = tokenizer_text(r->tok, t);
 	size_t pl = piece ? strlen(piece) : 0;
 	if (len + pl < (size_t)out->text_cap)
 		memcpy(text + len, piece, pl + 1);

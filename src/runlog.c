@@ -150,7 +150,7 @@ static void detail(struct json_out *o, const struct sample_detail *d)
 		int32_t id = d->tokens[i];
 		if (i)
 			fputs(", ", o->f);
-		json_write_string(o->f, d->tok->special[id] ? "" : tokenizer_piece(d->tok, id));
+		json_write_string(o->f, tokenizer_text(d->tok, id));
 	}
 	fputc(']', o->f);
 	float_array(o, "waad", d->waad, d->R);

@@ -5,9 +5,12 @@
  */
 #include "attnrl/tokenizer.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define CHARS_SPECIALS 3
 #define CHARS_V (CHARS_SPECIALS + 2 + 95)
@@ -22,7 +25,7 @@ static int chars_byte(int i)
 }
 
 /* one block for V pieces holding text_bytes of text (NULs included) */
-static int tokenizer_alloc(struct tokenizer *t, int V, size_t text_bytes)
+int tokenizer_alloc(struct tokenizer *t, int V, size_t text_bytes)
 {
 	size_t ptrs = (size_t)V * sizeof(char *), lens = (size_t)V * sizeof(int);
 	char *m = calloc(1, ptrs + lens + (size_t)V + text_bytes);
@@ -50,6 +53,8 @@ int tokenizer_init_chars(struct tokenizer *t)
 		return -1;
 	t->kind = TOKENIZER_CHARS;
 	t->pad_id = 0, t->bos_id = 1, t->eos_id = 2;
+	t->add_bos = 1;
+	t->stop_ids[t->n_stop_ids++] = t->eos_id;
 	char *text = (char *)(t->special + CHARS_V);
 	memset(t->byte_id, -1, sizeof(t->byte_id));
 	for (int i = 0; i < CHARS_V; i++) {
@@ -68,14 +73,48 @@ int tokenizer_init_chars(struct tokenizer *t)
 	return 0;
 }
 
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+int tokenizer_load(struct tokenizer *t, const char *path, char *err, size_t n)
+{
+	struct stat st;
+	memset(t, 0, sizeof(*t));
+	if (stat(path, &st)) {
+		snprintf(err, n, "tokenizer '%s': %s; give a tokenizer.json, a llama2.c tokenizer.bin "
+			 "or a model folder", path, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		char file[4096];
+		snprintf(file, sizeof(file), "%s/tokenizer.json", path);
+		if (access(file, R_OK)) {
+			snprintf(err, n, "tokenizer: folder '%s' has no readable tokenizer.json; set "
+				 "model.tokenizer to the tokenizer file", path);
+			return -1;
+		}
+		return tokenizer_load_bpe(t, file, err, n);
+	}
+	if (ends_with(path, ".bin"))
+		return tokenizer_load_llama2c(t, path, err, n);
+	return tokenizer_load_bpe(t, path, err, n);
+}
+
 void tokenizer_free(struct tokenizer *t)
 {
+	if (t->impl_free)
+		t->impl_free(t->impl);
 	free(t->mem);
 	memset(t, 0, sizeof(*t));
 }
 
 int tokenizer_encode(const struct tokenizer *t, const char *text, int32_t *ids, int max_ids)
 {
+	if (t->impl_encode)
+		return t->impl_encode(t, text, ids, max_ids);
 	int n = 0;
 	for (const unsigned char *s = (const unsigned char *)text; *s; s++) {
 		int32_t id = t->byte_id[*s];
@@ -114,4 +153,26 @@ fail:
 const char *tokenizer_piece(const struct tokenizer *t, int32_t id)
 {
 	return id >= 0 && id < t->vocab_size ? t->piece[id] : NULL;
+}
+
+int32_t tokenizer_find(const struct tokenizer *t, const char *text)
+{
+	size_t k = strlen(text);
+	for (int32_t id = 0; id < t->vocab_size; id++)
+		if ((size_t)t->piece_len[id] == k && !memcmp(t->piece[id], text, k))
+			return id;
+	return -1;
+}
+
+int tokenizer_is_stop(const struct tokenizer *t, int32_t id)
+{
+	for (int i = 0; i < t->n_stop_ids; i++)
+		if (t->stop_ids[i] == id)
+			return 1;
+	return 0;
+}
+
+const char *tokenizer_text(const struct tokenizer *t, int32_t id)
+{
+	return id >= 0 && id < t->vocab_size && !t->special[id] ? t->piece[id] : "";
 }

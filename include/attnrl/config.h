@@ -36,8 +36,11 @@
 	X(model, arch, ENUM, "llama", "llama|qwen2|qwen3",                                         \
 	  "decoder variant (qwen2: q/k/v bias; qwen3: q/k RMSNorm)")                               \
 	X(model, path, STR, "", "",                                                                \
-	  "weights to start from (a .safetensors file written by attnrl); "                        \
-	  "empty = seeded random init")                                                            \
+	  "weights to start from: a Hugging Face folder (its config.json sets the shape), a "      \
+	  "llama2.c .bin, or a .safetensors written by attnrl; empty = seeded random init")        \
+	X(model, tokenizer, STR, "", "",                                                           \
+	  "tokenizer.json, llama2.c tokenizer.bin, or a folder; empty = the model folder's "       \
+	  "tokenizer.json, else the built-in character vocabulary")                                \
 	X(model, dim, INT, 128, "[8, 65536]", "model width (embedding size)")                      \
 	X(model, n_layers, INT, 4, "[1, 512]", "decoder layers")                                   \
 	X(model, n_heads, INT, 4, "[1, 1024]", "attention (query) heads")                          \
@@ -53,9 +56,20 @@
 	  "std of the random init (when model.path is empty)")
 
 #define CONFIG_DATA(X)                                                                             \
-	X(data, task, ENUM, "arith", "arith|countdown",                                            \
-	  "task: problem generator and reward verifier")                                           \
-	X(data, path, STR, "", "", "JSONL dataset; empty = the task's seeded generator")           \
+	X(data, task, ENUM, "arith", "arith|countdown|math",                                       \
+	  "task: problem generator and reward verifier (math: a JSONL dataset, \\boxed{} answers)") \
+	X(data, path, STR, "", "", "JSONL train set (data.task=math); empty = the task's seeded generator") \
+	X(data, eval_path, STR, "", "",                                                            \
+	  "JSONL held-out set; empty = 1 in 8 rows of data.path, chosen by a hash of the prompt")  \
+	X(data, prompt_field, STR, "auto", "",                                                     \
+	  "JSONL field holding the question; auto = the first of question, problem, prompt")      \
+	X(data, answer_field, STR, "auto", "",                                                     \
+	  "JSONL field holding the reference answer; auto = answer, else solution")                \
+	X(data, answer_format, ENUM, "auto", "auto|gsm8k|boxed|plain",                             \
+	  "how the reference is read: gsm8k = after '#### ', boxed = the last \\boxed{}, plain = "  \
+	  "as is; auto = gsm8k when '#### ' is present, boxed when \\boxed is, else plain")        \
+	X(data, template, STR, "plain", "",                                                        \
+	  "prompt template: plain, paper, qwen-chat, llama3-chat, or a string with {question}")    \
 	X(data, seed, INT, 1234, ">= 0", "seed of the task generator (train and held-out sets)")   \
 	X(data, eval_size, INT, 200, "[1, 1000000]", "held-out problems for eval")                 \
 	X(data, min_ops, INT, 2, "[1, 8]", "arith: operations per problem, min")                   \

@@ -17,10 +17,17 @@
 
 struct config;
 
+enum rope_scaling { ROPE_SCALING_NONE, ROPE_SCALING_LINEAR, ROPE_SCALING_LLAMA3 };
+
 struct model_config {
 	int dim, n_layers, n_heads, n_kv_heads, head_dim, hidden_dim, vocab_size, max_seq_len;
 	double rope_theta, norm_eps;
-	int tie_embeddings, qkv_bias, qk_norm;
+	int tie_embeddings, qkv_bias, qk_norm; /* qkv_bias: qwen2; qk_norm: qwen3; neither: llama */
+	/* Hugging Face rope_scaling: linear divides positions by factor; llama3 scales the
+	 * inverse frequencies by wavelength band (factor, low/high_freq_factor, original max) */
+	int rope_scaling;
+	double rope_factor, rope_low_freq_factor, rope_high_freq_factor;
+	int rope_original_max;
 };
 
 struct model_layer {
@@ -43,6 +50,10 @@ struct model {
 int model_config_from(struct model_config *mc, const struct config *c, int vocab_size, char *err, size_t n);
 /* seeded random init: normal(0, init_std) matrices, ones for norms, zeros for biases */
 struct model *model_create(const struct model_config *mc, uint64_t seed, double init_std);
+/* every parameter allocated, contents unspecified (to be overwritten by a loader) */
+struct model *model_create_empty(const struct model_config *mc);
+/* "llama" | "qwen2" | "qwen3" from qkv_bias / qk_norm */
+const char *model_arch_name(const struct model_config *mc);
 /* a deep copy (for the frozen reference model of the KL term) */
 struct model *model_clone(const struct model *m);
 void model_destroy(struct model *m);
