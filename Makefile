@@ -32,7 +32,7 @@ OBJ     := $(SRC_C:src/%.c=build/%.o) $(SRC_CXX:src/%.cpp=build/%.o)
 TORCH_MODULES := tensor model hf llama2c grpo trainer sft policy inspect inspect_report inspect_svg
 PURE_OBJ := $(filter-out $(TORCH_MODULES:%=build/%.o),$(SRC_C:src/%.c=build/%.o))
 TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
-TORCH_TESTS := $(patsubst %,build/tests/test_%,tensor model grpo trainer)
+TORCH_TESTS := $(patsubst %,build/tests/test_%,tensor model grpo trainer llama2c)
 PURE_TESTS := $(filter-out $(TORCH_TESTS),$(TESTS))
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
