@@ -5,8 +5,9 @@
  *
  * For llama2.c tokenizers the printing follows run.c byte for byte: a piece right after BOS
  * loses its leading space (sentencepiece's decoder), and a one-byte piece that is neither
- * printable nor whitespace is skipped (safe_printf). Generation ends at EOS or, for llama2.c
- * vocabularies, BOS (the tokenizer's stop ids), or after --max-new-tokens tokens.
+ * printable nor whitespace is skipped (safe_printf). Special ids print nothing (run.c would
+ * print <unk>'s text; stories260K never samples it). Generation ends at EOS or, for llama2.c
+ * vocabularies, BOS (the tokenizer's stop ids; run.c stops at BOS), or after --max-new-tokens.
  */
 #include "attnrl/commands.h"
 

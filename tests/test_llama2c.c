@@ -102,7 +102,8 @@ static void check_layout(int untied)
 }
 
 /* one bad file: load and read_config fail with a message holding want (and the path) */
-static void check_bad(const char *what, const int32_t hdr[7], int64_t n, int extra, const char *want)
+static void check_bad(const char *what, const int32_t hdr[7], int64_t n, int extra,
+		      const char *want)
 {
 	struct model_config mc;
 	write_ckpt(hdr, n, extra);
@@ -162,7 +163,8 @@ static void check_stories(void)
 	struct model_config mc;
 	CHECK(llama2c_read_config(STORIES, &mc, err, sizeof(err)) == 0 && mc.dim == 64 &&
 	      mc.hidden_dim == 172 && mc.n_layers == 5 && mc.n_heads == 8 && mc.n_kv_heads == 4 &&
-	      mc.vocab_size == 512 && mc.max_seq_len == 512 && mc.tie_embeddings, "stories260K config: %s", err);
+	      mc.vocab_size == 512 && mc.max_seq_len == 512 && mc.tie_embeddings,
+	      "stories260K config: %s", err);
 	struct model *m = llama2c_load(STORIES, 256, err, sizeof(err));
 	CHECK(m, "load stories260K: %s", err);
 	if (!m)
@@ -177,7 +179,8 @@ static void check_stories(void)
 	int bad = am ? 0 : n;
 	for (int t = 0; am && t < n; t++)
 		bad += am[t] != ids[t];
-	CHECK(bad == 0, "model_forward's argmax differs from run.c's greedy id at %d of %d positions", bad, n);
+	CHECK(bad == 0, "model_forward's argmax differs from run.c's greedy id at %d of %d positions",
+	      bad, n);
 	tensor_frame_pop();
 	model_destroy(m);
 }
