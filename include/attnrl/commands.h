@@ -1,0 +1,12 @@
+/*
+ * commands.h - attnrl commands that live in their own file (src/cmd_*.c); main.c dispatches to
+ * them. Each takes the arguments after its name and returns the exit status (0 ok, 1 run-time
+ * failure, 2 usage or config error), having printed one line on failure.
+ */
+#ifndef ATTNRL_COMMANDS_H
+#define ATTNRL_COMMANDS_H
+
+/* generate --model PATH [--tokenizer PATH] [--prompt TEXT] [--max-new-tokens N] ... */
+int cmd_generate(int argc, char **argv);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * cmd_generate.c - `attnrl generate`: one sample from a model (a llama2.c .bin, a Hugging Face
+ * folder, or an attnrl .safetensors), printed as llama2.c's run.c prints it: the generated text
+ * only (not the prompt), then a newline.
+ *
+ * For llama2.c tokenizers the printing follows run.c byte for byte: a piece right after BOS
+ * loses its leading space (sentencepiece's decoder), and a one-byte piece that is neither
+ * printable nor whitespace is skipped (safe_printf). Special ids print nothing (run.c would
+ * print <unk>'s text; stories260K never samples it). Generation ends at EOS or, for llama2.c
+ * vocabularies, BOS (the tokenizer's stop ids; run.c stops at BOS), or after --max-new-tokens.
+ */
+#include "attnrl/commands.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attnrl/config.h"
+#include "attnrl/policy.h"
+#include "attnrl/rollout.h"
+
+#define GEN_EXIT_USAGE 2
+#define GEN_MIN_SEQ_LEN 8
+#define L2C_FIRST_TEXT_ID (3 + 256) /* llama2.c: <unk> <s> </s>, then the 256 byte pieces */
+
+struct gen_options {
+	const char *model, *tokenizer, *prompt, *max_new, *temperature, *seed, *top_p, *top_k;
+};
+
+static int gen_usage(const char *what)
+{
+	fprintf(stderr, "attnrl generate: %s; usage: attnrl generate --model PATH [--tokenizer PATH] "
+		"[--prompt TEXT] [--max-new-tokens N] [--temperature T] [--top-p P] [--top-k K] "
+		"[--seed S] [CONFIG] [section.key=value ...]\n", what);
+	return GEN_EXIT_USAGE;
+}
+
+/* flags into o, the rest (CONFIG, overrides) into c; exit code on an error, else 0 */
+static int gen_args(struct gen_options *o, struct config *c, int argc, char **argv)
+{
+	static const char *const names[] = { "--model", "--tokenizer", "--prompt", "--max-new-tokens",
+					     "--temperature", "--seed", "--top-p", "--top-k" };
+	const char **slots[] = { &o->model, &o->tokenizer, &o->prompt, &o->max_new,
+				 &o->temperature, &o->seed, &o->top_p, &o->top_k };
+	char err[1024], msg[1100];
+	memset(o, 0, sizeof(*o));
+	config_init(c);
+	for (int i = 0; i < argc; i++) {
+		int f = 0;
+		while (f < 8 && strcmp(argv[i], names[f]))
+			f++;
+		if (f < 8 && i + 1 < argc) {
+			*slots[f] = argv[++i];
+		} else if (f < 8 || !strncmp(argv[i], "--", 2)) {
+			snprintf(msg, sizeof(msg), "%s '%s'", f < 8 ? "missing the value of" :
+				 "unknown flag", argv[i]);
+			return gen_usage(msg);
+		} else if (strchr(argv[i], '=') ? config_apply_override(c, argv[i], err, sizeof(err))
+						  : config_load_file(c, argv[i], err, sizeof(err))) {
+			fprintf(stderr, "attnrl generate: %s\n", err);
+			return GEN_EXIT_USAGE;
+		}
+	}
+	if (!o->model)
+		return gen_usage("missing --model PATH");
+	return 0;
+}
+
+/* "--flag VALUE" as key=value on c (so ranges are checked once, by the option table) */
+static int gen_set(struct config *c, const char *key, const char *value)
+{
+	char kv[CONFIG_STR_MAX + 64], err[1024];
+	if (!value)
+		return 0;
+	snprintf(kv, sizeof(kv), "%s=%s", key, value);
+	if (config_apply_override(c, kv, err, sizeof(err))) {
+		fprintf(stderr, "attnrl generate: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int gen_config(struct config *c, const struct gen_options *o)
+{
+	char err[1024];
+	if (gen_set(c, "model.path", o->model) || gen_set(c, "model.tokenizer", o->tokenizer) ||
+	    gen_set(c, "rollout.max_new_tokens", o->max_new) ||
+	    gen_set(c, "rollout.temperature", o->temperature) || gen_set(c, "run.seed", o->seed) ||
+	    gen_set(c, "rollout.top_p", o->top_p) || gen_set(c, "rollout.top_k", o->top_k))
+		return -1;
+	/* an upper bound of the prompt's tokens: one per byte, a dummy prefix and BOS */
+	long need = (long)strlen(o->prompt ? o->prompt : "") + 2 + c->rollout.max_new_tokens;
+	c->model.max_seq_len = need > GEN_MIN_SEQ_LEN ? need : GEN_MIN_SEQ_LEN;
+	if (config_validate(c, err, sizeof(err))) {
+		fprintf(stderr, "attnrl generate: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* BOS (when the vocabulary wants it) then the prompt's ids; the count, or -1 with err */
+static int gen_prompt(const struct tokenizer *tok, const char *text, int32_t *ids, int cap,
+		      char *err, size_t n)
+{
+	int k = 0;
+	if (tok->add_bos && tok->bos_id >= 0)
+		ids[k++] = tok->bos_id;
+	int m = tokenizer_encode(tok, text, ids + k, cap - k);
+	if (m < 0) {
+		snprintf(err, n, "--prompt: the tokenizer cannot encode '%.40s'", text);
+		return -1;
+	}
+	if (k + m == 0) {
+		snprintf(err, n, "--prompt is empty and the tokenizer has no BOS to start from; give a "
+			 "prompt");
+		return -1;
+	}
+	return k + m;
+}
+
+/* what run.c prints for id after prev (llama2.c vocabularies), else the id's text */
+static void gen_print(const struct tokenizer *tok, int32_t prev, int32_t id)
+{
+	if (id < 0 || id >= tok->vocab_size || tok->special[id])
+		return;
+	const char *s = tok->piece[id];
+	size_t k = (size_t)tok->piece_len[id];
+	if (tok->kind == TOKENIZER_LLAMA2C) {
+		if (prev == tok->bos_id && id >= L2C_FIRST_TEXT_ID && s[0] == ' ')
+			s++, k--;
+		if (k == 0 || (k == 1 && !(isprint((unsigned char)s[0]) || isspace((unsigned char)s[0]))))
+			return;
+	}
+	fwrite(s, 1, k, stdout);
+}
+
+static int gen_run(struct policy *p, const struct config *c, const char *prompt, char *err,
+		   size_t n)
+{
+	struct rollout_batch b;
+	struct rollout_params rp = { 0 };
+	int cap = (int)c->model.max_seq_len, rc = -1;
+	int32_t *ids = malloc((size_t)cap * sizeof(*ids));
+	memset(&b, 0, sizeof(b));
+	if (!ids || rollout_batch_init(&b, 1, cap)) {
+		snprintf(err, n, "out of memory");
+		goto out;
+	}
+	int len = gen_prompt(&p->tok, prompt, ids, cap, err, n);
+	if (len < 0)
+		goto out;
+	rp.max_new_tokens = (int)c->rollout.max_new_tokens;
+	rp.temperature = c->rollout.temperature;
+	rp.top_k = (int)c->rollout.top_k;
+	rp.top_p = c->rollout.top_p;
+	rp.seed = (uint64_t)c->run.seed;
+	rp.stop = "";
+	const int32_t *prompts[1] = { ids };
+	if (rollout_generate(&p->ro, prompts, &len, 1, 1, &rp, &b, err, n))
+		goto out;
+	const int32_t *seq = b.tokens;
+	for (int t = len; t < len + b.resp_len[0]; t++)
+		if (!tokenizer_is_stop(&p->tok, seq[t]))
+			gen_print(&p->tok, seq[t - 1], seq[t]);
+	printf("\n");
+	rc = fflush(stdout) ? -1 : 0;
+	if (rc)
+		snprintf(err, n, "cannot write the output");
+out:
+	rollout_batch_free(&b);
+	free(ids);
+	return rc;
+}
+
+int cmd_generate(int argc, char **argv)
+{
+	static struct config c;
+	struct gen_options o;
+	struct policy p;
+	char err[1024];
+	int rc = gen_args(&o, &c, argc, argv);
+	if (rc)
+		return rc;
+	if (gen_config(&c, &o))
+		return GEN_EXIT_USAGE;
+	policy_set_threads(c.train.threads);
+	rc = policy_init(&p, &c, 1, err, sizeof(err)) || gen_run(&p, &c, o.prompt ? o.prompt : "",
+								  err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "attnrl generate: %s\n", err);
+	policy_free(&p);
+	return rc ? 1 : 0;
+}

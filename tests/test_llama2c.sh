@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# test_llama2c.sh - `attnrl generate` on llama2.c's stories260K reproduces run.c's greedy
+# output byte for byte (tests/fixtures/stories260K, recorded from run.c; see its README): 200
+# tokens from BOS, 200 after a prompt, and a full story that ends when the model emits BOS.
+# Skips when ../shared/models/stories260K is absent.
+set -u
+bin=bin/attnrl
+source tests/lib.sh
+m=../shared/models/stories260K
+fx=tests/fixtures/stories260K
+if [ ! -f "$m/stories260K.bin" ] || [ ! -f "$m/tok512.bin" ]; then
+	echo "test_llama2c: skipped: $m/stories260K.bin and tok512.bin not found"
+	exit 0
+fi
+gen() { $bin generate --model "$m/stories260K.bin" --tokenizer "$m/tok512.bin" --temperature 0 "$@"; }
+
+gen --max-new-tokens 200 >"$tmp/bos.txt" || fail "generate from BOS failed"
+cmp -s "$tmp/bos.txt" "$fx/greedy_bos_200.txt" || fail "200 greedy tokens from BOS differ from run.c's"
+
+gen --max-new-tokens 200 --prompt "Once upon a time" >"$tmp/p.txt" || fail "generate with a prompt failed"
+{ printf '%s' "Once upon a time"; cat "$tmp/p.txt"; } >"$tmp/prompt.txt"
+cmp -s "$tmp/prompt.txt" "$fx/greedy_once_upon_a_time_200.txt" ||
+	fail "200 greedy tokens after 'Once upon a time' differ from run.c's"
+
+gen --max-new-tokens 512 >"$tmp/full.txt" || fail "generate a full story failed"
+cmp -s "$tmp/full.txt" "$fx/greedy_bos_full.txt" || fail "the full story (stop at BOS) differs from run.c's"
+
+# errors a user meets: one line, exit 1 at run time, 2 for usage
+expect "checkpoint without tokenizer" 1 "needs its tokenizer.bin" $bin generate --model "$m/stories260K.bin"
+expect "tokenizer is not a tokenizer.bin" 1 "not a llama2.c tokenizer.bin" \
+	$bin generate --model "$m/stories260K.bin" --tokenizer "$m/stories260K.bin"
+expect "missing model" 2 "missing --model PATH" $bin generate --prompt hi
+expect "unknown flag" 2 "unknown flag '--temp'" $bin generate --model x.bin --temp 0
+head -c 1000 "$m/stories260K.bin" >"$tmp/cut.bin"
+expect "truncated checkpoint" 1 "implies 1056540 bytes" $bin generate --model "$tmp/cut.bin" --tokenizer "$m/tok512.bin"
+echo "test_llama2c: $fails failed"
+[ "$fails" -eq 0 ]
