@@ -114,11 +114,11 @@ static void test_stops(struct fixture *f)
 	int k = 0;
 	while (a.tokens[a.prompt_len[0] + k] != eos)
 		k++;
-	int32_t saved = f->tok.eos_id;
-	f->tok.eos_id = eos;
+	int32_t saved = f->tok.stop_ids[0];
+	f->tok.stop_ids[0] = eos;
 	p.stop = NULL;
 	gen(f, which, 1, 2, &p, &b);
-	f->tok.eos_id = saved;
+	f->tok.stop_ids[0] = saved;
 	CHECK(b.stop_reason[0] == ROLLOUT_EOS && b.resp_len[0] == k + 1,
 	      "EOS: reason %d len %d, expected len %d", b.stop_reason[0], b.resp_len[0], k + 1);
 	rollout_batch_free(&a);
