@@ -33,16 +33,42 @@ static int ends_with(const char *s, const char *suffix)
 	return a >= b && !strcmp(s + a - b, suffix);
 }
 
+/* tokenizer.bin or tok<vocab>.bin (llama2.c's naming, e.g. tok512.bin) in the checkpoint's
+ * folder; 0 with its path in out */
+static int llama2c_sibling_tokenizer(const char *model, char *out, size_t n)
+{
+	char dir[2048], err[256];
+	struct model_config mc;
+	snprintf(dir, sizeof(dir), "%s", model);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+	else
+		snprintf(dir, sizeof(dir), ".");
+	snprintf(out, n, "%s/tokenizer.bin", dir);
+	if (!access(out, R_OK))
+		return 0;
+	if (llama2c_read_config(model, &mc, err, sizeof(err)))
+		return -1;
+	snprintf(out, n, "%s/tok%d.bin", dir, mc.vocab_size);
+	return access(out, R_OK) ? -1 : 0;
+}
+
 /* model.tokenizer, else the model folder's tokenizer.json, else the character vocabulary */
 static int policy_tokenizer(struct policy *p, const struct config *c, char *err, size_t n)
 {
 	const char *path = c->model.tokenizer;
 	if (!path[0] && c->model.path[0] && hf_is_folder(c->model.path))
 		path = c->model.path;
+	char found[4096];
 	if (!path[0] && ends_with(c->model.path, ".bin")) {
-		snprintf(err, n, "model.tokenizer: a llama2.c checkpoint needs its tokenizer.bin; set "
-			 "model.tokenizer=PATH");
-		return -1;
+		if (llama2c_sibling_tokenizer(c->model.path, found, sizeof(found))) {
+			snprintf(err, n, "model.tokenizer: no tokenizer.bin (or tok<vocab>.bin) next to the "
+				 "llama2.c checkpoint '%s'; set model.tokenizer=PATH (generate: --tokenizer PATH)",
+				 c->model.path);
+			return -1;
+		}
+		path = found;
 	}
 	if (path[0])
 		return tokenizer_load(&p->tok, path, err, n);

@@ -26,7 +26,9 @@ gen --max-new-tokens 512 >"$tmp/full.txt" || fail "generate a full story failed"
 cmp -s "$tmp/full.txt" "$fx/greedy_bos_full.txt" || fail "the full story (stop at BOS) differs from run.c's"
 
 # errors a user meets: one line, exit 1 at run time, 2 for usage
-expect "checkpoint without tokenizer" 1 "needs its tokenizer.bin" $bin generate --model "$m/stories260K.bin"
+expect "tokenizer found next to the checkpoint" 0 "" $bin generate --model "$m/stories260K.bin" --max-new-tokens 4
+ln -s "$(cd "$m" && pwd)/stories260K.bin" "$tmp/alone.bin"
+expect "checkpoint without tokenizer" 1 "no tokenizer.bin (or tok<vocab>.bin) next to" $bin generate --model "$tmp/alone.bin"
 expect "tokenizer is not a tokenizer.bin" 1 "not a llama2.c tokenizer.bin" \
 	$bin generate --model "$m/stories260K.bin" --tokenizer "$m/stories260K.bin"
 expect "missing model" 2 "missing --model PATH" $bin generate --prompt hi
