@@ -29,10 +29,10 @@ SRC_C   := $(filter-out src/main.c,$(wildcard src/*.c))
 SRC_CXX := $(wildcard src/*.cpp)
 OBJ     := $(SRC_C:src/%.c=build/%.o) $(SRC_CXX:src/%.cpp=build/%.o)
 # modules that never call into libtorch: the sanitizer build links only these
-TORCH_MODULES := tensor model hf llama2c grpo trainer sft policy inspect inspect_report inspect_svg
+TORCH_MODULES := tensor model hf hf_save llama2c grpo trainer sft policy inspect inspect_report inspect_svg
 PURE_OBJ := $(filter-out $(TORCH_MODULES:%=build/%.o),$(SRC_C:src/%.c=build/%.o))
 TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
-TORCH_TESTS := $(patsubst %,build/tests/test_%,tensor model grpo trainer)
+TORCH_TESTS := $(patsubst %,build/tests/test_%,tensor model grpo trainer hf)
 PURE_TESTS := $(filter-out $(TORCH_TESTS),$(TESTS))
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
