@@ -39,6 +39,7 @@ int hf_is_folder(const char *dir)
 
 struct cfg_reader {
 	char path[4096];
+	const char *prefix; /* "rope_scaling." inside that object */
 	const struct json *root;
 	char *err;
 	size_t n;
@@ -75,13 +76,13 @@ static int cfg_int(const struct cfg_reader *r, const struct json *obj, const cha
 	char got[80];
 	if (json_type(v) == JSON_MISSING || json_type(v) == JSON_NULL) {
 		if (def < lo)
-			return cfg_fail(r, "field '%s' is missing", key);
+			return cfg_fail(r, "field '%s%s' is missing", r->prefix, key);
 		*out = (int)def;
 		return 0;
 	}
 	if (json_int(v, &x) || x < lo || x > hi) {
 		value_text(v, got, sizeof(got));
-		return cfg_fail(r, "field '%s' is %s, not an integer in [%lld, %lld]", key, got,
+		return cfg_fail(r, "field '%s%s' is %s, not an integer in [%lld, %lld]", r->prefix, key, got,
 				(long long)lo, (long long)hi);
 	}
 	*out = (int)x;
@@ -96,14 +97,14 @@ static int cfg_num(const struct cfg_reader *r, const struct json *obj, const cha
 	char got[80];
 	if (json_type(v) == JSON_MISSING || json_type(v) == JSON_NULL) {
 		if (def <= 0)
-			return cfg_fail(r, "field '%s' is missing", key);
+			return cfg_fail(r, "field '%s%s' is missing", r->prefix, key);
 		*out = def;
 		return 0;
 	}
 	*out = json_num(v);
 	if (!(*out > 0) || !isfinite(*out)) {
 		value_text(v, got, sizeof(got));
-		return cfg_fail(r, "field '%s' is %s, not a positive number", key, got);
+		return cfg_fail(r, "field '%s%s' is %s, not a positive number", r->prefix, key, got);
 	}
 	return 0;
 }
@@ -157,7 +158,7 @@ static int cfg_arch(const struct cfg_reader *r, struct model_config *mc, int *is
 	return 0;
 }
 
-static int cfg_rope_scaling(const struct cfg_reader *r, struct model_config *mc)
+static int cfg_rope_scaling(struct cfg_reader *r, struct model_config *mc)
 {
 	const struct json *s = json_get(r->root, "rope_scaling");
 	if (json_type(s) == JSON_MISSING || json_type(s) == JSON_NULL)
@@ -174,16 +175,17 @@ static int cfg_rope_scaling(const struct cfg_reader *r, struct model_config *mc)
 		return 0;
 	if (strcmp(type, "linear") && strcmp(type, "llama3"))
 		return cfg_fail(r, "rope_scaling type '%s' is not supported (linear and llama3 are)", type);
-	if (cfg_num(r, s, "factor", 0, &mc->rope_factor))
-		return -1;
-	mc->rope_scaling = ROPE_SCALING_LINEAR;
-	if (!strcmp(type, "linear"))
-		return 0;
-	mc->rope_scaling = ROPE_SCALING_LLAMA3;
-	if (cfg_num(r, s, "low_freq_factor", 0, &mc->rope_low_freq_factor) ||
-	    cfg_num(r, s, "high_freq_factor", 0, &mc->rope_high_freq_factor) ||
-	    cfg_int(r, s, "original_max_position_embeddings", 1, 1 << 30, 0, &mc->rope_original_max))
-		return -1;
+	int llama3 = !strcmp(type, "llama3");
+	mc->rope_scaling = llama3 ? ROPE_SCALING_LLAMA3 : ROPE_SCALING_LINEAR;
+	r->prefix = "rope_scaling.";
+	int rc = cfg_num(r, s, "factor", 0, &mc->rope_factor) ||
+		 (llama3 && (cfg_num(r, s, "low_freq_factor", 0, &mc->rope_low_freq_factor) ||
+			     cfg_num(r, s, "high_freq_factor", 0, &mc->rope_high_freq_factor) ||
+			     cfg_int(r, s, "original_max_position_embeddings", 1, 1 << 30, 0,
+				     &mc->rope_original_max)));
+	r->prefix = "";
+	if (rc || !llama3)
+		return rc ? -1 : 0;
 	if (mc->rope_high_freq_factor <= mc->rope_low_freq_factor)
 		return cfg_fail(r, "rope_scaling: high_freq_factor %g must exceed low_freq_factor %g",
 				mc->rope_high_freq_factor, mc->rope_low_freq_factor);
@@ -255,7 +257,7 @@ static int cfg_dims(const struct cfg_reader *r, struct model_config *mc, int is_
 
 int hf_read_config(const char *dir, struct hf_info *info, char *err, size_t n)
 {
-	struct cfg_reader r = { .err = err, .n = n };
+	struct cfg_reader r = { .prefix = "", .err = err, .n = n };
 	int is_llama = 0, rc;
 	memset(info, 0, sizeof(*info));
 	snprintf(r.path, sizeof(r.path), "%s/config.json", dir);
