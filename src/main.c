@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "attnrl/commands.h"
 #include "attnrl/config.h"
 #include "attnrl/inspect.h"
 #include "attnrl/sft.h"
@@ -22,6 +23,8 @@ static void usage(FILE *f)
 		   "  config --reference                     print the option table (Markdown)\n"
 		   "  inspect CONFIG [section.key=value ...] --prompt TEXT [--response TEXT] [--svg FILE]\n"
 		   "          [--json FILE] [--with-maps]    per-token WAAD, FAI, sets, gamma of one response\n"
+		   "  export RUN_DIR [--step N] --out DIR [--dtype float32|bfloat16|float16]\n"
+		   "                                         a run's weights as a Hugging Face folder\n"
 		   "  help                                   this text\n");
 }
 
@@ -126,6 +129,8 @@ int main(int argc, char **argv)
 		return cmd_config(argc - 2, argv + 2);
 	if (!strcmp(cmd, "inspect"))
 		return cmd_inspect(argc - 2, argv + 2);
+	if (!strcmp(cmd, "export"))
+		return cmd_export(argc - 2, argv + 2);
 	fprintf(stderr, "attnrl: unknown command '%s'; see 'attnrl help'\n", cmd);
 	return EXIT_USAGE;
 }
