@@ -148,7 +148,7 @@ static void put_config(FILE *f, const struct model_config *c, const char *dtype,
 static int save_config(const struct model *m, const char *dir, const char *dtype, int32_t bos,
 		       int32_t eos, char *err, size_t n)
 {
-	char path[4096], *buf = NULL;
+	char path[HF_PATH_MAX], *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	if (!f) {
@@ -172,7 +172,7 @@ static int save_weights(const struct model *m, const char *dir, int dtype, char 
 	int64_t (*shapes)[ST_MAX_DIMS] = calloc(m->n_params, sizeof(*shapes));
 	size_t esize = st_dtype_size(dtype);
 	unsigned char *conv = dtype == ST_F32 ? NULL : malloc((size_t)m->n_elements * esize + 1);
-	char path[4096];
+	char path[HF_PATH_MAX];
 	int rc = -1;
 	if (!e || !shapes || (dtype != ST_F32 && !conv)) {
 		snprintf(err, n, "%s: out of memory for the %s weights", dir, st_dtype_name(dtype));
@@ -235,7 +235,7 @@ static int copy_file(const char *from, const char *to, char *err, size_t n)
 /* tok_src: a folder (its tokenizer files that exist) or a tokenizer.json file */
 static int save_tokenizer(const char *tok_src, const char *dir, char *err, size_t n)
 {
-	char from[4096], to[4096];
+	char from[HF_PATH_MAX], to[HF_PATH_MAX];
 	struct stat st;
 	if (!tok_src || !tok_src[0])
 		return 0;
@@ -260,7 +260,7 @@ static int save_tokenizer(const char *tok_src, const char *dir, char *err, size_
 /* creates every missing parent of path (not path itself) */
 static int mkdir_parents(const char *path, char *err, size_t n)
 {
-	char buf[4096];
+	char buf[HF_PATH_MAX];
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (char *p = buf + 1; *p; p++) {
 		if (*p != '/')
@@ -275,25 +275,28 @@ static int mkdir_parents(const char *path, char *err, size_t n)
 	return 0;
 }
 
-/* a fresh, empty DIR.tmp (a leftover one from a failed save is emptied of our files first) */
-static int tmp_dir_create(const char *tmp, char *err, size_t n)
+/* removes the files a save writes into tmp, then tmp; -1 when other files keep it */
+static int tmp_dir_remove(const char *tmp)
 {
 	static const char *const ours[] = { "config.json", "model.safetensors", "tokenizer.json",
 					    "tokenizer_config.json", "special_tokens_map.json",
 					    "generation_config.json" };
 	char p[HF_PATH_MAX];
-	if (is_dir(tmp)) {
-		for (int i = 0; i < 6; i++) {
-			snprintf(p, sizeof(p), "%s/%s", tmp, ours[i]);
-			remove(p);
-			snprintf(p, sizeof(p), "%s/%s.tmp", tmp, ours[i]);
-			remove(p);
-		}
-		if (rmdir(tmp)) {
-			snprintf(err, n, "'%s' is left from an earlier save and holds other files; "
-				 "remove it", tmp);
-			return -1;
-		}
+	for (int i = 0; i < 6; i++) {
+		snprintf(p, sizeof(p), "%s/%s", tmp, ours[i]);
+		remove(p);
+		snprintf(p, sizeof(p), "%s/%s.tmp", tmp, ours[i]);
+		remove(p);
+	}
+	return rmdir(tmp);
+}
+
+/* a fresh, empty DIR.tmp (a leftover one from a failed save is emptied of our files first) */
+static int tmp_dir_create(const char *tmp, char *err, size_t n)
+{
+	if (is_dir(tmp) && tmp_dir_remove(tmp)) {
+		snprintf(err, n, "'%s' is left from an earlier save and holds other files; remove it", tmp);
+		return -1;
 	}
 	if (mkdir_parents(tmp, err, n))
 		return -1;
@@ -322,7 +325,7 @@ int hf_save(const struct model *m, const char *dir_arg, const char *dtype, const
 {
 	int st_dtype = dtype_of(dtype);
 	struct stat st;
-	char dir[3072], tmp[3080];
+	char dir[3072], tmp[3200];
 	size_t k = strlen(dir_arg);
 	if (k >= sizeof(dir)) {
 		snprintf(err, n, "output folder name is %zu bytes long; keep it under 3 KB", k);
@@ -340,13 +343,21 @@ int hf_save(const struct model *m, const char *dir_arg, const char *dtype, const
 			snprintf(err, n, "'%s' exists and is not a folder", dir);
 			return -1;
 		}
+		snprintf(tmp, sizeof(tmp), "%s/model.safetensors.index.json", dir);
+		if (!stat(tmp, &st)) { /* loaders would keep reading its shards */
+			snprintf(err, n, "'%s' holds a sharded model (model.safetensors.index.json); "
+				 "save into a new folder", dir);
+			return -1;
+		}
 		return save_files(m, dir, dtype, st_dtype, tok_src, bos_id, eos_id, err, n);
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", dir);
 	if (tmp_dir_create(tmp, err, n))
 		return -1;
-	if (save_files(m, tmp, dtype, st_dtype, tok_src, bos_id, eos_id, err, n))
+	if (save_files(m, tmp, dtype, st_dtype, tok_src, bos_id, eos_id, err, n)) {
+		tmp_dir_remove(tmp);
 		return -1;
+	}
 	if (sync_dir(tmp) || rename(tmp, dir)) {
 		snprintf(err, n, "cannot rename '%s' to '%s': %s", tmp, dir, strerror(errno));
 		return -1;

@@ -286,6 +286,11 @@ static void check_overwrite(void)
 	CHECK(back && info.bos_id == -1 && info.n_eos == 0, "null bos/eos read back");
 	CHECK(hf_save(a, folder, "float64", NULL, -1, -1, err, sizeof(err)) && strstr(err, "float64"),
 	      "unknown dtype refused: %s", err);
+	char index[512];
+	snprintf(index, sizeof(index), "%s/model.safetensors.index.json", folder);
+	write_text(index, "{\"weight_map\": {}}");
+	CHECK(hf_save(a, folder, "float32", NULL, -1, -1, err, sizeof(err)) && strstr(err, "sharded"),
+	      "a sharded folder is not overwritten: %s", err);
 	model_destroy(back);
 	model_destroy(a);
 	model_destroy(b);
