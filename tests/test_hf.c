@@ -291,6 +291,18 @@ static void check_overwrite(void)
 	write_text(index, "{\"weight_map\": {}}");
 	CHECK(hf_save(a, folder, "float32", NULL, -1, -1, err, sizeof(err)) && strstr(err, "sharded"),
 	      "a sharded folder is not overwritten: %s", err);
+	/* a save that fails half-way (an unreadable tokenizer.json) leaves neither DIR nor DIR.tmp */
+	char bad_tok[256], fresh[256], fresh_tmp[300];
+	path_of(bad_tok, sizeof(bad_tok), "bad_tok/tokenizer.json");
+	path_of(fresh, sizeof(fresh), "fresh");
+	snprintf(fresh_tmp, sizeof(fresh_tmp), "%s.tmp", fresh);
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s", bad_tok);
+	CHECK(system(cmd) == 0, "%s", cmd);
+	path_of(bad_tok, sizeof(bad_tok), "bad_tok");
+	CHECK(hf_save(a, fresh, "float32", bad_tok, -1, -1, err, sizeof(err)) &&
+	      strstr(err, "tokenizer.json") && access(fresh, F_OK) && access(fresh_tmp, F_OK),
+	      "failed save: '%s', leftovers: %d %d", err, !access(fresh, F_OK), !access(fresh_tmp, F_OK));
 	model_destroy(back);
 	model_destroy(a);
 	model_destroy(b);
