@@ -29,10 +29,10 @@ SRC_C   := $(filter-out src/main.c,$(wildcard src/*.c))
 SRC_CXX := $(wildcard src/*.cpp)
 OBJ     := $(SRC_C:src/%.c=build/%.o) $(SRC_CXX:src/%.cpp=build/%.o)
 # modules that never call into libtorch: the sanitizer build links only these
-TORCH_MODULES := tensor model hf llama2c grpo trainer sft policy inspect inspect_report inspect_svg cmd_generate
+TORCH_MODULES := tensor model hf hf_save cmd_export cmd_generate llama2c grpo trainer sft policy inspect inspect_report inspect_svg
 PURE_OBJ := $(filter-out $(TORCH_MODULES:%=build/%.o),$(SRC_C:src/%.c=build/%.o))
 TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
-TORCH_TESTS := $(patsubst %,build/tests/test_%,tensor model grpo trainer llama2c)
+TORCH_TESTS := $(patsubst %,build/tests/test_%,tensor model grpo trainer hf llama2c)
 PURE_TESTS := $(filter-out $(TORCH_TESTS),$(TESTS))
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
@@ -90,7 +90,7 @@ bench: all build/bench/stats_overhead
 	@bash bench/run.sh
 	@bash bench/credit.sh
 
-build/bench/stats_overhead: bench/stats_overhead.c build/libattnrl.a
+build/bench/%: bench/%.c build/libattnrl.a
 	@mkdir -p build/bench
 	$(CC) $(CFLAGS) -Itests -o $@ $< build/libattnrl.a $(LDLIBS)
 

@@ -25,6 +25,8 @@ static void usage(FILE *f)
 		   "          [--json FILE] [--with-maps]    per-token WAAD, FAI, sets, gamma of one response\n"
 		   "  generate --model PATH [--tokenizer PATH] [--prompt TEXT] [--max-new-tokens N]\n"
 		   "          [--temperature T] [--seed S]  sample one continuation (greedy: T=0)\n"
+		   "  export RUN_DIR [--step N] --out DIR [--dtype float32|bfloat16|float16]\n"
+		   "                                         a run's weights as a Hugging Face folder\n"
 		   "  help                                   this text\n");
 }
 
@@ -131,6 +133,8 @@ int main(int argc, char **argv)
 		return cmd_inspect(argc - 2, argv + 2);
 	if (!strcmp(cmd, "generate"))
 		return cmd_generate(argc - 2, argv + 2);
+	if (!strcmp(cmd, "export"))
+		return cmd_export(argc - 2, argv + 2);
 	fprintf(stderr, "attnrl: unknown command '%s'; see 'attnrl help'\n", cmd);
 	return EXIT_USAGE;
 }

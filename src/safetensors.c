@@ -351,6 +351,97 @@ const char *st_meta(const struct st_file *f, const char *key)
 	return NULL;
 }
 
+/* ---- fp32 conversions ----------------------------------------------------------------- */
+
+static float f32_of_bits(uint32_t u)
+{
+	float x;
+	memcpy(&x, &u, 4);
+	return x;
+}
+
+static uint32_t bits_of_f32(float x)
+{
+	uint32_t u;
+	memcpy(&u, &x, 4);
+	return u;
+}
+
+static float f16_to_f32(uint16_t h)
+{
+	uint32_t sign = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+	if (e == 0) {   /* zero or subnormal: m * 2^-24, exact in fp32 */
+		float x = (float)m * 0x1p-24f;
+		return sign ? -x : x;
+	}
+	if (e == 31)    /* inf, or NaN with its payload */
+		return f32_of_bits(sign | 0x7f800000 | m << 13);
+	return f32_of_bits(sign | (e + 112) << 23 | m << 13);
+}
+
+/* m >> shift, rounded to nearest even */
+static uint32_t shift_rne(uint32_t m, int shift)
+{
+	uint32_t r = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+	return r + (rem > half || (rem == half && (r & 1)));
+}
+
+static uint16_t f32_to_f16(float x)
+{
+	uint32_t u = bits_of_f32(x), sign = (u >> 16) & 0x8000, a = u & 0x7fffffff;
+	if (a > 0x7f800000)
+		return (uint16_t)(sign | 0x7e00);   /* NaN, as torch (c10::Half) */
+	if (a >= 0x477ff000)
+		return (uint16_t)(sign | 0x7c00);   /* >= 65520 (and inf) -> inf */
+	if (a < 0x33000000)
+		return (uint16_t)sign;              /* <= 2^-25 -> zero */
+	if (a < 0x38800000)                         /* subnormal: m * 2^(e-150) in units of 2^-24 */
+		return (uint16_t)(sign | shift_rne((a & 0x7fffff) | 0x800000, 126 - (int)(a >> 23)));
+	return (uint16_t)(sign | shift_rne(a - 0x38000000, 13));
+}
+
+static uint16_t f32_to_bf16(float x)
+{
+	uint32_t u = bits_of_f32(x);
+	if ((u & 0x7fffffff) > 0x7f800000)
+		return (uint16_t)(u >> 16 | 0x40); /* NaN stays a (quiet) NaN */
+	return (uint16_t)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
+}
+
+int st_to_f32(float *dst, const void *src, int dtype, size_t n)
+{
+	const unsigned char *s = src;
+	uint16_t h;
+	if (dtype == ST_F32) {
+		memcpy(dst, src, n * 4);
+		return 0;
+	}
+	if (dtype != ST_BF16 && dtype != ST_F16)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(&h, s + 2 * i, 2);
+		dst[i] = dtype == ST_BF16 ? f32_of_bits((uint32_t)h << 16) : f16_to_f32(h);
+	}
+	return 0;
+}
+
+int st_from_f32(void *dst, int dtype, const float *src, size_t n)
+{
+	unsigned char *d = dst;
+	uint16_t h;
+	if (dtype == ST_F32) {
+		memcpy(dst, src, n * 4);
+		return 0;
+	}
+	if (dtype != ST_BF16 && dtype != ST_F16)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		h = dtype == ST_BF16 ? f32_to_bf16(src[i]) : f32_to_f16(src[i]);
+		memcpy(d + 2 * i, &h, 2);
+	}
+	return 0;
+}
+
 /* ---- writing ------------------------------------------------------------------------------ */
 
 static int entry_check(const char *path, const struct st_entry *e, char *err, size_t n)

@@ -9,4 +9,7 @@
 /* generate --model PATH [--tokenizer PATH] [--prompt TEXT] [--max-new-tokens N] ... */
 int cmd_generate(int argc, char **argv);
 
+/* export RUN_DIR [--step N] --out DIR [--dtype float32|bfloat16|float16] */
+int cmd_export(int argc, char **argv);
+
 #endif

@@ -37,6 +37,13 @@ void st_close(struct st_file *f);
 const struct st_tensor *st_find(const struct st_file *f, const char *name);
 const char *st_meta(const struct st_file *f, const char *key); /* NULL when absent */
 
+/* n values of dtype F32, BF16 or F16 at src (any alignment) -> fp32, exactly (f16 subnormals,
+ * inf and NaN included); -1 for other dtypes */
+int st_to_f32(float *dst, const void *src, int dtype, size_t n);
+/* fp32 -> F32, BF16 or F16 at dst, rounded to nearest even as torch does (too large -> inf,
+ * NaN stays NaN); -1 for other dtypes */
+int st_from_f32(void *dst, int dtype, const float *src, size_t n);
+
 struct st_entry {
 	const char *name;
 	int dtype, ndim;

@@ -26,8 +26,9 @@ def rotate_half(x):
     return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
 
 
-def rope_tables(T, E, theta):
-    inv = 1.0 / (theta ** (torch.arange(0, E, 2, dtype=torch.int64).float() / E))
+def rope_tables(T, E, theta, inv=None):
+    if inv is None:
+        inv = 1.0 / (theta ** (torch.arange(0, E, 2, dtype=torch.int64).float() / E))
     freqs = torch.outer(torch.arange(T).float(), inv)
     emb = torch.cat((freqs, freqs), dim=-1)
     return emb.cos(), emb.sin()
@@ -36,7 +37,7 @@ def rope_tables(T, E, theta):
 def forward(P, ids, cfg):
     D, L, H, K, E = (cfg[k] for k in ("dim", "n_layers", "n_heads", "n_kv_heads", "head_dim"))
     eps, B, T = cfg["eps"], ids.shape[0], ids.shape[1]
-    cos, sin = rope_tables(T, E, cfg["theta"])
+    cos, sin = rope_tables(T, E, cfg["theta"], cfg.get("inv_freq"))
     x = P["model.embed_tokens.weight"][ids]
     mask = torch.full((T, T), float("-inf")).triu(1)
     for l in range(L):

@@ -1,0 +1,237 @@
+/*
+ * cmd_export.c - `attnrl export RUN_DIR [--step N] --out DIR [--dtype D]`: the weights of a
+ * run (RUN_DIR/model.safetensors, or the checkpoint RUN_DIR/ckpt/step_N/model.safetensors) as a
+ * Hugging Face folder.
+ *
+ * The model is rebuilt with the shape the run trained, which RUN_DIR/config.yaml alone does not
+ * always say: when model.path was a Hugging Face folder its config.json set the shape (and
+ * rope scaling, eps, special ids, the default export dtype); a llama2.c checkpoint's header
+ * did; otherwise the model.* keys did, with the vocabulary of the weights file. The tokenizer
+ * files come from model.tokenizer, else the run's model folder.
+ */
+#include "attnrl/commands.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "attnrl/config.h"
+#include "attnrl/hf.h"
+#include "attnrl/llama2c.h"
+#include "attnrl/model.h"
+#include "attnrl/safetensors.h"
+#include "attnrl/tokenizer.h"
+
+#define EXIT_USAGE 2
+
+struct export_args {
+	const char *run_dir, *out, *dtype; /* dtype NULL: the source's */
+	long step;                         /* -1: the run's final weights */
+};
+
+/* what the run started from: the model's shape and what the folder needs besides weights */
+struct export_source {
+	struct model_config mc;
+	char dtype[16];
+	int32_t bos_id, eos_id;
+	const char *tok_src;
+};
+
+static int parse_args(struct export_args *a, int argc, char **argv, char *err, size_t n)
+{
+	memset(a, 0, sizeof(*a));
+	a->step = -1;
+	for (int i = 0; i < argc; i++) {
+		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		char *end;
+		if (k[0] != '-' && !a->run_dir) {
+			a->run_dir = k;
+			continue;
+		}
+		if (strcmp(k, "--step") && strcmp(k, "--out") && strcmp(k, "--dtype")) {
+			snprintf(err, n, "unknown argument '%s'; usage: attnrl export RUN_DIR [--step N] "
+				 "--out DIR [--dtype float32|bfloat16|float16]", k);
+			return -1;
+		}
+		if (!v) {
+			snprintf(err, n, "%s needs a value", k);
+			return -1;
+		}
+		i++;
+		if (!strcmp(k, "--out")) {
+			a->out = v;
+		} else if (!strcmp(k, "--dtype")) {
+			a->dtype = v;
+			if (strcmp(v, "float32") && strcmp(v, "bfloat16") && strcmp(v, "float16")) {
+				snprintf(err, n, "--dtype '%s': expected float32, bfloat16 or float16", v);
+				return -1;
+			}
+		} else if ((a->step = strtol(v, &end, 10)) < 0 || *end || end == v) {
+			snprintf(err, n, "--step '%s' is not a step number", v);
+			return -1;
+		}
+	}
+	if (!a->run_dir || !a->out) {
+		snprintf(err, n, "missing %s; usage: attnrl export RUN_DIR [--step N] --out DIR "
+			 "[--dtype float32|bfloat16|float16]", a->run_dir ? "--out DIR" : "RUN_DIR");
+		return -1;
+	}
+	return 0;
+}
+
+/* "100, 200" : the steps of RUN_DIR/ckpt/step_N folders */
+static void list_steps(const char *run_dir, char *buf, size_t n)
+{
+	char path[4096];
+	size_t k = 0;
+	snprintf(path, sizeof(path), "%s/ckpt", run_dir);
+	buf[0] = 0;
+	DIR *d = opendir(path);
+	for (struct dirent *e; d && (e = readdir(d)) && k < n;)
+		if (!strncmp(e->d_name, "step_", 5))
+			k += snprintf(buf + k, n - k, "%s%s", k ? ", " : "", e->d_name + 5);
+	if (d)
+		closedir(d);
+}
+
+static int weights_path(const struct export_args *a, char *path, size_t len, char *err, size_t n)
+{
+	struct stat st;
+	char steps[256];
+	if (a->step < 0)
+		snprintf(path, len, "%s/model.safetensors", a->run_dir);
+	else
+		snprintf(path, len, "%s/ckpt/step_%ld/model.safetensors", a->run_dir, a->step);
+	if (!stat(path, &st))
+		return 0;
+	if (a->step < 0) {
+		snprintf(err, n, "%s: not found: the run has not finished; export a checkpoint with "
+			 "--step N", path);
+		return -1;
+	}
+	list_steps(a->run_dir, steps, sizeof(steps));
+	snprintf(err, n, "%s: no checkpoint of step %ld (%s%s)", path, a->step,
+		 steps[0] ? "checkpoints: " : "the run has no checkpoints", steps);
+	return -1;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* rows of model.embed_tokens.weight in the weights file: the vocabulary the run had */
+static int weights_vocab(const char *weights, int *vocab, char *err, size_t n)
+{
+	struct st_file f;
+	if (st_open(&f, weights, err, n))
+		return -1;
+	const struct st_tensor *t = st_find(&f, "model.embed_tokens.weight");
+	int ok = t && t->ndim == 2 && t->shape[0] > 0 && t->shape[0] <= INT32_MAX;
+	if (ok)
+		*vocab = (int)t->shape[0];
+	else
+		snprintf(err, n, "%s: no 2-d tensor 'model.embed_tokens.weight'", weights);
+	st_close(&f);
+	return ok ? 0 : -1;
+}
+
+/* bos/eos of the run's tokenizer (model.tokenizer, else the character vocabulary) */
+static int tokenizer_ids(const struct config *c, struct export_source *s, char *err, size_t n)
+{
+	struct tokenizer tok;
+	if (c->model.tokenizer[0] ? tokenizer_load(&tok, c->model.tokenizer, err, n)
+				  : tokenizer_init_chars(&tok)) {
+		if (!c->model.tokenizer[0])
+			snprintf(err, n, "tokenizer: out of memory");
+		return -1;
+	}
+	s->bos_id = tok.bos_id;
+	s->eos_id = tok.eos_id;
+	tokenizer_free(&tok);
+	return 0;
+}
+
+static int export_source(const struct config *c, const char *weights, struct export_source *s,
+			 char *err, size_t n)
+{
+	const char *path = c->model.path;
+	struct stat st;
+	memset(s, 0, sizeof(*s));
+	snprintf(s->dtype, sizeof(s->dtype), "float32");
+	s->tok_src = c->model.tokenizer;
+	if (path[0] && !ends_with(path, ".safetensors") && stat(path, &st)) {
+		snprintf(err, n, "model.path '%s' of the run is gone; export needs it for the model's "
+			 "shape (restore it, or edit model.path in the run's config.yaml)", path);
+		return -1;
+	}
+	if (path[0] && !ends_with(path, ".safetensors") && S_ISDIR(st.st_mode)) {
+		struct hf_info info;
+		if (hf_read_config(path, &info, err, n))
+			return -1;
+		s->mc = info.mc;
+		snprintf(s->dtype, sizeof(s->dtype), "%s", info.torch_dtype);
+		s->bos_id = info.bos_id;
+		s->eos_id = info.n_eos ? info.eos_ids[0] : -1;
+		if (!s->tok_src[0])
+			s->tok_src = path;
+		return 0;
+	}
+	if (ends_with(path, ".bin")) {
+		if (llama2c_read_config(path, &s->mc, err, n))
+			return -1;
+	} else {
+		int vocab;
+		if (weights_vocab(weights, &vocab, err, n) || model_config_from(&s->mc, c, vocab, err, n))
+			return -1;
+	}
+	return tokenizer_ids(c, s, err, n);
+}
+
+static int export_run(const struct export_args *a, char *err, size_t n)
+{
+	static struct config c;
+	struct export_source s;
+	char cfg_path[4096], weights[4200];
+	struct stat st;
+	snprintf(cfg_path, sizeof(cfg_path), "%s/config.yaml", a->run_dir);
+	if (stat(cfg_path, &st)) {
+		snprintf(err, n, "'%s' is not a run directory (no config.yaml)", a->run_dir);
+		return -1;
+	}
+	config_init(&c);
+	if (config_load_file(&c, cfg_path, err, n) || weights_path(a, weights, sizeof(weights), err, n) ||
+	    export_source(&c, weights, &s, err, n))
+		return -1;
+	struct model *m = model_create_empty(&s.mc);
+	if (!m) {
+		snprintf(err, n, "cannot allocate the model: %s", tensor_last_error());
+		return -1;
+	}
+	const char *dtype = a->dtype ? a->dtype : s.dtype;
+	int rc = model_load(m, weights, err, n) ||
+		 hf_save(m, a->out, dtype, s.tok_src, s.bos_id, s.eos_id, err, n) ? -1 : 0;
+	if (!rc)
+		printf("attnrl export: %s -> %s (%s, %.1fM parameters, %s)\n", weights, a->out,
+		       model_arch_name(&m->cfg), m->n_elements / 1e6, dtype);
+	model_destroy(m);
+	return rc;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	struct export_args a;
+	char err[8192];
+	if (parse_args(&a, argc, argv, err, sizeof(err))) {
+		fprintf(stderr, "attnrl export: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (export_run(&a, err, sizeof(err))) {
+		fprintf(stderr, "attnrl export: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
