@@ -35,5 +35,14 @@ expect "missing model" 2 "missing --model PATH" $bin generate --prompt hi
 expect "unknown flag" 2 "unknown flag '--temp'" $bin generate --model x.bin --temp 0
 head -c 1000 "$m/stories260K.bin" >"$tmp/cut.bin"
 expect "truncated checkpoint" 1 "implies 1056540 bytes" $bin generate --model "$tmp/cut.bin" --tokenizer "$m/tok512.bin"
+# the same model through a run and a Hugging Face folder: llama2.c .bin -> train (0 steps) ->
+# export -> generate from the folder prints run.c's text again
+$bin train configs/default.yaml model.path="$m/stories260K.bin" train.steps=0 run.dir="$tmp/runs" \
+	train.threads=1 >/dev/null 2>&1 || fail "a 0-step run from the llama2.c checkpoint failed"
+$bin export "$tmp/runs/default" --out "$tmp/hf" >/dev/null 2>&1 || fail "export of the run failed"
+$bin generate --model "$tmp/hf" --tokenizer "$m/tok512.bin" --temperature 0 --max-new-tokens 200 \
+	>"$tmp/hf.txt" 2>&1 || fail "generate from the exported folder failed"
+cmp -s "$tmp/hf.txt" "$fx/greedy_bos_200.txt" || fail "the exported Hugging Face folder generates other text than run.c"
+
 echo "test_llama2c: $fails failed"
 [ "$fails" -eq 0 ]
