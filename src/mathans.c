@@ -168,7 +168,7 @@ static void commit(struct norm *n, struct sb *b)
 }
 
 /* every "from" -> "to"; a from ending in a letter (a command) must not be followed by one;
- * a \\\\ pair (a LaTeX line break) is left alone */
+ * a \\ pair (a LaTeX line break) is left alone */
 static void replace(struct norm *n, const char *from, const char *to)
 {
 	const char *in = cur(n);

@@ -154,6 +154,7 @@ void trainer_free(struct trainer *t)
 	free(t->adam_v);
 	model_destroy(t->ref);
 	rhythm_free(&t->rh);
+	data_free(&t->data);
 	policy_free(&t->pol);
 	rollout_batch_free(&t->rb);
 	batch_pack_free(&t->pack);
@@ -379,8 +380,7 @@ static int run_eval(struct trainer *t, struct step_metrics *m, char *err, size_t
 	struct eval_result r;
 	p.temperature = 0.0;
 	p.stats = NULL;
-	if (evaluate(&t->pol.ro, &t->data, (int)t->cfg.data.eval_size, &p, t->pol.ro.max_seqs, &r,
-		     err, n))
+	if (evaluate(&t->pol.ro, &t->data, t->data.eval_size, &p, t->pol.ro.max_seqs, &r, err, n))
 		return -1;
 	m->has_eval = 1;
 	m->eval_accuracy = r.accuracy;
@@ -451,7 +451,7 @@ int trainer_run(struct trainer *t, char *err, size_t n)
 		struct step_metrics m = { 0 };
 		if (run_eval(t, &m, err, n))
 			return -1;
-		runlog_eval(&t->log, 0, m.eval_accuracy, m.eval_reward_mean, (int)c->data.eval_size);
+		runlog_eval(&t->log, 0, m.eval_accuracy, m.eval_reward_mean, t->data.eval_size);
 	}
 	for (long step = 1; step <= c->train.steps; step++) {
 		struct step_metrics m;
