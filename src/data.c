@@ -49,7 +49,7 @@ static int row_usable(const struct data *d, const struct dataset_row *r, int32_t
 }
 
 /* the usable rows of ds with eval flag `which` (-1: every row) into out; their count */
-static int select_rows(struct data *d, const struct dataset *ds, int which,
+static int select_rows(struct data *d, const struct dataset *ds, int which, const char *what,
 		       const struct dataset_row **out, int32_t *scratch, const char *path)
 {
 	struct skips s = { 0 };
@@ -67,7 +67,7 @@ static int select_rows(struct data *d, const struct dataset *ds, int which,
 		fprintf(stderr, "data: warning: %s: skipped %d of %d %s rows: %d longer than %d prompt "
 			"tokens (model.max_seq_len - rollout.max_new_tokens), %d not encodable by the "
 			"tokenizer, %d with a question over %d or an answer over %d bytes\n", path,
-			skipped, seen, which == 1 ? "held-out" : "train", s.too_long, d->prompt_max,
+			skipped, seen, what, s.too_long, d->prompt_max,
 			s.unencodable, s.too_big, TASK_TEXT_MAX - 1, TASK_ANSWER_MAX - 1);
 	d->n_skipped += skipped;
 	return count;
@@ -96,9 +96,10 @@ static int init_dataset(struct data *d, const struct config *c, char *err, size_
 		snprintf(err, n, "data: out of memory for %d rows", d->train_set.n);
 		return -1;
 	}
-	d->n_train = select_rows(d, &d->train_set, ep[0] ? -1 : 0, d->train, scratch, c->data.path);
-	d->n_eval = ep[0] ? select_rows(d, &d->eval_set, -1, d->eval, scratch, ep) :
-			    select_rows(d, &d->train_set, 1, d->eval, scratch, c->data.path);
+	const char *path = c->data.path;
+	d->n_train = select_rows(d, &d->train_set, ep[0] ? -1 : 0, "train", d->train, scratch, path);
+	d->n_eval = ep[0] ? select_rows(d, &d->eval_set, -1, "held-out", d->eval, scratch, ep) :
+			    select_rows(d, &d->train_set, 1, "held-out", d->eval, scratch, path);
 	free(scratch);
 	if (!d->n_train) {
 		snprintf(err, n, "data: no usable train row in %s (see the warning above; raise "
@@ -164,7 +165,7 @@ int data_encode(const struct data *d, const char *text, int32_t *ids, int max, c
 	int k = tokenizer_encode(t, buf, ids + 1, max - 1);
 	if (k < 0) {
 		snprintf(err, n, "data: prompt \"%.40s...\" does not fit in %d tokens or has a character "
-			 "outside the vocabulary", buf, max);
+			 "outside the vocabulary", text, max);
 		for (char *p = err; *p; p++)
 			if ((unsigned char)*p < 0x20)
 				*p = ' ';

@@ -40,7 +40,7 @@ static int walk(const char *s, char *out, size_t cap, const char *question, size
 			const char *e = p + 1;
 			while (isalnum((unsigned char)*e) || *e == '_')
 				e++;
-			if (*e != '}') {
+			if (*e != '}' || e == p + 1) {
 				snprintf(err, n, "data.template: '{' at byte %d is not a placeholder; "
 					 "the only placeholder is {question}, and {{ writes a literal '{'",
 					 (int)(p - s));
