@@ -737,10 +737,6 @@ int config_validate(const struct config *c, char *err, size_t n)
 	if (!strcmp(c->data.task, "math") && !c->data.path[0])
 		return config_fail(err, n, "data.task=math needs data.path, a JSONL train set "
 			    "(e.g. data.path=../shared/data/gsm8k/train.jsonl)");
-	if (strcmp(c->data.task, "math") && (c->data.path[0] || c->data.eval_path[0]))
-		return config_fail(err, n, "data.path and data.eval_path are read by data.task=math "
-			    "only; data.task=%s generates its problems (unset them or set data.task=math)",
-			    c->data.task);
 	if (c->optim.lr_min > c->optim.lr)
 		return config_fail(err, n, "optim.lr_min=%g is larger than optim.lr=%g", c->optim.lr_min,
 			    c->optim.lr);

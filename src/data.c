@@ -110,9 +110,16 @@ static int init_dataset(struct data *d, const struct config *c, char *err, size_
 		d->n_solutions += d->train[i]->solution && strlen(d->train[i]->solution) < TASK_TEXT_MAX;
 	d->eval_size = c->data.eval_size < d->n_eval ? (int)c->data.eval_size : d->n_eval;
 	d->perm_epoch = -1;
-	printf("data: %d train rows (%s), %d held-out rows (%s), template %s\n", d->n_train,
-	       c->data.path, d->n_eval, ep[0] ? ep : "1 in 8 of data.path", c->data.template);
 	return 0;
+}
+
+void data_print(const struct data *d, const struct config *c, FILE *f)
+{
+	if (d->kind != TASK_MATH)
+		return;
+	const char *ep = c->data.eval_path;
+	fprintf(f, "data: %d train rows (%s), %d held-out rows (%s), template %s\n", d->n_train,
+		c->data.path, d->n_eval, ep[0] ? ep : "1 in 8 of data.path", c->data.template);
 }
 
 int data_init(struct data *d, const struct config *c, const struct tokenizer *tok, char *err, size_t n)

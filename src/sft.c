@@ -175,6 +175,7 @@ int sft_run(const struct config *c, char *err, size_t n)
 		snprintf(path, sizeof(path), "%s/model.safetensors", dir);
 	printf("attnrl sft: %.2fM parameters, %ld steps of %ld examples -> %s\n",
 	       s.pol.model->n_elements / 1e6, c->sft.steps, c->sft.batch_size, path);
+	data_print(&s.data, c, stdout);
 	double t0 = runlog_now(), loss = 0.0;
 	long every = c->sft.steps >= 5 ? c->sft.steps / 5 : 1;
 	for (long step = 0; step < c->sft.steps; step++) {

@@ -447,6 +447,7 @@ int trainer_run(struct trainer *t, char *err, size_t n)
 	int eval_on = c->train.eval_every > 0;
 	printf("attnrl train: %s | %.2fM parameters | %d prompts x %d responses per step | %s\n",
 	       t->run_dir, t->pol.model->n_elements / 1e6, t->n_prompts, t->G, tensor_backend_info());
+	data_print(&t->data, c, stdout);
 	if (eval_on && c->train.eval_before) {
 		struct step_metrics m = { 0 };
 		if (run_eval(t, &m, err, n))

@@ -65,7 +65,7 @@ static void test_defaults(void)
 	EQ_I(c.sft.warmup_steps, 50); EQ_S(c.sft.out, ""); EQ_F(c.sft.direct_frac, 0.0);
 	EQ_I(sizeof(c.run.name), CONFIG_STR_MAX); EQ_I(sizeof(c.model.arch), CONFIG_ENUM_MAX);
 	EQ_I(sizeof(c.run.seed), sizeof(long)); EQ_I(sizeof(c.optim.lr), sizeof(double));
-	EQ_I(CONFIG_N_OPTIONS, 78);
+	EQ_I(CONFIG_N_OPTIONS, 84);
 	CHECK(config_validate(&c, err, sizeof(err)) == 0, "defaults validate: %s", err);
 }
 

@@ -23,6 +23,7 @@
 #define ATTNRL_DATA_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "attnrl/config.h"
 #include "attnrl/dataset.h"
@@ -52,6 +53,8 @@ struct data {
 
 int data_init(struct data *d, const struct config *c, const struct tokenizer *tok, char *err, size_t n);
 void data_free(struct data *d);
+/* one line on the rows a dataset gave (data.task=math; nothing for the generators) */
+void data_print(const struct data *d, const struct config *c, FILE *f);
 /* the prompt of text (the template applied, BOS first when due) into ids (max entries); the
  * count, or -1 with err */
 int data_encode(const struct data *d, const char *text, int32_t *ids, int max, char *err, size_t n);
