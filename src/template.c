@@ -85,6 +85,9 @@ int template_init(struct template *t, const char *spec, char *err, size_t n)
 	if (!t->n_question) {
 		snprintf(err, n, "data.template: '%.60s' is neither a built-in (plain, paper, qwen-chat, "
 			 "llama3-chat) nor a string with {question}", spec);
+		for (char *p = err; *p; p++)
+			if ((unsigned char)*p < 0x20)
+				*p = ' ';
 		return -1;
 	}
 	strcpy(t->text, text);
