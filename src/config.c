@@ -9,6 +9,7 @@
  * sanitizer build).
  */
 #include "config_internal.h"
+#include "attnrl/template.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -730,6 +731,12 @@ int config_validate(const struct config *c, char *err, size_t n)
 	if (c->data.min_ops > c->data.max_ops)
 		return config_fail(err, n, "data.min_ops=%ld is larger than data.max_ops=%ld",
 			    c->data.min_ops, c->data.max_ops);
+	struct template tpl;
+	if (template_init(&tpl, c->data.template, err, n))
+		return -1;
+	if (!strcmp(c->data.task, "math") && !c->data.path[0])
+		return config_fail(err, n, "data.task=math needs data.path, a JSONL train set "
+			    "(e.g. data.path=../shared/data/gsm8k/train.jsonl)");
 	if (c->optim.lr_min > c->optim.lr)
 		return config_fail(err, n, "optim.lr_min=%g is larger than optim.lr=%g", c->optim.lr_min,
 			    c->optim.lr);

@@ -23,6 +23,7 @@ struct sft {
 	tensor **m, **v;
 	float *w;
 	struct rng rng;     /* which examples lose their worked steps */
+	long skipped;       /* math rows passed over: no solution, or too long */
 };
 
 /* the solution, or with probability sft.direct_frac only its final <answer>...</answer> */
@@ -34,25 +35,40 @@ static const char *solution_of(struct sft *s, const struct task_example *ex)
 	return ex->solution;
 }
 
-/* one example as prompt tokens then solution tokens + EOS, in row b of rb */
-static int fill_example(struct sft *s, int b, char *err, size_t n)
+/* example ex as prompt tokens then solution tokens + EOS in row b of rb: 0, 1 when the
+ * solution does not fit in model.max_seq_len, -1 on an error */
+static int put_example(struct sft *s, int b, const struct task_example *ex, char *err, size_t n)
 {
-	struct task_example ex;
 	int32_t *row = s->rb.tokens + (size_t)b * s->rb.cap_len;
-	if (data_next_train(&s->data, &ex))
-		return -1;
-	int p = data_encode(&s->data, ex.prompt, row, s->rb.cap_len, err, n);
+	int p = data_encode(&s->data, ex->prompt, row, s->rb.cap_len, err, n);
 	if (p < 0)
 		return -1;
-	int r = tokenizer_encode(&s->pol.tok, solution_of(s, &ex), row + p, s->rb.cap_len - p - 1);
-	if (r < 0) {
-		snprintf(err, n, "sft: solution does not fit in model.max_seq_len=%d", s->rb.cap_len);
-		return -1;
-	}
+	int r = tokenizer_encode(&s->pol.tok, solution_of(s, ex), row + p, s->rb.cap_len - p - 1);
+	if (r < 0)
+		return 1;
 	row[p + r] = s->pol.tok.eos_id;
 	s->rb.prompt_len[b] = p;
 	s->rb.resp_len[b] = r + 1;
 	return 0;
+}
+
+/* the next train example in row b; math rows without a solution, or whose solution does not
+ * fit, are passed over (counted in s->skipped) */
+static int fill_example(struct sft *s, int b, char *err, size_t n)
+{
+	struct task_example ex;
+	int tries = s->data.kind == TASK_MATH ? s->data.n_train : 1;
+	for (int i = 0; i < tries; i++) {
+		if (data_next_train(&s->data, &ex))
+			return -1;
+		int rc = ex.solution[0] ? put_example(s, b, &ex, err, n) : 1;
+		if (rc <= 0)
+			return rc;
+		s->skipped++;
+	}
+	snprintf(err, n, "sft: no train example whose solution fits in model.max_seq_len=%d",
+		 s->rb.cap_len);
+	return -1;
 }
 
 static int sft_init(struct sft *s, const struct config *c, char *err, size_t n)
@@ -64,6 +80,11 @@ static int sft_init(struct sft *s, const struct config *c, char *err, size_t n)
 	int eval_batch = c->data.eval_size < 256 ? (int)c->data.eval_size : 256;
 	if (policy_init(&s->pol, c, eval_batch, err, n) || data_init(&s->data, c, &s->pol.tok, err, n))
 		return -1;
+	if (s->data.kind == TASK_MATH && !s->data.n_solutions) {
+		snprintf(err, n, "sft: %s has no worked solutions (a GSM8K answer with '#### ' or a "
+			 "'solution' field); sft needs them, RL (attnrl train) does not", c->data.path);
+		return -1;
+	}
 	struct model *m = s->pol.model;
 	s->m = calloc(m->n_params, sizeof(tensor *));
 	s->v = calloc(m->n_params, sizeof(tensor *));
@@ -91,6 +112,7 @@ static void sft_free(struct sft *s)
 	free(s->w);
 	rollout_batch_free(&s->rb);
 	batch_pack_free(&s->pack);
+	data_free(&s->data);
 	policy_free(&s->pol);
 }
 
@@ -131,7 +153,7 @@ static int sft_eval(struct sft *s, long step, char *err, size_t n)
 {
 	struct rollout_params p = { .max_new_tokens = (int)s->c->rollout.max_new_tokens, .top_k = 0, .temperature = 0.0, .top_p = 1.0, .stop = s->c->rollout.stop, .seed = 0 };
 	struct eval_result r;
-	if (evaluate(&s->pol.ro, &s->data, (int)s->c->data.eval_size, &p, s->pol.ro.max_seqs, &r, err, n))
+	if (evaluate(&s->pol.ro, &s->data, s->data.eval_size, &p, s->pol.ro.max_seqs, &r, err, n))
 		return -1;
 	printf("sft   step %5ld | eval accuracy %.3f (%d held-out, greedy) | reward %.3f\n", step,
 	       r.accuracy, r.n, r.reward_mean);
@@ -153,6 +175,7 @@ int sft_run(const struct config *c, char *err, size_t n)
 		snprintf(path, sizeof(path), "%s/model.safetensors", dir);
 	printf("attnrl sft: %.2fM parameters, %ld steps of %ld examples -> %s\n",
 	       s.pol.model->n_elements / 1e6, c->sft.steps, c->sft.batch_size, path);
+	data_print(&s.data, c, stdout);
 	double t0 = runlog_now(), loss = 0.0;
 	long every = c->sft.steps >= 5 ? c->sft.steps / 5 : 1;
 	for (long step = 0; step < c->sft.steps; step++) {
@@ -163,6 +186,9 @@ int sft_run(const struct config *c, char *err, size_t n)
 		if ((step + 1) % every == 0 && sft_eval(&s, step + 1, err, n))
 			goto out;
 	}
+	if (s.skipped)
+		printf("attnrl sft: %ld examples passed over (no solution, or longer than "
+		       "model.max_seq_len)\n", s.skipped);
 	rc = model_save(s.pol.model, path, err, n);
 	if (!rc)
 		printf("attnrl sft: wrote %s\n", path);

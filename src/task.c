@@ -14,13 +14,14 @@ static const struct task_ops *kind_ops(enum task_kind k)
 	switch (k) {
 	case TASK_ARITH: return &task_arith_ops;
 	case TASK_COUNTDOWN: return &task_countdown_ops;
+	case TASK_MATH: return &task_math_ops;
 	}
 	return NULL;
 }
 
 int task_kind_parse(const char *name, enum task_kind *out)
 {
-	for (int k = TASK_ARITH; k <= TASK_COUNTDOWN; k++)
+	for (int k = TASK_ARITH; k <= TASK_MATH; k++)
 		if (strcmp(name, kind_ops((enum task_kind)k)->name) == 0) {
 			*out = (enum task_kind)k;
 			return 0;
@@ -47,6 +48,8 @@ int task_params_check(enum task_kind k, const struct task_params *p, char *err, 
 		snprintf(err, n, "unknown task kind %d", (int)k);
 		return -1;
 	}
+	if (!o->draw)
+		return 0; /* no generator, no parameters */
 	if (p->min_ops < 1 || p->min_ops > p->max_ops || p->max_ops > o->ops_max) {
 		snprintf(err, n, "%s: need 1 <= min_ops <= max_ops <= %d, got min_ops %d, max_ops %d",
 			 o->name, o->ops_max, p->min_ops, p->max_ops);
@@ -84,7 +87,7 @@ void task_key(enum task_kind k, const struct task_example *ex, char *key, size_t
 }
 
 /* FNV-1a over the key, then murmur3's finaliser so that the low bits mix well */
-static uint64_t key_hash(const char *s)
+uint64_t task_hash(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 	for (; *s; s++)
@@ -100,7 +103,7 @@ int task_split_of(enum task_kind k, const struct task_example *ex)
 {
 	char key[TASK_TEXT_MAX];
 	task_key(k, ex, key, sizeof(key));
-	return key_hash(key) % TASK_EVAL_BUCKETS == 0 ? TASK_EVAL : TASK_TRAIN;
+	return task_hash(key) % TASK_EVAL_BUCKETS == 0 ? TASK_EVAL : TASK_TRAIN;
 }
 
 int task_example_get(enum task_kind k, const struct task_params *p, uint64_t seed, int split,
@@ -110,7 +113,7 @@ int task_example_get(enum task_kind k, const struct task_params *p, uint64_t see
 	char err[160];
 	struct rng r;
 	memset(out, 0, sizeof(*out));
-	if (!o || task_params_check(k, p, err, sizeof(err)) ||
+	if (!o || !o->draw || task_params_check(k, p, err, sizeof(err)) ||
 	    (split != TASK_TRAIN && split != TASK_EVAL))
 		return -1;
 	rng_init3(&r, seed, (uint64_t)split, (uint64_t)index);

@@ -154,6 +154,7 @@ void trainer_free(struct trainer *t)
 	free(t->adam_v);
 	model_destroy(t->ref);
 	rhythm_free(&t->rh);
+	data_free(&t->data);
 	policy_free(&t->pol);
 	rollout_batch_free(&t->rb);
 	batch_pack_free(&t->pack);
@@ -379,8 +380,7 @@ static int run_eval(struct trainer *t, struct step_metrics *m, char *err, size_t
 	struct eval_result r;
 	p.temperature = 0.0;
 	p.stats = NULL;
-	if (evaluate(&t->pol.ro, &t->data, (int)t->cfg.data.eval_size, &p, t->pol.ro.max_seqs, &r,
-		     err, n))
+	if (evaluate(&t->pol.ro, &t->data, t->data.eval_size, &p, t->pol.ro.max_seqs, &r, err, n))
 		return -1;
 	m->has_eval = 1;
 	m->eval_accuracy = r.accuracy;
@@ -447,11 +447,12 @@ int trainer_run(struct trainer *t, char *err, size_t n)
 	int eval_on = c->train.eval_every > 0;
 	printf("attnrl train: %s | %.2fM parameters | %d prompts x %d responses per step | %s\n",
 	       t->run_dir, t->pol.model->n_elements / 1e6, t->n_prompts, t->G, tensor_backend_info());
+	data_print(&t->data, c, stdout);
 	if (eval_on && c->train.eval_before) {
 		struct step_metrics m = { 0 };
 		if (run_eval(t, &m, err, n))
 			return -1;
-		runlog_eval(&t->log, 0, m.eval_accuracy, m.eval_reward_mean, (int)c->data.eval_size);
+		runlog_eval(&t->log, 0, m.eval_accuracy, m.eval_reward_mean, t->data.eval_size);
 	}
 	for (long step = 1; step <= c->train.steps; step++) {
 		struct step_metrics m;

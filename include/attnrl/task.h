@@ -21,6 +21,12 @@
  *             + - * / and parentheses; no unary minus) that uses each given number exactly
  *             once and equals the target within 1e-5; 0.1 when an answer is present but
  *             wrong or invalid; 0.0 without a complete answer tag.
+ * TASK_MATH (a JSONL dataset, see dataset.h; no generator: task_example_get fails):
+ *   prompt    the question (the template is applied by data_encode)
+ *   solution  the file's worked solution ending in \boxed{...}, or "" when it has none
+ *   answer    the reference answer
+ *   reward    1.0 when the last \boxed{} of the response is equivalent to the answer under
+ *             mathans.h's rules, else 0.0 (no partial credit).
  * "The last answer" follows TinyZero's re.finditer("<answer>(.*?)</answer>"): the pairs are
  * matched left to right, each opening tag with the first closing tag after it, and the last
  * pair counts; an opening tag never closed is ignored (unlike the regex, the content may span
@@ -32,15 +38,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TASK_TEXT_MAX 512    /* the countdown prompt alone is ~300 bytes */
-#define TASK_ANSWER_MAX 64
+#define TASK_TEXT_MAX 4096   /* MATH problems reach ~1.7 kB, their solutions ~3.4 kB */
+#define TASK_ANSWER_MAX 256
 #define TASK_NUMBERS_MAX 8
 #define TASK_EVAL_BUCKETS 8  /* 1 in TASK_EVAL_BUCKETS problems is held out */
 #define TASK_ATTEMPTS_MAX 65536
 #define TASK_ARITH_VALUE_MAX 999
 #define TASK_COUNTDOWN_TARGET_MAX 1000
 
-enum task_kind { TASK_ARITH, TASK_COUNTDOWN };
+enum task_kind { TASK_ARITH, TASK_COUNTDOWN, TASK_MATH };
 enum task_split { TASK_TRAIN = 0, TASK_EVAL = 1 };
 
 /* arith: operations per chain; countdown: numbers = ops + 1. Operands are in [1, max_operand] */
@@ -51,26 +57,31 @@ struct task_params {
 struct task_example {
 	char prompt[TASK_TEXT_MAX];
 	char solution[TASK_TEXT_MAX];   /* a correct worked response, for supervised warm-up */
-	char answer[TASK_ANSWER_MAX];   /* arith: the result; countdown: the solution's expression */
+	char answer[TASK_ANSWER_MAX];   /* arith: the result; countdown: the solution's expression;
+					 * math: the reference */
 	int numbers[TASK_NUMBERS_MAX];  /* arith: the operands in order; countdown: as prompted */
 	char ops[TASK_NUMBERS_MAX];     /* arith: ops[i] joins numbers[i] and numbers[i + 1] */
 	int n_numbers;
 	long target;                    /* arith: the result; countdown: the target */
 };
 
-int task_kind_parse(const char *name, enum task_kind *out); /* "arith" | "countdown": 0, or -1 */
+/* "arith" | "countdown" | "math": 0, or -1 */
+int task_kind_parse(const char *name, enum task_kind *out);
 const char *task_kind_name(enum task_kind k);
 void task_params_default(enum task_kind k, struct task_params *p);
 /* 0, or -1 with one line in err: what is wrong and the allowed range */
 int task_params_check(enum task_kind k, const struct task_params *p, char *err, size_t n);
 
-/* 0, or -1 (out zeroed) when params are invalid or no problem of the split turned up in
- * TASK_ATTEMPTS_MAX draws (a problem space too small to hold one) */
+/* 0, or -1 (out zeroed) when params are invalid, the kind has no generator (math), or no
+ * problem of the split turned up in TASK_ATTEMPTS_MAX draws (a problem space too small) */
 int task_example_get(enum task_kind k, const struct task_params *p, uint64_t seed, int split,
 		     int64_t index, struct task_example *out);
 int task_split_of(enum task_kind k, const struct task_example *ex); /* TASK_TRAIN | TASK_EVAL */
 /* the problem's identity, the text its split is hashed from: "12+34-7=" or "19,35,44=98" */
 void task_key(enum task_kind k, const struct task_example *ex, char *key, size_t n);
+
+/* FNV-1a 64 of s with murmur3's finaliser: the hash the train/eval split is taken from */
+uint64_t task_hash(const char *s);
 
 /* the reward of a response; *correct (may be NULL) is 1 when the answer is right */
 double task_reward(enum task_kind k, const struct task_example *ex, const char *response,
