@@ -1,11 +1,12 @@
 /*
- * main.c - the attnrl command line: train, sft, config. Each command is a short recipe over the
- * modules; exit status 0 on success, 1 on a run-time failure, 2 on a usage or config error.
+ * main.c - the attnrl command line: train, sft, config, inspect, tokenize. Each command is a
+ * short recipe over the modules; exit status 0 on success, 1 on a run-time failure, 2 on a usage or config error.
  */
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "attnrl/commands.h"
 #include "attnrl/config.h"
 #include "attnrl/inspect.h"
 #include "attnrl/sft.h"
@@ -22,6 +23,9 @@ static void usage(FILE *f)
 		   "  config --reference                     print the option table (Markdown)\n"
 		   "  inspect CONFIG [section.key=value ...] --prompt TEXT [--response TEXT] [--svg FILE]\n"
 		   "          [--json FILE] [--with-maps]    per-token WAAD, FAI, sets, gamma of one response\n"
+		   "  tokenize --tokenizer PATH [--json] [--decode] [--time]\n"
+		   "          stdin lines -> token ids (no BOS/EOS); --json: each line is a JSON string;\n"
+		   "          --decode: ids -> text; --time: load time and encode MB/s on stderr\n"
 		   "  help                                   this text\n");
 }
 
@@ -126,6 +130,8 @@ int main(int argc, char **argv)
 		return cmd_config(argc - 2, argv + 2);
 	if (!strcmp(cmd, "inspect"))
 		return cmd_inspect(argc - 2, argv + 2);
+	if (!strcmp(cmd, "tokenize"))
+		return cmd_tokenize(argc - 2, argv + 2);
 	fprintf(stderr, "attnrl: unknown command '%s'; see 'attnrl help'\n", cmd);
 	return EXIT_USAGE;
 }
