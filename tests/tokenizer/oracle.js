@@ -1,9 +1,9 @@
 // oracle.js - Hugging Face's tokenizers core (npm tokenizers, the node binding of the Rust
 // crate) as the oracle of attnrl's BPE tokenizer. Run with NODE_PATH=.cache/tokenizers/node_modules.
 //
-//   node oracle.js encode TOKENIZER TEXTS.jsonl      ids of each text (addSpecialTokens: false)
-//   node oracle.js ids IDS.txt V                     id lines to decode: every line, a slice of
-//                                                    each, and 300 lines of random ids below V
+//   node oracle.js encode TOKENIZER TEXTS.jsonl [DECODE_IDS.txt]
+//        the ids of each text (addSpecialTokens: false) on stdout; DECODE_IDS.txt gets the id
+//        lines to decode: every encoding, a slice of each, and 300 lines of random ids
 //   node oracle.js decode TOKENIZER IDS.txt OURS.jsonl
 //        compares HF's decode(ids, skipSpecialTokens = true) with attnrl's (a JSON string per
 //        line). HF's decode replaces invalid UTF-8 with U+FFFD (maximal subparts) and attnrl's
@@ -25,22 +25,23 @@ function ids_of(line) {
 	return line.trim() === '' ? [] : line.trim().split(/\s+/).map(Number);
 }
 
-async function encode(tok_path, texts_path) {
+async function encode(tok_path, texts_path, decode_ids_path) {
 	const tok = Tokenizer.fromFile(tok_path);
 	const out = [];
 	for (const line of lines(texts_path)) {
 		const e = await tok.encode(JSON.parse(line), null, { addSpecialTokens: false });
-		out.push(e.getIds().join(' '));
+		out.push(e.getIds());
 	}
-	process.stdout.write(out.join('\n') + '\n');
+	process.stdout.write(out.map((ids) => ids.join(' ')).join('\n') + '\n');
+	if (decode_ids_path)
+		fs.writeFileSync(decode_ids_path, id_lines(out, tok.getVocabSize(true)));
 }
 
-function id_lines(ids_path, V) {
+function id_lines(encodings, V) {
 	let seed = 12345;
 	const rnd = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
 	const out = [];
-	for (const line of lines(ids_path)) {
-		const ids = ids_of(line);
+	for (const ids of encodings) {
 		out.push(ids.join(' '));
 		if (ids.length > 1) {
 			const a = rnd(ids.length), b = a + 1 + rnd(ids.length - a);
@@ -49,10 +50,10 @@ function id_lines(ids_path, V) {
 	}
 	for (let i = 0; i < 300; i++) {
 		const ids = [];
-		for (let k = 1 + rnd(20); k > 0; k--) ids.push(rnd(Number(V)));
+		for (let k = 1 + rnd(20); k > 0; k--) ids.push(rnd(V));
 		out.push(ids.join(' '));
 	}
-	process.stdout.write(out.join('\n') + '\n');
+	return out.join('\n') + '\n';
 }
 
 async function decode(tok_path, ids_path, ours_path) {
@@ -89,9 +90,9 @@ async function bench(tok_path, texts_path) {
 }
 
 const [cmd, ...args] = process.argv.slice(2);
-const cmds = { encode, ids: id_lines, decode, bench };
+const cmds = { encode, decode, bench };
 if (!cmds[cmd]) {
-	console.error('usage: node oracle.js encode|ids|decode|bench ...');
+	console.error('usage: node oracle.js encode|decode|bench ...');
 	process.exit(2);
 }
 Promise.resolve(cmds[cmd](...args)).catch((e) => { console.error(`oracle.js: ${e}`); process.exit(1); });

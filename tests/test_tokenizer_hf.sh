@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# test_tokenizer_hf.sh - attnrl's byte-level BPE against Hugging Face's tokenizers core (npm
+# tokenizers 0.23.2, the Rust crate's node binding) on the Qwen3 and Llama 3 tokenizer.json:
+# the ids of every text of tests/tokenizer/gen_texts.py (GSM8K, MATH500 and generated texts)
+# must be equal, and decode(ids) must equal HF's decode(ids, skip_special_tokens) wherever
+# HF's text is valid UTF-8 (see oracle.js). The fixtures come from scripts/fetch-tokenizers.sh;
+# without them the test skips, or fails when CI=true.
+# ATTNRL_BIN picks another binary (e.g. an ASan build of attnrl), TOKENIZER_FIXTURES another
+# fixture folder.
+set -u
+source tests/lib.sh
+bin=${ATTNRL_BIN:-bin/attnrl}
+fix=${TOKENIZER_FIXTURES:-.cache/tokenizers}
+export NODE_PATH=$fix/node_modules
+
+missing=""
+command -v node >/dev/null || missing="node"
+[ -f "$fix/node_modules/tokenizers/package.json" ] || missing="$missing $fix/node_modules/tokenizers"
+for m in qwen3 llama3; do
+	[ -f "$fix/$m/tokenizer.json" ] || missing="$missing $fix/$m/tokenizer.json"
+done
+if [ -n "$missing" ]; then
+	if [ "${CI:-}" = true ]; then
+		echo "FAIL: tokenizer fixtures missing ($missing); CI must run scripts/install-deps.sh"
+		exit 1
+	fi
+	echo "SKIP: tokenizer fixtures missing ($missing); run scripts/fetch-tokenizers.sh"
+	exit 0
+fi
+
+python3 tests/tokenizer/gen_texts.py >"$tmp/texts.jsonl" 2>"$tmp/gen.log" || fail "gen_texts.py: $(cat "$tmp/gen.log")"
+n_texts=$(wc -l <"$tmp/texts.jsonl")
+[ "$n_texts" -ge 2000 ] || fail "only $n_texts test texts"
+# one tokenizer: encode (oracle and attnrl), compare, decode (attnrl, then the oracle compares);
+# a line "m: ..." on success, "FAIL: ..." lines otherwise
+check() {
+	local m=$1 tok=$fix/$1/tokenizer.json d=$tmp/$1
+	mkdir -p "$d"
+	node tests/tokenizer/oracle.js encode "$tok" "$tmp/texts.jsonl" "$d/decode_ids.txt" >"$d/ref.txt" || { echo "FAIL: $m: oracle encode"; return; }
+	$bin tokenize --tokenizer "$tok" --json <"$tmp/texts.jsonl" >"$d/ours.txt" || { echo "FAIL: $m: attnrl tokenize"; return; }
+	local bad lines
+	bad=$(paste -d '\n' "$d/ref.txt" "$d/ours.txt" | awk 'NR % 2 { r = $0; next } r != $0 { n++ } END { print n + 0 }')
+	lines=$(wc -l <"$d/ours.txt")
+	if [ "$bad" -ne 0 ] || [ "$lines" -ne "$n_texts" ]; then
+		echo "FAIL: $m: $bad of $n_texts texts encode differently ($lines lines from attnrl); first ones (text, ids):"
+		diff <(paste -d '\t' "$tmp/texts.jsonl" "$d/ref.txt") <(paste -d '\t' "$tmp/texts.jsonl" "$d/ours.txt") | head -6 | cut -c1-300
+	fi
+	$bin tokenize --tokenizer "$tok" --decode --json <"$d/decode_ids.txt" >"$d/dec.jsonl" || { echo "FAIL: $m: attnrl tokenize --decode"; return; }
+	node tests/tokenizer/oracle.js decode "$tok" "$d/decode_ids.txt" "$d/dec.jsonl" >"$d/dec.log" || echo "FAIL: $m: $(cat "$d/dec.log")"
+	echo "$m: $n_texts texts, $bad encode mismatches, $(tail -n 1 "$d/dec.log")"
+}
+
+check qwen3 >"$tmp/qwen3.log" 2>&1 &
+check llama3 >"$tmp/llama3.log" 2>&1
+wait
+for m in qwen3 llama3; do
+	cat "$tmp/$m.log"
+	fails=$((fails + $(grep -c '^FAIL' "$tmp/$m.log")))
+done
+echo "test_tokenizer_hf: $n_texts texts x 2 tokenizers (encode ids, decode text), $fails failed"
+[ "$fails" -eq 0 ]
