@@ -2,11 +2,13 @@
  * cmd_tokenize.c - `attnrl tokenize`: texts from stdin to token ids on stdout, one per line,
  * nothing added (no BOS/EOS), or back with --decode. The test oracle's door to the tokenizer.
  *
- *   attnrl tokenize --tokenizer PATH [--json] [--decode] [--time]
+ *   attnrl tokenize --tokenizer PATH [--json] [--decode | --split] [--time]
  *     each stdin line is one text (the trailing newline stripped; with --json a JSON string,
  *     so texts may hold newlines); prints its ids separated by spaces.
  *     --decode  each line is ids separated by spaces; prints their text, special ids
  *               skipped (with --json as a JSON string; invalid UTF-8 bytes are U+FFFD each)
+ *     --split   prints where each pre-token of the raw text ends (code point offsets), by
+ *               the pre-tokenizer regex alone (no added tokens, no normalizer): a test aid
  *     --time    on stderr: load time, and bytes / seconds spent in tokenizer_encode
  */
 #include "attnrl/commands.h"
@@ -17,13 +19,15 @@
 #include <time.h>
 
 #include "attnrl/json.h"
+#include "attnrl/pretok.h"
 #include "attnrl/tokenizer.h"
+#include "attnrl/unicode.h"
 
 #define EXIT_USAGE 2
 
 struct tok_opts {
 	const char *path;
-	int json, decode, time;
+	int json, decode, split, time;
 };
 
 static double now(void)
@@ -43,11 +47,13 @@ static int parse_args(struct tok_opts *o, int argc, char **argv)
 			o->json = 1;
 		else if (!strcmp(argv[i], "--decode"))
 			o->decode = 1;
+		else if (!strcmp(argv[i], "--split"))
+			o->split = 1;
 		else if (!strcmp(argv[i], "--time"))
 			o->time = 1;
 		else {
 			fprintf(stderr, "attnrl tokenize: unknown argument '%s'; usage: attnrl tokenize "
-				"--tokenizer PATH [--json] [--decode] [--time]\n", argv[i]);
+				"--tokenizer PATH [--json] [--decode | --split] [--time]\n", argv[i]);
 			return -1;
 		}
 	}
@@ -56,6 +62,27 @@ static int parse_args(struct tok_opts *o, int argc, char **argv)
 			"llama2.c tokenizer.bin or a model folder)\n");
 		return -1;
 	}
+	return 0;
+}
+
+/* the pre-tokens of text as the code point offsets where they end */
+static int split_line(const struct tokenizer *t, const char *text, size_t n)
+{
+	int kind = pretok_kind_of_tokenizer(t);
+	if (kind < 0) {
+		fprintf(stderr, "attnrl tokenize: --split needs a tokenizer.json (byte-level BPE)\n");
+		return -1;
+	}
+	size_t cps = 0;
+	for (size_t i = 0, first = 1; i < n; first = 0) {
+		size_t k = pretok_next((enum pretok_kind)kind, text + i, n - i);
+		for (size_t e = i + k; i < e; cps++) {
+			uint32_t cp;
+			i += (size_t)utf8_decode((const unsigned char *)text + i, e - i, &cp);
+		}
+		printf(first ? "%zu" : " %zu", cps);
+	}
+	putchar('\n');
 	return 0;
 }
 
@@ -172,7 +199,7 @@ int cmd_tokenize(int argc, char **argv)
 			rc = -1;
 		}
 		if (!rc)
-			rc = encode_line(&t, text, n, lineno, &secs);
+			rc = o.split ? split_line(&t, text, n) : encode_line(&t, text, n, lineno, &secs);
 		bytes += n;
 		json_free(doc);
 	}

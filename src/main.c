@@ -23,9 +23,9 @@ static void usage(FILE *f)
 		   "  config --reference                     print the option table (Markdown)\n"
 		   "  inspect CONFIG [section.key=value ...] --prompt TEXT [--response TEXT] [--svg FILE]\n"
 		   "          [--json FILE] [--with-maps]    per-token WAAD, FAI, sets, gamma of one response\n"
-		   "  tokenize --tokenizer PATH [--json] [--decode] [--time]\n"
+		   "  tokenize --tokenizer PATH [--json] [--decode | --split] [--time]\n"
 		   "          stdin lines -> token ids (no BOS/EOS); --json: each line is a JSON string;\n"
-		   "          --decode: ids -> text; --time: load time and encode MB/s on stderr\n"
+		   "          --decode: ids -> text; --split: pre-token ends; --time: speed on stderr\n"
 		   "  help                                   this text\n");
 }
 

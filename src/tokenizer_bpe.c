@@ -416,3 +416,8 @@ fail_loaded:
 	json_free(root);
 	return -1;
 }
+
+int pretok_kind_of_tokenizer(const struct tokenizer *t)
+{
+	return t->kind == TOKENIZER_BPE ? (int)((const struct bpe *)t->impl)->pretok : -1;
+}

@@ -2,7 +2,8 @@
 # test_tokenizer_hf.sh - attnrl's byte-level BPE against Hugging Face's tokenizers core (npm
 # tokenizers 0.23.2, the Rust crate's node binding) on the Qwen3 and Llama 3 tokenizer.json:
 # the ids of every text of tests/tokenizer/gen_texts.py (GSM8K, MATH500 and generated texts)
-# must be equal, and decode(ids) must equal HF's decode(ids, skip_special_tokens) wherever
+# must be equal, so must the pre-tokens of the Split regex alone (HF: a WordLevel tokenizer with
+# that pre-tokenizer; attnrl: tokenize --split), and decode(ids) must equal HF's decode(ids, skip_special_tokens) wherever
 # HF's text is valid UTF-8 (see oracle.js). The fixtures come from scripts/fetch-tokenizers.sh;
 # without them the test skips, or fails when CI=true.
 # ATTNRL_BIN picks another binary (e.g. an ASan build of attnrl), TOKENIZER_FIXTURES another
@@ -36,9 +37,15 @@ n_texts=$(wc -l <"$tmp/texts.jsonl")
 check() {
 	local m=$1 tok=$fix/$1/tokenizer.json d=$tmp/$1
 	mkdir -p "$d"
-	node tests/tokenizer/oracle.js encode "$tok" "$tmp/texts.jsonl" "$d/decode_ids.txt" >"$d/ref.txt" || { echo "FAIL: $m: oracle encode"; return; }
+	node tests/tokenizer/oracle.js encode "$tok" "$tmp/texts.jsonl" "$d/decode_ids.txt" "$d/ref_split.txt" >"$d/ref.txt" || { echo "FAIL: $m: oracle encode"; return; }
 	$bin tokenize --tokenizer "$tok" --json <"$tmp/texts.jsonl" >"$d/ours.txt" || { echo "FAIL: $m: attnrl tokenize"; return; }
-	local bad lines
+	local bad lines split_bad
+	$bin tokenize --tokenizer "$tok" --json --split <"$tmp/texts.jsonl" >"$d/split.txt" || { echo "FAIL: $m: attnrl tokenize --split"; return; }
+	split_bad=$(paste -d '\n' "$d/ref_split.txt" "$d/split.txt" | awk 'NR % 2 { r = $0; next } r != $0 { n++ } END { print n + 0 }')
+	if [ "$split_bad" -ne 0 ]; then
+		echo "FAIL: $m: $split_bad of $n_texts texts pre-tokenize differently; first ones (text, pre-token ends):"
+		diff <(paste -d '\t' "$tmp/texts.jsonl" "$d/ref_split.txt") <(paste -d '\t' "$tmp/texts.jsonl" "$d/split.txt") | head -6 | cut -c1-300
+	fi
 	bad=$(paste -d '\n' "$d/ref.txt" "$d/ours.txt" | awk 'NR % 2 { r = $0; next } r != $0 { n++ } END { print n + 0 }')
 	lines=$(wc -l <"$d/ours.txt")
 	if [ "$bad" -ne 0 ] || [ "$lines" -ne "$n_texts" ]; then
@@ -47,7 +54,7 @@ check() {
 	fi
 	$bin tokenize --tokenizer "$tok" --decode --json <"$d/decode_ids.txt" >"$d/dec.jsonl" || { echo "FAIL: $m: attnrl tokenize --decode"; return; }
 	node tests/tokenizer/oracle.js decode "$tok" "$d/decode_ids.txt" "$d/dec.jsonl" >"$d/dec.log" || echo "FAIL: $m: $(cat "$d/dec.log")"
-	echo "$m: $n_texts texts, $bad encode mismatches, $(tail -n 1 "$d/dec.log")"
+	echo "$m: $n_texts texts, $split_bad pre-token mismatches, $bad encode mismatches, $(tail -n 1 "$d/dec.log")"
 }
 
 check qwen3 >"$tmp/qwen3.log" 2>&1 &

@@ -1,9 +1,12 @@
 // oracle.js - Hugging Face's tokenizers core (npm tokenizers, the node binding of the Rust
 // crate) as the oracle of attnrl's BPE tokenizer. Run with NODE_PATH=.cache/tokenizers/node_modules.
 //
-//   node oracle.js encode TOKENIZER TEXTS.jsonl [DECODE_IDS.txt]
+//   node oracle.js encode TOKENIZER TEXTS.jsonl [DECODE_IDS.txt [SPLITS.txt]]
 //        the ids of each text (addSpecialTokens: false) on stdout; DECODE_IDS.txt gets the id
-//        lines to decode: every encoding, a slice of each, and 300 lines of random ids
+//        lines to decode: every encoding, a slice of each, and 300 lines of random ids;
+//        SPLITS.txt the pre-tokens of each raw text by the file's Split regex alone (a
+//        WordLevel tokenizer with that pre-tokenizer: one token per pre-token), as the code
+//        point offsets where each ends
 //   node oracle.js decode TOKENIZER IDS.txt OURS.jsonl
 //        compares HF's decode(ids, skipSpecialTokens = true) with attnrl's (a JSON string per
 //        line). HF's decode replaces invalid UTF-8 with U+FFFD (maximal subparts) and attnrl's
@@ -25,7 +28,7 @@ function ids_of(line) {
 	return line.trim() === '' ? [] : line.trim().split(/\s+/).map(Number);
 }
 
-async function encode(tok_path, texts_path, decode_ids_path) {
+async function encode(tok_path, texts_path, decode_ids_path, splits_path) {
 	const tok = Tokenizer.fromFile(tok_path);
 	const out = [];
 	for (const line of lines(texts_path)) {
@@ -35,6 +38,24 @@ async function encode(tok_path, texts_path, decode_ids_path) {
 	process.stdout.write(out.map((ids) => ids.join(' ')).join('\n') + '\n');
 	if (decode_ids_path)
 		fs.writeFileSync(decode_ids_path, id_lines(out, tok.getVocabSize(true)));
+	if (splits_path)
+		fs.writeFileSync(splits_path, await splits(tok_path, texts_path));
+}
+
+async function splits(tok_path, texts_path) {
+	const j = JSON.parse(fs.readFileSync(tok_path, 'utf8'));
+	const split = (j.pre_tokenizer.pretokenizers || [j.pre_tokenizer])[0];
+	const tok = Tokenizer.fromString(JSON.stringify({
+		version: '1.0', truncation: null, padding: null, added_tokens: [], normalizer: null,
+		pre_tokenizer: split, post_processor: null, decoder: null,
+		model: { type: 'WordLevel', vocab: { '[UNK]': 0 }, unk_token: '[UNK]' },
+	}));
+	const out = [];
+	for (const line of lines(texts_path)) {
+		const e = await tok.encode(JSON.parse(line), null, { addSpecialTokens: false });
+		out.push(e.getOffsets().map((o) => o[1]).join(' '));
+	}
+	return out.join('\n') + '\n';
 }
 
 function id_lines(encodings, V) {
