@@ -12,7 +12,8 @@
 //        line). HF's decode replaces invalid UTF-8 with U+FFFD (maximal subparts) and attnrl's
 //        --json output with one U+FFFD per byte, so a line whose HF text holds U+FFFD and
 //        differs is counted as "lossy" and not compared; every other line must be equal.
-//   node oracle.js bench TOKENIZER TEXTS.jsonl       encode MB/s, one text at a time
+//   node oracle.js bench TOKENIZER TEXTS.jsonl       encode MB/s: one text at a time, and in
+//                                                    batches of 1000 (threads: RAYON_NUM_THREADS)
 'use strict';
 const fs = require('fs');
 const { Tokenizer } = require('tokenizers');
@@ -104,10 +105,15 @@ async function bench(tok_path, texts_path) {
 	const load = Number(process.hrtime.bigint() - t0) / 1e9;
 	let bytes = 0;
 	for (const s of texts) bytes += Buffer.byteLength(s, 'utf8');
+	const opts = { addSpecialTokens: false };
+	const report = (how, secs) => console.log(`hf tokenizers (${how}): load ${load.toFixed(3)} s; encoded ${bytes} bytes in ${secs.toFixed(3)} s (${(bytes / secs / 1e6).toFixed(2)} MB/s)`);
 	t0 = process.hrtime.bigint();
-	for (const s of texts) await tok.encode(s, null, { addSpecialTokens: false });
-	const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-	console.log(`hf tokenizers: load ${load.toFixed(3)} s; encoded ${bytes} bytes in ${secs.toFixed(3)} s (${(bytes / secs / 1e6).toFixed(2)} MB/s)`);
+	for (const s of texts) await tok.encode(s, null, opts);
+	report('encode, one text at a time', Number(process.hrtime.bigint() - t0) / 1e9);
+	t0 = process.hrtime.bigint();
+	for (let i = 0; i < texts.length; i += 1000) await tok.encodeBatch(texts.slice(i, i + 1000), opts);
+	report(`encodeBatch of 1000, RAYON_NUM_THREADS=${process.env.RAYON_NUM_THREADS || 'unset'}`,
+		Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
 const [cmd, ...args] = process.argv.slice(2);
