@@ -52,16 +52,14 @@ static unsigned class_at(const struct cursor *c, size_t i, int *len)
 	}
 	unsigned char b = c->s[i];
 	if (b < 0x80) {
-		static unsigned char ascii[128];
-		static int ready;
-		if (!ready) { /* idempotent, so a race only repeats the same stores */
-			for (int k = 0; k < 128; k++)
-				ascii[k] = (unsigned char)(unicode_flags((uint32_t)k) |
-							   (k == '\r' || k == '\n' ? CR_LF : 0));
-			ready = 1;
-		}
 		*len = 1;
-		return ascii[b];
+		if ((b | 0x20) >= 'a' && (b | 0x20) <= 'z')
+			return UNICODE_L;
+		if (b >= '0' && b <= '9')
+			return UNICODE_N;
+		if (b == '\r' || b == '\n')
+			return UNICODE_WS | CR_LF;
+		return b == ' ' || (b >= '\t' && b <= '\r') ? UNICODE_WS : 0;
 	}
 	uint32_t cp;
 	*len = utf8_decode(c->s + i, c->n - i, &cp);
