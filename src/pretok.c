@@ -116,7 +116,8 @@ size_t pretok_next(enum pretok_kind k, const char *text, size_t n)
 		return run_of(&c, (size_t)l0, UNICODE_L);
 	if (f0 & UNICODE_N) {
 		size_t i = (size_t)l0;
-		for (int d = 1; d < (k == PRETOK_LLAMA3 ? 3 : 1) && (class_at(&c, i, &len) & UNICODE_N); d++)
+		int max = k == PRETOK_LLAMA3 ? 3 : 1;
+		for (int d = 1; d < max && (class_at(&c, i, &len) & UNICODE_N); d++)
 			i += (size_t)len;
 		return i;
 	}

@@ -136,7 +136,8 @@ static int check_pipeline(struct loader *L, const struct json *root, struct bpe 
 		return fail(L, what);
 	}
 	b->pretok = (enum pretok_kind)kind;
-	if (json_bool(json_get(bl, "use_regex")) == 1 || json_bool(json_get(bl, "add_prefix_space")) == 1)
+	if (json_bool(json_get(bl, "use_regex")) == 1 ||
+	    json_bool(json_get(bl, "add_prefix_space")) == 1)
 		return fail(L, "pre_tokenizer ByteLevel with use_regex or add_prefix_space is not "
 			       "supported");
 	const struct json *dec = json_get(root, "decoder");
@@ -197,49 +198,70 @@ static int fill_vocab(struct loader *L, struct tokenizer *t, struct bpe *b,
 	return 0;
 }
 
+/* the two sides of merge m ("a b" or ["a", "b"]); -1 when it is neither */
+static int merge_sides(const struct json *m, const char **l, size_t *ln, const char **r, size_t *rn)
+{
+	const char *s = json_str(m), *space = s ? strchr(s, ' ') : NULL;
+	if (space) {
+		*l = s, *ln = (size_t)(space - s);
+		*r = space + 1, *rn = strlen(*r);
+		return 0;
+	}
+	*l = json_str(json_at(m, 0)), *r = json_str(json_at(m, 1));
+	if (!*l || !*r || json_len(m) != 2)
+		return -1;
+	*ln = strlen(*l), *rn = strlen(*r);
+	return 0;
+}
+
+/* the ids of a merge's sides and of their concatenation (buf: room for ln + rn bytes); -1
+ * when one is not in the vocabulary */
+static int merge_ids(const struct loader *L, const struct tokenizer *t, const struct bpe *b,
+		     const char *l, size_t ln, const char *r, size_t rn, char *buf, int32_t id[3])
+{
+	int a = byte_level_decode(L->cp_byte, l, ln, buf);
+	int c = a >= 0 ? byte_level_decode(L->cp_byte, r, rn, buf + a) : -1;
+	if (c < 0)
+		return -1;
+	id[0] = bpe_vocab_find(b, t, buf, (size_t)a);
+	id[1] = bpe_vocab_find(b, t, buf + a, (size_t)c);
+	id[2] = bpe_vocab_find(b, t, buf, (size_t)(a + c));
+	return id[0] >= 0 && id[1] >= 0 && id[2] >= 0 ? 0 : -1;
+}
+
+/* the merge table; a merge's rank is its index (a repeated merge keeps the last, as HF) */
 static int fill_merges(struct loader *L, const struct tokenizer *t, struct bpe *b,
 		       const struct json *merges)
 {
-	char *buf = NULL;
+	char *buf = NULL, what[256];
 	size_t cap = 0;
 	int rc = 0;
 	for (size_t i = 0; i < json_len(merges) && !rc; i++) {
-		const struct json *m = json_at(merges, i);
-		const char *l = json_str(json_at(m, 0)), *r = json_str(json_at(m, 1)), *s = json_str(m);
+		const char *l, *r;
 		size_t ln, rn;
-		if (s && strchr(s, ' ')) {
-			l = s, ln = (size_t)(strchr(s, ' ') - s);
-			r = s + ln + 1, rn = strlen(r);
-		} else if (l && r && json_len(m) == 2) {
-			ln = strlen(l), rn = strlen(r);
-		} else {
-			char what[128];
-			snprintf(what, sizeof(what), "model.merges[%zu] is neither \"a b\" nor [\"a\", \"b\"]", i);
+		int32_t id[3];
+		if (merge_sides(json_at(merges, i), &l, &ln, &r, &rn)) {
+			snprintf(what, sizeof(what), "model.merges[%zu] is neither \"a b\" nor "
+				 "[\"a\", \"b\"]", i);
 			rc = fail(L, what);
 			break;
 		}
 		if (ln + rn > cap) {
-			cap = 2 * (ln + rn) + 64;
-			char *nb = realloc(buf, cap);
+			char *nb = realloc(buf, 2 * (ln + rn) + 64);
 			if (!nb) {
 				rc = fail(L, "out of memory reading the merges");
 				break;
 			}
-			buf = nb;
+			buf = nb, cap = 2 * (ln + rn) + 64;
 		}
-		int a = byte_level_decode(L->cp_byte, l, ln, buf);
-		int c = a >= 0 ? byte_level_decode(L->cp_byte, r, rn, buf + a) : -1;
-		int32_t left = a >= 0 ? bpe_vocab_find(b, t, buf, (size_t)a) : -1;
-		int32_t right = c >= 0 ? bpe_vocab_find(b, t, buf + a, (size_t)c) : -1;
-		int32_t both = left >= 0 && right >= 0 ? bpe_vocab_find(b, t, buf, (size_t)(a + c)) : -1;
-		if (both < 0) {
-			char what[256];
-			snprintf(what, sizeof(what), "model.merges[%zu] ('%.*s' + '%.*s'): a token is not "
-				 "in model.vocab", i, (int)(ln > 60 ? 60 : ln), l, (int)(rn > 60 ? 60 : rn), r);
+		if (merge_ids(L, t, b, l, ln, r, rn, buf, id)) {
+			snprintf(what, sizeof(what), "model.merges[%zu] ('%.*s' + '%.*s'): a token is "
+				 "not in model.vocab", i, (int)(ln > 60 ? 60 : ln), l,
+				 (int)(rn > 60 ? 60 : rn), r);
 			rc = fail(L, what);
 			break;
 		}
-		bpe_merge_add(b, left, right, (int32_t)i, both);
+		bpe_merge_add(b, id[0], id[1], (int32_t)i, id[2]);
 	}
 	free(buf);
 	return rc;
@@ -271,7 +293,8 @@ static int fill_added(struct loader *L, struct tokenizer *t, struct bpe *b,
 		if (json_bool(json_get(a, "single_word")) == 1)
 			return fail(L, "added_tokens: single_word is not supported");
 		if (json_bool(json_get(a, "normalized")) == 1 && b->nfc)
-			return fail(L, "added_tokens: normalized tokens with a normalizer are not supported");
+			return fail(L, "added_tokens: normalized tokens with a normalizer are not "
+				       "supported");
 		int special = json_bool(json_get(a, "special")) == 1;
 		t->special[id] = (unsigned char)special;
 		t->piece[id] = *text;
