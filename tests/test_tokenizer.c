@@ -137,6 +137,15 @@ static void test_added(void)
 	CHECK(t.add_bos == 0 && t.eos_id == -1 && t.n_stop_ids == 0 && t.pad_id == 10, "config 2");
 	tokenizer_free(&t);
 	unlink(cfg_path);
+	/* no config: Llama 3's TemplateProcessing (in a Sequence) names the BOS */
+	write_tokenizer(VOCAB ", \"merges\": [\"a b\"]", ADDED ", \"post_processor\": {\"type\": "
+			"\"Sequence\", \"processors\": [{\"type\": \"ByteLevel\"}, {\"type\": "
+			"\"TemplateProcessing\", \"single\": [{\"SpecialToken\": {\"id\": \"<s>\", "
+			"\"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}]}]}");
+	CHECK(load(&t, err, sizeof(err)) == 0, "load: %s", err);
+	CHECK(t.bos_id == 12 && t.add_bos == 1 && t.eos_id == -1, "template: bos %d add_bos %d",
+	      t.bos_id, t.add_bos);
+	tokenizer_free(&t);
 }
 
 /* a file that must be refused with one line holding want */

@@ -31,6 +31,7 @@ if [ -n "$missing" ]; then
 fi
 
 python3 tests/tokenizer/gen_texts.py >"$tmp/texts.jsonl" 2>"$tmp/gen.log" || fail "gen_texts.py: $(cat "$tmp/gen.log")"
+sed "s/^/note: /" "$tmp/gen.log"
 n_texts=$(wc -l <"$tmp/texts.jsonl")
 [ "$n_texts" -ge 2000 ] || fail "only $n_texts test texts"
 # one tokenizer: encode (oracle and attnrl), compare, decode (attnrl, then the oracle compares);
