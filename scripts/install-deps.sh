@@ -9,8 +9,11 @@ PKGS=(
 	libopenblas0-openmp libopenblas-openmp-dev # BLAS for torch and the decode engine
 	libyaml-dev             # config files
 	python3-torch python3-numpy # the PyTorch reference scripts (run with /usr/bin/python3)
-	nodejs npm              # Hugging Face's tokenizers (npm), the BPE tokenizer's test oracle
 )
+# Hugging Face's tokenizers (npm) is the BPE tokenizer's test oracle: Debian's nodejs and npm,
+# unless a Node.js with its own npm is already installed (e.g. NodeSource's, which conflicts
+# with Debian's npm package)
+command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
