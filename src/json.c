@@ -21,6 +21,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "attnrl/unicode.h"
+
 #define HASH_MIN 8
 #define CHUNK_MIN 4096
 #define CHUNK_MAX (16u << 20)
@@ -168,30 +170,6 @@ static int utf8_seq(const unsigned char *s, const unsigned char *end)
 	return left >= 4 && s[1] >= lo && s[1] <= hi && cont(s[2]) && cont(s[3]) ? 4 : 0;
 }
 
-static size_t utf8_put(unsigned char *d, uint32_t cp)
-{
-	if (cp < 0x80) {
-		d[0] = (unsigned char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		d[0] = (unsigned char)(0xc0 | cp >> 6);
-		d[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		d[0] = (unsigned char)(0xe0 | cp >> 12);
-		d[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-		d[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	d[0] = (unsigned char)(0xf0 | cp >> 18);
-	d[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
-	d[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-	d[3] = (unsigned char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 /* ---- strings ------------------------------------------------------------------------------ */
 
 static long hex4(const unsigned char *h)
@@ -225,7 +203,7 @@ static int decode_u(struct parser *p, const unsigned char **sp, const unsigned c
 	} else if (cp >= 0xd800 && cp <= 0xdfff) {
 		cp = 0xfffd;
 	}
-	*dp += utf8_put(*dp, (uint32_t)cp);
+	*dp += utf8_encode((uint32_t)cp, (char *)*dp);
 	*sp = s;
 	return 0;
 }
