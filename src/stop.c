@@ -63,10 +63,19 @@ const char *stop_reason(int why)
 
 void stop_test_point(const char *phase, long step)
 {
+	static const struct { const char *name; int sig; } sigs[] = {
+		{ "", SIGKILL }, { ":TERM", SIGTERM }, { ":USR1", SIGUSR1 }, { ":INT", SIGINT },
+		{ ":INT2", SIGINT } };
 	const char *at = getenv("ATTNRL_TEST_KILL_AT");
 	size_t n = strlen(phase);
-	if (at && !strncmp(at, phase, n) && at[n] == ':' && atol(at + n + 1) == step)
-		raise(SIGKILL);
+	char *end;
+	if (!at || strncmp(at, phase, n) || at[n] != ':' || strtol(at + n + 1, &end, 10) != step)
+		return;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (!strcmp(end, sigs[i].name))
+			raise(sigs[i].sig);
+	if (!strcmp(end, ":INT2")) /* a second Ctrl-C */
+		raise(SIGINT);
 }
 
 int stop_test_nan(long step)

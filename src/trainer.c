@@ -396,6 +396,7 @@ static int run_eval(struct trainer *t, struct step_metrics *m, char *err, size_t
 	struct eval_result r;
 	p.temperature = 0.0;
 	p.stats = NULL;
+	p.interruptible = 0; /* eval belongs to a completed step: it runs to its end */
 	if (evaluate(&t->pol.ro, &t->data, t->data.eval_size, &p, t->pol.ro.max_seqs, &r, err, n))
 		return -1;
 	m->has_eval = 1;

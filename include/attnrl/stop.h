@@ -5,7 +5,11 @@
  * sig_atomic_t, so stop_requested() is cheap enough for the decode loop.
  *
  * Test hooks (environment, read at each call, for tests/test_resume.sh):
- *   ATTNRL_TEST_KILL_AT=phase:step  stop_test_point(phase, step) raises SIGKILL there
+ *   ATTNRL_TEST_KILL_AT=phase:step[:TERM|:USR1|:INT|:INT2]  stop_test_point(phase, step)
+ *                                   raises SIGKILL there (or the signal named; INT2: twice)
+ * Phases: rollout (after the rollout, before the update), update (after the first optimizer
+ * step), log (after the step's log lines), ckpt_write (model written, optimizer not yet),
+ * ckpt_rename (the folder renamed, no DONE yet), after_ckpt (DONE written).
  *   ATTNRL_TEST_NAN_AT=3,4,7        stop_test_nan(step) is 1 at those steps
  */
 #ifndef ATTNRL_STOP_H
