@@ -63,6 +63,7 @@ section1() {
 	grep -q "resumed from $tmp/k/ckpt/step_5 (step 5 of 6)" "$log" || fail "no 'resumed from' line: $(head -n 3 "$log")"
 	grep -q "eval  step 0" "$log" && fail "the eval before the first step ran again on resume"
 	same ref k "kills and signals at named points"
+	cmp -s "$tmp/k/ckpt/step_6/model.safetensors" "$tmp/k/model.safetensors" || fail "ckpt/step_6/model.safetensors is not the final model"
 	ls -a "$tmp/k/ckpt" | grep -q tmp && fail "a .tmp folder was left in ckpt/"
 	[ "$(ls "$tmp/k/ckpt")" = "$(printf 'step_5\nstep_6')" ] || fail "keep_last=2: ckpt/ holds $(ls "$tmp/k/ckpt")"
 }
