@@ -180,6 +180,19 @@ void ckpt_prune(const char *run_dir, long keep)
 	free(steps);
 }
 
+int ckpt_remove_after(const char *run_dir, long step)
+{
+	char path[CKPT_PATH_MAX];
+	int n, removed = 0;
+	long *steps = scan(run_dir, 0, &n);
+	for (int i = 0; i < n && steps[i] > step; i++, removed++) {
+		snprintf(path, sizeof(path), "%s/ckpt/step_%ld", run_dir, steps[i]);
+		remove_dir(path);
+	}
+	free(steps);
+	return removed;
+}
+
 /* ---- writing --------------------------------------------------------------------------- */
 
 int ckpt_begin(const char *run_dir, long step, char *dir, size_t dir_n, char *err, size_t n)

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "attnrl/ckpt.h"
 #include "attnrl/evaluate.h"
 #include "attnrl/rng.h"
 #include "attnrl/stop.h"
@@ -146,6 +147,10 @@ int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 	int resumed = trainer_resume(t, &pos, err, n);
 	if (resumed < 0)
 		return -1;
+	int stale = ckpt_remove_after(t->run_dir, t->start_step);
+	if (stale)
+		printf("attnrl train: removed %d checkpoint(s) after step %ld of an earlier run in %s/ckpt\n",
+		       stale, t->start_step, t->run_dir);
 	return runlog_open(&t->log, t->run_dir, c->train.steps, resumed ? &pos : NULL, err, n);
 }
 

@@ -4,6 +4,7 @@
  * never found, and the next ckpt_begin removes both); the newest is found by number, not by
  * name order (step_10 after step_9); pruning keeps the K newest; trainer_state.json reads back
  * what was written, and Python's json module reads it too (when /usr/bin/python3 is there);
+ * checkpoints after a step are removed (a run that starts over);
  * the config check accepts the keys a resume may change and names the ones it may not.
  */
 #include "attnrl/ckpt.h"
@@ -76,6 +77,10 @@ static void test_folders(const struct config *c)
 	touch(dir, "model.safetensors");
 	ckpt_discard(root, 14);
 	CHECK(!exists("ckpt/.step_14.tmp") && ckpt_latest(root, dir, sizeof(dir)) == 13, "discard");
+	/* starting over from step 10: step_13 is stale */
+	CHECK(ckpt_remove_after(root, 10) == 1 && exists("ckpt/step_10") && !exists("ckpt/step_13"),
+	      "remove after 10");
+	save(13, c);
 }
 
 static void test_state(const struct config *c)

@@ -159,6 +159,7 @@ section7() {
 	expect "no DONE" 1 "run.resume '$tmp/k/ckpt/step_3': not a complete checkpoint" "$bin" train "${base[@]}" run.name=z run.resume="$tmp/k/ckpt/step_3"
 	run run.name=k train.steps=2 run.resume=never || fail "run.resume=never"
 	[ "$(grep -c '"step"' "$tmp/k/metrics.jsonl")" -eq 2 ] || fail "run.resume=never did not start over"
+	[ "$(ls "$tmp/k/ckpt")" = "$(printf 'step_1\nstep_2')" ] || fail "run.resume=never: the old checkpoints stayed: $(ls "$tmp/k/ckpt")"
 }
 
 # the reference, then two jobs side by side (each with its own log; failures add up)

@@ -49,6 +49,10 @@ void ckpt_discard(const char *run_dir, long step);
 /* removes complete checkpoints beyond the keep newest (keep 0: none removed) */
 void ckpt_prune(const char *run_dir, long keep);
 
+/* removes the complete checkpoints after step (a run that starts over or resumes from an
+ * older one makes them stale); how many */
+int ckpt_remove_after(const char *run_dir, long step);
+
 /* 1 when dir holds DONE */
 int ckpt_complete(const char *dir);
 /* the newest complete checkpoint's step and folder; 0 when there is none */
