@@ -64,6 +64,32 @@ section1() {
 	grep -q "eval  step 0" "$log" && fail "the eval before the first step ran again on resume"
 	same ref k "kills and signals at named points"
 	cmp -s "$tmp/k/ckpt/step_6/model.safetensors" "$tmp/k/model.safetensors" || fail "ckpt/step_6/model.safetensors is not the final model"
+	if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+		/usr/bin/python3 - "$tmp/k/ckpt/step_6" <<'PY' || fail "optimizer.safetensors: see above"
+# an outside reader: every parameter of model.safetensors has fp32 moments of its shape in
+# optimizer.safetensors, exp_avg_sq >= 0, and trainer_state.json agrees with the metadata
+import json, struct, sys
+import numpy as np
+def read(path):
+    b = open(path, "rb").read()
+    n = struct.unpack("<Q", b[:8])[0]
+    h = json.loads(b[8:8 + n])
+    meta = h.pop("__metadata__", {})
+    return {k: np.frombuffer(b[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]],
+                             dtype=np.float32).reshape(v["shape"]) for k, v in h.items()}, meta
+d = sys.argv[1]
+model, _ = read(d + "/model.safetensors")
+opt, meta = read(d + "/optimizer.safetensors")
+state = json.load(open(d + "/trainer_state.json"))
+assert len(opt) == 2 * len(model), (len(opt), len(model))
+for k, w in model.items():
+    m, v = opt[k + ".exp_avg"], opt[k + ".exp_avg_sq"]
+    assert m.shape == w.shape and v.shape == w.shape, k
+    assert (v >= 0).all() and np.abs(m).sum() > 0, k
+assert int(meta["opt_step"]) == state["opt_step"] == 12 and state["step"] == 6, (meta, state)
+assert state["data_cursor"] == 24 and state["world_size"] == 1, state
+PY
+	fi
 	ls -a "$tmp/k/ckpt" | grep -q tmp && fail "a .tmp folder was left in ckpt/"
 	[ "$(ls "$tmp/k/ckpt")" = "$(printf 'step_5\nstep_6')" ] || fail "keep_last=2: ckpt/ holds $(ls "$tmp/k/ckpt")"
 }
