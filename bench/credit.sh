@@ -16,7 +16,7 @@ run() { # name length overrides... -> prints "step_s rollout_s credit_s peak_mib
 	local name=$1 len=$2
 	shift 2
 	/usr/bin/time -f "%M" -o "$out/$name.rss" bin/attnrl train configs/bench.yaml \
-		run.dir="$out" run.name="$name" train.threads="$threads" train.steps=4 \
+		run.dir="$out" run.name="$name" run.resume=never train.threads="$threads" train.steps=4 \
 		rollout.prompts_per_step=2 rollout.group_size=4 algo.mini_batch=8 algo.micro_batch=8 \
 		rollout.max_new_tokens="$len" model.max_seq_len=$((len + 32)) "$@" >"$out/$name.log" 2>&1
 	python3 - "$out/$name/metrics.jsonl" "$out/$name.rss" <<'PY'

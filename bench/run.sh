@@ -65,7 +65,7 @@ libtorch=$(dpkg-query -W -f='${Version}' libtorch-dev 2>/dev/null || echo unknow
 attnrl_cmd() {
 	echo bin/attnrl train "$CONFIG" train.threads="$1" train.steps="$STEPS" run.dir="$OUT/runs" \
 		run.name="bench-t$1" rollout.prompts_per_step="$PROMPTS" rollout.group_size="$GROUP" \
-		algo.mini_batch="$MB" algo.micro_batch="$MB"
+		algo.mini_batch="$MB" algo.micro_batch="$MB" run.resume=never
 }
 ref_cmd() {
 	echo "$PY_REF" bench/ref_grpo.py --threads "$1" --steps "$STEPS" --prompts "$PROMPTS" --group "$GROUP"

@@ -1,6 +1,7 @@
 /*
  * main.c - the attnrl command line: train, sft, config, inspect, tokenize. Each command is a
- * short recipe over the modules; exit status 0 on success, 1 on a run-time failure, 2 on a usage or config error.
+ * short recipe over the modules; exit status 0 on success, 1 on a run-time failure, 2 on a usage or config error,
+ * 75 when train stopped on a signal or its time limit with a checkpoint saved (rerun to resume).
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "attnrl/config.h"
 #include "attnrl/inspect.h"
 #include "attnrl/sft.h"
+#include "attnrl/stop.h"
 #include "attnrl/trainer.h"
 
 #define EXIT_USAGE 2
@@ -72,11 +74,12 @@ static int cmd_train(int argc, char **argv)
 	char err[1024];
 	if (load_config(&c, argc, argv))
 		return EXIT_USAGE;
-	int rc = trainer_init(&t, &c, err, sizeof(err)) || trainer_run(&t, err, sizeof(err));
-	if (rc)
+	stop_install();
+	int rc = trainer_init(&t, &c, err, sizeof(err)) ? -1 : trainer_run(&t, err, sizeof(err));
+	if (rc < 0)
 		fprintf(stderr, "attnrl train: %s\n", err);
 	trainer_free(&t);
-	return rc ? 1 : 0;
+	return rc < 0 ? 1 : rc == TRAINER_STOPPED ? STOP_EXIT_PREEMPTED : 0;
 }
 
 static int cmd_sft(int argc, char **argv)

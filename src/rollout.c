@@ -4,6 +4,7 @@
  * advances one token per engine call.
  */
 #include "attnrl/rollout.h"
+#include "attnrl/stop.h"
 
 #include "attnrl/attnstats.h"
 
@@ -384,6 +385,10 @@ int rollout_generate(struct rollout *r, const int32_t *const *prompts, const int
 		goto engine_failed;
 	int complete = sample_first(r, first, n_prompts, G, p, rngs, out, done);
 	while (complete < B) {
+		if (p->interruptible && stop_requested()) {
+			rc = ROLLOUT_INTERRUPTED;
+			goto out;
+		}
 		int f = decode_step(r, p, rngs, out, done);
 		if (f < 0)
 			goto engine_failed;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,29 +16,60 @@ double runlog_now(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static FILE *open_in(const char *dir, const char *name, char *err, size_t n)
+/* dir/name, fresh ("w"), or cut to keep bytes and appended to (resume) */
+static FILE *open_in(const char *dir, const char *name, long keep, char *err, size_t n)
 {
 	char path[1024];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	if (!f)
-		snprintf(err, n, "cannot create '%s': %s", path, strerror(errno));
+	FILE *f = fopen(path, keep < 0 ? "w" : "r+");
+	if (!f) {
+		snprintf(err, n, "cannot %s '%s': %s", keep < 0 ? "create" : "reopen", path,
+			 strerror(errno));
+		return NULL;
+	}
+	if (keep < 0)
+		return f;
+	struct stat st;
+	errno = 0;
+	if (fstat(fileno(f), &st) || st.st_size < keep || ftruncate(fileno(f), keep) ||
+	    fseek(f, 0, SEEK_END)) {
+		snprintf(err, n, "cannot cut '%s' back to the checkpoint's %ld bytes: %s", path, keep,
+			 errno ? strerror(errno) : "the file is shorter");
+		fclose(f);
+		return NULL;
+	}
 	return f;
 }
 
-int runlog_open(struct runlog *l, const char *dir, long total_steps, char *err, size_t n)
+int runlog_open(struct runlog *l, const char *dir, long total_steps, const struct runlog_pos *at,
+		char *err, size_t n)
 {
 	memset(l, 0, sizeof(*l));
-	l->metrics = open_in(dir, "metrics.jsonl", err, n);
-	l->samples = l->metrics ? open_in(dir, "samples.jsonl", err, n) : NULL;
+	l->metrics = open_in(dir, "metrics.jsonl", at ? at->metrics : -1, err, n);
+	l->samples = l->metrics ? open_in(dir, "samples.jsonl", at ? at->samples : -1, err, n) : NULL;
 	if (!l->samples) {
 		runlog_close(l);
 		return -1;
 	}
 	l->tty = isatty(STDOUT_FILENO);
 	l->total_steps = total_steps;
+	l->first_step = at ? at->step : 0;
 	l->t_start = runlog_now();
 	return 0;
+}
+
+static int sync_one(FILE *f, long *pos)
+{
+	if (fflush(f) || fsync(fileno(f)))
+		return -1;
+	*pos = ftell(f);
+	return *pos < 0 ? -1 : 0;
+}
+
+int runlog_sync(struct runlog *l, long step, struct runlog_pos *at)
+{
+	at->step = step;
+	return sync_one(l->metrics, &at->metrics) || sync_one(l->samples, &at->samples) ? -1 : 0;
 }
 
 void runlog_close(struct runlog *l)
@@ -66,6 +98,7 @@ static void write_metrics(FILE *f, const struct step_metrics *m)
 	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
 		json_kv_num(&o, kv[i].k, kv[i].v);
 	json_kv_int(&o, "skipped_updates", m->skipped_updates);
+	json_kv_int(&o, "bad_step", m->bad_step);
 	if (m->has_credit) {
 		const struct rhythm_metrics *c = &m->credit;
 		const struct { const char *k; double v; } ck[] = {
@@ -90,7 +123,8 @@ static void progress_bar(const struct runlog *l, long step)
 {
 	int width = 30, done = l->total_steps ? (int)(width * step / l->total_steps) : width;
 	double el = runlog_now() - l->t_start;
-	double eta = step ? el / step * (l->total_steps - step) : 0.0;
+	long done_here = step - l->first_step;
+	double eta = done_here > 0 ? el / done_here * (l->total_steps - step) : 0.0;
 	char bar[64];
 	for (int i = 0; i < width; i++)
 		bar[i] = i < done ? '#' : '.';

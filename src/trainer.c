@@ -13,8 +13,10 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "attnrl/ckpt.h"
 #include "attnrl/evaluate.h"
 #include "attnrl/rng.h"
+#include "attnrl/stop.h"
 
 /* ---- set-up ---------------------------------------------------------------------------- */
 
@@ -116,6 +118,7 @@ static void init_sizes(struct trainer *t)
 int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 {
 	memset(t, 0, sizeof(*t));
+	t->t_init = runlog_now();
 	t->cfg = *c;
 	init_sizes(t);
 	policy_set_threads(c->train.threads);
@@ -140,7 +143,15 @@ int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 	}
 	if (trainer_prepare_run_dir(c, t->run_dir, sizeof(t->run_dir), err, n))
 		return -1;
-	return runlog_open(&t->log, t->run_dir, c->train.steps, err, n);
+	struct runlog_pos pos;
+	int resumed = trainer_resume(t, &pos, err, n);
+	if (resumed < 0)
+		return -1;
+	int stale = ckpt_remove_after(t->run_dir, t->start_step);
+	if (stale)
+		printf("attnrl train: removed %d checkpoint(s) after step %ld of an earlier run in %s/ckpt\n",
+		       stale, t->start_step, t->run_dir);
+	return runlog_open(&t->log, t->run_dir, c->train.steps, resumed ? &pos : NULL, err, n);
 }
 
 void trainer_free(struct trainer *t)
@@ -167,6 +178,7 @@ void trainer_free(struct trainer *t)
 
 /* ---- rollout and rewards --------------------------------------------------------------- */
 
+/* 0, -1 with err, or ROLLOUT_INTERRUPTED */
 static int step_rollout(struct trainer *t, long step, char *err, size_t n)
 {
 	for (int i = 0; i < t->n_prompts; i++) {
@@ -183,9 +195,11 @@ static int step_rollout(struct trainer *t, long step, char *err, size_t n)
 	struct rng r;
 	rng_init3(&r, (uint64_t)t->cfg.run.seed, (uint64_t)step, 0x73616d706c65ULL);
 	t->rp.seed = rng_u64(&r);
-	if (rollout_generate(&t->pol.ro, t->prompt_rows, t->prompt_lens, t->n_prompts, t->G, &t->rp,
-			     &t->rb, err, n))
-		return -1;
+	t->rp.interruptible = 1;
+	int rc = rollout_generate(&t->pol.ro, t->prompt_rows, t->prompt_lens, t->n_prompts, t->G,
+				  &t->rp, &t->rb, err, n);
+	if (rc)
+		return rc;
 	for (int b = 0; b < t->B; b++)
 		t->rewards[b] = (float)task_reward(t->data.kind, &t->ex[b / t->G],
 						   rollout_text(&t->rb, b), &t->correct[b]);
@@ -248,7 +262,10 @@ static double logp_mismatch(const struct trainer *t)
 
 /* ---- the update ------------------------------------------------------------------------ */
 
-struct update_acc { double loss, kl, gnorm; long tokens, clipped, opt_steps, mini_batches; };
+struct update_acc {
+	double loss, kl, gnorm;
+	long tokens, clipped, opt_steps, mini_batches, skipped;
+};
 
 /* clip counts and k3 from the detached log-probs of one micro-batch */
 static void micro_stats(struct trainer *t, const float *lp, const float *old, const float *adv,
@@ -290,6 +307,8 @@ static int micro_step(struct trainer *t, int first, int n_mb, long tokens_mb, st
 	tensor *logp = pack_logp(t, t->pol.model, t->hp.entropy_coef != 0.0 ? &ent : NULL);
 	tensor *loss = grpo_loss(logp, pack_tensor_f32(p, old), t->ref ? pack_tensor_f32(p, ref) : NULL,
 				 ent, pack_tensor_f32(p, adv), pack_tensor_f32(p, w), &t->hp);
+	if (loss && stop_test_nan(t->cur_step))
+		loss = tensor_mul_scalar(loss, NAN);
 	double lv;
 	if (!loss || tensor_backward(loss) || tensor_item(loss, &lv) ||
 	    tensor_read_f32(tensor_detach(logp), lp, (int64_t)bt))
@@ -307,6 +326,7 @@ static int optimizer_step(struct trainer *t, struct update_acc *a)
 		return -1;
 	if (!isfinite(norm)) {
 		t->skipped++;
+		a->skipped++;
 		fprintf(stderr, "trainer: non-finite gradient at optimizer step %ld, update skipped\n",
 			t->opt_step);
 		return tensor_zero_grad(m->params, m->n_params);
@@ -343,6 +363,7 @@ static int update(struct trainer *t, struct update_acc *a, char *err, size_t n)
 			a->mini_batches++;
 			if (optimizer_step(t, a))
 				goto fail;
+			stop_test_point("update", t->cur_step);
 		}
 	}
 	return 0;
@@ -380,6 +401,7 @@ static int run_eval(struct trainer *t, struct step_metrics *m, char *err, size_t
 	struct eval_result r;
 	p.temperature = 0.0;
 	p.stats = NULL;
+	p.interruptible = 0; /* eval belongs to a completed step: it runs to its end */
 	if (evaluate(&t->pol.ro, &t->data, t->data.eval_size, &p, t->pol.ro.max_seqs, &r, err, n))
 		return -1;
 	m->has_eval = 1;
@@ -388,13 +410,18 @@ static int run_eval(struct trainer *t, struct step_metrics *m, char *err, size_t
 	return 0;
 }
 
+/* 0, -1 with err, or 1: a stop was requested before the update (the step is discarded) */
 static int train_step(struct trainer *t, long step, struct step_metrics *m, char *err, size_t n)
 {
 	double t0 = runlog_now();
 	memset(m, 0, sizeof(*m));
 	m->step = step;
-	if (step_rollout(t, step, err, n))
-		return -1;
+	int rc = step_rollout(t, step, err, n);
+	if (rc)
+		return rc == ROLLOUT_INTERRUPTED ? 1 : -1;
+	stop_test_point("rollout", step);
+	if (stop_requested())
+		return 1;
 	rollout_metrics(t, m);
 	double tc = runlog_now();
 	if (rhythm_assign(&t->rh, &t->rb, t->pol.eng, t->rp.seed, &m->credit)) {
@@ -423,6 +450,7 @@ static int train_step(struct trainer *t, long step, struct step_metrics *m, char
 	m->lr = adv_lr_at(t->opt_step - 1, t->opt_steps_total, t->cfg.optim.lr, t->cfg.optim.lr_min,
 			  t->cfg.optim.warmup_steps, !strcmp(t->cfg.optim.schedule, "cosine"));
 	m->skipped_updates = t->skipped;
+	m->bad_step = a.skipped > 0;
 	m->time_update_s = runlog_now() - t1;
 	m->time_step_s = runlog_now() - t0;
 	return 0;
@@ -441,32 +469,61 @@ static void log_samples(struct trainer *t, long step)
 	}
 }
 
-int trainer_run(struct trainer *t, char *err, size_t n)
+static void print_start(const struct trainer *t)
 {
-	const struct config *c = &t->cfg;
-	int eval_on = c->train.eval_every > 0;
 	printf("attnrl train: %s | %.2fM parameters | %d prompts x %d responses per step | %s\n",
 	       t->run_dir, t->pol.model->n_elements / 1e6, t->n_prompts, t->G, tensor_backend_info());
-	data_print(&t->data, c, stdout);
-	if (eval_on && c->train.eval_before) {
-		struct step_metrics m = { 0 };
-		if (run_eval(t, &m, err, n))
-			return -1;
-		runlog_eval(&t->log, 0, m.eval_accuracy, m.eval_reward_mean, t->data.eval_size);
-	}
-	for (long step = 1; step <= c->train.steps; step++) {
-		struct step_metrics m;
-		if (train_step(t, step, &m, err, n))
-			return -1;
-		if (eval_on && (step % c->train.eval_every == 0 || step == c->train.steps) &&
-		    run_eval(t, &m, err, n))
-			return -1;
-		log_samples(t, step);
-		runlog_step(&t->log, &m, step % c->train.log_every == 0 || m.has_eval || step == c->train.steps);
-	}
+	data_print(&t->data, &t->cfg, stdout);
+	if (t->start_step)
+		printf("attnrl train: resumed from %s (step %ld of %ld)\n", t->resumed_from,
+		       t->start_step, t->cfg.train.steps);
+	fflush(stdout);
+}
+
+/* one step: train, eval when due, logs; 0, 1 (stopped: discarded) or -1 */
+static int run_step(struct trainer *t, long step, char *err, size_t n)
+{
+	const struct config *c = &t->cfg;
+	struct step_metrics m;
+	t->cur_step = step;
+	int rc = train_step(t, step, &m, err, n);
+	if (rc)
+		return rc;
+	if (c->train.eval_every > 0 && (step % c->train.eval_every == 0 || step == c->train.steps) &&
+	    run_eval(t, &m, err, n))
+		return -1;
+	log_samples(t, step);
+	runlog_step(&t->log, &m, step % c->train.log_every == 0 || m.has_eval || step == c->train.steps);
+	stop_test_point("log", step);
+	t->bad_run = m.bad_step ? t->bad_run + 1 : 0;
+	if (m.bad_step)
+		fprintf(stderr, "attnrl train: step %ld: non-finite loss or gradient, update skipped "
+			"(%ld in a row)\n", step, t->bad_run);
+	if (!c->train.max_bad_steps || t->bad_run < c->train.max_bad_steps)
+		return 0;
+	char last[1200] = "none (no checkpoint was saved)";
+	if (t->last_saved)
+		snprintf(last, sizeof(last), "%s/ckpt/step_%ld", t->run_dir, t->last_saved);
+	snprintf(err, n, "%ld steps in a row (%ld-%ld) had a non-finite loss or gradient "
+		 "(train.max_bad_steps=%ld): aborting; the last good checkpoint is %s", t->bad_run,
+		 step - t->bad_run + 1, step, c->train.max_bad_steps, last);
+	return -1;
+}
+
+static int save_due(const struct trainer *t, long step)
+{
+	long every = t->cfg.train.save_every;
+	return every > 0 && step % every == 0 && step < t->cfg.train.steps && !t->bad_run;
+}
+
+static int finish(struct trainer *t, char *err, size_t n)
+{
+	long steps = t->cfg.train.steps;
+	char path[1100];
 	if (t->log.tty)
 		printf("\n");
-	char path[1100];
+	if (steps > 0 && steps > t->last_saved && trainer_save(t, steps, err, n))
+		return -1;
 	snprintf(path, sizeof(path), "%s/model.safetensors", t->run_dir);
 	if (model_save(t->pol.model, path, err, n))
 		return -1;
@@ -474,4 +531,30 @@ int trainer_run(struct trainer *t, char *err, size_t n)
 	getrusage(RUSAGE_SELF, &ru);
 	printf("attnrl train: done, model in %s (peak memory %.0f MiB)\n", path, ru.ru_maxrss / 1024.0);
 	return 0;
+}
+
+int trainer_run(struct trainer *t, char *err, size_t n)
+{
+	const struct config *c = &t->cfg;
+	print_start(t);
+	if (c->train.eval_every > 0 && c->train.eval_before && !t->start_step) {
+		struct step_metrics m = { 0 };
+		if (run_eval(t, &m, err, n))
+			return -1;
+		runlog_eval(&t->log, 0, m.eval_accuracy, m.eval_reward_mean, t->data.eval_size);
+	}
+	trainer_deadline_init(t);
+	for (long step = t->start_step + 1; step <= c->train.steps; step++) {
+		double t0 = runlog_now();
+		t->cursor0 = t->data.cursor;
+		trainer_deadline_check(t);
+		int rc = stop_requested() ? 1 : run_step(t, step, err, n);
+		if (rc)
+			return rc < 0 ? -1 : trainer_stop_save(t, step - 1, err, n);
+		if (runlog_now() - t0 > t->step_max)
+			t->step_max = runlog_now() - t0;
+		if (save_due(t, step) && trainer_save(t, step, err, n))
+			return -1;
+	}
+	return finish(t, err, n);
 }

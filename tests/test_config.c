@@ -67,7 +67,9 @@ static void test_defaults(void)
 	EQ_I(sizeof(c.run.seed), sizeof(long)); EQ_I(sizeof(c.optim.lr), sizeof(double));
 	EQ_S(c.model.tokenizer, ""); EQ_S(c.data.template, "plain"); EQ_S(c.data.eval_path, "");
 	EQ_S(c.data.prompt_field, "auto"); EQ_S(c.data.answer_format, "auto");
-	EQ_I(CONFIG_N_OPTIONS, 84);
+	EQ_S(c.run.resume, "auto"); EQ_I(c.run.resume_force, 0); EQ_I(c.train.save_every, 50);
+	EQ_I(c.train.keep_last, 2); EQ_F(c.train.time_limit, 0); EQ_I(c.train.max_bad_steps, 5);
+	EQ_I(CONFIG_N_OPTIONS, 90);
 	CHECK(config_validate(&c, err, sizeof(err)) == 0, "defaults validate: %s", err);
 }
 
@@ -102,6 +104,8 @@ static void test_full(void)
 	EQ_I(c.train.steps, 500); EQ_I(c.train.log_every, 5); EQ_I(c.train.eval_every, 0);
 	EQ_I(c.train.eval_before, 0); EQ_I(c.train.threads, 2);
 	EQ_I(c.train.samples_per_step, 0);
+	EQ_S(c.run.resume, "never"); EQ_I(c.run.resume_force, 1); EQ_I(c.train.save_every, 10);
+	EQ_I(c.train.keep_last, 3); EQ_F(c.train.time_limit, 3600); EQ_I(c.train.max_bad_steps, 2);
 	EQ_S(c.credit.strategy, "none");
 	EQ_I(c.sft.steps, 20); EQ_I(c.sft.batch_size, 8); EQ_F(c.sft.lr, 5e-4);
 	EQ_I(c.sft.warmup_steps, 0); EQ_S(c.sft.out, "out/sft.safetensors");

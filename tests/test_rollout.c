@@ -3,7 +3,9 @@
  * same seed -> same tokens (also across thread counts), different seed -> different tokens;
  * a prompt's greedy response does not depend on the other prompts of the batch (lengths
  * differ); stop strings, EOS and max_new_tokens end a response exactly; recorded log-probs and
- * entropies match their definition; top-k / top-p sample from the right renormalised set.
+ * entropies match their definition; top-k / top-p sample from the right renormalised set;
+ * after a stop request (stop.h) an interruptible rollout returns before its first decode step
+ * and another one runs to its end.
  */
 #include <math.h>
 #include <omp.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "attnrl/rollout.h"
+#include "attnrl/stop.h"
 #include "check.h"
 #include "engine_fixture.h"
 
@@ -159,6 +162,27 @@ static void test_sampler(void)
 	CHECK(rollout_sample(logits, 5, &p, &r, order, probs, &lp, &ent) == 0, "greedy picks the argmax");
 }
 
+/* last: the stop flag cannot be cleared */
+static void test_interrupt(struct fixture *f)
+{
+	struct rollout_batch b;
+	rollout_batch_init(&b, 3, C);
+	struct rollout_params p = { .max_new_tokens = 20, .temperature = 1.0, .top_p = 1.0,
+				    .ignore_eos = 1, .seed = 3, .interruptible = 1 };
+	int32_t ids[2] = { f->tok.bos_id, 5 };
+	const int32_t *rows[1] = { ids };
+	int lens[1] = { 2 };
+	char err[256];
+	stop_request(STOP_DEADLINE);
+	int rc = rollout_generate(&f->ro, rows, lens, 1, 3, &p, &b, err, sizeof(err));
+	CHECK(rc == ROLLOUT_INTERRUPTED && b.resp_len[0] == 1, "interruptible: rc %d, %d tokens", rc,
+	      b.resp_len[0]);
+	p.interruptible = 0;
+	rc = rollout_generate(&f->ro, rows, lens, 1, 3, &p, &b, err, sizeof(err));
+	CHECK(rc == 0 && b.resp_len[0] == 20, "not interruptible: rc %d, %d tokens", rc, b.resp_len[0]);
+	rollout_batch_free(&b);
+}
+
 int main(void)
 {
 	struct fixture f;
@@ -167,6 +191,7 @@ int main(void)
 	test_batch_independence(&f);
 	test_stops(&f);
 	test_sampler();
+	test_interrupt(&f);
 	fixture_free(&f);
 	return check_done("test_rollout");
 }

@@ -26,7 +26,7 @@ static void tiny_config(struct config *c, const char *name, long seed)
 			     "rollout.prompts_per_step=4", "rollout.group_size=4",
 			     "rollout.max_new_tokens=20", "algo.mini_batch=8", "algo.micro_batch=4",
 			     "optim.lr=1e-3", "train.steps=4", "train.eval_every=2", "data.eval_size=8",
-			     "train.threads=1", "run.dir=build/tests/runs", "optim.schedule=cosine",
+			     "train.threads=1", "run.dir=build/tests/runs", "run.resume=never", "optim.schedule=cosine",
 			     "optim.warmup_steps=2", "algo.kl_coef=0.01", "algo.entropy_coef=0.001" };
 	config_init(c);
 	for (size_t i = 0; i < sizeof(ov) / sizeof(ov[0]); i++)

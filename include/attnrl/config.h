@@ -30,7 +30,12 @@
 #define CONFIG_RUN(X)                                                                              \
 	X(run, name, STR, "default", "", "run directory name under run.dir")                       \
 	X(run, dir, STR, "runs", "", "parent of run directories")                                  \
-	X(run, seed, INT, 1, ">= 0", "seeds model init, data order and sampling")
+	X(run, seed, INT, 1, ">= 0", "seeds model init, data order and sampling")                  \
+	X(run, resume, STR, "auto", "",                                                            \
+	  "auto = continue from the newest complete checkpoint in <run.dir>/<run.name>/ckpt "      \
+	  "(a fresh run when there is none); never = start over; or a checkpoint folder")          \
+	X(run, resume_force, BOOL, 0, "",                                                          \
+	  "resume even when the checkpoint was written with a different config")
 
 #define CONFIG_MODEL(X)                                                                            \
 	X(model, arch, ENUM, "llama", "llama|qwen2|qwen3",                                         \
@@ -120,7 +125,16 @@
 	X(train, eval_every, INT, 10, ">= 0", "eval every N steps; 0 = eval off")                  \
 	X(train, eval_before, BOOL, 1, "", "eval before the first step (when eval is on)")         \
 	X(train, threads, INT, 0, ">= 0", "torch/BLAS threads; 0 = all cores")                     \
-	X(train, samples_per_step, INT, 2, ">= 0", "records written to samples.jsonl per step")
+	X(train, samples_per_step, INT, 2, ">= 0", "records written to samples.jsonl per step")   \
+	X(train, save_every, INT, 50, ">= 0",                                                      \
+	  "checkpoint every N steps into <run>/ckpt/step_N; 0 = only at the end and when stopped") \
+	X(train, keep_last, INT, 2, ">= 0",                                                        \
+	  "complete checkpoints kept (older ones removed); 0 = all")                               \
+	X(train, time_limit, FLOAT, 0, ">= 0",                                                     \
+	  "seconds this run may take from its set-up; a checkpoint is saved and it exits "         \
+	  "(code 75) before then, judged by the measured step time; 0 = none")                     \
+	X(train, max_bad_steps, INT, 5, ">= 0",                                                    \
+	  "abort after this many steps in a row with a non-finite loss or gradient; 0 = never")
 
 #define CONFIG_CREDIT(X)                                                                           \
 	X(credit, strategy, ENUM, "none", "none|local|global|coupled|random|entropy",              \

@@ -26,6 +26,7 @@ struct rollout_params {
 	uint64_t seed;
 	struct attnstats *stats;   /* NULL, or statistics of every sequence while generating; then
 				    * the last token of each response is fed once more for its row */
+	int interruptible;         /* stop between decode steps when stop_requested() (stop.h) */
 };
 
 struct rollout_batch {
@@ -59,7 +60,10 @@ int rollout_batch_init(struct rollout_batch *b, int n_seqs, int cap_len);
 void rollout_batch_free(struct rollout_batch *b);
 const char *rollout_text(const struct rollout_batch *b, int i);
 
-/* prompts[i] (BOS first) of length lens[i]; out must hold n_prompts * G sequences */
+#define ROLLOUT_INTERRUPTED 1
+
+/* prompts[i] (BOS first) of length lens[i]; out must hold n_prompts * G sequences; 0, -1 with
+ * err, or ROLLOUT_INTERRUPTED (p->interruptible and a stop was requested: out is partial) */
 int rollout_generate(struct rollout *r, const int32_t *const *prompts, const int *lens,
 		     int n_prompts, int G, const struct rollout_params *p, struct rollout_batch *out,
 		     char *err, size_t n);

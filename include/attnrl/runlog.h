@@ -17,6 +17,7 @@ struct step_metrics {
 	double time_credit_s;  /* statistics -> gamma after the rollout (maps: the separate forward) */
 	double logp_mismatch;  /* mean |rollout log-prob - training log-prob| on response tokens */
 	long skipped_updates;  /* optimizer steps skipped for a non-finite gradient */
+	int bad_step;          /* 1 when an update of this step was skipped (non-finite) */
 	int has_eval;
 	double eval_accuracy, eval_reward_mean;
 	int has_credit;
@@ -26,11 +27,20 @@ struct step_metrics {
 struct runlog {
 	FILE *metrics, *samples;
 	int tty;
-	long total_steps;
+	long total_steps, first_step;
 	double t_start;
 };
 
-int runlog_open(struct runlog *l, const char *dir, long total_steps, char *err, size_t n);
+/* where the logs stood after a step: byte sizes of metrics.jsonl and samples.jsonl */
+struct runlog_pos {
+	long step, metrics, samples;
+};
+
+/* at NULL: fresh files; else the files are cut back to at's sizes (a resumed run) */
+int runlog_open(struct runlog *l, const char *dir, long total_steps, const struct runlog_pos *at,
+		char *err, size_t n);
+/* flushes and fsyncs both files and reports their sizes (for a checkpoint of step) */
+int runlog_sync(struct runlog *l, long step, struct runlog_pos *at);
 void runlog_close(struct runlog *l);
 /* metrics.jsonl always; the console line when print is set */
 void runlog_step(struct runlog *l, const struct step_metrics *m, int print);

@@ -39,13 +39,39 @@ struct trainer {
 	struct rhythm rh;                 /* statistics -> gamma per token */
 	struct runlog log;
 	char run_dir[1024];
+	/* checkpoints and stopping (trainer_ckpt.c) */
+	long start_step, last_saved;      /* the step resumed from (0: fresh), the last saved */
+	long bad_run;                     /* steps in a row with a skipped (non-finite) update */
+	long cur_step;
+	int64_t cursor0;                  /* data cursor at the start of the current step */
+	double t_init, deadline;          /* runlog_now() clock; deadline 0 = none */
+	double step_max, save_seconds;    /* longest step (with eval) and last save, seconds */
+	char resumed_from[1200];
 };
 
+#define TRAINER_STOPPED 1 /* trainer_run: stopped by a signal or the deadline, checkpoint saved */
+
+/* set-up; resumes from a checkpoint as run.resume says */
 int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n);
+/* 0 when train.steps are done, TRAINER_STOPPED, or -1 with err */
 int trainer_run(struct trainer *t, char *err, size_t n);
 void trainer_free(struct trainer *t);
 
 /* shared with sft: mkdir -p of <run.dir>/<run.name> and config.yaml inside */
 int trainer_prepare_run_dir(const struct config *c, char *dir, size_t dir_n, char *err, size_t n);
+
+/* trainer_ckpt.c: a checkpoint of the completed step (ckpt.h); -1 with err, the earlier
+ * checkpoints untouched */
+int trainer_save(struct trainer *t, long step, char *err, size_t n);
+/* loads the checkpoint run.resume names into t: 1 resumed (pos: the log sizes to keep,
+ * -1 = fresh logs), 0 nothing to resume, -1 with err */
+int trainer_resume(struct trainer *t, struct runlog_pos *pos, char *err, size_t n);
+/* after a stop request: a checkpoint of the completed step (when newer than the last one) and
+ * one line saying how to resume; TRAINER_STOPPED or -1 */
+int trainer_stop_save(struct trainer *t, long step, char *err, size_t n);
+/* the deadline from train.time_limit and SLURM_JOB_END_TIME; the check before a step asks
+ * to stop (stop.h) when the next step and a save may not fit before it */
+void trainer_deadline_init(struct trainer *t);
+void trainer_deadline_check(struct trainer *t);
 
 #endif

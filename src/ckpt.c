@@ -1,0 +1,396 @@
+/*
+ * ckpt.c - checkpoint folders: the write protocol (.tmp folder, fsync, rename, DONE), the
+ * search for the newest complete one, pruning, trainer_state.json, and the config check of a
+ * resume (see ckpt.h). Checkpoint folders hold plain files only, so removing one is unlinking
+ * its files and rmdir. This module never calls libtorch.
+ */
+#include "attnrl/ckpt.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "attnrl/json.h"
+#include "attnrl/stop.h"
+
+#ifndef ATTNRL_COMMIT
+#define ATTNRL_COMMIT "unknown"
+#endif
+
+#define CKPT_PATH_MAX 4096
+
+/* ---- the config hash ------------------------------------------------------------------- */
+
+/* c with the keys a resume may change set to their defaults */
+static void config_normalize(struct config *c)
+{
+	struct config d;
+	config_init(&d);
+	memcpy(c->run.name, d.run.name, sizeof(d.run.name));
+	memcpy(c->run.dir, d.run.dir, sizeof(d.run.dir));
+	memcpy(c->run.resume, d.run.resume, sizeof(d.run.resume));
+	c->run.resume_force = d.run.resume_force;
+	if (strcmp(c->optim.schedule, "cosine"))
+		c->train.steps = d.train.steps;
+	c->train.log_every = d.train.log_every;
+	c->train.eval_every = d.train.eval_every;
+	c->train.eval_before = d.train.eval_before;
+	c->train.samples_per_step = d.train.samples_per_step;
+	c->train.save_every = d.train.save_every;
+	c->train.keep_last = d.train.keep_last;
+	c->train.time_limit = d.train.time_limit;
+	c->train.max_bad_steps = d.train.max_bad_steps;
+}
+
+uint64_t ckpt_config_hash(const struct config *c)
+{
+	static struct config tmp;
+	tmp = *c;
+	config_normalize(&tmp);
+	return config_hash(&tmp);
+}
+
+/* ---- files and folders ----------------------------------------------------------------- */
+
+static int sync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+	if (fd < 0)
+		return -1;
+	if (fsync(fd) && errno != EINVAL)
+		rc = -1;
+	close(fd);
+	return rc;
+}
+
+/* text into dir/name, fsynced; 0 or -1 with errno */
+static int write_synced(const char *dir, const char *name, const char *text, size_t len)
+{
+	char path[CKPT_PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	int ok = fwrite(text, 1, len, f) == len && !fflush(f) && !fsync(fileno(f));
+	int e = errno;
+	if (fclose(f) && ok)
+		return -1;
+	errno = e;
+	return ok ? 0 : -1;
+}
+
+/* a folder of plain files, removed */
+static void remove_dir(const char *dir)
+{
+	char path[CKPT_PATH_MAX];
+	DIR *d = opendir(dir);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+int ckpt_complete(const char *dir)
+{
+	char path[CKPT_PATH_MAX + 400];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/DONE", dir);
+	return !stat(path, &st);
+}
+
+/* the N of "step_N" (tmp 0) or ".step_N.tmp" (tmp 1); -1 for other names */
+static long step_of(const char *name, int tmp)
+{
+	const char *p = name + (tmp ? 6 : 5);
+	char *end;
+	if (strncmp(name, tmp ? ".step_" : "step_", tmp ? 6 : 5) || *p < '0' || *p > '9')
+		return -1;
+	long v = strtol(p, &end, 10);
+	return !strcmp(end, tmp ? ".tmp" : "") ? v : -1;
+}
+
+/* the steps of the complete checkpoints, newest first (caller frees); count in *n; unfinished
+ * folders are removed when clean is set */
+static long *scan(const char *run_dir, int clean, int *n)
+{
+	char ck[CKPT_PATH_MAX], path[CKPT_PATH_MAX + 300];
+	long *steps = NULL;
+	int cap = 0;
+	*n = 0;
+	snprintf(ck, sizeof(ck), "%s/ckpt", run_dir);
+	DIR *d = opendir(ck);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		long s = step_of(e->d_name, 0), t = step_of(e->d_name, 1);
+		snprintf(path, sizeof(path), "%s/%s", ck, e->d_name);
+		if (s >= 0 && ckpt_complete(path)) {
+			if (*n == cap && !(steps = realloc(steps, (cap = 2 * cap + 8) * sizeof(long))))
+				break;
+			steps[(*n)++] = s;
+		} else if (clean && (s >= 0 || t >= 0)) {
+			remove_dir(path);
+		}
+	}
+	if (d)
+		closedir(d);
+	for (int i = 1; i < *n; i++) /* insertion sort, newest first */
+		for (int j = i; j > 0 && steps[j] > steps[j - 1]; j--) {
+			long x = steps[j];
+			steps[j] = steps[j - 1];
+			steps[j - 1] = x;
+		}
+	return steps;
+}
+
+long ckpt_latest(const char *run_dir, char *dir, size_t dir_n)
+{
+	int n;
+	long *steps = scan(run_dir, 0, &n), step = n ? steps[0] : 0;
+	free(steps);
+	if (step)
+		snprintf(dir, dir_n, "%s/ckpt/step_%ld", run_dir, step);
+	return step;
+}
+
+void ckpt_discard(const char *run_dir, long step)
+{
+	char path[CKPT_PATH_MAX];
+	snprintf(path, sizeof(path), "%s/ckpt/.step_%ld.tmp", run_dir, step);
+	remove_dir(path);
+}
+
+void ckpt_prune(const char *run_dir, long keep)
+{
+	char path[CKPT_PATH_MAX];
+	int n;
+	long *steps = scan(run_dir, 0, &n);
+	for (int i = (int)keep; keep > 0 && i < n; i++) {
+		snprintf(path, sizeof(path), "%s/ckpt/step_%ld", run_dir, steps[i]);
+		remove_dir(path);
+	}
+	free(steps);
+}
+
+int ckpt_remove_after(const char *run_dir, long step)
+{
+	char path[CKPT_PATH_MAX];
+	int n, removed = 0;
+	long *steps = scan(run_dir, 0, &n);
+	for (int i = 0; i < n && steps[i] > step; i++, removed++) {
+		snprintf(path, sizeof(path), "%s/ckpt/step_%ld", run_dir, steps[i]);
+		remove_dir(path);
+	}
+	free(steps);
+	return removed;
+}
+
+/* ---- writing --------------------------------------------------------------------------- */
+
+int ckpt_begin(const char *run_dir, long step, char *dir, size_t dir_n, char *err, size_t n)
+{
+	char ck[CKPT_PATH_MAX];
+	int cnt;
+	snprintf(ck, sizeof(ck), "%s/ckpt", run_dir);
+	if (mkdir(ck, 0777) && errno != EEXIST) {
+		snprintf(err, n, "cannot create '%s': %s", ck, strerror(errno));
+		return -1;
+	}
+	free(scan(run_dir, 1, &cnt));
+	snprintf(dir, dir_n, "%s/.step_%ld.tmp", ck, step);
+	if (mkdir(dir, 0777)) {
+		snprintf(err, n, "cannot create '%s': %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static char *state_json(const struct ckpt_state *s, size_t *len)
+{
+	char *text = NULL, hash[24];
+	FILE *f = open_memstream(&text, len);
+	if (!f)
+		return NULL;
+	struct json_out o;
+	snprintf(hash, sizeof(hash), "%016" PRIx64, s->config_hash);
+	json_obj_begin(&o, f);
+	json_kv_int(&o, "format", 1);
+	json_kv_int(&o, "step", s->step);
+	json_kv_int(&o, "opt_step", s->opt_step);
+	json_kv_int(&o, "skipped_updates", s->skipped);
+	json_kv_int(&o, "bad_steps_in_a_row", s->bad_run);
+	json_kv_int(&o, "data_cursor", s->data_cursor);
+	json_kv_int(&o, "run_seed", s->run_seed);
+	json_kv_int(&o, "data_seed", s->data_seed);
+	json_kv_int(&o, "world_size", s->world_size);
+	json_kv_str(&o, "config_hash", hash);
+	json_kv_int(&o, "metrics_bytes", s->log.metrics);
+	json_kv_int(&o, "samples_bytes", s->log.samples);
+	json_kv_str(&o, "attnrl_commit", ATTNRL_COMMIT);
+	json_obj_end(&o);
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static char *config_text(const struct config *c, size_t *len)
+{
+	char *text = NULL;
+	FILE *f = open_memstream(&text, len);
+	if (!f)
+		return NULL;
+	int bad = config_write_yaml(c, f);
+	if (fclose(f) || bad) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+int ckpt_write_state(const char *dir, const struct ckpt_state *s, const struct config *c,
+		     char *err, size_t n)
+{
+	size_t ls = 0, lc = 0;
+	char *st = state_json(s, &ls), *ct = config_text(c, &lc);
+	const char *name = "trainer_state.json";
+	errno = ENOMEM;
+	int rc = !st || !ct || write_synced(dir, name, st, ls) ||
+		 write_synced(dir, (name = "config.yaml"), ct, lc);
+	if (rc)
+		snprintf(err, n, "cannot write '%s/%s': %s", dir, name, strerror(errno));
+	free(st);
+	free(ct);
+	return rc ? -1 : 0;
+}
+
+int ckpt_commit(const char *run_dir, long step, char *err, size_t n)
+{
+	char ck[CKPT_PATH_MAX], tmp[CKPT_PATH_MAX + 32], dst[CKPT_PATH_MAX + 32];
+	snprintf(ck, sizeof(ck), "%s/ckpt", run_dir);
+	snprintf(tmp, sizeof(tmp), "%s/.step_%ld.tmp", ck, step);
+	snprintf(dst, sizeof(dst), "%s/step_%ld", ck, step);
+	const char *what = tmp;
+	if (sync_path(tmp) || rename(tmp, dst) || (what = ck, sync_path(ck)))
+		goto fail;
+	stop_test_point("ckpt_rename", step);
+	what = dst;
+	if (write_synced(dst, "DONE", "", 0) || sync_path(dst))
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, n, "cannot commit the checkpoint '%s': %s", what, strerror(errno));
+	return -1;
+}
+
+/* ---- reading --------------------------------------------------------------------------- */
+
+static int get_long(const struct json *j, const char *key, long *v)
+{
+	int64_t x;
+	if (json_int(json_get(j, key), &x))
+		return -1;
+	*v = (long)x;
+	return 0;
+}
+
+int ckpt_read_state(const char *dir, struct ckpt_state *s, char *err, size_t n)
+{
+	char path[CKPT_PATH_MAX];
+	snprintf(path, sizeof(path), "%s/trainer_state.json", dir);
+	struct json *j = json_load(path, err, n);
+	if (!j)
+		return -1;
+	memset(s, 0, sizeof(*s));
+	const char *keys[] = { "step", "opt_step", "skipped_updates", "bad_steps_in_a_row",
+			       "run_seed", "data_seed", "world_size", "metrics_bytes",
+			       "samples_bytes" };
+	long *vals[] = { &s->step, &s->opt_step, &s->skipped, &s->bad_run, &s->run_seed,
+			 &s->data_seed, &s->world_size, &s->log.metrics, &s->log.samples };
+	const char *hash = json_str(json_get(j, "config_hash"));
+	int rc = 0;
+	for (int i = 0; i < 9 && !rc; i++)
+		if (get_long(j, keys[i], vals[i])) {
+			snprintf(err, n, "%s: no integer '%s'", path, keys[i]);
+			rc = -1;
+		}
+	if (!rc && json_int(json_get(j, "data_cursor"), &s->data_cursor)) {
+		snprintf(err, n, "%s: no integer 'data_cursor'", path);
+		rc = -1;
+	}
+	if (!rc && (!hash || sscanf(hash, "%" SCNx64, &s->config_hash) != 1)) {
+		snprintf(err, n, "%s: no 'config_hash'", path);
+		rc = -1;
+	}
+	s->log.step = s->step;
+	json_free(j);
+	return rc;
+}
+
+/* "a.b: x -> y, ..." for the lines that differ between the YAML of two configs */
+static void config_diff(const struct config *a, const struct config *b, char *out, size_t n)
+{
+	size_t la, lb, k = 0;
+	char *ta = config_text(a, &la), *tb = config_text(b, &lb), *sa, *sb, sec[64] = "";
+	out[0] = 0;
+	char *x = ta ? strtok_r(ta, "\n", &sa) : NULL, *y = tb ? strtok_r(tb, "\n", &sb) : NULL;
+	for (; x && y && k + 1 < n; x = strtok_r(NULL, "\n", &sa), y = strtok_r(NULL, "\n", &sb)) {
+		if (x[0] != ' ' && x[0] != '#')
+			snprintf(sec, sizeof(sec), "%.*s", (int)strcspn(x, ":"), x);
+		if (!strcmp(x, y) || x[0] != ' ')
+			continue;
+		char *cx = strstr(x, " #"), *cy = strstr(y, " #");
+		for (; cx && cx > x && cx[-1] == ' '; cx--)
+			;
+		for (; cy && cy > y && cy[-1] == ' '; cy--)
+			;
+		if (cx)
+			*cx = 0;
+		if (cy)
+			*cy = 0;
+		char *key = x + strspn(x, " "), *colon = strchr(key, ':');
+		char *vy = strchr(y, ':');
+		if (!colon || !vy)
+			continue;
+		k += snprintf(out + k, n - k, "%s%s.%.*s:%s ->%s", k ? ", " : "", sec,
+			      (int)(colon - key), key, colon + 1, vy + 1);
+	}
+	free(ta);
+	free(tb);
+}
+
+int ckpt_check_config(const char *dir, const struct ckpt_state *s, const struct config *c,
+		      long world_size, char *err, size_t n)
+{
+	static struct config old, now;
+	char path[CKPT_PATH_MAX], diff[512], why[256];
+	if (s->world_size != world_size) {
+		snprintf(err, n, "checkpoint '%s' was written by %ld processes, this run has %ld", dir,
+			 s->world_size, world_size);
+		return -1;
+	}
+	if (s->config_hash == ckpt_config_hash(c))
+		return 0;
+	snprintf(path, sizeof(path), "%s/config.yaml", dir);
+	config_init(&old);
+	now = *c;
+	diff[0] = 0;
+	if (config_load_file(&old, path, why, sizeof(why)))
+		snprintf(diff, sizeof(diff), "(its config.yaml does not load: %s)", why);
+	config_normalize(&old);
+	config_normalize(&now);
+	if (!diff[0])
+		config_diff(&old, &now, diff, sizeof(diff));
+	snprintf(err, n, "checkpoint '%s' was written with another config: %s", dir,
+		 diff[0] ? diff : "(the hash differs)");
+	return -1;
+}
