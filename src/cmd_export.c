@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "attnrl/ckpt.h"
 #include "attnrl/config.h"
 #include "attnrl/hf.h"
 #include "attnrl/llama2c.h"
@@ -104,8 +105,15 @@ static int weights_path(const struct export_args *a, char *path, size_t len, cha
 		snprintf(path, len, "%s/model.safetensors", a->run_dir);
 	else
 		snprintf(path, len, "%s/ckpt/step_%ld/model.safetensors", a->run_dir, a->step);
-	if (!stat(path, &st))
-		return 0;
+	if (!stat(path, &st)) {
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s/ckpt/step_%ld", a->run_dir, a->step);
+		if (a->step < 0 || ckpt_complete(dir))
+			return 0;
+		snprintf(err, n, "%s: checkpoint without DONE (its write never finished); export "
+			 "another step", dir);
+		return -1;
+	}
 	if (a->step < 0) {
 		snprintf(err, n, "%s: not found: the run has not finished; export a checkpoint with "
 			 "--step N", path);

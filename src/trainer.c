@@ -475,8 +475,11 @@ static void print_start(const struct trainer *t)
 	       t->run_dir, t->pol.model->n_elements / 1e6, t->n_prompts, t->G, tensor_backend_info());
 	data_print(&t->data, &t->cfg, stdout);
 	if (t->start_step)
-		printf("attnrl train: resumed from %s (step %ld of %ld)\n", t->resumed_from,
-		       t->start_step, t->cfg.train.steps);
+		printf("attnrl train: resumed from %s (step %ld of %ld)%s\n", t->resumed_from,
+		       t->start_step, t->cfg.train.steps,
+		       t->start_step >= t->cfg.train.steps
+			       ? "; nothing left to train: raise train.steps to go on, or start over "
+				 "with run.resume=never (or another run.name)" : "");
 	fflush(stdout);
 }
 

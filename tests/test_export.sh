@@ -31,6 +31,8 @@ echo '{"model_max_length": 256}' >"$tmp/hfbf/tokenizer_config.json"
 mkdir -p "$tmp/r2/ckpt/step_1"
 $bin config configs/default.yaml model.path="$tmp/hfbf" model.dim=64 model.arch=qwen3 >"$tmp/r2/config.yaml"
 cp "$w1" "$tmp/r2/ckpt/step_1/model.safetensors"
+expect "checkpoint without DONE" 1 "checkpoint without DONE" $bin export "$tmp/r2" --step 1 --out "$tmp/x"
+touch "$tmp/r2/ckpt/step_1/DONE"
 expect "export from an HF start" 0 "step_1/model.safetensors" $bin export "$tmp/r2" --step 1 --out "$tmp/out/nested/hf2"
 cp -r "$tmp/out/nested/hf2" "$tmp/hf2_bf16"
 checks+=("$tmp/hf2_bf16" "$w1")
