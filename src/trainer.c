@@ -1,8 +1,6 @@
 /*
- * trainer.c - the GRPO step loop (see trainer.h). The rollout runs on the decode engine, which
- * reads the parameter memory that AdamW updates in place; the update runs on ATen.
- * Invariant: per-token host arrays (old_logp, ref_logp, rb.logp) are indexed by token position
- * in the rollout batch, (B, cap_len); packed arrays by training position, (micro, T).
+ * trainer.c - the GRPO run (see trainer.h): set-up, the step loop with evals, logs, periodic
+ * checkpoints, stop requests and deadlines. One step itself is trainer_step.c.
  */
 #include "attnrl/trainer.h"
 
@@ -176,286 +174,6 @@ void trainer_free(struct trainer *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* ---- rollout and rewards --------------------------------------------------------------- */
-
-/* 0, -1 with err, or ROLLOUT_INTERRUPTED */
-static int step_rollout(struct trainer *t, long step, char *err, size_t n)
-{
-	for (int i = 0; i < t->n_prompts; i++) {
-		int32_t *ids = t->prompt_ids + (size_t)i * DATA_PROMPT_MAX;
-		if (data_next_train(&t->data, &t->ex[i])) {
-			snprintf(err, n, "data: cannot generate train problem %ld", (long)t->data.cursor - 1);
-			return -1;
-		}
-		t->prompt_lens[i] = data_encode(&t->data, t->ex[i].prompt, ids, DATA_PROMPT_MAX, err, n);
-		if (t->prompt_lens[i] < 0)
-			return -1;
-		t->prompt_rows[i] = ids;
-	}
-	struct rng r;
-	rng_init3(&r, (uint64_t)t->cfg.run.seed, (uint64_t)step, 0x73616d706c65ULL);
-	t->rp.seed = rng_u64(&r);
-	t->rp.interruptible = 1;
-	int rc = rollout_generate(&t->pol.ro, t->prompt_rows, t->prompt_lens, t->n_prompts, t->G,
-				  &t->rp, &t->rb, err, n);
-	if (rc)
-		return rc;
-	for (int b = 0; b < t->B; b++)
-		t->rewards[b] = (float)task_reward(t->data.kind, &t->ex[b / t->G],
-						   rollout_text(&t->rb, b), &t->correct[b]);
-	adv_compute(t->rewards, t->n_prompts, t->G, t->adv_mode, t->adv);
-	return 0;
-}
-
-/* ---- forward passes -------------------------------------------------------------------- */
-
-static tensor *pack_tensor_f32(const struct batch_pack *p, const float *host)
-{
-	int64_t shape[2] = { p->B, p->T };
-	return tensor_from_f32(host, shape, 2);
-}
-
-/* log-probs (B,T) of the pack's targets under m at the rollout temperature */
-static tensor *pack_logp(const struct trainer *t, const struct model *m, tensor **entropy)
-{
-	int64_t shape[2] = { t->pack.B, t->pack.T };
-	tensor *logits = model_forward(m, tensor_from_i64(t->pack.ids, shape, 2));
-	double temp = t->cfg.rollout.temperature;
-	if (temp > 0 && temp != 1.0)
-		logits = tensor_mul_scalar(logits, 1.0 / temp);
-	return tensor_token_logprobs(logits, tensor_from_i64(t->pack.targets, shape, 2), entropy);
-}
-
-/* no-grad log-probs of every rollout token under m into dst (B, cap_len) */
-static int logp_all(struct trainer *t, const struct model *m, float *dst, char *err, size_t n)
-{
-	int prev = tensor_set_grad_enabled(0), rc = 0;
-	for (int first = 0; first < t->B && !rc; first += t->micro) {
-		tensor_frame_push();
-		int packed = !batch_pack_build(&t->pack, &t->rb, first, t->micro);
-		tensor *lp = packed ? pack_logp(t, m, NULL) : NULL;
-		rc = lp ? tensor_read_f32(lp, t->host, (int64_t)t->pack.B * t->pack.T) : -1;
-		if (!rc)
-			batch_pack_scatter(&t->pack, &t->rb, t->host, dst);
-		tensor_frame_pop();
-	}
-	tensor_set_grad_enabled(prev);
-	if (rc)
-		snprintf(err, n, "forward: %s", tensor_last_error());
-	return rc;
-}
-
-static double logp_mismatch(const struct trainer *t)
-{
-	double sum = 0.0;
-	long count = 0;
-	for (int b = 0; b < t->B; b++) {
-		size_t row = (size_t)b * t->cap_len;
-		for (int j = 0; j < t->rb.resp_len[b]; j++) {
-			size_t at = row + t->rb.prompt_len[b] + j;
-			sum += fabs(t->rb.logp[at] - t->old_logp[at]);
-			count++;
-		}
-	}
-	return count ? sum / count : 0.0;
-}
-
-/* ---- the update ------------------------------------------------------------------------ */
-
-struct update_acc {
-	double loss, kl, gnorm;
-	long tokens, clipped, opt_steps, mini_batches, skipped;
-};
-
-/* clip counts and k3 from the detached log-probs of one micro-batch */
-static void micro_stats(struct trainer *t, const float *lp, const float *old, const float *adv,
-			const float *ref, struct update_acc *a)
-{
-	const struct batch_pack *p = &t->pack;
-	for (size_t i = 0; i < (size_t)p->B * p->T; i++) {
-		if (!p->mask[i])
-			continue;
-		double rho = exp(lp[i] - old[i]);
-		a->clipped += (adv[i] > 0 && rho > 1 + t->hp.clip_high) ||
-			      (adv[i] < 0 && rho < 1 - t->hp.clip_low);
-		a->tokens++;
-		if (t->ref) {
-			double d = ref[i] - lp[i];
-			a->kl += exp(d) - d - 1;
-		}
-	}
-}
-
-static int micro_step(struct trainer *t, int first, int n_mb, long tokens_mb, struct update_acc *a)
-{
-	struct batch_pack *p = &t->pack;
-	if (batch_pack_build(p, &t->rb, first, t->micro))
-		return -1;
-	size_t bt = (size_t)p->B * p->T;
-	float *old = t->host, *adv = old + bt, *w = adv + bt, *ref = w + bt, *lp = ref + bt;
-	float *gamma = lp + bt;
-	batch_pack_gather(p, &t->rb, t->old_logp, old);
-	batch_pack_gather(p, &t->rb, t->ref_logp, ref);
-	batch_pack_gather(p, &t->rb, t->rh.gamma, gamma);
-	for (size_t i = 0; i < bt; i++) {
-		float a = t->adv[p->first + i / p->T];
-		adv[i] = p->mask[i] * credit_gamma_for(&t->rh.cp, gamma[i], a) * a;
-	}
-	adv_token_weights(p->mask, p->resp_len, p->B, p->T, t->agg, n_mb, tokens_mb,
-			  (int)t->cfg.rollout.max_new_tokens, w);
-	tensor *ent = NULL;
-	tensor *logp = pack_logp(t, t->pol.model, t->hp.entropy_coef != 0.0 ? &ent : NULL);
-	tensor *loss = grpo_loss(logp, pack_tensor_f32(p, old), t->ref ? pack_tensor_f32(p, ref) : NULL,
-				 ent, pack_tensor_f32(p, adv), pack_tensor_f32(p, w), &t->hp);
-	if (loss && stop_test_nan(t->cur_step))
-		loss = tensor_mul_scalar(loss, NAN);
-	double lv;
-	if (!loss || tensor_backward(loss) || tensor_item(loss, &lv) ||
-	    tensor_read_f32(tensor_detach(logp), lp, (int64_t)bt))
-		return -1;
-	a->loss += lv;
-	micro_stats(t, lp, old, adv, ref, a);
-	return 0;
-}
-
-static int optimizer_step(struct trainer *t, struct update_acc *a)
-{
-	struct model *m = t->pol.model;
-	double norm;
-	if (tensor_clip_grad_norm(m->params, m->n_params, t->cfg.optim.grad_clip, &norm))
-		return -1;
-	if (!isfinite(norm)) {
-		t->skipped++;
-		a->skipped++;
-		fprintf(stderr, "trainer: non-finite gradient at optimizer step %ld, update skipped\n",
-			t->opt_step);
-		return tensor_zero_grad(m->params, m->n_params);
-	}
-	const struct config *c = &t->cfg;
-	struct tensor_adamw hp = { adv_lr_at(t->opt_step, t->opt_steps_total, c->optim.lr,
-					     c->optim.lr_min, c->optim.warmup_steps,
-					     !strcmp(c->optim.schedule, "cosine")),
-				   c->optim.beta1, c->optim.beta2, c->optim.eps,
-				   c->optim.weight_decay, t->opt_step - t->skipped + 1 };
-	t->opt_step++;
-	a->gnorm += norm;
-	a->opt_steps++;
-	if (tensor_adamw_step(m->params, t->adam_m, t->adam_v, m->n_params, &hp))
-		return -1;
-	return tensor_zero_grad(m->params, m->n_params);
-}
-
-static int update(struct trainer *t, struct update_acc *a, char *err, size_t n)
-{
-	int mb = (int)t->cfg.algo.mini_batch;
-	for (long e = 0; e < t->cfg.algo.ppo_epochs; e++) {
-		for (int s = 0; s < t->B; s += mb) {
-			long tokens_mb = 0;
-			for (int b = s; b < s + mb; b++)
-				tokens_mb += t->rb.resp_len[b];
-			for (int ms = s; ms < s + mb; ms += t->micro) {
-				tensor_frame_push();
-				int rc = micro_step(t, ms, mb, tokens_mb, a);
-				tensor_frame_pop();
-				if (rc)
-					goto fail;
-			}
-			a->mini_batches++;
-			if (optimizer_step(t, a))
-				goto fail;
-			stop_test_point("update", t->cur_step);
-		}
-	}
-	return 0;
-fail:
-	snprintf(err, n, "update: %s", tensor_last_error());
-	return -1;
-}
-
-/* ---- one step, eval, the loop ---------------------------------------------------------- */
-
-static void rollout_metrics(const struct trainer *t, struct step_metrics *m)
-{
-	double ent = 0.0, len = 0.0, rew = 0.0, acc = 0.0;
-	long ntok = 0;
-	for (int b = 0; b < t->B; b++) {
-		size_t row = (size_t)b * t->cap_len + t->rb.prompt_len[b];
-		for (int j = 0; j < t->rb.resp_len[b]; j++)
-			ent += t->rb.entropy[row + j];
-		ntok += t->rb.resp_len[b];
-		len += t->rb.resp_len[b];
-		rew += t->rewards[b];
-		acc += t->correct[b];
-	}
-	m->entropy = ntok ? ent / ntok : 0.0;
-	m->response_len_mean = len / t->B;
-	m->reward_mean = rew / t->B;
-	m->accuracy = acc / t->B;
-	m->time_rollout_s = t->rb.seconds;
-	m->rollout_tokens_per_s = t->rb.seconds > 0 ? t->rb.tokens_generated / t->rb.seconds : 0.0;
-}
-
-static int run_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n)
-{
-	struct rollout_params p = t->rp;
-	struct eval_result r;
-	p.temperature = 0.0;
-	p.stats = NULL;
-	p.interruptible = 0; /* eval belongs to a completed step: it runs to its end */
-	if (evaluate(&t->pol.ro, &t->data, t->data.eval_size, &p, t->pol.ro.max_seqs, &r, err, n))
-		return -1;
-	m->has_eval = 1;
-	m->eval_accuracy = r.accuracy;
-	m->eval_reward_mean = r.reward_mean;
-	return 0;
-}
-
-/* 0, -1 with err, or 1: a stop was requested before the update (the step is discarded) */
-static int train_step(struct trainer *t, long step, struct step_metrics *m, char *err, size_t n)
-{
-	double t0 = runlog_now();
-	memset(m, 0, sizeof(*m));
-	m->step = step;
-	int rc = step_rollout(t, step, err, n);
-	if (rc)
-		return rc == ROLLOUT_INTERRUPTED ? 1 : -1;
-	stop_test_point("rollout", step);
-	if (stop_requested())
-		return 1;
-	rollout_metrics(t, m);
-	double tc = runlog_now();
-	if (rhythm_assign(&t->rh, &t->rb, t->pol.eng, t->rp.seed, &m->credit)) {
-		snprintf(err, n, "credit: the decode engine rejected the maps forward");
-		return -1;
-	}
-	m->has_credit = t->rh.stats != NULL;
-	m->time_credit_s = runlog_now() - tc;
-	double t1 = runlog_now();
-	if (t->cfg.algo.recompute_logprobs) {
-		if (logp_all(t, t->pol.model, t->old_logp, err, n))
-			return -1;
-		m->logp_mismatch = logp_mismatch(t);
-	} else {
-		memcpy(t->old_logp, t->rb.logp, (size_t)t->B * t->cap_len * sizeof(float));
-	}
-	if (t->ref && logp_all(t, t->ref, t->ref_logp, err, n))
-		return -1;
-	struct update_acc a = { 0 };
-	if (update(t, &a, err, n))
-		return -1;
-	m->loss = a.mini_batches ? a.loss / a.mini_batches : 0.0;
-	m->grad_norm = a.opt_steps ? a.gnorm / a.opt_steps : 0.0;
-	m->clip_frac = a.tokens ? (double)a.clipped / a.tokens : 0.0;
-	m->kl = a.tokens ? a.kl / a.tokens : 0.0;
-	m->lr = adv_lr_at(t->opt_step - 1, t->opt_steps_total, t->cfg.optim.lr, t->cfg.optim.lr_min,
-			  t->cfg.optim.warmup_steps, !strcmp(t->cfg.optim.schedule, "cosine"));
-	m->skipped_updates = t->skipped;
-	m->bad_step = a.skipped > 0;
-	m->time_update_s = runlog_now() - t1;
-	m->time_step_s = runlog_now() - t0;
-	return 0;
-}
-
 static void log_samples(struct trainer *t, long step)
 {
 	for (int b = 0; b < t->B && b < t->cfg.train.samples_per_step; b++) {
@@ -489,11 +207,11 @@ static int run_step(struct trainer *t, long step, char *err, size_t n)
 	const struct config *c = &t->cfg;
 	struct step_metrics m;
 	t->cur_step = step;
-	int rc = train_step(t, step, &m, err, n);
+	int rc = trainer_step(t, step, &m, err, n);
 	if (rc)
 		return rc;
 	if (c->train.eval_every > 0 && (step % c->train.eval_every == 0 || step == c->train.steps) &&
-	    run_eval(t, &m, err, n))
+	    trainer_eval(t, &m, err, n))
 		return -1;
 	log_samples(t, step);
 	runlog_step(&t->log, &m, step % c->train.log_every == 0 || m.has_eval || step == c->train.steps);
@@ -542,7 +260,7 @@ int trainer_run(struct trainer *t, char *err, size_t n)
 	print_start(t);
 	if (c->train.eval_every > 0 && c->train.eval_before && !t->start_step) {
 		struct step_metrics m = { 0 };
-		if (run_eval(t, &m, err, n))
+		if (trainer_eval(t, &m, err, n))
 			return -1;
 		runlog_eval(&t->log, 0, m.eval_accuracy, m.eval_reward_mean, t->data.eval_size);
 	}

@@ -57,6 +57,11 @@ int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 int trainer_run(struct trainer *t, char *err, size_t n);
 void trainer_free(struct trainer *t);
 
+/* trainer_step.c: one training step (0, 1 when a stop request discarded it, or -1 with err) and
+ * the held-out eval (fills m's eval fields) */
+int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err, size_t n);
+int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n);
+
 /* shared with sft: mkdir -p of <run.dir>/<run.name> and config.yaml inside */
 int trainer_prepare_run_dir(const struct config *c, char *dir, size_t dir_n, char *err, size_t n);
 
