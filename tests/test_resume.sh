@@ -17,7 +17,7 @@ base=(configs/default.yaml rollout.prompts_per_step=4 rollout.group_size=4 algo.
 	rollout.max_new_tokens=24 train.eval_every=3 data.eval_size=4 train.threads=1
 	train.save_every=1 algo.entropy_coef=0.01 run.dir="$tmp")
 log=$tmp/log # each of the two parallel jobs below has its own
-run() { "$bin" train "${base[@]}" "$@" >>"$log" 2>&1; }
+run() { ("$bin" train "${base[@]}" "$@"; exit $?) >>"$log" 2>&1; } # the subshell reports kills to the log
 
 # metrics.jsonl without the timing keys
 strip() { sed -E 's/"(time_[a-z]+_s|rollout_tokens_per_s)": [^,}]*(, )?//g' "$1"; }
@@ -121,7 +121,7 @@ section3() {
 			sleep 0.05
 		done
 		for s in "$@"; do kill -s "$s" $pid 2>/dev/null; done
-		wait $pid
+		wait $pid 2>/dev/null # (no "Killed" line from the shell)
 	}
 	outside x 2 KILL
 	rc=$?
