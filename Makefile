@@ -22,7 +22,7 @@ TORCH_H := $(TORCH_INC)/torch/csrc/api/include/torch/torch.h
 CXXFLAGS += $(if $(LIBTORCH),-isystem $(TORCH_INC)) -isystem $(TORCH_INC)/torch/csrc/api/include
 BLAS_INC := $(firstword $(wildcard /usr/include/x86_64-linux-gnu/openblas-openmp /usr/include/$(shell uname -m)-linux-gnu/openblas-openmp /usr/include/openblas))
 CFLAGS  += $(if $(BLAS_INC),-I$(BLAS_INC))
-LDLIBS  := $(TORCH_LDFLAGS) -ltorch -ltorch_cpu -lc10 -lopenblas -lyaml -lstdc++ -lm -fopenmp
+LDLIBS  := $(TORCH_LDFLAGS) -ltorch -ltorch_cpu -lc10 -lgloo -lopenblas -lyaml -lstdc++ -lm -fopenmp
 PURE_LDLIBS := -lopenblas -lyaml -lm -fopenmp
 
 SRC_C   := $(filter-out src/main.c,$(wildcard src/*.c))
@@ -30,8 +30,10 @@ SRC_CXX := $(wildcard src/*.cpp)
 OBJ     := $(SRC_C:src/%.c=build/%.o) $(SRC_CXX:src/%.cpp=build/%.o)
 # modules that never call into libtorch: the sanitizer build links only these
 TORCH_MODULES := tensor model hf hf_save cmd_export cmd_generate llama2c trainer_step grpo trainer trainer_ckpt sft policy inspect inspect_report inspect_svg
-PURE_OBJ := $(filter-out $(TORCH_MODULES:%=build/%.o),$(SRC_C:src/%.c=build/%.o))
+# ... nor into Gloo (dist.c dispatches to dist_gloo.cpp; dist_env.c and dist_store.c are pure)
+PURE_OBJ := $(filter-out $(TORCH_MODULES:%=build/%.o) build/dist.o,$(SRC_C:src/%.c=build/%.o))
 TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
+TEST_HELPERS := build/tests/dist_worker
 TORCH_TESTS := $(patsubst %,build/tests/test_%,tensor model grpo trainer hf llama2c)
 PURE_TESTS := $(filter-out $(TORCH_TESTS),$(TESTS))
 
@@ -46,6 +48,7 @@ deps-check:
 	@test -f $(TORCH_H) || { echo "make: libtorch headers not found ($(TORCH_H)): run 'sudo scripts/install-deps.sh' (or set LIBTORCH=DIR)"; exit 1; }
 	@test -f /usr/include/yaml.h || { echo "make: libyaml not found: run 'sudo scripts/install-deps.sh'"; exit 1; }
 	@test -n "$(BLAS_INC)" || { echo "make: OpenBLAS (openmp) headers not found: run 'sudo scripts/install-deps.sh'"; exit 1; }
+	@test -f /usr/include/gloo/allreduce.h || { echo "make: Gloo not found (libgloo-dev): run 'sudo scripts/install-deps.sh'"; exit 1; }
 
 bin/attnrl: build/main.o build/libattnrl.a
 	@mkdir -p bin
@@ -70,7 +73,7 @@ build/tests/%: tests/%.c build/libattnrl.a
 	@mkdir -p build/tests
 	$(CC) $(CFLAGS) -Itests -o $@ $< build/libattnrl.a $(LDLIBS)
 
-test: all $(TESTS)
+test: all $(TESTS) $(TEST_HELPERS)
 	@bash tests/run.sh
 
 # ASan + UBSan build of every module that does not call into libtorch, and of their tests

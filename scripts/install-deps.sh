@@ -8,6 +8,8 @@ PKGS=(
 	libtorch-dev            # libtorch 1.13 (CPU), the training engine
 	libopenblas0-openmp libopenblas-openmp-dev # BLAS for torch and the decode engine
 	libyaml-dev             # config files
+	libgloo-dev             # data-parallel collectives on CPU (dist.backend=gloo)
+	slurm-client            # scontrol: the host-list oracle of test_dist_gloo
 	python3-torch python3-numpy # the PyTorch reference scripts (run with /usr/bin/python3)
 )
 # Hugging Face's tokenizers (npm) is the BPE tokenizer's test oracle: Debian's nodejs and npm,

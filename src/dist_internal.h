@@ -1,0 +1,74 @@
+/*
+ * dist_internal.h - between dist.c, the rendezvous store (dist_store.c) and the backends
+ * (dist_gloo.cpp, dist_nccl.c). Not a public interface.
+ */
+#ifndef ATTNRL_DIST_INTERNAL_H
+#define ATTNRL_DIST_INTERNAL_H
+
+#include "attnrl/dist.h"
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * The rendezvous store: small keys and values exchanged once at start-up.
+ *
+ * file: <dir>/.rendezvous/<scope>/, scope = the launcher's job id (SLURM job.step-restart,
+ *   TORCHELASTIC_RUN_ID, ATTNRL_RUN_ID) or "local". Rank 0 wipes the scope folder, then waits
+ *   for join/<r> files, each holding rank r's random nonce, and publishes `current`: a fresh
+ *   attempt folder name followed by every rank's nonce. A rank accepts `current` only when it
+ *   lists its own nonce, and rewrites its join file while it is missing, so files left by an
+ *   earlier run (same scope, same ranks) are never taken for this run's. Keys are files in
+ *   the attempt folder, written to a temporary name and renamed. Rank 0 removes the scope
+ *   folder once every rank is connected (dist_store_close after a barrier).
+ * tcp: rank 0 serves the keys from memory on port `port` (a thread); every rank, rank 0
+ *   included, is a client of host:port; the first request checks the world size.
+ */
+struct dist_store *dist_store_open_file(const char *dir, const struct dist_env *e, double timeout,
+					char *err, size_t n);
+struct dist_store *dist_store_open_tcp(const char *host, int port, const struct dist_env *e,
+				       double timeout, char *err, size_t n);
+/* stops the server / removes the folder (rank 0); frees s; NULL is fine */
+void dist_store_close(struct dist_store *s);
+const char *dist_store_where(const struct dist_store *s); /* "file store DIR", "tcp store H:P" */
+
+int dist_store_set(struct dist_store *s, const char *key, const void *val, size_t len, char *err,
+		   size_t n);
+/* 1 and the value (at most cap bytes; *len its full size), 0 when the key is absent, -1 */
+int dist_store_get(struct dist_store *s, const char *key, void *val, size_t cap, size_t *len,
+		   char *err, size_t n);
+/* waits until the key exists: 0, or -1 with "timed out" after timeout seconds */
+int dist_store_wait(struct dist_store *s, const char *key, double timeout, char *err, size_t n);
+/* every rank says it arrived and waits for the others; the error names the missing ranks */
+int dist_store_arrive(struct dist_store *s, const struct dist_env *e, double timeout, char *err,
+		      size_t n);
+
+double dist_now(void); /* monotonic seconds */
+
+/* backends: impl is theirs; each returns 0 or -1 with one line in err */
+int dist_gloo_init(struct dist *d, struct dist_store *s, char *err, size_t n);
+void dist_gloo_free(struct dist *d);
+int dist_gloo_allreduce(struct dist *d, void *buf, size_t count, enum dist_dtype t, char *err,
+			size_t n);
+int dist_gloo_broadcast(struct dist *d, void *buf, size_t bytes, int root, char *err, size_t n);
+int dist_gloo_allgatherv_f32(struct dist *d, float *buf, const size_t *counts, char *err,
+			     size_t n);
+int dist_gloo_barrier(struct dist *d, char *err, size_t n);
+
+int dist_nccl_init(struct dist *d, struct dist_store *s, char *err, size_t n);
+void dist_nccl_free(struct dist *d);
+int dist_nccl_allreduce(struct dist *d, void *buf, size_t count, enum dist_dtype t, char *err,
+			size_t n);
+int dist_nccl_broadcast(struct dist *d, void *buf, size_t bytes, int root, char *err, size_t n);
+int dist_nccl_reduce_scatter_f32(struct dist *d, float *buf, size_t count, char *err, size_t n);
+int dist_nccl_allgather_f32(struct dist *d, float *buf, size_t count, char *err, size_t n);
+int dist_nccl_barrier(struct dist *d, char *err, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
