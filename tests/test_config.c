@@ -69,7 +69,8 @@ static void test_defaults(void)
 	EQ_S(c.data.prompt_field, "auto"); EQ_S(c.data.answer_format, "auto");
 	EQ_S(c.run.resume, "auto"); EQ_I(c.run.resume_force, 0); EQ_I(c.train.save_every, 50);
 	EQ_I(c.train.keep_last, 2); EQ_F(c.train.time_limit, 0); EQ_I(c.train.max_bad_steps, 5);
-	EQ_I(CONFIG_N_OPTIONS, 90);
+	EQ_S(c.dist.backend, "auto"); EQ_S(c.dist.rendezvous, "auto"); EQ_F(c.dist.timeout, 300);
+	EQ_I(CONFIG_N_OPTIONS, 93);
 	CHECK(config_validate(&c, err, sizeof(err)) == 0, "defaults validate: %s", err);
 }
 
@@ -97,6 +98,7 @@ static void test_full(void)
 	EQ_F(c.algo.kl_coef, 0.001); EQ_F(c.algo.entropy_coef, -0.01);
 	EQ_I(c.algo.mini_batch, 16); EQ_I(c.algo.micro_batch, 4); EQ_I(c.algo.ppo_epochs, 2);
 	EQ_I(c.algo.recompute_logprobs, 0);
+	EQ_S(c.dist.backend, "gloo"); EQ_S(c.dist.rendezvous, "file"); EQ_F(c.dist.timeout, 60);
 	EQ_F(c.optim.lr, 3e-4); EQ_F(c.optim.beta1, 0.8); EQ_F(c.optim.beta2, 0.95);
 	EQ_F(c.optim.eps, 1e-6); EQ_F(c.optim.weight_decay, 0.1); EQ_F(c.optim.grad_clip, 0);
 	EQ_S(c.optim.schedule, "cosine"); EQ_I(c.optim.warmup_steps, 10);

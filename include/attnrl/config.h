@@ -172,10 +172,19 @@
 	  "where `attnrl sft` writes the model (.safetensors); "                                   \
 	  "empty = <run.dir>/<run.name>/model.safetensors")
 
+#define CONFIG_DIST(X)                                                                             \
+	X(dist, backend, ENUM, "auto", "auto|nccl|gloo|none",                                      \
+	  "collectives across ranks; auto = nccl on GPUs, gloo on CPUs, none for one process")     \
+	X(dist, rendezvous, ENUM, "auto", "auto|file|tcp",                                         \
+	  "how ranks find each other: files in <run>/.rendezvous (shared filesystem) or rank 0 "   \
+	  "at MASTER_ADDR:MASTER_PORT; auto = tcp when MASTER_ADDR is set")                        \
+	X(dist, timeout, FLOAT, 300, "(0, 86400]",                                                 \
+	  "seconds to wait for the other ranks (start-up and each collective)")
+
 /* S(section, option list), in file order */
 #define CONFIG_SECTIONS(S)                                                                         \
 	S(run, CONFIG_RUN) S(model, CONFIG_MODEL) S(data, CONFIG_DATA) S(rollout, CONFIG_ROLLOUT)  \
-	S(algo, CONFIG_ALGO) S(optim, CONFIG_OPTIM) S(train, CONFIG_TRAIN)                         \
+	S(algo, CONFIG_ALGO) S(optim, CONFIG_OPTIM) S(train, CONFIG_TRAIN) S(dist, CONFIG_DIST)  \
 	S(credit, CONFIG_CREDIT) S(sft, CONFIG_SFT)
 
 enum config_kind { CONFIG_INT, CONFIG_FLOAT, CONFIG_BOOL, CONFIG_STR, CONFIG_ENUM };
