@@ -213,7 +213,7 @@ static void test_overrides(void)
 		{ "rollout.foo=1", "unknown key 'rollout.foo' (rollout has: prompts_per_step, "
 				   "group_size, max_new_tokens, temperature, top_p, top_k, stop, ignore_eos)" },
 		{ "foo.bar=1", "unknown key 'foo.bar' (sections: run, model, data, rollout, algo, "
-			       "optim, train, credit, sft)" },
+			       "optim, train, dist, credit, sft)" },
 		{ "rollout.group_size=abc", "rollout.group_size: 'abc' is not an integer" },
 		{ "rollout.group_size=", "rollout.group_size: no value (expected an integer)" },
 		{ "model.dim=1e3", "model.dim: '1e3' is not an integer" },
