@@ -61,8 +61,9 @@ static int eval_chunk(struct rollout *ro, const struct data *d, int first, int c
 	return 0;
 }
 
-int evaluate(struct rollout *ro, const struct data *d, int n, const struct rollout_params *p,
-	     int max_batch, struct eval_result *out, char *err, size_t errn)
+int evaluate_range(struct rollout *ro, const struct data *d, int first, int n,
+		   const struct rollout_params *p, int max_batch, struct eval_result *out, char *err,
+		   size_t errn)
 {
 	struct eval_scratch s;
 	int cap_len = DATA_PROMPT_MAX + p->max_new_tokens, rc = -1;
@@ -73,9 +74,9 @@ int evaluate(struct rollout *ro, const struct data *d, int n, const struct rollo
 		snprintf(err, errn, "eval: out of memory");
 		goto out;
 	}
-	for (int first = 0; first < n; first += max_batch) {
-		int count = n - first < max_batch ? n - first : max_batch;
-		if (eval_chunk(ro, d, first, count, p, &s, out, err, errn))
+	for (int done = 0; done < n; done += max_batch) {
+		int count = n - done < max_batch ? n - done : max_batch;
+		if (eval_chunk(ro, d, first + done, count, p, &s, out, err, errn))
 			goto out;
 	}
 	out->n = n;
@@ -86,4 +87,10 @@ int evaluate(struct rollout *ro, const struct data *d, int n, const struct rollo
 out:
 	scratch_free(&s);
 	return rc;
+}
+
+int evaluate(struct rollout *ro, const struct data *d, int n, const struct rollout_params *p,
+	     int max_batch, struct eval_result *out, char *err, size_t errn)
+{
+	return evaluate_range(ro, d, 0, n, p, max_batch, out, err, errn);
 }

@@ -377,7 +377,7 @@ int rollout_generate(struct rollout *r, const int32_t *const *prompts, const int
 	out->n_seqs = B;
 	batch_reset(out, prompts, lens, n_prompts, G);
 	for (int b = 0; b < B; b++)
-		rng_init3(&rngs[b], p->seed, (uint64_t)b, 0x726f6c6cULL);
+		rng_init3(&rngs[b], p->seed, (uint64_t)(p->seq_ids ? p->seq_ids[b] : b), 0x726f6c6cULL);
 	for (int b = 0; p->stats && b < B; b++)
 		attnstats_begin(p->stats, b, out->prompt_len[b]);
 	r->eng->stats = p->stats;

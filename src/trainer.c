@@ -5,11 +5,13 @@
 #include "attnrl/trainer.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "attnrl/ckpt.h"
 #include "attnrl/evaluate.h"
@@ -55,7 +57,7 @@ int trainer_prepare_run_dir(const struct config *c, char *dir, size_t dir_n, cha
 static int alloc_buffers(struct trainer *t)
 {
 	size_t bt = (size_t)t->B * t->cap_len;
-	t->ex = calloc(t->n_prompts, sizeof(*t->ex));
+	t->ex = calloc(t->n_prompts + 1, sizeof(*t->ex)); /* + 1: other ranks' problems pass there */
 	t->prompt_ids = calloc((size_t)t->n_prompts * DATA_PROMPT_MAX, sizeof(int32_t));
 	t->prompt_rows = calloc(t->n_prompts, sizeof(*t->prompt_rows));
 	t->prompt_lens = calloc(t->n_prompts, sizeof(int));
@@ -65,9 +67,15 @@ static int alloc_buffers(struct trainer *t)
 	t->old_logp = calloc(bt, sizeof(float));
 	t->ref_logp = calloc(bt, sizeof(float));
 	t->host = calloc((size_t)6 * t->micro * t->cap_len, sizeof(float));
+	t->seq_ids = calloc(t->B, sizeof(int64_t));
+	t->flat = t->world > 1 ? calloc((size_t)t->pol.model->n_elements, sizeof(float)) : NULL;
 	if (!t->ex || !t->prompt_ids || !t->prompt_rows || !t->prompt_lens || !t->correct ||
-	    !t->rewards || !t->adv || !t->old_logp || !t->ref_logp || !t->host)
+	    !t->rewards || !t->adv || !t->old_logp || !t->ref_logp || !t->host || !t->seq_ids ||
+	    (t->world > 1 && !t->flat))
 		return -1;
+	for (int b = 0; b < t->B; b++)
+		t->seq_ids[b] = (int64_t)trainer_group_of(t, b / t->G) * t->G + b % t->G;
+	t->rp.seq_ids = t->seq_ids;
 	if (rollout_batch_init(&t->rb, t->B, t->cap_len))
 		return -1;
 	return batch_pack_init(&t->pack, t->micro, t->cap_len);
@@ -96,12 +104,13 @@ static int optimizer_init(struct trainer *t)
 static void init_sizes(struct trainer *t)
 {
 	const struct config *c = &t->cfg;
-	t->n_prompts = (int)c->rollout.prompts_per_step;
+	t->n_prompts = (int)(c->rollout.prompts_per_step / t->world);
 	t->G = (int)c->rollout.group_size;
 	t->B = t->n_prompts * t->G;
-	t->micro = (int)(c->algo.micro_batch ? c->algo.micro_batch : c->algo.mini_batch);
+	t->micro = (int)(c->algo.micro_batch ? c->algo.micro_batch : c->algo.mini_batch / t->world);
 	t->cap_len = (int)c->model.max_seq_len;
-	t->opt_steps_total = c->train.steps * (t->B / c->algo.mini_batch) * c->algo.ppo_epochs;
+	t->opt_steps_total = c->train.steps * (c->rollout.prompts_per_step * t->G / c->algo.mini_batch) *
+			     c->algo.ppo_epochs;
 	t->rp = (struct rollout_params){ .max_new_tokens = (int)c->rollout.max_new_tokens,
 					 .top_k = (int)c->rollout.top_k,
 					 .ignore_eos = c->rollout.ignore_eos,
@@ -118,8 +127,15 @@ int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 	memset(t, 0, sizeof(*t));
 	t->t_init = runlog_now();
 	t->cfg = *c;
+	if (trainer_dist_env(t, err, n))
+		return -1;
 	init_sizes(t);
-	policy_set_threads(c->train.threads);
+	snprintf(t->run_dir, sizeof(t->run_dir), "%s/%s", c->run.dir, c->run.name);
+	if (trainer_dist_check(t, err, n) || mkdir_p(t->run_dir, err, n) || trainer_dist_init(t, err, n))
+		return -1;
+	int local = t->dist.env.local_world > 0 ? t->dist.env.local_world : t->world;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN) / local;
+	policy_set_threads(c->train.threads ? c->train.threads : cores > 1 ? cores : 1);
 	int eval_batch = c->data.eval_size < 256 ? (int)c->data.eval_size : 256;
 	/* one spare sequence slot: credit.compute=maps feeds responses again there */
 	if (policy_init(&t->pol, c, t->B + 1 > eval_batch ? t->B + 1 : eval_batch, err, n))
@@ -139,12 +155,14 @@ int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 		snprintf(err, n, "trainer: cannot copy the reference model: %s", tensor_last_error());
 		return -1;
 	}
-	if (trainer_prepare_run_dir(c, t->run_dir, sizeof(t->run_dir), err, n))
+	if (!t->rank && trainer_prepare_run_dir(c, t->run_dir, sizeof(t->run_dir), err, n))
 		return -1;
 	struct runlog_pos pos;
 	int resumed = trainer_resume(t, &pos, err, n);
 	if (resumed < 0)
 		return -1;
+	if (t->rank) /* rank 0 keeps the logs and the checkpoints */
+		return 0;
 	int stale = ckpt_remove_after(t->run_dir, t->start_step);
 	if (stale)
 		printf("attnrl train: removed %d checkpoint(s) after step %ld of an earlier run in %s/ckpt\n",
@@ -155,6 +173,7 @@ int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 void trainer_free(struct trainer *t)
 {
 	runlog_close(&t->log);
+	dist_free(&t->dist);
 	for (int i = 0; t->adam_m && i < t->pol.model->n_params; i++) {
 		tensor_free(t->adam_m[i]);
 		tensor_free(t->adam_v[i]);
@@ -168,7 +187,7 @@ void trainer_free(struct trainer *t)
 	rollout_batch_free(&t->rb);
 	batch_pack_free(&t->pack);
 	void *bufs[] = { t->ex, t->prompt_ids, t->prompt_rows, t->prompt_lens, t->correct,
-			 t->rewards, t->adv, t->old_logp, t->ref_logp, t->host };
+			 t->rewards, t->adv, t->old_logp, t->ref_logp, t->host, t->seq_ids, t->flat };
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		free(bufs[i]);
 	memset(t, 0, sizeof(*t));
@@ -176,6 +195,8 @@ void trainer_free(struct trainer *t)
 
 static void log_samples(struct trainer *t, long step)
 {
+	if (t->rank)
+		return;
 	for (int b = 0; b < t->B && b < t->cfg.train.samples_per_step; b++) {
 		int i = b * t->G < t->B ? b * t->G : b; /* one response from each of the first groups */
 		size_t at = (size_t)i * t->cap_len + t->rb.prompt_len[i];
@@ -189,6 +210,8 @@ static void log_samples(struct trainer *t, long step)
 
 static void print_start(const struct trainer *t)
 {
+	if (t->rank)
+		return;
 	printf("attnrl train: %s | %.2fM parameters | %d prompts x %d responses per step | %s\n",
 	       t->run_dir, t->pol.model->n_elements / 1e6, t->n_prompts, t->G, tensor_backend_info());
 	data_print(&t->data, &t->cfg, stdout);
@@ -214,10 +237,12 @@ static int run_step(struct trainer *t, long step, char *err, size_t n)
 	    trainer_eval(t, &m, err, n))
 		return -1;
 	log_samples(t, step);
-	runlog_step(&t->log, &m, step % c->train.log_every == 0 || m.has_eval || step == c->train.steps);
+	if (!t->rank)
+		runlog_step(&t->log, &m, step % c->train.log_every == 0 || m.has_eval ||
+					      step == c->train.steps);
 	stop_test_point("log", step);
 	t->bad_run = m.bad_step ? t->bad_run + 1 : 0;
-	if (m.bad_step)
+	if (m.bad_step && !t->rank)
 		fprintf(stderr, "attnrl train: step %ld: non-finite loss or gradient, update skipped "
 			"(%ld in a row)\n", step, t->bad_run);
 	if (!c->train.max_bad_steps || t->bad_run < c->train.max_bad_steps)
@@ -241,10 +266,12 @@ static int finish(struct trainer *t, char *err, size_t n)
 {
 	long steps = t->cfg.train.steps;
 	char path[1100];
-	if (t->log.tty)
+	if (t->log.tty && !t->rank)
 		printf("\n");
 	if (steps > 0 && steps > t->last_saved && trainer_save(t, steps, err, n))
 		return -1;
+	if (t->rank)
+		return 0;
 	snprintf(path, sizeof(path), "%s/model.safetensors", t->run_dir);
 	if (model_save(t->pol.model, path, err, n))
 		return -1;
@@ -262,14 +289,20 @@ int trainer_run(struct trainer *t, char *err, size_t n)
 		struct step_metrics m = { 0 };
 		if (trainer_eval(t, &m, err, n))
 			return -1;
-		runlog_eval(&t->log, 0, m.eval_accuracy, m.eval_reward_mean, t->data.eval_size);
+		if (!t->rank)
+			runlog_eval(&t->log, 0, m.eval_accuracy, m.eval_reward_mean, t->data.eval_size);
 	}
 	trainer_deadline_init(t);
 	for (long step = t->start_step + 1; step <= c->train.steps; step++) {
 		double t0 = runlog_now();
 		t->cursor0 = t->data.cursor;
 		trainer_deadline_check(t);
-		int rc = stop_requested() ? 1 : run_step(t, step, err, n);
+		int stop = trainer_any(t, stop_requested(), err, n); /* every rank stops together */
+		if (stop < 0)
+			return -1;
+		if (stop && !stop_requested())
+			stop_request(SIGTERM);
+		int rc = stop ? 1 : run_step(t, step, err, n);
 		if (rc)
 			return rc < 0 ? -1 : trainer_stop_save(t, step - 1, err, n);
 		if (runlog_now() - t0 > t->step_max)

@@ -18,7 +18,6 @@
 #include "attnrl/safetensors.h"
 #include "attnrl/stop.h"
 
-#define WORLD_SIZE 1 /* one process for now; ranks come with distributed training */
 
 static const char *const MOMENT_SUFFIX[2] = { ".exp_avg", ".exp_avg_sq" };
 
@@ -94,7 +93,7 @@ static void state_of(const struct trainer *t, long step, struct ckpt_state *s)
 	*s = (struct ckpt_state){ .step = step, .opt_step = t->opt_step, .skipped = t->skipped,
 				  .bad_run = t->bad_run, .data_cursor = t->data.cursor,
 				  .run_seed = t->cfg.run.seed, .data_seed = t->cfg.data.seed,
-				  .world_size = WORLD_SIZE,
+				  .world_size = t->world,
 				  .config_hash = ckpt_config_hash(&t->cfg) };
 }
 
@@ -118,11 +117,24 @@ static int save_files(struct trainer *t, long step, char *err, size_t n)
 	return ckpt_commit(t->run_dir, step, err, n);
 }
 
+/* rank 0 writes (the weights and moments are the same on every rank); all learn how it went */
 int trainer_save(struct trainer *t, long step, char *err, size_t n)
 {
 	char why[1024];
 	double t0 = runlog_now();
-	if (save_files(t, step, why, sizeof(why))) {
+	int failed = !t->rank && save_files(t, step, why, sizeof(why));
+	int any = trainer_any(t, failed, err, n);
+	if (any < 0)
+		return -1;
+	if (any && t->rank) {
+		snprintf(err, n, "checkpoint of step %ld not saved by rank 0 (its log says why)", step);
+		return -1;
+	}
+	if (t->rank) {
+		t->last_saved = step;
+		return 0;
+	}
+	if (failed) {
 		ckpt_discard(t->run_dir, step);
 		if (t->last_saved > 0)
 			snprintf(err, n, "checkpoint of step %ld not saved: %s; the previous checkpoint "
@@ -178,7 +190,7 @@ static int load_state(struct trainer *t, const char *dir, struct ckpt_state *s, 
 	char why[900];
 	if (ckpt_read_state(dir, s, err, n))
 		return -1;
-	if (ckpt_check_config(dir, s, &t->cfg, WORLD_SIZE, why, sizeof(why))) {
+	if (ckpt_check_config(dir, s, &t->cfg, t->world, why, sizeof(why))) {
 		if (!t->cfg.run.resume_force) {
 			snprintf(err, n, "%s; rerun with that config, add run.resume_force=true to "
 				 "resume anyway, or run.resume=never to start over", why);
@@ -227,6 +239,8 @@ int trainer_stop_save(struct trainer *t, long step, char *err, size_t n)
 		printf("\r\033[K");
 	if (step > t->last_saved && trainer_save(t, step, err, n))
 		return -1;
+	if (t->rank)
+		return TRAINER_STOPPED;
 	if (t->last_saved)
 		printf("attnrl train: stopped by %s after step %ld; checkpoint %s/ckpt/step_%ld; rerun "
 		       "the same command to resume (exit %d)\n", stop_reason(why), step, t->run_dir,

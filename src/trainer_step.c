@@ -21,12 +21,16 @@
 /* 0, -1 with err, or ROLLOUT_INTERRUPTED */
 static int step_rollout(struct trainer *t, long step, char *err, size_t n)
 {
-	for (int i = 0; i < t->n_prompts; i++) {
-		int32_t *ids = t->prompt_ids + (size_t)i * DATA_PROMPT_MAX;
-		if (data_next_train(&t->data, &t->ex[i])) {
+	for (int g = 0; g < t->cfg.rollout.prompts_per_step; g++) {
+		int i = trainer_local_group(t, g); /* every rank reads every problem: same cursor */
+		struct task_example *ex = &t->ex[i < 0 ? t->n_prompts : i];
+		if (data_next_train(&t->data, ex)) {
 			snprintf(err, n, "data: cannot generate train problem %ld", (long)t->data.cursor - 1);
 			return -1;
 		}
+		if (i < 0)
+			continue;
+		int32_t *ids = t->prompt_ids + (size_t)i * DATA_PROMPT_MAX;
 		t->prompt_lens[i] = data_encode(&t->data, t->ex[i].prompt, ids, DATA_PROMPT_MAX, err, n);
 		if (t->prompt_lens[i] < 0)
 			return -1;
@@ -85,10 +89,10 @@ static int logp_all(struct trainer *t, const struct model *m, float *dst, char *
 	return rc;
 }
 
-static double logp_mismatch(const struct trainer *t)
+/* sum and count of |rollout log-prob - recomputed log-prob| over response tokens */
+static void logp_mismatch(const struct trainer *t, double *sum_count)
 {
-	double sum = 0.0;
-	long count = 0;
+	double sum = 0.0, count = 0.0;
 	for (int b = 0; b < t->B; b++) {
 		size_t row = (size_t)b * t->cap_len;
 		for (int j = 0; j < t->rb.resp_len[b]; j++) {
@@ -97,7 +101,8 @@ static double logp_mismatch(const struct trainer *t)
 			count++;
 		}
 	}
-	return count ? sum / count : 0.0;
+	sum_count[0] = sum;
+	sum_count[1] = count;
 }
 
 /* ---- the update ------------------------------------------------------------------------ */
@@ -185,22 +190,28 @@ static int optimizer_step(struct trainer *t, struct update_acc *a)
 	return tensor_zero_grad(m->params, m->n_params);
 }
 
+/* this rank's share of each mini-batch; loss weights count the whole mini-batch, so the
+ * gradients summed over ranks are those of one process */
 static int update(struct trainer *t, struct update_acc *a, char *err, size_t n)
 {
-	int mb = (int)t->cfg.algo.mini_batch;
+	int mb = (int)t->cfg.algo.mini_batch, mb_local = mb / t->world;
 	for (long e = 0; e < t->cfg.algo.ppo_epochs; e++) {
-		for (int s = 0; s < t->B; s += mb) {
-			long tokens_mb = 0;
-			for (int b = s; b < s + mb; b++)
+		for (int s = 0; s < t->B; s += mb_local) {
+			double tokens_mb = 0;
+			for (int b = s; b < s + mb_local; b++)
 				tokens_mb += t->rb.resp_len[b];
-			for (int ms = s; ms < s + mb; ms += t->micro) {
+			if (trainer_sum(t, &tokens_mb, 1, err, n))
+				return -1;
+			for (int ms = s; ms < s + mb_local; ms += t->micro) {
 				tensor_frame_push();
-				int rc = micro_step(t, ms, mb, tokens_mb, a);
+				int rc = micro_step(t, ms, mb, (long)tokens_mb, a);
 				tensor_frame_pop();
 				if (rc)
 					goto fail;
 			}
 			a->mini_batches++;
+			if (trainer_sum_grads(t, err, n))
+				return -1;
 			if (optimizer_step(t, a))
 				goto fail;
 			stop_test_point("update", t->cur_step);
@@ -214,25 +225,29 @@ fail:
 
 /* ---- one step, eval, the loop ---------------------------------------------------------- */
 
-static void rollout_metrics(const struct trainer *t, struct step_metrics *m)
+/* over the global batch: sums from every rank */
+static int rollout_metrics(struct trainer *t, struct step_metrics *m, char *err, size_t n)
 {
-	double ent = 0.0, len = 0.0, rew = 0.0, acc = 0.0;
-	long ntok = 0;
+	double v[6] = { 0.0, 0.0, 0.0, 0.0, 0.0, (double)t->rb.tokens_generated };
+	enum { ENT, NTOK, REW, ACC, NSEQ, GEN };
 	for (int b = 0; b < t->B; b++) {
 		size_t row = (size_t)b * t->cap_len + t->rb.prompt_len[b];
 		for (int j = 0; j < t->rb.resp_len[b]; j++)
-			ent += t->rb.entropy[row + j];
-		ntok += t->rb.resp_len[b];
-		len += t->rb.resp_len[b];
-		rew += t->rewards[b];
-		acc += t->correct[b];
+			v[ENT] += t->rb.entropy[row + j];
+		v[NTOK] += t->rb.resp_len[b];
+		v[REW] += t->rewards[b];
+		v[ACC] += t->correct[b];
 	}
-	m->entropy = ntok ? ent / ntok : 0.0;
-	m->response_len_mean = len / t->B;
-	m->reward_mean = rew / t->B;
-	m->accuracy = acc / t->B;
+	v[NSEQ] = t->B;
+	if (trainer_sum(t, v, 6, err, n))
+		return -1;
+	m->entropy = v[NTOK] ? v[ENT] / v[NTOK] : 0.0;
+	m->response_len_mean = v[NTOK] / v[NSEQ];
+	m->reward_mean = v[REW] / v[NSEQ];
+	m->accuracy = v[ACC] / v[NSEQ];
 	m->time_rollout_s = t->rb.seconds;
-	m->rollout_tokens_per_s = t->rb.seconds > 0 ? t->rb.tokens_generated / t->rb.seconds : 0.0;
+	m->rollout_tokens_per_s = t->rb.seconds > 0 ? v[GEN] / t->rb.seconds : 0.0;
+	return 0;
 }
 
 int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n)
@@ -242,11 +257,18 @@ int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n)
 	p.temperature = 0.0;
 	p.stats = NULL;
 	p.interruptible = 0; /* eval belongs to a completed step: it runs to its end */
-	if (evaluate(&t->pol.ro, &t->data, t->data.eval_size, &p, t->pol.ro.max_seqs, &r, err, n))
+	p.seq_ids = NULL;
+	size_t first, count; /* each rank evaluates a contiguous share of the problems */
+	dist_slice((size_t)t->data.eval_size, t->world, t->rank, &first, &count);
+	if (evaluate_range(&t->pol.ro, &t->data, (int)first, (int)count, &p, t->pol.ro.max_seqs,
+			   &r, err, n))
+		return -1;
+	double v[2] = { r.correct, r.reward_mean * r.n };
+	if (trainer_sum(t, v, 2, err, n))
 		return -1;
 	m->has_eval = 1;
-	m->eval_accuracy = r.accuracy;
-	m->eval_reward_mean = r.reward_mean;
+	m->eval_accuracy = v[0] / t->data.eval_size;
+	m->eval_reward_mean = v[1] / t->data.eval_size;
 	return 0;
 }
 
@@ -257,12 +279,14 @@ int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err
 	memset(m, 0, sizeof(*m));
 	m->step = step;
 	int rc = step_rollout(t, step, err, n);
-	if (rc)
-		return rc == ROLLOUT_INTERRUPTED ? 1 : -1;
+	if (rc && rc != ROLLOUT_INTERRUPTED)
+		return -1;
 	stop_test_point("rollout", step);
-	if (stop_requested())
-		return 1;
-	rollout_metrics(t, m);
+	int stop = trainer_any(t, rc == ROLLOUT_INTERRUPTED || stop_requested(), err, n);
+	if (stop)
+		return stop < 0 ? -1 : 1; /* every rank discards the step */
+	if (rollout_metrics(t, m, err, n))
+		return -1;
 	double tc = runlog_now();
 	if (rhythm_assign(&t->rh, &t->rb, t->pol.eng, t->rp.seed, &m->credit)) {
 		snprintf(err, n, "credit: the decode engine rejected the maps forward");
@@ -272,9 +296,13 @@ int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err
 	m->time_credit_s = runlog_now() - tc;
 	double t1 = runlog_now();
 	if (t->cfg.algo.recompute_logprobs) {
+		double mis[2];
 		if (logp_all(t, t->pol.model, t->old_logp, err, n))
 			return -1;
-		m->logp_mismatch = logp_mismatch(t);
+		logp_mismatch(t, mis);
+		if (trainer_sum(t, mis, 2, err, n))
+			return -1;
+		m->logp_mismatch = mis[1] ? mis[0] / mis[1] : 0.0;
 	} else {
 		memcpy(t->old_logp, t->rb.logp, (size_t)t->B * t->cap_len * sizeof(float));
 	}
@@ -283,6 +311,10 @@ int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err
 	struct update_acc a = { 0 };
 	if (update(t, &a, err, n))
 		return -1;
+	double sums[4] = { a.loss, a.kl, (double)a.tokens, (double)a.clipped };
+	if (trainer_sum(t, sums, 4, err, n))
+		return -1;
+	a.loss = sums[0], a.kl = sums[1], a.tokens = (long)sums[2], a.clipped = (long)sums[3];
 	m->loss = a.mini_batches ? a.loss / a.mini_batches : 0.0;
 	m->grad_norm = a.opt_steps ? a.gnorm / a.opt_steps : 0.0;
 	m->clip_frac = a.tokens ? (double)a.clipped / a.tokens : 0.0;

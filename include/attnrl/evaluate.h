@@ -17,5 +17,9 @@ struct eval_result {
  * p->temperature == 0 */
 int evaluate(struct rollout *ro, const struct data *d, int n, const struct rollout_params *p,
 	     int max_batch, struct eval_result *out, char *err, size_t errn);
+/* the same over problems [first, first + n) (one rank's share) */
+int evaluate_range(struct rollout *ro, const struct data *d, int first, int n,
+		   const struct rollout_params *p, int max_batch, struct eval_result *out, char *err,
+		   size_t errn);
 
 #endif

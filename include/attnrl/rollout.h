@@ -24,6 +24,9 @@ struct rollout_params {
 	double temperature, top_p; /* temperature 0 = greedy */
 	const char *stop;          /* NULL or "" = none */
 	uint64_t seed;
+	const int64_t *seq_ids;    /* NULL, or the RNG stream id of each sequence (default: its
+				    * index b); data-parallel ranks pass their sequences' indices
+				    * in the global batch, so a rank split draws the same tokens */
 	struct attnstats *stats;   /* NULL, or statistics of every sequence while generating; then
 				    * the last token of each response is fed once more for its row */
 	int interruptible;         /* stop between decode steps when stop_requested() (stop.h) */

@@ -10,6 +10,7 @@
 #include "attnrl/batch.h"
 #include "attnrl/config.h"
 #include "attnrl/data.h"
+#include "attnrl/dist.h"
 #include "attnrl/grpo.h"
 #include "attnrl/policy.h"
 #include "attnrl/rhythm.h"
@@ -26,7 +27,13 @@ struct trainer {
 	enum loss_agg agg;
 	struct grpo_hparams hp;
 	struct rollout_params rp;
-	int n_prompts, G, B, micro, cap_len;
+	int n_prompts, G, B, micro, cap_len; /* this rank's prompts and responses per step */
+	/* data parallelism (trainer_dist.c): rank of world; seq_ids (B) the global index of each
+	 * local response; flat (n_elements) the gradient buffer of the all-reduce */
+	struct dist dist;
+	int rank, world;
+	int64_t *seq_ids;
+	float *flat;
 	struct task_example *ex;          /* (n_prompts) */
 	int32_t *prompt_ids;              /* (n_prompts, DATA_PROMPT_MAX) */
 	const int32_t **prompt_rows;
@@ -61,6 +68,16 @@ void trainer_free(struct trainer *t);
  * the held-out eval (fills m's eval fields) */
 int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err, size_t n);
 int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n);
+
+/* trainer_dist.c: ranks, the group split, collectives (no-ops for a world of one) */
+int trainer_dist_env(struct trainer *t, char *err, size_t n);
+int trainer_dist_check(const struct trainer *t, char *err, size_t n);
+int trainer_dist_init(struct trainer *t, char *err, size_t n);
+int trainer_group_of(const struct trainer *t, int j);    /* local group j -> global group */
+int trainer_local_group(const struct trainer *t, int g); /* global group -> local, or -1 */
+int trainer_sum(struct trainer *t, double *v, int k, char *err, size_t n); /* in place */
+int trainer_any(struct trainer *t, int flag, char *err, size_t n); /* 1 if any rank set flag */
+int trainer_sum_grads(struct trainer *t, char *err, size_t n);
 
 /* shared with sft: mkdir -p of <run.dir>/<run.name> and config.yaml inside */
 int trainer_prepare_run_dir(const struct config *c, char *dir, size_t dir_n, char *err, size_t n);

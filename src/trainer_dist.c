@@ -1,0 +1,135 @@
+/*
+ * trainer_dist.c - the trainer's data parallelism (see trainer.h): which prompt groups this
+ * rank generates and trains on, and the few collectives a step needs (gradient sum, token
+ * counts, metrics, stop agreement). With one process every function is a no-op.
+ *
+ * The split keeps training independent of the world size: mini-batch k of the global rollout
+ * batch is the groups [k*gpm, (k+1)*gpm) (gpm = mini_batch / group_size groups), exactly as with
+ * one process, and each rank owns an equal contiguous share of every mini-batch's groups. So
+ * rank r's local group j is global group (j / gpr) * gpm + r * gpr + j % gpr, gpr = gpm / world.
+ * Loss weights use the global mini-batch size and token count, so the gradients summed over
+ * ranks are the one-process gradient; sampling streams follow the global sequence index.
+ */
+#include "attnrl/trainer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* the launcher's ranks; a world of one when none; -1 with err on a bad environment */
+int trainer_dist_env(struct trainer *t, char *err, size_t n)
+{
+	if (dist_env_read(&t->dist.env, err, n))
+		return -1;
+	t->rank = t->dist.env.rank;
+	t->world = t->dist.env.world;
+	return 0;
+}
+
+/* the batch arithmetic a split needs: whole groups per rank in every mini-batch */
+int trainer_dist_check(const struct trainer *t, char *err, size_t n)
+{
+	const struct config *c = &t->cfg;
+	long P = c->rollout.prompts_per_step, G = c->rollout.group_size, mb = c->algo.mini_batch;
+	long W = t->world;
+	if (W == 1)
+		return 0;
+	if (mb % G || (mb / G) % W || P % W) {
+		snprintf(err, n, "dist: %ld ranks need every mini-batch to split into whole prompt "
+			 "groups per rank: algo.mini_batch=%ld must be a multiple of rollout.group_size "
+			 "x ranks = %ld (and rollout.prompts_per_step=%ld of %ld)", W, mb, G * W, P, W);
+		return -1;
+	}
+	long micro = c->algo.micro_batch;
+	if (micro && (mb / W) % micro) {
+		snprintf(err, n, "dist: algo.micro_batch=%ld must divide each rank's share of the "
+			 "mini-batch, %ld / %ld ranks = %ld", micro, mb, W, mb / W);
+		return -1;
+	}
+	return 0;
+}
+
+/* joins the other ranks; run_dir must exist (the file rendezvous lives there) */
+int trainer_dist_init(struct trainer *t, char *err, size_t n)
+{
+	const struct config *c = &t->cfg;
+	struct dist_opts o = { c->dist.backend, c->dist.rendezvous, t->run_dir, c->dist.timeout, 0,
+			       &t->dist.env };
+	struct dist_env env = t->dist.env;
+	o.env = &env;
+	if (dist_init(&t->dist, &o, err, n))
+		return -1;
+	if (t->world > 1 && !t->rank)
+		printf("attnrl train: %d ranks, %s backend, rendezvous by %s\n", t->world,
+		       dist_backend_name(t->dist.backend), t->dist.where);
+	return 0;
+}
+
+int trainer_group_of(const struct trainer *t, int j)
+{
+	if (t->world == 1)
+		return j;
+	int gpm = (int)(t->cfg.algo.mini_batch / t->G), gpr = gpm / t->world;
+	return j / gpr * gpm + t->rank * gpr + j % gpr;
+}
+
+/* the local index of global group g, or -1 when another rank owns it */
+int trainer_local_group(const struct trainer *t, int g)
+{
+	if (t->world == 1)
+		return g;
+	int gpm = (int)(t->cfg.algo.mini_batch / t->G), gpr = gpm / t->world;
+	int in = g % gpm;
+	return in / gpr == t->rank ? g / gpm * gpr + in % gpr : -1;
+}
+
+int trainer_sum(struct trainer *t, double *v, int k, char *err, size_t n)
+{
+	if (t->world == 1)
+		return 0;
+	return dist_allreduce_sum(&t->dist, v, (size_t)k, DIST_F64, err, n);
+}
+
+/* 1 on every rank when flag is set on any */
+int trainer_any(struct trainer *t, int flag, char *err, size_t n)
+{
+	double v = flag ? 1.0 : 0.0;
+	if (trainer_sum(t, &v, 1, err, n))
+		return -1;
+	return v > 0;
+}
+
+/* every parameter's gradient summed over ranks: one all-reduce of a flat buffer */
+int trainer_sum_grads(struct trainer *t, char *err, size_t n)
+{
+	if (t->world == 1)
+		return 0;
+	struct model *m = t->pol.model;
+	int rc = 0;
+	tensor_frame_push();
+	float **g = calloc(m->n_params, sizeof(float *));
+	size_t off = 0;
+	for (int i = 0; g && i < m->n_params && !rc; i++) {
+		g[i] = tensor_data(tensor_grad(m->params[i]));
+		size_t k = (size_t)tensor_numel(m->params[i]);
+		rc = g[i] ? 0 : -1;
+		if (g[i])
+			memcpy(t->flat + off, g[i], k * sizeof(float));
+		off += k;
+	}
+	if (!g || rc)
+		snprintf(err, n, "dist: cannot read the gradients: %s", tensor_last_error());
+	else
+		rc = dist_allreduce_sum(&t->dist, t->flat, off, DIST_F32, err, n);
+	off = 0;
+	for (int i = 0; !rc && i < m->n_params; i++) {
+		size_t k = (size_t)tensor_numel(m->params[i]);
+		memcpy(g[i], t->flat + off, k * sizeof(float));
+		off += k;
+	}
+	if (!g)
+		rc = -1;
+	free(g);
+	tensor_frame_pop();
+	return rc;
+}
