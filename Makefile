@@ -41,7 +41,7 @@ ifeq ($(filter clean,$(MAKECMDGOALS)),)
 $(info attnrl: CPU build; libtorch $(if $(LIBTORCH),from $(LIBTORCH),Debian ($(TORCH_INC))); BLAS $(or $(BLAS_INC),not found); CUDA off (CUDA=1 comes with the GPU issue))
 endif
 
-.PHONY: all deps-check run test asan bench clean config-ref
+.PHONY: all deps-check run test asan bench clean config-ref test-slurm
 all: deps-check bin/attnrl
 
 deps-check:
@@ -92,6 +92,11 @@ asan: $(PURE_TESTS:build/tests/%=build/asan/tests/%)
 
 run: all
 	bin/attnrl train configs/default.yaml
+
+# attnrl under a real one-node SLURM (root; installs slurm-wlm + munge; ~3 min): srun -n 2
+# equals one process, and a preempted + requeued job resumes to the same weights
+test-slurm: all
+	bash tests/slurm/run.sh
 
 bench: all build/bench/stats_overhead
 	@bash bench/run.sh
