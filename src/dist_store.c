@@ -215,6 +215,7 @@ static int file_rank0(struct dist_store *s, const struct dist_env *e, uint64_t m
 		}
 		if (left && dist_now() > deadline) {
 			missing_ranks(have, e->world, miss, sizeof(miss));
+			rmtree(s->scope);
 			snprintf(err, n, "dist: rendezvous timed out after %g s: %s never arrived (%s); "
 				 "check that every task started and sees the same run.dir",
 				 s->timeout, miss, s->where);
@@ -289,11 +290,15 @@ static int file_rank_k(struct dist_store *s, const struct dist_env *e, uint64_t 
 			break;
 		nap(STORE_POLL_S);
 	}
+	/* join files written within the timeout of ours (the filesystem's clock) are this run's */
+	struct stat own;
+	int fresh = !stat(p, &own);
 	for (int r = 0; r < e->world; r++) {
 		char q[STORE_PATH_MAX + 64];
 		struct stat st;
 		snprintf(q, sizeof(q), "%s/join/%d", s->scope, r);
-		have[r] = r == e->rank || !stat(q, &st);
+		have[r] = r == e->rank || (fresh && !stat(q, &st) &&
+					   (double)st.st_mtime >= (double)own.st_mtime - s->timeout - 1);
 	}
 	missing_ranks(have, e->world, miss, sizeof(miss));
 	snprintf(err, n, "dist: rendezvous timed out after %g s: %s never arrived (%s); check "
