@@ -67,7 +67,7 @@ static void test_defaults(void)
 	EQ_I(sizeof(c.run.seed), sizeof(long)); EQ_I(sizeof(c.optim.lr), sizeof(double));
 	EQ_S(c.model.tokenizer, ""); EQ_S(c.data.template, "plain"); EQ_S(c.data.eval_path, "");
 	EQ_S(c.data.prompt_field, "auto"); EQ_S(c.data.answer_format, "auto");
-	EQ_I(CONFIG_N_OPTIONS, 84);
+	EQ_I(CONFIG_N_OPTIONS, 88);
 	CHECK(config_validate(&c, err, sizeof(err)) == 0, "defaults validate: %s", err);
 }
 
@@ -207,7 +207,7 @@ static void test_overrides(void)
 		{ "rollout.foo=1", "unknown key 'rollout.foo' (rollout has: prompts_per_step, "
 				   "group_size, max_new_tokens, temperature, top_p, top_k, stop, ignore_eos)" },
 		{ "foo.bar=1", "unknown key 'foo.bar' (sections: run, model, data, rollout, algo, "
-			       "optim, train, credit, sft)" },
+			       "optim, train, dist, credit, sft)" },
 		{ "rollout.group_size=abc", "rollout.group_size: 'abc' is not an integer" },
 		{ "rollout.group_size=", "rollout.group_size: no value (expected an integer)" },
 		{ "model.dim=1e3", "model.dim: '1e3' is not an integer" },

@@ -122,6 +122,18 @@
 	X(train, threads, INT, 0, ">= 0", "torch/BLAS threads; 0 = all cores")                     \
 	X(train, samples_per_step, INT, 2, ">= 0", "records written to samples.jsonl per step")
 
+#define CONFIG_DIST(X)                                                                             \
+	X(dist, backend, ENUM, "auto", "auto|nccl|gloo|none",                                      \
+	  "collectives between ranks: auto = nccl on CUDA builds training on GPUs, else gloo; "   \
+	  "none when the launcher started one process")                                           \
+	X(dist, rendezvous, ENUM, "auto", "auto|file|tcp",                                         \
+	  "how ranks find each other: file = <run.dir>/.rendezvous on a shared filesystem, tcp = " \
+	  "rank 0 serves MASTER_ADDR:MASTER_PORT; auto = tcp when MASTER_ADDR is set, else file") \
+	X(dist, timeout, FLOAT, 300, "(0, 86400]",                                                 \
+	  "seconds to wait for every rank at start-up, and for each collective")                  \
+	X(dist, shard_optimizer, BOOL, 0, "",                                                      \
+	  "ZeRO-1: each rank keeps the AdamW state of its slice of the parameters")
+
 #define CONFIG_CREDIT(X)                                                                           \
 	X(credit, strategy, ENUM, "none", "none|local|global|coupled|random|entropy",              \
 	  "per-token credit (METHOD.md section 6); none = plain GRPO")                             \
@@ -161,7 +173,7 @@
 /* S(section, option list), in file order */
 #define CONFIG_SECTIONS(S)                                                                         \
 	S(run, CONFIG_RUN) S(model, CONFIG_MODEL) S(data, CONFIG_DATA) S(rollout, CONFIG_ROLLOUT)  \
-	S(algo, CONFIG_ALGO) S(optim, CONFIG_OPTIM) S(train, CONFIG_TRAIN)                         \
+	S(algo, CONFIG_ALGO) S(optim, CONFIG_OPTIM) S(train, CONFIG_TRAIN) S(dist, CONFIG_DIST)    \
 	S(credit, CONFIG_CREDIT) S(sft, CONFIG_SFT)
 
 enum config_kind { CONFIG_INT, CONFIG_FLOAT, CONFIG_BOOL, CONFIG_STR, CONFIG_ENUM };
