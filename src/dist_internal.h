@@ -47,6 +47,17 @@ int dist_store_arrive(struct dist_store *s, const struct dist_env *e, double tim
 		      size_t n);
 
 double dist_now(void); /* monotonic seconds */
+void dist_nap(double s);
+
+/* the tcp kind (dist_store_tcp.c), behind dist_store_*; same conventions */
+struct dist_tcp;
+struct dist_tcp *dist_tcp_open(const char *host, int port, const struct dist_env *e,
+			       double timeout, char *err, size_t n);
+void dist_tcp_close(struct dist_tcp *t);
+int dist_tcp_set(struct dist_tcp *t, const char *key, const void *val, size_t len, char *err,
+		 size_t n);
+int dist_tcp_get(struct dist_tcp *t, const char *key, void *val, size_t cap, size_t *len,
+		 char *err, size_t n);
 
 /* backends: impl is theirs; each returns 0 or -1 with one line in err */
 int dist_gloo_init(struct dist *d, struct dist_store *s, char *err, size_t n);
