@@ -40,10 +40,11 @@ struct dist_tcp {
 	char where[DIST_HOST_MAX + 32];
 };
 
-/* ---- tcp store: wire format, each field little-endian ----
+/* ---- wire format ----
  * request: op (1 byte: H hello, S set, G get), u32 key length, key, [S: u32 length, value]
  *          (H: the key is "<rank> <world>")
- * reply:   S/H: 'K' or 'E' + u32 length + message; G: 'Y' + u32 length + value, or 'N' */
+ * reply:   S/H: 'K' or 'E' + u32 length + message; G: 'Y' + u32 length + value, or 'N'
+ * (lengths in host byte order: every rank runs the same build) */
 
 static int io_full(int fd, void *buf, size_t len, int wr)
 {

@@ -47,14 +47,14 @@ done
 # one process, no launcher: backend none, same calls
 expect "world of one" 0 "rank 0/1 ok (backend none" "${ENVS[@]}" -u RANK $w run "$tmp/run" auto 5
 
-# only rank 0 of 2 starts: the line names rank 1, within the 2 s timeout (plus start-up)
+# only rank 0 of 2 starts: the line names rank 1, within the 1 s timeout (plus start-up)
 for rdzv in file tcp; do
 	t0=$(date +%s%N)
 	port=$(free_port)
-	expect "rank 1 never starts ($rdzv)" 1 "dist: rendezvous timed out after 2 s: rank 1 of 2 never arrived ($rdzv store" \
-		"${ENVS[@]}" RANK=0 WORLD_SIZE=2 $( [ $rdzv = tcp ] && echo MASTER_ADDR=127.0.0.1 MASTER_PORT=$port ) $w run "$tmp/run" auto 2
+	expect "rank 1 never starts ($rdzv)" 1 "dist: rendezvous timed out after 1 s: rank 1 of 2 never arrived ($rdzv store" \
+		"${ENVS[@]}" RANK=0 WORLD_SIZE=2 $( [ $rdzv = tcp ] && echo MASTER_ADDR=127.0.0.1 MASTER_PORT=$port ) $w run "$tmp/run" auto 1
 	ms=$((($(date +%s%N) - t0) / 1000000))
-	[ $ms -lt 4000 ] || fail "rank 1 never starts ($rdzv): took $ms ms with a 2 s timeout"
+	[ $ms -lt 3000 ] || fail "rank 1 never starts ($rdzv): took $ms ms with a 1 s timeout"
 done
 port=$(free_port)
 expect "rank 0 never starts (tcp)" 1 "cannot reach rank 0 at 127.0.0.1:$port" \
@@ -91,7 +91,7 @@ done
 
 # ranks that disagree on the world size
 port=$(free_port)
-"${ENVS[@]}" RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port $w run "$tmp/run" auto 2 >/dev/null 2>&1 &
+"${ENVS[@]}" RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port $w run "$tmp/run" auto 1 >/dev/null 2>&1 &
 peer=$!
 expect "world sizes differ" 1 "rank 1 says the world has 3 ranks, rank 0 says 2" \
 	"${ENVS[@]}" RANK=1 WORLD_SIZE=3 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port $w run "$tmp/run" auto 2
