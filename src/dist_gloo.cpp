@@ -129,8 +129,10 @@ template <typename F> int guard(const char *what, char *err, size_t n, F f)
 		if (m.rfind("dist: ", 0) == 0)
 			snprintf(err, n, "%s", m.c_str());
 		else
-			snprintf(err, n, "dist: gloo %s failed: %s (a rank exited or stalled past "
-				 "dist.timeout?)", what, m.c_str());
+			snprintf(err, n, "dist: gloo %s failed: %s (%s)", what, m.c_str(),
+				 strcmp(what, "connect") ?
+				 "a rank exited or stalled past dist.timeout?" :
+				 "set GLOO_SOCKET_IFNAME to an interface the other nodes can reach");
 	} catch (...) {
 		snprintf(err, n, "dist: gloo %s failed: unknown exception", what);
 	}

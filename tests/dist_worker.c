@@ -8,6 +8,8 @@
  *       first (the others must fail cleanly, within the timeout)
  *   dist_worker hostnames LIST   prints a SLURM host list, one host a line
  *
+ * DIST_BACKEND picks dist.backend (default auto).
+ *
  * Any failure: one line on stderr, exit 1.
  */
 #include "attnrl/dist.h"
@@ -127,8 +129,9 @@ static int run(const char *dir, const char *rdzv, double timeout, const char *mo
 {
 	struct dist d;
 	char err[512];
-	struct dist_opts o = { .backend = "auto", .rendezvous = rdzv, .dir = dir,
-			       .timeout = timeout };
+	const char *backend = getenv("DIST_BACKEND");
+	struct dist_opts o = { .backend = backend ? backend : "auto", .rendezvous = rdzv,
+			       .dir = dir, .timeout = timeout };
 	if (dist_init(&d, &o, err, sizeof(err)))
 		return fail(err, NULL);
 	if (mode && d.rank == 1) {

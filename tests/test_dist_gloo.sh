@@ -44,8 +44,18 @@ for world in 2 3; do
 done
 [ -z "$(ls -A "$tmp/run/.rendezvous" 2>/dev/null)" ] || fail "rendezvous folder left behind: $(ls -R "$tmp/run/.rendezvous")"
 
-# one process, no launcher: backend none, same calls
+# one process, no launcher: backend none, same calls; or Gloo with a world of one
 expect "world of one" 0 "rank 0/1 ok (backend none" "${ENVS[@]}" -u RANK $w run "$tmp/run" auto 5
+expect "gloo, world of one" 0 "rank 0/1 ok (backend gloo, file store" "${ENVS[@]}" -u RANK DIST_BACKEND=gloo $w run "$tmp/run" auto 5
+expect "backend none, 2 ranks" 1 "dist.backend=none but the launcher (env) started 2 ranks" \
+	"${ENVS[@]}" RANK=0 WORLD_SIZE=2 DIST_BACKEND=none $w run "$tmp/run" auto 5
+expect "backend nccl on CPU" 1 "dist.backend=nccl needs a CUDA=1 build" \
+	"${ENVS[@]}" RANK=0 WORLD_SIZE=2 DIST_BACKEND=nccl $w run "$tmp/run" auto 5
+expect "tcp without MASTER_ADDR" 1 "dist.rendezvous=tcp needs MASTER_ADDR" \
+	"${ENVS[@]}" RANK=0 WORLD_SIZE=2 $w run "$tmp/run" tcp 5
+expect "bad interface" 1 "dist: gloo connect failed:" \
+	"${ENVS[@]}" -u RANK DIST_BACKEND=gloo GLOO_SOCKET_IFNAME=nosuch0 $w run "$tmp/run" auto 5
+expect "bad RANK" 1 "dist: RANK='one' is not a whole number" "${ENVS[@]}" RANK=one WORLD_SIZE=2 $w run "$tmp/run" auto 5
 
 # only rank 0 of 2 starts: the line names rank 1, within the 1 s timeout (plus start-up)
 for rdzv in file tcp; do
