@@ -59,6 +59,12 @@ int dist_tcp_set(struct dist_tcp *t, const char *key, const void *val, size_t le
 int dist_tcp_get(struct dist_tcp *t, const char *key, void *val, size_t cap, size_t *len,
 		 char *err, size_t n);
 
+/* the address this rank's transport listens on: 127.0.0.1 when all ranks are on this node,
+ * else this host's address on the route to MASTER_ADDR (or the first SLURM host), else the
+ * first address of this host's name, else of an interface, that is not loopback (Debian's
+ * /etc/hosts maps the host name to 127.0.1.1); 1 when out is not loopback */
+int dist_local_addr(const struct dist_env *e, char *out, size_t on);
+
 /* backends: impl is theirs; each returns 0 or -1 with one line in err */
 int dist_gloo_init(struct dist *d, struct dist_store *s, char *err, size_t n);
 void dist_gloo_free(struct dist *d);

@@ -4,11 +4,14 @@
  * client of MASTER_ADDR:MASTER_PORT. Only start-up metadata goes through it (Gloo's pair
  * addresses, NCCL's id); the collectives never do. A fresh server per run, so nothing stale;
  * the first request of each client carries its rank and world size, and a world size that
- * differs from rank 0's is refused with a message.
+ * differs from rank 0's is refused with a message. Also: the address other nodes reach this
+ * one at (dist_local_addr).
  */
 #include "dist_internal.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -358,4 +361,72 @@ int dist_tcp_get(struct dist_tcp *t, const char *key, void *val, size_t cap, siz
 	*len = vlen;
 	free(v);
 	return 1;
+}
+
+static int loopback(const struct sockaddr *a)
+{
+	if (a->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr) >> 24) == 127;
+	return a->sa_family == AF_INET6 &&
+	       IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)a)->sin6_addr);
+}
+
+/* the numeric form of a into out, when a is an IPv4/IPv6 address that is not loopback */
+static int usable_addr(const struct sockaddr *a, char *out, size_t on)
+{
+	socklen_t len = a->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+						   sizeof(struct sockaddr_in);
+	if ((a->sa_family != AF_INET && a->sa_family != AF_INET6) || loopback(a))
+		return 0;
+	return !getnameinfo(a, len, out, (socklen_t)on, NULL, 0, NI_NUMERICHOST);
+}
+
+/* the local address of the route to host (a UDP connect sends nothing) */
+static int route_to(const char *host, char *out, size_t on)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
+	struct sockaddr_storage me;
+	socklen_t len = sizeof(me);
+	int ok = 0;
+	if (!host[0] || getaddrinfo(host, "9", &hints, &ai))
+		return 0;
+	int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && !connect(fd, ai->ai_addr, ai->ai_addrlen) &&
+	    !getsockname(fd, (struct sockaddr *)&me, &len))
+		ok = usable_addr((struct sockaddr *)&me, out, on);
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	return ok;
+}
+
+int dist_local_addr(const struct dist_env *e, char *out, size_t on)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai, *p;
+	struct ifaddrs *ifs, *i;
+	char host[DIST_HOST_MAX];
+	int ok = 0;
+	if ((e->local_world && e->local_world == e->world) || e->world == 1)
+		goto lo;
+	if (route_to(e->master_addr, out, on) || route_to(e->first_host, out, on))
+		return 1;
+	host[sizeof(host) - 1] = 0;
+	if (!gethostname(host, sizeof(host) - 1) && !getaddrinfo(host, NULL, &hints, &ai)) {
+		for (p = ai; p && !ok; p = p->ai_next)
+			ok = usable_addr(p->ai_addr, out, on);
+		freeaddrinfo(ai);
+		if (ok)
+			return 1;
+	}
+	if (!getifaddrs(&ifs)) {
+		for (i = ifs; i && !ok; i = i->ifa_next)
+			ok = i->ifa_addr && (i->ifa_flags & IFF_UP) && i->ifa_addr->sa_family == AF_INET &&
+			     usable_addr(i->ifa_addr, out, on);
+		freeifaddrs(ifs);
+		if (ok)
+			return 1;
+	}
+lo:
+	snprintf(out, on, "127.0.0.1");
+	return 0;
 }

@@ -353,6 +353,20 @@ static void test_tcp_store(void)
 	      "rank 1 alone: %s", m[0].err);
 }
 
+/* all ranks here: loopback; else an address that is not loopback, when this host has one */
+static void test_local_addr(void)
+{
+	struct dist_env e = { .rank = 0, .world = 2, .local_world = 2 };
+	char a[DIST_HOST_MAX];
+	CHECK(dist_local_addr(&e, a, sizeof(a)) == 0 && !strcmp(a, "127.0.0.1"), "local: %s", a);
+	e.local_world = 0;
+	snprintf(e.master_addr, sizeof(e.master_addr), "192.0.2.1"); /* TEST-NET-1 */
+	int rc = dist_local_addr(&e, a, sizeof(a));
+	CHECK(rc == 1 ? strncmp(a, "127.", 4) != 0 : !strcmp(a, "127.0.0.1"),
+	      "towards 192.0.2.1: %s (rc %d)", a, rc);
+	printf("test_dist: this host's address for other nodes: %s\n", a);
+}
+
 int main(void)
 {
 	test_nodelist();
@@ -367,5 +381,6 @@ int main(void)
 		CHECK(system(cmd) == 0, "%s", cmd);
 	}
 	test_tcp_store();
+	test_local_addr();
 	return check_done("test_dist");
 }
