@@ -76,7 +76,9 @@ struct dist {
 	void *impl;                     /* the backend's state */
 };
 
-/* joins the other ranks (bounded by o->timeout); d is usable, and dist_free-able, on success */
+/* joins the other ranks (bounded by o->timeout); d is usable, and dist_free-able, on success.
+ * With a backend other than none it ignores SIGPIPE when that is at its default (a lost peer
+ * is then an error from the next collective, not the death of this process). */
 int dist_init(struct dist *d, const struct dist_opts *o, char *err, size_t n);
 void dist_free(struct dist *d);
 
