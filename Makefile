@@ -31,7 +31,7 @@ SRC_CXX := $(wildcard src/*.cpp)
 OBJ     := $(SRC_C:src/%.c=build/%.o) $(SRC_CXX:src/%.cpp=build/%.o)
 # modules that never call into libtorch: the sanitizer build links only these
 TORCH_MODULES := tensor model hf hf_save cmd_export cmd_generate llama2c grpo trainer sft policy inspect inspect_report inspect_svg
-# ... nor into Gloo (dist.c dispatches to dist_gloo.cpp; dist_env.c and dist_store.c are pure)
+# ... nor into Gloo (dist.c dispatches to dist_gloo.cpp; dist_env.c, dist_store*.c are pure)
 PURE_OBJ := $(filter-out $(TORCH_MODULES:%=build/%.o) build/dist.o,$(SRC_C:src/%.c=build/%.o))
 TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
 TEST_HELPERS := build/tests/dist_worker
