@@ -25,7 +25,8 @@ CFLAGS  += $(if $(BLAS_INC),-I$(BLAS_INC))
 LDLIBS  := $(TORCH_LDFLAGS) -ltorch -ltorch_cpu -lc10 -lgloo -lopenblas -lyaml -lstdc++ -lm -fopenmp
 PURE_LDLIBS := -lopenblas -lyaml -lm -fopenmp
 
-SRC_C   := $(filter-out src/main.c,$(wildcard src/*.c))
+# dist_nccl.c: CUDA=1 builds only (nccl-check below compiles it here)
+SRC_C   := $(filter-out src/main.c src/dist_nccl.c,$(wildcard src/*.c))
 SRC_CXX := $(wildcard src/*.cpp)
 OBJ     := $(SRC_C:src/%.c=build/%.o) $(SRC_CXX:src/%.cpp=build/%.o)
 # modules that never call into libtorch: the sanitizer build links only these
@@ -41,7 +42,7 @@ ifeq ($(filter clean,$(MAKECMDGOALS)),)
 $(info attnrl: CPU build; libtorch $(if $(LIBTORCH),from $(LIBTORCH),Debian ($(TORCH_INC))); BLAS $(or $(BLAS_INC),not found); CUDA off (CUDA=1 comes with the GPU issue))
 endif
 
-.PHONY: all deps-check run test asan bench clean config-ref test-slurm
+.PHONY: all deps-check run test asan bench clean config-ref test-slurm nccl-check
 all: deps-check bin/attnrl
 
 deps-check:
@@ -111,6 +112,20 @@ config-ref: bin/attnrl
 	@bin/attnrl config --reference > build/config-ref.md
 	@awk 'BEGIN{r=0} /<!-- config-reference:begin -->/{print; while ((getline l < "build/config-ref.md") > 0) print l; r=1; next} /<!-- config-reference:end -->/{r=0} !r' README.md > build/README.new && mv build/README.new README.md
 	@echo "README.md: config reference regenerated"
+
+# the NCCL backend compiled and a multi-rank worker linked against the CUDA toolkit's NCCL,
+# without a GPU (until CUDA=1 exists); running it needs GPUs
+CUDA_HOME ?= /usr/local/cuda
+NCCL_FLAGS := -DATTNRL_NCCL -I$(CUDA_HOME)/include
+nccl-check: build/libattnrl.a
+	@test -f $(CUDA_HOME)/include/nccl.h || { echo "make: no $(CUDA_HOME)/include/nccl.h (set CUDA_HOME)"; exit 1; }
+	@mkdir -p build/nccl
+	$(CC) $(CFLAGS) $(NCCL_FLAGS) -c -o build/nccl/dist.o src/dist.c
+	$(CC) $(CFLAGS) $(NCCL_FLAGS) -c -o build/nccl/dist_nccl.o src/dist_nccl.c
+	$(CC) $(CFLAGS) -Itests -o build/nccl/dist_worker tests/dist_worker.c build/nccl/dist.o \
+		build/nccl/dist_nccl.o build/libattnrl.a $(LDLIBS) -L$(CUDA_HOME)/lib64 \
+		-Wl,-rpath,$(CUDA_HOME)/lib64 -lnccl -lcudart
+	@echo "nccl-check: dist_nccl.c compiles and links (build/nccl/dist_worker; not run: no GPU here)"
 
 clean:
 	rm -rf build bin

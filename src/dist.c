@@ -9,6 +9,7 @@
  */
 #include "dist_internal.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,11 @@ int dist_init(struct dist *d, const struct dist_opts *o, char *err, size_t n)
 		return -1;
 	if (d->backend == DIST_BACKEND_NONE)
 		return 0;
+	/* Gloo writes to sockets without MSG_NOSIGNAL: a peer that exits would kill this process
+	 * with SIGPIPE instead of failing the collective with a message */
+	struct sigaction sa;
+	if (!sigaction(SIGPIPE, NULL, &sa) && sa.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
 	struct dist_store *s = open_store(d, o, err, n);
 	if (!s)
 		return -1;

@@ -5,8 +5,8 @@
  * crosses the extern "C" functions (Gloo throws gloo::IoException on a lost or silent peer,
  * gloo::EnforceNotMet on misuse): the message goes to the caller's err buffer instead.
  *
- * The transport listens on the address this host's name resolves to, 127.0.0.1 when every
- * rank is on this node, or the interface named by GLOO_SOCKET_IFNAME (as in PyTorch).
+ * The transport listens on the interface named by GLOO_SOCKET_IFNAME (as in PyTorch), else on
+ * dist_local_addr's choice (127.0.0.1 when every rank is on this node).
  */
 #include "dist_internal.h"
 
@@ -26,7 +26,6 @@
 #include <memory>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -95,7 +94,7 @@ Gloo *gloo_of(struct dist *d)
 	return static_cast<Gloo *>(d->impl);
 }
 
-/* the address the transport listens on */
+/* the address the transport listens on: GLOO_SOCKET_IFNAME's interface, else dist_local_addr */
 gloo::transport::tcp::attr device_attr(const struct dist_env *e)
 {
 	gloo::transport::tcp::attr a;
@@ -103,14 +102,9 @@ gloo::transport::tcp::attr device_attr(const struct dist_env *e)
 	char host[DIST_HOST_MAX];
 	if (ifname && *ifname) {
 		a.iface = ifname;
-	} else if ((e->local_world && e->local_world == e->world) ||
-		   !strncmp(e->master_addr, "127.", 4) || !strcmp(e->master_addr, "localhost")) {
-		a.hostname = "127.0.0.1";
-	} else if (gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = 0;
-		a.hostname = host;
 	} else {
-		a.hostname = "127.0.0.1";
+		dist_local_addr(e, host, sizeof(host));
+		a.hostname = host;
 	}
 	return a;
 }
@@ -129,8 +123,10 @@ template <typename F> int guard(const char *what, char *err, size_t n, F f)
 		if (m.rfind("dist: ", 0) == 0)
 			snprintf(err, n, "%s", m.c_str());
 		else
-			snprintf(err, n, "dist: gloo %s failed: %s (a rank exited or stalled past "
-				 "dist.timeout?)", what, m.c_str());
+			snprintf(err, n, "dist: gloo %s failed: %s (%s)", what, m.c_str(),
+				 strcmp(what, "connect") ?
+				 "a rank exited or stalled past dist.timeout?" :
+				 "set GLOO_SOCKET_IFNAME to an interface the other nodes can reach");
 	} catch (...) {
 		snprintf(err, n, "dist: gloo %s failed: unknown exception", what);
 	}

@@ -47,6 +47,23 @@ int dist_store_arrive(struct dist_store *s, const struct dist_env *e, double tim
 		      size_t n);
 
 double dist_now(void); /* monotonic seconds */
+void dist_nap(double s);
+
+/* the tcp kind (dist_store_tcp.c), behind dist_store_*; same conventions */
+struct dist_tcp;
+struct dist_tcp *dist_tcp_open(const char *host, int port, const struct dist_env *e,
+			       double timeout, char *err, size_t n);
+void dist_tcp_close(struct dist_tcp *t);
+int dist_tcp_set(struct dist_tcp *t, const char *key, const void *val, size_t len, char *err,
+		 size_t n);
+int dist_tcp_get(struct dist_tcp *t, const char *key, void *val, size_t cap, size_t *len,
+		 char *err, size_t n);
+
+/* the address this rank's transport listens on: 127.0.0.1 when all ranks are on this node,
+ * else this host's address on the route to MASTER_ADDR (or the first SLURM host), else the
+ * first address of this host's name, else of an interface, that is not loopback (Debian's
+ * /etc/hosts maps the host name to 127.0.1.1); 1 when out is not loopback */
+int dist_local_addr(const struct dist_env *e, char *out, size_t on);
 
 /* backends: impl is theirs; each returns 0 or -1 with one line in err */
 int dist_gloo_init(struct dist *d, struct dist_store *s, char *err, size_t n);

@@ -1,9 +1,9 @@
 /*
  * dist_store.c - the rendezvous store: a few small keys exchanged at start-up so that the
  * ranks can connect (Gloo's pair addresses, NCCL's unique id). Two kinds, one interface:
- * files on a shared filesystem, or a key-value server run by rank 0 over TCP. The protocols
- * and their guarantees are described in dist_internal.h. Every wait ends at a deadline with
- * a message that names the ranks that never arrived.
+ * files on a shared filesystem (here), or a key-value server run by rank 0 over TCP
+ * (dist_store_tcp.c). The protocols and their guarantees are described in dist_internal.h.
+ * Every wait ends at a deadline with a message that names the ranks that never arrived.
  */
 #include "dist_internal.h"
 
@@ -11,16 +11,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,25 +24,13 @@
 #define STORE_VAL_MAX (1 << 20)
 #define STORE_POLL_S 0.02
 
-struct store_kv { char *key; void *val; uint32_t len; };
-
-struct store_server {
-	int lfd, wake[2], world;
-	pthread_t thread;
-	int *fds, nfds;
-	struct store_kv *kv;
-	int nkv;
-};
-
 struct dist_store {
-	int tcp;
+	struct dist_tcp *tcp;       /* the tcp kind, else files */
 	int rank;
 	double timeout;             /* seconds, for messages */
 	char where[STORE_PATH_MAX + 32];
 	char dir[STORE_PATH_MAX + 64]; /* file: the attempt folder */
 	char scope[STORE_PATH_MAX]; /* file: the scope folder rank 0 removes at close */
-	int fd;                     /* tcp: this rank's connection */
-	struct store_server *server;
 };
 
 double dist_now(void)
@@ -58,7 +40,7 @@ double dist_now(void)
 	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static void nap(double s)
+void dist_nap(double s)
 {
 	struct timespec t = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
 	nanosleep(&t, NULL);
@@ -215,6 +197,7 @@ static int file_rank0(struct dist_store *s, const struct dist_env *e, uint64_t m
 		}
 		if (left && dist_now() > deadline) {
 			missing_ranks(have, e->world, miss, sizeof(miss));
+			rmtree(s->scope);
 			snprintf(err, n, "dist: rendezvous timed out after %g s: %s never arrived (%s); "
 				 "check that every task started and sees the same run.dir",
 				 s->timeout, miss, s->where);
@@ -222,7 +205,7 @@ static int file_rank0(struct dist_store *s, const struct dist_env *e, uint64_t m
 			return -1;
 		}
 		if (left)
-			nap(STORE_POLL_S);
+			dist_nap(STORE_POLL_S);
 	}
 	/* the attempt folder, then `current` = "a-<nonce> <nonce of rank 0> ... <rank w-1>" */
 	size_t cap = 32 + 17 * (size_t)e->world, len;
@@ -287,13 +270,17 @@ static int file_rank_k(struct dist_store *s, const struct dist_env *e, uint64_t 
 			return 0;
 		if (dist_now() > deadline)
 			break;
-		nap(STORE_POLL_S);
+		dist_nap(STORE_POLL_S);
 	}
+	/* join files written within the timeout of ours (the filesystem's clock) are this run's */
+	struct stat own;
+	int fresh = !stat(p, &own);
 	for (int r = 0; r < e->world; r++) {
 		char q[STORE_PATH_MAX + 64];
 		struct stat st;
 		snprintf(q, sizeof(q), "%s/join/%d", s->scope, r);
-		have[r] = r == e->rank || !stat(q, &st);
+		have[r] = r == e->rank || (fresh && !stat(q, &st) &&
+					   (double)st.st_mtime >= (double)own.st_mtime - s->timeout - 1);
 	}
 	missing_ranks(have, e->world, miss, sizeof(miss));
 	snprintf(err, n, "dist: rendezvous timed out after %g s: %s never arrived (%s); check "
@@ -312,7 +299,6 @@ struct dist_store *dist_store_open_file(const char *dir, const struct dist_env *
 	}
 	s->rank = e->rank;
 	s->timeout = timeout;
-	s->fd = -1;
 	if (snprintf(s->scope, sizeof(s->scope), "%s/.rendezvous/%s", dir && *dir ? dir : ".",
 		     e->job_id[0] ? e->job_id : "local") >= (int)sizeof(s->scope) - 64) {
 		snprintf(err, n, "dist: rendezvous folder name under '%s' is too long", dir);
@@ -329,291 +315,31 @@ struct dist_store *dist_store_open_file(const char *dir, const struct dist_env *
 	}
 	return s;
 }
-
-/* ---- tcp store: wire format, each field little-endian ----
- * request: op (1 byte: H hello, S set, G get), u32 key length, key, [S: u32 length, value]
- *          (H: the key is "<rank> <world>")
- * reply:   S/H: 'K' or 'E' + u32 length + message; G: 'Y' + u32 length + value, or 'N' */
-
-static int io_full(int fd, void *buf, size_t len, int wr)
-{
-	char *p = buf;
-	while (len) {
-		ssize_t k = wr ? send(fd, p, len, MSG_NOSIGNAL) : recv(fd, p, len, 0);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			if (k == 0)
-				errno = ECONNRESET;
-			return -1;
-		}
-		p += k;
-		len -= (size_t)k;
-	}
-	return 0;
-}
-
-static int send_blob(int fd, char op, const void *a, uint32_t alen, const void *b, uint32_t blen,
-		     int with_b)
-{
-	size_t len = 1 + 4 + alen + (with_b ? 4 + (size_t)blen : 0);
-	char *m = malloc(len), *p = m;
-	if (!m)
-		return -1;
-	*p++ = op;
-	memcpy(p, &alen, 4), p += 4;
-	memcpy(p, a, alen), p += alen;
-	if (with_b) {
-		memcpy(p, &blen, 4), p += 4;
-		memcpy(p, b, blen);
-	}
-	int rc = io_full(fd, m, len, 1);
-	free(m);
-	return rc;
-}
-
-/* reads u32 length + that many bytes (at most max) into a malloc'ed buffer */
-static void *recv_blob(int fd, uint32_t *len, uint32_t max)
-{
-	if (io_full(fd, len, 4, 0) || *len > max)
-		return NULL;
-	char *b = malloc((size_t)*len + 1);
-	if (!b || io_full(fd, b, *len, 0)) {
-		free(b);
-		return NULL;
-	}
-	b[*len] = 0;
-	return b;
-}
-
-static struct store_kv *server_find(struct store_server *sv, const char *key)
-{
-	for (int i = 0; i < sv->nkv; i++)
-		if (!strcmp(sv->kv[i].key, key))
-			return &sv->kv[i];
-	return NULL;
-}
-
-/* one request from fd; -1 drops the connection */
-static int server_request(struct store_server *sv, int fd)
-{
-	char op;
-	uint32_t klen, vlen = 0;
-	if (io_full(fd, &op, 1, 0))
-		return -1;
-	char *key = recv_blob(fd, &klen, STORE_KEY_MAX), *val = NULL;
-	if (!key)
-		return -1;
-	int rc = -1;
-	if (op == 'H') {
-		int r = -1, w = -1;
-		char msg[160] = "";
-		if (sscanf(key, "%d %d", &r, &w) != 2 || w != sv->world)
-			snprintf(msg, sizeof(msg), "rank %d says the world has %d ranks, rank 0 says %d",
-				 r, w, sv->world);
-		rc = msg[0] ? send_blob(fd, 'E', msg, (uint32_t)strlen(msg), NULL, 0, 0) :
-			      io_full(fd, "K", 1, 1);
-	} else if (op == 'S' && (val = recv_blob(fd, &vlen, STORE_VAL_MAX))) {
-		struct store_kv *kv = server_find(sv, key), *grown;
-		if (!kv && (grown = realloc(sv->kv, sizeof(*kv) * (size_t)(sv->nkv + 1)))) {
-			sv->kv = grown;
-			kv = &sv->kv[sv->nkv++];
-			kv->key = key, key = NULL;
-			kv->val = NULL;
-		}
-		if (kv) {
-			free(kv->val);
-			kv->val = val, val = NULL;
-			kv->len = vlen;
-			rc = io_full(fd, "K", 1, 1);
-		}
-	} else if (op == 'G') {
-		struct store_kv *kv = server_find(sv, key);
-		rc = kv ? send_blob(fd, 'Y', kv->val, kv->len, NULL, 0, 0) : io_full(fd, "N", 1, 1);
-	}
-	free(key);
-	free(val);
-	return rc;
-}
-
-static void *server_main(void *arg)
-{
-	struct store_server *sv = arg;
-	struct pollfd *pf = calloc((size_t)sv->world + 2 + 64, sizeof(*pf));
-	int cap = sv->world + 64;
-	if (!pf)
-		return NULL;
-	for (;;) {
-		pf[0] = (struct pollfd){ .fd = sv->wake[0], .events = POLLIN };
-		pf[1] = (struct pollfd){ .fd = sv->lfd, .events = POLLIN };
-		for (int i = 0; i < sv->nfds; i++)
-			pf[2 + i] = (struct pollfd){ .fd = sv->fds[i], .events = POLLIN };
-		if (poll(pf, (nfds_t)(2 + sv->nfds), -1) < 0 && errno != EINTR)
-			break;
-		if (pf[0].revents)
-			break;
-		for (int i = sv->nfds - 1; i >= 0; i--) {
-			if (!pf[2 + i].revents || server_request(sv, sv->fds[i]) == 0)
-				continue;
-			close(sv->fds[i]);
-			sv->fds[i] = sv->fds[--sv->nfds];
-		}
-		if (pf[1].revents & POLLIN) {
-			int fd = accept(sv->lfd, NULL, NULL);
-			if (fd >= 0 && sv->nfds < cap) {
-				struct timeval tv = { 5, 0 };
-				setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-				setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-				sv->fds[sv->nfds++] = fd;
-			} else if (fd >= 0) {
-				close(fd);
-			}
-		}
-	}
-	free(pf);
-	return NULL;
-}
-
-static void server_stop(struct store_server *sv)
-{
-	if (!sv)
-		return;
-	if (write(sv->wake[1], "x", 1) == 1)
-		pthread_join(sv->thread, NULL);
-	for (int i = 0; i < sv->nfds; i++)
-		close(sv->fds[i]);
-	for (int i = 0; i < sv->nkv; i++)
-		free(sv->kv[i].key), free(sv->kv[i].val);
-	close(sv->lfd);
-	close(sv->wake[0]);
-	close(sv->wake[1]);
-	free(sv->kv);
-	free(sv->fds);
-	free(sv);
-}
-
-static struct store_server *server_start(int port, int world, char *err, size_t n)
-{
-	struct store_server *sv = calloc(1, sizeof(*sv));
-	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port),
-				  .sin6_addr = IN6ADDR_ANY_INIT };
-	int one = 1, zero = 0;
-	if (!sv || !(sv->fds = calloc((size_t)world + 64, sizeof(int)))) {
-		free(sv);
-		snprintf(err, n, "dist: out of memory");
-		return NULL;
-	}
-	sv->world = world;
-	sv->lfd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sv->lfd < 0 || pipe(sv->wake))
-		goto fail;
-	setsockopt(sv->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	setsockopt(sv->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(sv->lfd, (struct sockaddr *)&a, sizeof(a)) || listen(sv->lfd, 128))
-		goto fail;
-	if (pthread_create(&sv->thread, NULL, server_main, sv)) {
-		errno = EAGAIN;
-		goto fail;
-	}
-	return sv;
-fail:
-	snprintf(err, n, "dist: rank 0 cannot serve the rendezvous on port %d: %s; pick another "
-		 "MASTER_PORT", port, strerror(errno));
-	if (sv->lfd >= 0)
-		close(sv->lfd);
-	free(sv->fds);
-	free(sv);
-	return NULL;
-}
-
-/* connects to host:port, retrying until the deadline (rank 0 may not listen yet) */
-static int tcp_connect(const char *host, int port, double deadline, double timeout, char *err,
-		       size_t n)
-{
-	char ps[16], why[160] = "no address";
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai, *p;
-	snprintf(ps, sizeof(ps), "%d", port);
-	do {
-		int g = getaddrinfo(host, ps, &hints, &ai);
-		if (g) {
-			snprintf(why, sizeof(why), "%s", gai_strerror(g));
-			if (g != EAI_AGAIN)
-				break;
-			nap(0.1);
-			continue;
-		}
-		for (p = ai; p; p = p->ai_next) {
-			int fd = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol);
-			if (fd < 0)
-				continue;
-			if (!connect(fd, p->ai_addr, p->ai_addrlen)) {
-				struct timeval tv = { (time_t)timeout + 1, 0 };
-				int one = 1;
-				setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-				setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-				setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-				freeaddrinfo(ai);
-				return fd;
-			}
-			snprintf(why, sizeof(why), "%s", strerror(errno));
-			close(fd);
-		}
-		freeaddrinfo(ai);
-		nap(0.1);
-	} while (dist_now() < deadline);
-	snprintf(err, n, "dist: rendezvous timed out after %g s: cannot reach rank 0 at %s:%d "
-		 "(%s); check that rank 0 started and MASTER_ADDR/MASTER_PORT point at it", timeout,
-		 host, port, why);
-	return -1;
-}
-
 struct dist_store *dist_store_open_tcp(const char *host, int port, const struct dist_env *e,
 				       double timeout, char *err, size_t n)
 {
 	struct dist_store *s = calloc(1, sizeof(*s));
-	double deadline = dist_now() + timeout;
-	char hello[32], op;
 	if (!s) {
 		snprintf(err, n, "dist: out of memory");
 		return NULL;
 	}
-	s->tcp = 1;
 	s->rank = e->rank;
 	s->timeout = timeout;
-	s->fd = -1;
 	snprintf(s->where, sizeof(s->where), "tcp store %s:%d", host, port);
-	if (e->rank == 0 && !(s->server = server_start(port, e->world, err, n)))
-		goto fail;
-	if ((s->fd = tcp_connect(host, port, deadline, timeout, err, n)) < 0)
-		goto fail;
-	snprintf(hello, sizeof(hello), "%d %d", e->rank, e->world);
-	if (send_blob(s->fd, 'H', hello, (uint32_t)strlen(hello), NULL, 0, 0) ||
-	    io_full(s->fd, &op, 1, 0)) {
-		snprintf(err, n, "dist: rendezvous with %s failed: %s", s->where, strerror(errno));
-		goto fail;
-	}
-	if (op != 'K') {
-		uint32_t len;
-		char *msg = recv_blob(s->fd, &len, 1024);
-		snprintf(err, n, "dist: rendezvous refused by %s: %s; every task must see the same "
-			 "WORLD_SIZE", s->where, msg ? msg : "?");
-		free(msg);
-		goto fail;
+	if (!(s->tcp = dist_tcp_open(host, port, e, timeout, err, n))) {
+		free(s);
+		return NULL;
 	}
 	return s;
-fail:
-	dist_store_close(s);
-	return NULL;
 }
 
 void dist_store_close(struct dist_store *s)
 {
 	if (!s)
 		return;
-	if (s->fd >= 0)
-		close(s->fd);
-	server_stop(s->server);
-	if (!s->tcp && s->rank == 0)
+	if (s->tcp)
+		dist_tcp_close(s->tcp);
+	else if (s->rank == 0)
 		rmtree(s->scope);
 	free(s);
 }
@@ -623,29 +349,18 @@ const char *dist_store_where(const struct dist_store *s)
 	return s->where;
 }
 
-static int tcp_fail(struct dist_store *s, const char *what, char *err, size_t n)
-{
-	snprintf(err, n, "dist: rendezvous %s on %s failed: %s (did rank 0 exit?)", what,
-		 s->where, strerror(errno));
-	return -1;
-}
-
 int dist_store_set(struct dist_store *s, const char *key, const void *val, size_t len, char *err,
 		   size_t n)
 {
-	char p[STORE_PATH_MAX + STORE_KEY_MAX + 2], op;
+	char p[STORE_PATH_MAX + STORE_KEY_MAX + 2];
 	if (check_key(key, err, n))
 		return -1;
 	if (len > STORE_VAL_MAX) {
 		snprintf(err, n, "dist: rendezvous value of %zu bytes is too large", len);
 		return -1;
 	}
-	if (s->tcp) {
-		if (send_blob(s->fd, 'S', key, (uint32_t)strlen(key), val, (uint32_t)len, 1) ||
-		    io_full(s->fd, &op, 1, 0) || op != 'K')
-			return tcp_fail(s, "set", err, n);
-		return 0;
-	}
+	if (s->tcp)
+		return dist_tcp_set(s->tcp, key, val, len, err, n);
 	snprintf(p, sizeof(p), "%s/%s", s->dir, key);
 	if (write_file(p, val, len)) {
 		snprintf(err, n, "dist: cannot write %s: %s", p, strerror(errno));
@@ -657,24 +372,11 @@ int dist_store_set(struct dist_store *s, const char *key, const void *val, size_
 int dist_store_get(struct dist_store *s, const char *key, void *val, size_t cap, size_t *len,
 		   char *err, size_t n)
 {
-	char p[STORE_PATH_MAX + STORE_KEY_MAX + 2], op;
+	char p[STORE_PATH_MAX + STORE_KEY_MAX + 2];
 	if (check_key(key, err, n))
 		return -1;
-	if (s->tcp) {
-		uint32_t vlen;
-		char *v;
-		if (send_blob(s->fd, 'G', key, (uint32_t)strlen(key), NULL, 0, 0) ||
-		    io_full(s->fd, &op, 1, 0))
-			return tcp_fail(s, "get", err, n);
-		if (op == 'N')
-			return 0;
-		if (op != 'Y' || !(v = recv_blob(s->fd, &vlen, STORE_VAL_MAX)))
-			return tcp_fail(s, "get", err, n);
-		memcpy(val, v, vlen < cap ? vlen : cap);
-		*len = vlen;
-		free(v);
-		return 1;
-	}
+	if (s->tcp)
+		return dist_tcp_get(s->tcp, key, val, cap, len, err, n);
 	snprintf(p, sizeof(p), "%s/%s", s->dir, key);
 	int rc = read_file(p, val, cap, len);
 	if (rc < 0)
@@ -696,7 +398,7 @@ int dist_store_wait(struct dist_store *s, const char *key, double timeout, char 
 				 "(%s)", timeout, key, s->where);
 			return -1;
 		}
-		nap(STORE_POLL_S);
+		dist_nap(STORE_POLL_S);
 	}
 }
 
@@ -731,7 +433,7 @@ int dist_store_arrive(struct dist_store *s, const struct dist_env *e, double tim
 				 "MASTER_PORT and WORLD_SIZE", timeout, miss, s->where);
 			return -1;
 		}
-		nap(STORE_POLL_S);
+		dist_nap(STORE_POLL_S);
 	}
 	return 0;
 }

@@ -2,10 +2,13 @@
  * dist_worker.c - one rank of the multi-process dist tests (tests/test_dist_gloo.sh), started
  * several times with RANK / WORLD_SIZE / ... in its environment:
  *
- *   dist_worker run DIR RENDEZVOUS TIMEOUT [quit]  joins, checks every collective against
- *       closed-form sums (exact: small integers in float), prints "rank R/W ok ...";
- *       with `quit`, rank 1 leaves right after joining (the others must fail cleanly)
+ *   dist_worker run DIR RENDEZVOUS TIMEOUT [quit|stall]  joins, checks every collective
+ *       against closed-form sums (exact: small integers in float), prints "rank R/W ok ...";
+ *       with `quit` rank 1 leaves right after joining, with `stall` it sleeps past the timeout
+ *       first (the others must fail cleanly, within the timeout)
  *   dist_worker hostnames LIST   prints a SLURM host list, one host a line
+ *
+ * DIST_BACKEND picks dist.backend (default auto).
  *
  * Any failure: one line on stderr, exit 1.
  */
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int fail(const char *what, const char *err)
 {
@@ -121,15 +125,18 @@ static int check_scatter_gather(struct dist *d, size_t count, char *err, size_t 
 	return 0;
 }
 
-static int run(const char *dir, const char *rdzv, double timeout, int quit)
+static int run(const char *dir, const char *rdzv, double timeout, const char *mode)
 {
 	struct dist d;
 	char err[512];
-	struct dist_opts o = { .backend = "auto", .rendezvous = rdzv, .dir = dir,
-			       .timeout = timeout };
+	const char *backend = getenv("DIST_BACKEND");
+	struct dist_opts o = { .backend = backend ? backend : "auto", .rendezvous = rdzv,
+			       .dir = dir, .timeout = timeout };
 	if (dist_init(&d, &o, err, sizeof(err)))
 		return fail(err, NULL);
-	if (quit && d.rank == 1) {
+	if (mode && d.rank == 1) {
+		if (!strcmp(mode, "stall"))
+			sleep((unsigned)timeout + 2);
 		dist_free(&d);
 		return 0;
 	}
@@ -151,7 +158,8 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "hostnames"))
 		return hostnames(argv[2]);
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "run"))
-		return run(argv[2], argv[3], atof(argv[4]), argc == 6 && !strcmp(argv[5], "quit"));
-	fprintf(stderr, "usage: dist_worker run DIR auto|file|tcp TIMEOUT [quit] | hostnames LIST\n");
+		return run(argv[2], argv[3], atof(argv[4]), argc == 6 ? argv[5] : NULL);
+	fprintf(stderr, "usage: dist_worker run DIR auto|file|tcp TIMEOUT [quit|stall] | "
+		"hostnames LIST\n");
 	return 2;
 }

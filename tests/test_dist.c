@@ -6,9 +6,16 @@
  * process (file store with a stale folder, tcp store against its own server thread).
  */
 #include "attnrl/dist.h"
+#include "../src/dist_internal.h"
 #include "check.h"
 
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct kv { const char *k, *v; };
 
@@ -183,11 +190,197 @@ static void test_slices(void)
 	CHECK(off == 8 && len == 2, "10 over 4, rank 3: %zu+%zu", off, len);
 }
 
+/* one rank of an in-process rendezvous (a thread): joins, publishes "v<rank>", reads the
+ * other ranks' values */
+struct member {
+	struct dist_env e;
+	const char *dir, *host;
+	int port;
+	double timeout;
+	int rc, values_ok;
+	char err[512];
+};
+
+static void *member_main(void *arg)
+{
+	struct member *m = arg;
+	struct dist_store *s = m->host ?
+		dist_store_open_tcp(m->host, m->port, &m->e, m->timeout, m->err, sizeof(m->err)) :
+		dist_store_open_file(m->dir, &m->e, m->timeout, m->err, sizeof(m->err));
+	char key[16], val[16], got[16];
+	m->rc = -1;
+	if (!s)
+		return NULL;
+	if (m->host && dist_store_arrive(s, &m->e, m->timeout, m->err, sizeof(m->err)))
+		goto out;
+	snprintf(key, sizeof(key), "k%d", m->e.rank);
+	snprintf(val, sizeof(val), "v%d", m->e.rank);
+	if (dist_store_set(s, key, val, strlen(val) + 1, m->err, sizeof(m->err)))
+		goto out;
+	m->values_ok = 1;
+	for (int r = 0; r < m->e.world; r++) {
+		size_t len;
+		snprintf(key, sizeof(key), "k%d", r);
+		snprintf(val, sizeof(val), "v%d", r);
+		if (dist_store_wait(s, key, m->timeout, m->err, sizeof(m->err)) ||
+		    dist_store_get(s, key, got, sizeof(got), &len, m->err, sizeof(m->err)) != 1)
+			goto out;
+		m->values_ok &= len == strlen(val) + 1 && !strcmp(got, val);
+	}
+	/* every rank has read everything, and said so, before rank 0 closes (removes / stops)
+	 * the store */
+	snprintf(key, sizeof(key), "done%d", m->e.rank);
+	if (dist_store_set(s, key, "", 0, m->err, sizeof(m->err)))
+		goto out;
+	for (int r = 0; r < m->e.world; r++) {
+		snprintf(key, sizeof(key), "done%d", r);
+		if (dist_store_wait(s, key, m->timeout, m->err, sizeof(m->err)))
+			goto out;
+	}
+	snprintf(key, sizeof(key), "bye%d", m->e.rank);
+	if (dist_store_set(s, key, "", 0, m->err, sizeof(m->err)))
+		goto out;
+	for (int r = 0; m->e.rank == 0 && r < m->e.world; r++) {
+		snprintf(key, sizeof(key), "bye%d", r);
+		if (dist_store_wait(s, key, m->timeout, m->err, sizeof(m->err)))
+			goto out;
+	}
+	m->rc = 0;
+out:
+	dist_store_close(s);
+	return NULL;
+}
+
+/* world members, of which only the first `started` run; returns how many succeeded */
+static int run_members(struct member *m, int world, int started)
+{
+	pthread_t t[8];
+	int ok = 0;
+	for (int r = 0; r < started; r++)
+		pthread_create(&t[r], NULL, member_main, &m[r]);
+	for (int r = 0; r < started; r++) {
+		pthread_join(t[r], NULL);
+		ok += m[r].rc == 0 && m[r].values_ok;
+	}
+	(void)world;
+	return ok;
+}
+
+static void members_init(struct member *m, int world, const char *dir, const char *host, int port,
+			 double timeout)
+{
+	for (int r = 0; r < world; r++) {
+		memset(&m[r], 0, sizeof(m[r]));
+		m[r].e = (struct dist_env){ .rank = r, .world = world, .local_world = world };
+		m[r].dir = dir, m[r].host = host, m[r].port = port, m[r].timeout = timeout;
+	}
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void test_file_store(const char *dir)
+{
+	struct member m[3];
+	char p[512];
+	struct stat st;
+
+	members_init(m, 3, dir, NULL, 0, 10);
+	CHECK(run_members(m, 3, 3) == 3, "file store, 3 ranks: %s / %s / %s", m[0].err, m[1].err,
+	      m[2].err);
+	snprintf(p, sizeof(p), "%s/.rendezvous/local", dir);
+	CHECK(stat(p, &st) != 0, "rank 0 removed %s", p);
+
+	/* a previous run's folder: join files, a `current` naming an attempt with other values */
+	snprintf(p, sizeof(p), "mkdir -p %s/.rendezvous/local/join %s/.rendezvous/local/a-old",
+		 dir, dir);
+	CHECK(system(p) == 0, "%s", p);
+	snprintf(p, sizeof(p), "%s/.rendezvous/local/current", dir);
+	write_text(p, "a-old 0000000000000001 0000000000000002");
+	for (int r = 0; r < 2; r++) {
+		snprintf(p, sizeof(p), "%s/.rendezvous/local/a-old/k%d", dir, r);
+		write_text(p, "stale");
+		snprintf(p, sizeof(p), "%s/.rendezvous/local/join/%d", dir, r);
+		write_text(p, "00000000");
+	}
+	members_init(m, 2, dir, NULL, 0, 10);
+	CHECK(run_members(m, 2, 2) == 2, "file store over a stale folder: %s / %s (values %d %d)",
+	      m[0].err, m[1].err, m[0].values_ok, m[1].values_ok);
+
+	/* only rank 1 of 3 starts: it names ranks 0 and 2 */
+	members_init(m, 3, dir, NULL, 0, 0.5);
+	m[0] = m[1];
+	CHECK(run_members(m, 3, 1) == 0 && strstr(m[0].err, "timed out after 0.5 s: ranks 0, 2 of 3 "
+						  "never arrived (file store ") &&
+	      !strchr(m[0].err, '\n'), "rank 1 alone: %s", m[0].err);
+	members_init(m, 2, dir, NULL, 0, 0.5);
+	CHECK(run_members(m, 2, 1) == 0 && strstr(m[0].err, "rank 1 of 2 never arrived"),
+	      "rank 0 alone: %s", m[0].err);
+}
+
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
+	if (fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
+	    !getsockname(fd, (struct sockaddr *)&a, &len))
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static void test_tcp_store(void)
+{
+	struct member m[3];
+	int port = free_port();
+	members_init(m, 3, NULL, "127.0.0.1", port, 10);
+	CHECK(run_members(m, 3, 3) == 3, "tcp store, 3 ranks on %d: %s / %s / %s", port, m[0].err,
+	      m[1].err, m[2].err);
+	members_init(m, 3, NULL, "127.0.0.1", free_port(), 0.5);
+	CHECK(run_members(m, 3, 1) == 0 && strstr(m[0].err, "ranks 1, 2 of 3 never arrived (tcp "
+						  "store 127.0.0.1:"), "rank 0 alone: %s", m[0].err);
+	members_init(m, 2, NULL, "127.0.0.1", free_port(), 0.5);
+	m[0] = m[1];
+	CHECK(run_members(m, 2, 1) == 0 && strstr(m[0].err, "cannot reach rank 0 at 127.0.0.1:"),
+	      "rank 1 alone: %s", m[0].err);
+}
+
+/* all ranks here: loopback; else an address that is not loopback, when this host has one */
+static void test_local_addr(void)
+{
+	struct dist_env e = { .rank = 0, .world = 2, .local_world = 2 };
+	char a[DIST_HOST_MAX];
+	CHECK(dist_local_addr(&e, a, sizeof(a)) == 0 && !strcmp(a, "127.0.0.1"), "local: %s", a);
+	e.local_world = 0;
+	snprintf(e.master_addr, sizeof(e.master_addr), "192.0.2.1"); /* TEST-NET-1 */
+	int rc = dist_local_addr(&e, a, sizeof(a));
+	CHECK(rc == 1 ? strncmp(a, "127.", 4) != 0 : !strcmp(a, "127.0.0.1"),
+	      "towards 192.0.2.1: %s (rc %d)", a, rc);
+	printf("test_dist: this host's address for other nodes: %s\n", a);
+}
+
 int main(void)
 {
 	test_nodelist();
 	test_tasks_per_node();
 	test_env();
 	test_slices();
+
+	char dir[] = "/tmp/test_dist.XXXXXX", cmd[64];
+	if (mkdtemp(dir)) {
+		test_file_store(dir);
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		CHECK(system(cmd) == 0, "%s", cmd);
+	}
+	test_tcp_store();
+	test_local_addr();
 	return check_done("test_dist");
 }

@@ -136,6 +136,16 @@
 	X(train, max_bad_steps, INT, 5, ">= 0",                                                    \
 	  "abort after this many steps in a row with a non-finite loss or gradient; 0 = never")
 
+#define CONFIG_DIST(X)                                                                             \
+	X(dist, backend, ENUM, "auto", "auto|nccl|gloo|none",                                      \
+	  "collectives between ranks: auto = nccl on CUDA builds training on GPUs, else gloo; "   \
+	  "none when the launcher started one process")                                           \
+	X(dist, rendezvous, ENUM, "auto", "auto|file|tcp",                                         \
+	  "how ranks find each other: file = <run.dir>/<run.name>/.rendezvous (shared), tcp = "  \
+	  "rank 0 serves MASTER_ADDR:MASTER_PORT; auto = tcp when MASTER_ADDR is set, else file") \
+	X(dist, timeout, FLOAT, 300, "(0, 86400]",                                                 \
+	  "seconds to wait for every rank at start-up, and for each collective")
+
 #define CONFIG_CREDIT(X)                                                                           \
 	X(credit, strategy, ENUM, "none", "none|local|global|coupled|random|entropy",              \
 	  "per-token credit (METHOD.md section 6); none = plain GRPO")                             \
@@ -171,15 +181,6 @@
 	X(sft, out, STR, "", "",                                                                   \
 	  "where `attnrl sft` writes the model (.safetensors); "                                   \
 	  "empty = <run.dir>/<run.name>/model.safetensors")
-
-#define CONFIG_DIST(X)                                                                             \
-	X(dist, backend, ENUM, "auto", "auto|nccl|gloo|none",                                      \
-	  "collectives across ranks; auto = nccl on GPUs, gloo on CPUs, none for one process")     \
-	X(dist, rendezvous, ENUM, "auto", "auto|file|tcp",                                         \
-	  "how ranks find each other: files in <run>/.rendezvous (shared filesystem) or rank 0 "   \
-	  "at MASTER_ADDR:MASTER_PORT; auto = tcp when MASTER_ADDR is set")                        \
-	X(dist, timeout, FLOAT, 300, "(0, 86400]",                                                 \
-	  "seconds to wait for the other ranks (start-up and each collective)")
 
 /* S(section, option list), in file order */
 #define CONFIG_SECTIONS(S)                                                                         \

@@ -7,7 +7,7 @@
  * SLURM_LOCALID / tasks per node / node list when SLURM_PROCID is set (one process per task
  * under srun), else a world of one.
  *
- * Rendezvous (dist_store.c): a key-value store used only to exchange addresses at start-up:
+ * Rendezvous (dist_store.c, dist_store_tcp.c): a key-value store used only at start-up:
  * either files in <dir>/.rendezvous/<scope>/ on a shared filesystem, or a small server that
  * rank 0 runs on MASTER_ADDR:MASTER_PORT. Collectives then go through a real engine: Gloo over
  * TCP on CPU, NCCL on GPU (CUDA=1 builds), nothing at all for a world of one (backend none:
@@ -76,7 +76,9 @@ struct dist {
 	void *impl;                     /* the backend's state */
 };
 
-/* joins the other ranks (bounded by o->timeout); d is usable, and dist_free-able, on success */
+/* joins the other ranks (bounded by o->timeout); d is usable, and dist_free-able, on success.
+ * With a backend other than none it ignores SIGPIPE when that is at its default (a lost peer
+ * is then an error from the next collective, not the death of this process). */
 int dist_init(struct dist *d, const struct dist_opts *o, char *err, size_t n);
 void dist_free(struct dist *d);
 
