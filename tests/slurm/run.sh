@@ -3,6 +3,7 @@
 # Debian's slurm-wlm and munge when missing, starts a one-node cluster on localhost (munged,
 # slurmctld, slurmd; 2 CPUs; config and state in a temporary folder, SLURM_CONF pointing at it),
 # then
+#   0. `srun -n 2` and `-n 3` run the dist module's collectives (build/tests/dist_worker);
 #   1. `srun -n 2` trains 4 steps with Gloo (ranks from SLURM_PROCID / SLURM_NTASKS, rendezvous
 #      through files in the run directory) and must match 1 process (the same check as
 #      tests/test_dist_train.sh);
@@ -87,6 +88,16 @@ for i in $(seq 60); do
 	sleep 0.5
 done
 sinfo -h -o %t | grep -q idle || { echo "test-slurm: the node never became idle"; cat "$state/ctld.log" | tail -5; exit 1; }
+
+# 0. the dist module alone: srun -n 2 and -n 3 workers (ranks from SLURM_PROCID, file
+#    rendezvous scoped by the job and step ids) run every collective
+w=$PWD/build/tests/dist_worker
+[ -x "$w" ] || make -s build/tests/dist_worker
+for k in 2 3; do
+	out=$(cd "$tmp" && timeout 60 srun -n $k --overcommit -t 1 env -u RANK -u MASTER_ADDR "$w" run "$tmp/w$k" auto 20 2>&1)
+	ok=$(grep -c "ok (backend gloo, file store $tmp/w$k/.rendezvous/slurm-" <<<"$out")
+	[ "$ok" -eq $k ] || fail "srun -n $k dist_worker: $out"
+done
 
 base=(configs/default.yaml rollout.prompts_per_step=4 rollout.group_size=4 algo.mini_batch=8
 	train.eval_every=0 train.threads=1 train.save_every=1 dist.timeout=60)
