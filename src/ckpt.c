@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attnrl/fsutil.h"
 #include "attnrl/json.h"
 #include "attnrl/stop.h"
 
@@ -56,17 +57,6 @@ uint64_t ckpt_config_hash(const struct config *c)
 }
 
 /* ---- files and folders ----------------------------------------------------------------- */
-
-static int sync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
-	if (fd < 0)
-		return -1;
-	if (fsync(fd) && errno != EINVAL)
-		rc = -1;
-	close(fd);
-	return rc;
-}
 
 /* text into dir/name, fsynced; 0 or -1 with errno */
 static int write_synced(const char *dir, const char *name, const char *text, size_t len)
@@ -280,11 +270,11 @@ int ckpt_commit(const char *run_dir, long step, char *err, size_t n)
 	snprintf(tmp, sizeof(tmp), "%s/.step_%ld.tmp", ck, step);
 	snprintf(dst, sizeof(dst), "%s/step_%ld", ck, step);
 	const char *what = tmp;
-	if (sync_path(tmp) || rename(tmp, dst) || (what = ck, sync_path(ck)))
+	if (fs_sync(tmp) || rename(tmp, dst) || (what = ck, fs_sync(ck)))
 		goto fail;
 	stop_test_point("ckpt_rename", step);
 	what = dst;
-	if (write_synced(dst, "DONE", "", 0) || sync_path(dst))
+	if (write_synced(dst, "DONE", "", 0) || fs_sync(dst))
 		goto fail;
 	return 0;
 fail:

@@ -19,6 +19,7 @@
 
 #include "attnrl/ckpt.h"
 #include "attnrl/config.h"
+#include "attnrl/fsutil.h"
 #include "attnrl/hf.h"
 #include "attnrl/llama2c.h"
 #include "attnrl/model.h"
@@ -125,12 +126,6 @@ static int weights_path(const struct export_args *a, char *path, size_t len, cha
 	return -1;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && !strcmp(s + a - b, suffix);
-}
-
 /* rows of model.embed_tokens.weight in the weights file: the vocabulary the run had */
 static int weights_vocab(const char *weights, int *vocab, char *err, size_t n)
 {
@@ -171,12 +166,12 @@ static int export_source(const struct config *c, const char *weights, struct exp
 	memset(s, 0, sizeof(*s));
 	snprintf(s->dtype, sizeof(s->dtype), "float32");
 	s->tok_src = c->model.tokenizer;
-	if (path[0] && !ends_with(path, ".safetensors") && stat(path, &st)) {
+	if (path[0] && !fs_has_suffix(path, ".safetensors") && stat(path, &st)) {
 		snprintf(err, n, "model.path '%s' of the run is gone; export needs it for the model's "
 			 "shape (restore it, or edit model.path in the run's config.yaml)", path);
 		return -1;
 	}
-	if (path[0] && !ends_with(path, ".safetensors") && S_ISDIR(st.st_mode)) {
+	if (path[0] && !fs_has_suffix(path, ".safetensors") && S_ISDIR(st.st_mode)) {
 		struct hf_info info;
 		if (hf_read_config(path, &info, err, n))
 			return -1;
@@ -188,7 +183,7 @@ static int export_source(const struct config *c, const char *weights, struct exp
 			s->tok_src = path;
 		return 0;
 	}
-	if (ends_with(path, ".bin")) {
+	if (fs_has_suffix(path, ".bin")) {
 		if (llama2c_read_config(path, &s->mc, err, n))
 			return -1;
 	} else {

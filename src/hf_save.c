@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attnrl/fsutil.h"
 #include "attnrl/json.h"
 #include "attnrl/safetensors.h"
 
@@ -26,24 +27,6 @@ static const char *const TOKENIZER_FILES[] = { "tokenizer.json", "tokenizer_conf
 					       "special_tokens_map.json", "generation_config.json" };
 #define N_TOKENIZER_FILES 4
 #define HF_PATH_MAX 4096 /* a file path in the folder; the folder itself is kept under 3 KB */
-
-static int is_dir(const char *path)
-{
-	struct stat st;
-	return !stat(path, &st) && S_ISDIR(st.st_mode);
-}
-
-/* fsync of a folder (or of the folder holding a file); 0 or -1 with errno */
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-	if (fd < 0)
-		return -1;
-	if (fsync(fd) && errno != EINVAL)
-		rc = -1;
-	close(fd);
-	return rc;
-}
 
 /* path's bytes written as path.tmp, fsynced and renamed onto path */
 static int write_atomic(const char *path, const void *data, size_t len, char *err, size_t n)
@@ -239,7 +222,7 @@ static int save_tokenizer(const char *tok_src, const char *dir, char *err, size_
 	struct stat st;
 	if (!tok_src || !tok_src[0])
 		return 0;
-	if (!is_dir(tok_src)) {
+	if (!fs_is_dir(tok_src)) {
 		size_t k = strlen(tok_src);
 		if (k < 5 || strcmp(tok_src + k - 5, ".json"))
 			return 0;
@@ -256,24 +239,6 @@ static int save_tokenizer(const char *tok_src, const char *dir, char *err, size_
 }
 
 /* ---- the folder ------------------------------------------------------------------------ */
-
-/* creates every missing parent of path (not path itself) */
-static int mkdir_parents(const char *path, char *err, size_t n)
-{
-	char buf[HF_PATH_MAX];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, 0777) && errno != EEXIST) {
-			snprintf(err, n, "cannot create directory '%s': %s", buf, strerror(errno));
-			return -1;
-		}
-		*p = '/';
-	}
-	return 0;
-}
 
 /* removes the files a save writes into tmp, then tmp; -1 when other files keep it */
 static int tmp_dir_remove(const char *tmp)
@@ -294,11 +259,11 @@ static int tmp_dir_remove(const char *tmp)
 /* a fresh, empty DIR.tmp (a leftover one from a failed save is emptied of our files first) */
 static int tmp_dir_create(const char *tmp, char *err, size_t n)
 {
-	if (is_dir(tmp) && tmp_dir_remove(tmp)) {
+	if (fs_is_dir(tmp) && tmp_dir_remove(tmp)) {
 		snprintf(err, n, "'%s' is left from an earlier save and holds other files; remove it", tmp);
 		return -1;
 	}
-	if (mkdir_parents(tmp, err, n))
+	if (fs_mkdir_p(tmp, 1, err, n))
 		return -1;
 	if (mkdir(tmp, 0777)) {
 		snprintf(err, n, "cannot create directory '%s': %s", tmp, strerror(errno));
@@ -358,14 +323,14 @@ int hf_save(const struct model *m, const char *dir_arg, const char *dtype, const
 		tmp_dir_remove(tmp);
 		return -1;
 	}
-	if (sync_dir(tmp) || rename(tmp, dir)) {
+	if (fs_sync(tmp) || rename(tmp, dir)) {
 		snprintf(err, n, "cannot rename '%s' to '%s': %s", tmp, dir, strerror(errno));
 		return -1;
 	}
 	char *parent = strdup(dir), *slash = parent ? strrchr(parent, '/') : NULL;
 	if (slash)
 		slash == parent ? (void)(slash[1] = 0) : (void)(*slash = 0);
-	int rc = parent ? sync_dir(slash ? parent : ".") : 0;
+	int rc = parent ? fs_sync(slash ? parent : ".") : 0;
 	free(parent);
 	if (rc) {
 		snprintf(err, n, "cannot sync the folder holding '%s': %s", dir, strerror(errno));

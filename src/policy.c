@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attnrl/fsutil.h"
 #include "attnrl/hf.h"
 #include "attnrl/llama2c.h"
 
@@ -19,18 +20,6 @@ int policy_set_threads(long threads)
 	omp_set_num_threads(n);
 	tensor_set_threads(n);
 	return n;
-}
-
-static int is_dir(const char *path)
-{
-	struct stat st;
-	return !stat(path, &st) && S_ISDIR(st.st_mode);
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && !strcmp(s + a - b, suffix);
 }
 
 /* tokenizer.bin or tok<vocab>.bin (llama2.c's naming, e.g. tok512.bin) in the checkpoint's
@@ -61,7 +50,7 @@ static int policy_tokenizer(struct policy *p, const struct config *c, char *err,
 	if (!path[0] && c->model.path[0] && hf_is_folder(c->model.path))
 		path = c->model.path;
 	char found[4096];
-	if (!path[0] && ends_with(c->model.path, ".bin")) {
+	if (!path[0] && fs_has_suffix(c->model.path, ".bin")) {
 		if (llama2c_sibling_tokenizer(c->model.path, found, sizeof(found))) {
 			snprintf(err, n, "model.tokenizer: no tokenizer.bin (or tok<vocab>.bin) next to the "
 				 "llama2.c checkpoint '%s'; set model.tokenizer=PATH (generate: --tokenizer PATH)",
@@ -107,7 +96,7 @@ static int policy_model_hf(struct policy *p, const struct config *c, char *err, 
 static int policy_model(struct policy *p, const struct config *c, char *err, size_t n)
 {
 	const char *path = c->model.path;
-	if (path[0] && is_dir(path)) {
+	if (path[0] && fs_is_dir(path)) {
 		if (!hf_is_folder(path)) {
 			snprintf(err, n, "model.path '%s': a folder without config.json; give a Hugging "
 				 "Face model folder", path);
@@ -117,7 +106,7 @@ static int policy_model(struct policy *p, const struct config *c, char *err, siz
 			return -1;
 		return vocab_check(p, path, err, n);
 	}
-	if (ends_with(path, ".bin")) {
+	if (fs_has_suffix(path, ".bin")) {
 		p->model = llama2c_load(path, (int)c->model.max_seq_len, err, n);
 		return p->model ? vocab_check(p, path, err, n) : -1;
 	}

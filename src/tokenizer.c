@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attnrl/fsutil.h"
+
 #define CHARS_SPECIALS 3
 #define CHARS_V (CHARS_SPECIALS + 2 + 95)
 
@@ -73,12 +75,6 @@ int tokenizer_init_chars(struct tokenizer *t)
 	return 0;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && !strcmp(s + a - b, suffix);
-}
-
 int tokenizer_load(struct tokenizer *t, const char *path, char *err, size_t n)
 {
 	struct stat st;
@@ -98,7 +94,7 @@ int tokenizer_load(struct tokenizer *t, const char *path, char *err, size_t n)
 		}
 		return tokenizer_load_bpe(t, file, err, n);
 	}
-	if (ends_with(path, ".bin"))
+	if (fs_has_suffix(path, ".bin"))
 		return tokenizer_load_llama2c(t, path, err, n);
 	return tokenizer_load_bpe(t, path, err, n);
 }

@@ -15,34 +15,16 @@
 
 #include "attnrl/ckpt.h"
 #include "attnrl/evaluate.h"
+#include "attnrl/fsutil.h"
 #include "attnrl/rng.h"
 #include "attnrl/stop.h"
 
 /* ---- set-up ---------------------------------------------------------------------------- */
 
-static int mkdir_p(const char *path, char *err, size_t n)
-{
-	char buf[1024];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; ; p++) {
-		if (*p != '/' && *p)
-			continue;
-		char c = *p;
-		*p = 0;
-		if (mkdir(buf, 0777) && errno != EEXIST) {
-			snprintf(err, n, "cannot create directory '%s': %s", buf, strerror(errno));
-			return -1;
-		}
-		if (!c)
-			return 0;
-		*p = c;
-	}
-}
-
 int trainer_prepare_run_dir(const struct config *c, char *dir, size_t dir_n, char *err, size_t n)
 {
 	snprintf(dir, dir_n, "%s/%s", c->run.dir, c->run.name);
-	if (mkdir_p(dir, err, n))
+	if (fs_mkdir_p(dir, 0, err, n))
 		return -1;
 	char path[1100];
 	snprintf(path, sizeof(path), "%s/config.yaml", dir);
@@ -131,7 +113,7 @@ int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 		return -1;
 	init_sizes(t);
 	snprintf(t->run_dir, sizeof(t->run_dir), "%s/%s", c->run.dir, c->run.name);
-	if (trainer_dist_check(t, err, n) || mkdir_p(t->run_dir, err, n) || trainer_dist_init(t, err, n))
+	if (trainer_dist_check(t, err, n) || fs_mkdir_p(t->run_dir, 0, err, n) || trainer_dist_init(t, err, n))
 		return -1;
 	int local = t->dist.env.local_world > 0 ? t->dist.env.local_world : t->world;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN) / local;

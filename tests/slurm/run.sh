@@ -42,9 +42,10 @@ if [ ! -s /etc/munge/munge.key ]; then
 fi
 mkdir -p /run/munge && chown munge:munge /run/munge
 if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
-	runuser -u munge -- munged --pid-file="$state/munged.pid" || { echo "test-slurm: munged did not start"; exit 1; }
+	pidf=/run/munge/attnrl-test.pid # munge cannot enter our temporary folder
+	runuser -u munge -- munged --pid-file="$pidf" || { echo "test-slurm: munged did not start"; exit 1; }
 	sleep 1
-	started+=("$(cat "$state/munged.pid")")
+	started+=("$(cat "$pidf")")
 fi
 munge -n | unmunge >/dev/null || { echo "test-slurm: munge does not work"; exit 1; }
 
