@@ -9,6 +9,7 @@ PKGS=(
 	libopenblas0-openmp libopenblas-openmp-dev # BLAS for torch and the decode engine
 	libyaml-dev             # config files
 	python3-torch python3-numpy # the PyTorch reference scripts (run with /usr/bin/python3)
+	clang-14 libclang-rt-14-dev # libFuzzer: only `make fuzz` needs them
 )
 # Hugging Face's tokenizers (npm) is the BPE tokenizer's test oracle: Debian's nodejs and npm,
 # unless a Node.js with its own npm is already installed (e.g. NodeSource's, which conflicts
