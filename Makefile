@@ -95,9 +95,10 @@ fuzz-deps:
 	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz: $(FUZZ_CC) not found: sudo apt-get install clang-14 libclang-rt-14-dev (or FUZZ_CC=clang)"; exit 1; }
 	@echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n ? 0 : 0; }' | \
 		$(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null || { echo "make fuzz: $(FUZZ_CC) cannot link libFuzzer: sudo apt-get install libclang-rt-14-dev"; exit 1; }
-build/fuzz/obj/%.o: src/%.c
+build/fuzz/obj/%.o: src/%.c fuzz/coverage-ignore.txt
 	@mkdir -p build/fuzz/obj
-	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
+		-fsanitize-coverage-ignorelist=fuzz/coverage-ignore.txt -MMD -MP -c -o $@ $<
 build/fuzz/libpure.a: $(PURE_OBJ:build/%=build/fuzz/obj/%)
 	@rm -f $@
 	ar rcs $@ $^

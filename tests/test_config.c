@@ -106,6 +106,23 @@ static void test_full(void)
 	EQ_I(c.sft.steps, 20); EQ_I(c.sft.batch_size, 8); EQ_F(c.sft.lr, 5e-4);
 	EQ_I(c.sft.warmup_steps, 0); EQ_S(c.sft.out, "out/sft.safetensors");
 	CHECK(config_validate(&c, err, sizeof(err)) == 0, "full validates: %s", err);
+	/* from memory: the same config, and the same errors under the given name */
+	struct config m;
+	char text[8192];
+	FILE *f = fopen(FIX "full.yaml", "rb");
+	size_t n = f ? fread(text, 1, sizeof(text), f) : 0;
+	if (f)
+		fclose(f);
+	config_init(&m);
+	CHECK(n > 0 && config_load_text(&m, text, n, "mem.yaml", err, sizeof(err)) == 0,
+	      "config_load_text: %s", err);
+	CHECK(config_hash(&m) == config_hash(&c), "config_load_text differs from config_load_file");
+	const char *typo = "model:\n  dim: 64\n  dimm: 3\n";
+	config_init(&m);
+	CHECK(config_load_text(&m, typo, strlen(typo), "mem.yaml", err, sizeof(err)) == -1 &&
+	      m.model.dim == 128 &&
+	      !strcmp(err, "mem.yaml:3:3: unknown key 'model.dimm' (did you mean model.dim?)"),
+	      "config_load_text error: '%s'", err);
 }
 
 /* files that are valid and set nothing (or little) */
