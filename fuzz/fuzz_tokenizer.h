@@ -46,10 +46,13 @@ static void fuzz_tokenizer(const struct tokenizer *t, const char *text)
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(*fixed); i++)
 		fuzz_encode_decode(t, fixed[i]);
 	fuzz_encode_decode(t, text);
+	/* the first ids and the last (a sparse vocabulary may have millions) */
 	for (int32_t id = -1; id <= t->vocab_size; id++) {
+		if (id == 1024 && t->vocab_size - 8 > id)
+			id = t->vocab_size - 8;
 		const char *p = tokenizer_piece(t, id);
 		tokenizer_text(t, id);
-		if (p)
+		if (p && id < 64) /* a linear search */
 			tokenizer_find(t, p);
 		tokenizer_is_stop(t, id);
 	}

@@ -157,10 +157,10 @@ static int measure(struct loader *L, const struct json *vocab, const struct json
 	int64_t id, max = -1;
 	*text = 1; /* the shared "" of unused ids */
 	for (size_t i = 0; i < json_len(vocab); i++) {
-		if (json_int(json_at(vocab, i), &id) || id < 0 || id >= INT32_MAX / 2) {
+		if (json_int(json_at(vocab, i), &id) || id < 0 || id >= TOKENIZER_MAX_VOCAB) {
 			char what[256];
-			snprintf(what, sizeof(what), "model.vocab['%.100s'] is not a token id",
-				 json_key_at(vocab, i));
+			snprintf(what, sizeof(what), "model.vocab['%.100s'] is not a token id in [0, %d)",
+				 json_key_at(vocab, i), TOKENIZER_MAX_VOCAB);
 			return fail(L, what);
 		}
 		max = id > max ? id : max;
@@ -168,9 +168,13 @@ static int measure(struct loader *L, const struct json *vocab, const struct json
 	}
 	for (size_t i = 0; i < json_len(added); i++) {
 		const struct json *a = json_at(added, i);
-		if (json_int(json_get(a, "id"), &id) || id < 0 || id >= INT32_MAX / 2 ||
-		    !json_str(json_get(a, "content")))
-			return fail(L, "added_tokens: an entry lacks an integer id or a content string");
+		if (json_int(json_get(a, "id"), &id) || id < 0 || id >= TOKENIZER_MAX_VOCAB ||
+		    !json_str(json_get(a, "content"))) {
+			char what[160];
+			snprintf(what, sizeof(what), "added_tokens: an entry lacks an integer id in "
+				 "[0, %d) or a content string", TOKENIZER_MAX_VOCAB);
+			return fail(L, what);
+		}
 		max = id > max ? id : max;
 		*text += json_str_len(json_get(a, "content")) + 1;
 	}

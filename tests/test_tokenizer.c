@@ -183,6 +183,12 @@ static void test_errors(void)
 	expect_error("merge outside the vocabulary", "model.merges[1]");
 	write_tokenizer(VOCAB ", \"merges\": [\"ab\"]", "");
 	expect_error("merge without a space", "model.merges[0] is neither");
+	/* found by fuzz_tokenizer_bpe: an id of 1e9 made the loader allocate and fill 14 GB */
+	write_tokenizer(VOCAB ", \"merges\": []", "\"added_tokens\": [{\"id\": 1000000000, "
+			"\"content\": \"<x>\", \"special\": true}]");
+	expect_error("huge added id", "added_tokens: an entry lacks an integer id in [0, 16777216)");
+	write_tokenizer("\"vocab\": {\"a\": 16777216}, \"merges\": []", "");
+	expect_error("huge vocab id", "model.vocab['a'] is not a token id in [0, 16777216)");
 	char *text = malloc(16384);
 	snprintf(text, 16384, "{\"model\": {\"type\": \"BPE\", " VOCAB ", \"merges\": []}, "
 		 PRE_TOKENIZER("\\\\w+") "}");

@@ -26,6 +26,9 @@
 enum tokenizer_kind { TOKENIZER_CHARS, TOKENIZER_BPE, TOKENIZER_LLAMA2C };
 
 #define TOKENIZER_MAX_STOP 8
+/* token ids are below this (the largest real vocabularies hold about 256k): a file naming a
+ * larger id is refused rather than allocating gigabytes for a sparse vocabulary */
+#define TOKENIZER_MAX_VOCAB (1 << 24)
 
 struct tokenizer {
 	enum tokenizer_kind kind;
