@@ -11,6 +11,7 @@ PKGS=(
 	libgloo-dev             # data-parallel collectives on CPU (dist.backend=gloo)
 	slurm-client            # scontrol: the host-list oracle of test_dist_gloo
 	python3-torch python3-numpy # the PyTorch reference scripts (run with /usr/bin/python3)
+	clang-14 libclang-rt-14-dev # libFuzzer: only `make fuzz` needs them
 )
 # Hugging Face's tokenizers (npm) is the BPE tokenizer's test oracle: Debian's nodejs and npm,
 # unless a Node.js with its own npm is already installed (e.g. NodeSource's, which conflicts

@@ -311,27 +311,32 @@ static int enum_has(const char *list, const char *s)
 	}
 }
 
-static int utf8_valid(const unsigned char *s)
+/* the code point at s and its length in *len; -1 unless s starts with valid UTF-8 (the
+ * shortest form, no surrogate, at most U+10FFFF), as YAML readers require */
+static long utf8_next(const unsigned char *s, int *len)
 {
-	while (*s) {
-		int extra = *s < 0x80             ? 0
-			    : (*s & 0xe0) == 0xc0 ? 1
-			    : (*s & 0xf0) == 0xe0 ? 2
-			    : (*s & 0xf8) == 0xf0 ? 3
-						  : -1;
-		if (extra < 0 || (*s == 0xc0 || *s == 0xc1 || *s > 0xf4))
-			return 0;
-		s++;
-		for (int i = 0; i < extra; i++, s++)
-			if ((*s & 0xc0) != 0x80)
-				return 0;
+	static const long min[4] = { 0, 0x80, 0x800, 0x10000 };
+	int extra = *s < 0x80 ? 0 : (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2
+		  : (*s & 0xf8) == 0xf0 ? 3 : -1;
+	if (extra < 0)
+		return -1;
+	long cp = *s & (0x7f >> (extra ? extra + 1 : 0));
+	for (int i = 1; i <= extra; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (s[i] & 0x3f);
 	}
-	return 1;
+	if (cp < min[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*len = extra + 1;
+	return cp;
 }
 
+/* what the printed config can carry: YAML allows no C0/C1 controls, U+FFFE or U+FFFF */
 static int str_check(const struct opt *o, const char *s, char *err, size_t n)
 {
 	size_t len = strnlen(s, o->size);
+	int k;
 	if (len >= o->size)
 		return config_fail(err, n, "%s: the value is too long (%zu bytes, at most %zu)", o->name,
 			    strlen(s), o->size - 1);
@@ -339,8 +344,14 @@ static int str_check(const struct opt *o, const char *s, char *err, size_t n)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return config_fail(err, n, "%s: control characters are not allowed in the value",
 				    o->name);
-	if (!utf8_valid((const unsigned char *)s))
-		return config_fail(err, n, "%s: the value is not valid UTF-8", o->name);
+	for (size_t i = 0; i < len; i += (size_t)k) {
+		long cp = utf8_next((const unsigned char *)s + i, &k);
+		if (cp < 0)
+			return config_fail(err, n, "%s: the value is not valid UTF-8", o->name);
+		if ((cp >= 0x80 && cp < 0xa0) || cp == 0xfffe || cp == 0xffff)
+			return config_fail(err, n, "%s: control characters (U+0080 to U+009F, "
+				    "U+FFFE, U+FFFF) are not allowed in the value", o->name);
+	}
 	return 0;
 }
 

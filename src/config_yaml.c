@@ -1,7 +1,8 @@
 /*
- * config_yaml.c - the YAML file loader of config.h (config_load_file), on libyaml's event parser,
- * on top of the option table in config.c: a file is a mapping of sections, each a mapping of
- * key: scalar, and every value goes through opt_set like an override does.
+ * config_yaml.c - the YAML file loader of config.h (config_load_file; config_load_text from
+ * memory), on libyaml's event parser, on top of the option table in config.c: a file is a
+ * mapping of sections, each a mapping of key: scalar, and every value goes through opt_set
+ * like an override does.
  * Invariants: a file is loaded into a copy that replaces the caller's struct only on success;
  * every error is one line, "file:line:col: what (hint)". This module never calls libtorch (it
  * is part of the sanitizer build).
@@ -266,6 +267,29 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 	if (rc == 0 && ferror(f))
 		rc = config_fail(err, errlen, "config: cannot read '%s': %s", path, strerror(errno));
 	fclose(f);
+	free(l);
+	if (rc == 0)
+		memcpy(c, &tmp, sizeof(tmp));
+	return rc;
+}
+
+int config_load_text(struct config *c, const char *text, size_t len, const char *where, char *err,
+		     size_t errlen)
+{
+	struct loader *l = calloc(1, sizeof(*l));
+	if (!l)
+		return config_fail(err, errlen, "config: out of memory reading '%s'", where);
+	struct config tmp;
+	memcpy(&tmp, c, sizeof(tmp));
+	l->path = where, l->c = &tmp, l->err = err, l->errlen = errlen;
+	int rc = -1;
+	if (!yaml_parser_initialize(&l->parser)) {
+		config_fail(err, errlen, "config: out of memory reading '%s'", where);
+	} else {
+		yaml_parser_set_input_string(&l->parser, (const unsigned char *)text, len);
+		rc = load_stream(l);
+		yaml_parser_delete(&l->parser);
+	}
 	free(l);
 	if (rc == 0)
 		memcpy(c, &tmp, sizeof(tmp));

@@ -281,7 +281,7 @@ static int parse_line(struct loader *l, const char *s, size_t len, struct datase
 	return rc;
 }
 
-static int load_lines(struct loader *l, char *text, size_t len)
+static int load_lines(struct loader *l, const char *text, size_t len)
 {
 	struct dataset *ds = l->ds;
 	size_t lines = 1;
@@ -294,9 +294,9 @@ static int load_lines(struct loader *l, char *text, size_t len)
 		snprintf(l->err, l->n, "%s: out of memory for %zu lines", l->path, lines);
 		return -1;
 	}
-	char *p = text;
+	const char *p = text;
 	for (l->line = 1; p < text + len; l->line++) {
-		char *e = memchr(p, '\n', (size_t)(text + len - p));
+		const char *e = memchr(p, '\n', (size_t)(text + len - p));
 		size_t k = e ? (size_t)(e - p) : (size_t)(text + len - p);
 		const char *b = p;
 		size_t t = k;
@@ -316,15 +316,23 @@ static int load_lines(struct loader *l, char *text, size_t len)
 int dataset_load(struct dataset *ds, const char *path, const struct dataset_opts *o, char *err,
 		 size_t n)
 {
-	struct loader l = { path, 0, err, n, o, ds };
 	size_t len;
 	memset(ds, 0, sizeof(*ds));
 	errno = 0;
 	char *text = read_all(path, &len, err, n);
 	if (!text)
 		return -1;
-	int rc = load_lines(&l, text, len);
+	int rc = dataset_parse(ds, text, len, path, o, err, n);
 	free(text);
+	return rc;
+}
+
+int dataset_parse(struct dataset *ds, const char *text, size_t len, const char *where,
+		  const struct dataset_opts *o, char *err, size_t n)
+{
+	struct loader l = { where, 0, err, n, o, ds };
+	memset(ds, 0, sizeof(*ds));
+	int rc = load_lines(&l, text, len);
 	if (rc)
 		dataset_free(ds);
 	return rc;

@@ -1,7 +1,7 @@
 /*
  * llama2c.c - llama2.c checkpoints (see llama2c.h): the 28-byte header is validated and the
- * file size must be exactly what the header implies (tied or untied classifier); the file is
- * then mapped read-only and every array is copied into an empty model, wq and wk rows permuted
+ * file size must be exactly what the header implies (tied or untied classifier; both checks
+ * are llama2c_header.c's); the file is then mapped read-only and every array is copied into an empty model, wq and wk rows permuted
  * from llama2.c's interleaved RoPE pairs to Hugging Face's half-split ones.
  */
 #include "attnrl/llama2c.h"
@@ -19,9 +19,6 @@
 
 #define L2C_HEADER_BYTES (7 * 4)
 
-/* the header as run.c reads it */
-struct l2c_header { int32_t dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len; };
-
 static int fail(char *err, size_t n, const char *fmt, ...)
 {
 	va_list ap;
@@ -31,97 +28,30 @@ static int fail(char *err, size_t n, const char *fmt, ...)
 	return -1;
 }
 
-/* floats after the header: the arrays run.c maps, freq_cis included, wcls when untied */
-static int64_t l2c_floats(const struct l2c_header *h, int untied)
-{
-	int64_t D = h->dim, F = h->hidden_dim, L = h->n_layers, V = abs(h->vocab_size);
-	int64_t E = D / h->n_heads, KE = (int64_t)h->n_kv_heads * E;
-	int64_t n = V * D;                     /* token embedding */
-	n += L * D * 2;                        /* rms_att, rms_ffn */
-	n += L * D * D * 2 + L * KE * D * 2;   /* wq, wo, wk, wv */
-	n += L * F * D * 3;                    /* w1, w2, w3 */
-	n += D;                                /* rms_final */
-	n += (int64_t)h->seq_len * E;          /* freq_cis_real and _imag, (seq_len, E/2) each */
-	return n + (untied ? V * D : 0);
-}
-
-static int header_check(const char *path, const struct l2c_header *h, char *err, size_t n)
-{
-	const int32_t v[7] = { h->dim, h->hidden_dim, h->n_layers, h->n_heads, h->n_kv_heads,
-			       h->vocab_size, h->seq_len };
-	static const char *const names[7] = { "dim", "hidden_dim", "n_layers", "n_heads",
-					      "n_kv_heads", "vocab_size", "seq_len" };
-	static const int32_t max[7] = { 1 << 16, 1 << 20, 1 << 10, 1 << 12, 1 << 12, 1 << 24, 1 << 24 };
-	for (int i = 0; i < 7; i++) {
-		int32_t x = i == 5 && v[i] < 0 && v[i] != INT32_MIN ? -v[i] : v[i];
-		if (x <= 0 || x > max[i])
-			return fail(err, n, "%s: not a llama2.c checkpoint: header %s = %d (want 1..%d); "
-				    "give a model.bin written by llama2.c's export", path, names[i], v[i],
-				    max[i]);
-	}
-	if (h->dim % h->n_heads || h->n_heads % h->n_kv_heads || (h->dim / h->n_heads) % 2)
-		return fail(err, n, "%s: not a llama2.c checkpoint: dim %d, n_heads %d, n_kv_heads %d "
-			    "(want dim a multiple of n_heads with an even head size, n_heads a multiple "
-			    "of n_kv_heads)", path, h->dim, h->n_heads, h->n_kv_heads);
-	return 0;
-}
-
-/* the header of path, checked against the file's size (st_size) */
-static int header_read(const char *path, struct l2c_header *h, off_t *size, char *err, size_t n)
+/* the dims of path from its header, checked against the file's size (*size) */
+static int header_read(const char *path, struct model_config *mc, off_t *size, char *err, size_t n)
 {
 	struct stat st;
+	unsigned char head[L2C_HEADER_BYTES];
 	int fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return fail(err, n, "%s: cannot open the llama2.c checkpoint: %s", path, strerror(errno));
 	int rc = fstat(fd, &st);
-	ssize_t got = rc ? -1 : pread(fd, h, sizeof(*h), 0);
+	ssize_t got = rc ? -1 : pread(fd, head, sizeof(head), 0);
 	close(fd);
 	if (rc || got < 0)
 		return fail(err, n, "%s: cannot read the llama2.c checkpoint: %s", path, strerror(errno));
-	if (got != L2C_HEADER_BYTES)
-		return fail(err, n, "%s: truncated llama2.c checkpoint: %lld bytes, shorter than its "
-			    "%d-byte header", path, (long long)st.st_size, L2C_HEADER_BYTES);
-	if (header_check(path, h, err, n))
+	if (llama2c_check(head, (size_t)got, (int64_t)st.st_size, path, mc, err, n))
 		return -1;
-	int untied = h->vocab_size < 0;
-	int64_t want = L2C_HEADER_BYTES + 4 * l2c_floats(h, untied);
-	if (st.st_size != want)
-		return fail(err, n, "%s: llama2.c checkpoint of %lld bytes, but its header (dim %d, "
-			    "hidden %d, layers %d, heads %d/%d, vocab %d, seq_len %d, %s) implies %lld "
-			    "bytes; the file is truncated or not a llama2.c export", path,
-			    (long long)st.st_size, h->dim, h->hidden_dim, h->n_layers, h->n_heads,
-			    h->n_kv_heads, abs(h->vocab_size), h->seq_len,
-			    untied ? "untied classifier" : "tied classifier", (long long)want);
 	*size = st.st_size;
 	return 0;
 }
 
-static void config_from(struct model_config *mc, const struct l2c_header *h, int max_seq_len)
-{
-	memset(mc, 0, sizeof(*mc));
-	mc->dim = h->dim;
-	mc->hidden_dim = h->hidden_dim;
-	mc->n_layers = h->n_layers;
-	mc->n_heads = h->n_heads;
-	mc->n_kv_heads = h->n_kv_heads;
-	mc->head_dim = h->dim / h->n_heads;
-	mc->vocab_size = abs(h->vocab_size);
-	mc->max_seq_len = max_seq_len > 0 ? max_seq_len : h->seq_len;
-	mc->rope_theta = 10000.0;
-	mc->norm_eps = 1e-5;
-	mc->tie_embeddings = h->vocab_size > 0;
-	mc->rope_scaling = ROPE_SCALING_NONE;
-}
-
 int llama2c_read_config(const char *path, struct model_config *mc, char *err, size_t n)
 {
-	struct l2c_header h;
 	off_t size;
 	memset(mc, 0, sizeof(*mc));
-	if (header_read(path, &h, &size, err, n))
-		return -1;
-	config_from(mc, &h, 0);
-	return 0;
+	return header_read(path, mc, &size, err, n);
 }
 
 /* rows (H*E, D) of a query or key matrix: head h's pair (2i, 2i+1) -> rows (i, i + E/2) */
@@ -167,12 +97,12 @@ static int weights_copy(struct model *m, const float *p, float *scratch)
 
 struct model *llama2c_load(const char *path, int max_seq_len, char *err, size_t n)
 {
-	struct l2c_header h;
 	struct model_config mc;
 	off_t size;
-	if (header_read(path, &h, &size, err, n))
+	if (header_read(path, &mc, &size, err, n))
 		return NULL;
-	config_from(&mc, &h, max_seq_len);
+	if (max_seq_len > 0)
+		mc.max_seq_len = max_seq_len;
 	int fd = open(path, O_RDONLY);
 	void *map = fd < 0 ? MAP_FAILED : mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (fd >= 0)
@@ -189,7 +119,8 @@ struct model *llama2c_load(const char *path, int max_seq_len, char *err, size_t 
 		goto fail;
 	}
 	const float *p = (const float *)((const char *)map + L2C_HEADER_BYTES);
-	const float *wcls = p + l2c_floats(&h, 0); /* after the tied layout */
+	/* the last array when untied: the size check made the file end exactly after it */
+	const float *wcls = p + (size - L2C_HEADER_BYTES) / 4 - (int64_t)mc.vocab_size * mc.dim;
 	if (weights_copy(m, p, scratch) ||
 	    (!mc.tie_embeddings && tensor_write_f32(m->lm_head, wcls, (int64_t)mc.vocab_size * mc.dim))) {
 		fail(err, n, "%s: cannot copy the weights: %s", path, tensor_last_error());

@@ -1,7 +1,8 @@
 /*
  * safetensors.c - the safetensors format: st_open maps a file read-only and validates every
  * header entry against the file before any tensor is handed out; st_write writes path.tmp,
- * checks every write, fsyncs, renames it onto path and fsyncs the folder.
+ * checks every write, fsyncs, renames it onto path and fsyncs the folder. st_parse validates
+ * the same from a buffer the caller keeps (the checks st_open runs on its mapping).
  *
  * Reading invariants after a successful st_open: every tensor's [data, data + nbytes) lies in
  * the mapping, nbytes == numel * st_dtype_size(dtype), and no two tensors share a name. The
@@ -288,9 +289,9 @@ static int map_file(struct st_file *f, const char *path, char *err, size_t n)
 	return 0;
 }
 
-static int header_parse(struct st_file *f, struct reader *r)
+/* the header of the len bytes at m (len >= 8) into f */
+static int header_parse(struct st_file *f, struct reader *r, const unsigned char *m, size_t len)
 {
-	const unsigned char *m = f->map;
 	uint64_t hlen = 0;
 	char msg[200];
 	for (int i = 7; i >= 0; i--)
@@ -298,11 +299,11 @@ static int header_parse(struct st_file *f, struct reader *r)
 	if (hlen > ST_HEADER_MAX)
 		return fail(r->err, r->n, "%s: header length %llu is over the %u MB limit (not a "
 			    "safetensors file?)", r->path, (unsigned long long)hlen, ST_HEADER_MAX >> 20);
-	if (hlen > f->map_size - 8)
+	if (hlen > len - 8)
 		return fail(r->err, r->n, "%s: truncated: header says %llu bytes but the file has %zu",
-			    r->path, (unsigned long long)hlen, f->map_size);
+			    r->path, (unsigned long long)hlen, len);
 	r->data = m + 8 + hlen;
-	r->data_size = f->map_size - 8 - hlen;
+	r->data_size = len - 8 - hlen;
 	struct json *h = json_parse((const char *)m + 8, (size_t)hlen, msg, sizeof(msg));
 	if (!h)
 		return fail(r->err, r->n, "%s: header (bytes 8 to %llu) is not valid JSON: %s", r->path,
@@ -320,7 +321,22 @@ int st_open(struct st_file *f, const char *path, char *err, size_t n)
 	memset(f, 0, sizeof(*f));
 	if (map_file(f, path, err, n))
 		return -1;
-	if (header_parse(f, &r)) {
+	if (header_parse(f, &r, f->map, f->map_size)) {
+		st_close(f);
+		return -1;
+	}
+	return 0;
+}
+
+int st_parse(struct st_file *f, const void *buf, size_t len, const char *where, char *err,
+	     size_t n)
+{
+	struct reader r = { where, err, n, NULL, 0 };
+	memset(f, 0, sizeof(*f));
+	if (len < 8)
+		return fail(err, n, "%s: truncated: the file has %zu bytes, fewer than the 8 of the "
+			    "header length", where, len);
+	if (header_parse(f, &r, buf, len)) {
 		st_close(f);
 		return -1;
 	}

@@ -60,6 +60,7 @@ static int byte_level_decode(const int16_t *cp_byte, const char *s, size_t n, ch
 
 struct loader {
 	const char *path;
+	int with_config; /* read tokenizer_config.json next to path */
 	char *err;
 	size_t n;
 	int16_t cp_byte[324];
@@ -156,10 +157,10 @@ static int measure(struct loader *L, const struct json *vocab, const struct json
 	int64_t id, max = -1;
 	*text = 1; /* the shared "" of unused ids */
 	for (size_t i = 0; i < json_len(vocab); i++) {
-		if (json_int(json_at(vocab, i), &id) || id < 0 || id >= INT32_MAX / 2) {
+		if (json_int(json_at(vocab, i), &id) || id < 0 || id >= TOKENIZER_MAX_VOCAB) {
 			char what[256];
-			snprintf(what, sizeof(what), "model.vocab['%.100s'] is not a token id",
-				 json_key_at(vocab, i));
+			snprintf(what, sizeof(what), "model.vocab['%.100s'] is not a token id in [0, %d)",
+				 json_key_at(vocab, i), TOKENIZER_MAX_VOCAB);
 			return fail(L, what);
 		}
 		max = id > max ? id : max;
@@ -167,9 +168,13 @@ static int measure(struct loader *L, const struct json *vocab, const struct json
 	}
 	for (size_t i = 0; i < json_len(added); i++) {
 		const struct json *a = json_at(added, i);
-		if (json_int(json_get(a, "id"), &id) || id < 0 || id >= INT32_MAX / 2 ||
-		    !json_str(json_get(a, "content")))
-			return fail(L, "added_tokens: an entry lacks an integer id or a content string");
+		if (json_int(json_get(a, "id"), &id) || id < 0 || id >= TOKENIZER_MAX_VOCAB ||
+		    !json_str(json_get(a, "content"))) {
+			char what[160];
+			snprintf(what, sizeof(what), "added_tokens: an entry lacks an integer id in "
+				 "[0, %d) or a content string", TOKENIZER_MAX_VOCAB);
+			return fail(L, what);
+		}
 		max = id > max ? id : max;
 		*text += json_str_len(json_get(a, "content")) + 1;
 	}
@@ -371,7 +376,7 @@ static int read_config(struct loader *L, struct tokenizer *t, const struct json 
 	int dir = slash ? (int)(slash - L->path) : 1;
 	snprintf(cfg_path, sizeof(cfg_path), "%.*s/tokenizer_config.json", dir, slash ? L->path : ".");
 	struct json *cfg = NULL;
-	if (!access(cfg_path, F_OK) && !(cfg = json_load(cfg_path, L->err, L->n)))
+	if (L->with_config && !access(cfg_path, F_OK) && !(cfg = json_load(cfg_path, L->err, L->n)))
 		return -1;
 	t->bos_id = token_id(t, json_get(cfg, "bos_token"));
 	t->eos_id = token_id(t, json_get(cfg, "eos_token"));
@@ -390,30 +395,26 @@ static int read_config(struct loader *L, struct tokenizer *t, const struct json 
 	return 0;
 }
 
-int tokenizer_load_bpe(struct tokenizer *t, const char *path, char *err, size_t n)
+/* the tokenizer of the parsed tokenizer.json root (freed here) */
+static int load_root(struct tokenizer *t, struct loader *L, struct json *root)
 {
-	struct loader L = { path, err, n, { 0 } };
 	struct bpe *b = NULL;
-	memset(t, 0, sizeof(*t));
-	byte_level_map(L.cp_byte);
-	struct json *root = json_load(path, err, n);
-	if (!root)
-		return -1;
+	byte_level_map(L->cp_byte);
 	const struct json *model = json_get(root, "model"), *added = json_get(root, "added_tokens");
 	const struct json *vocab = json_get(model, "vocab"), *merges = json_get(model, "merges");
 	int V;
 	size_t text_bytes;
-	if (check_model(&L, model) || measure(&L, vocab, added, &V, &text_bytes))
+	if (check_model(L, model) || measure(L, vocab, added, &V, &text_bytes))
 		goto fail;
 	b = bpe_create(json_len(vocab), json_len(merges));
 	if (!b) {
-		fail(&L, "out of memory for the BPE tables");
+		fail(L, "out of memory for the BPE tables");
 		goto fail;
 	}
-	if (check_pipeline(&L, root, b))
+	if (check_pipeline(L, root, b))
 		goto fail;
 	if (tokenizer_alloc(t, V, text_bytes)) {
-		fail(&L, "out of memory for the vocabulary");
+		fail(L, "out of memory for the vocabulary");
 		goto fail;
 	}
 	char *text = (char *)(t->special + V);
@@ -421,14 +422,14 @@ int tokenizer_load_bpe(struct tokenizer *t, const char *path, char *err, size_t 
 		t->piece[i] = text; /* "" until a token claims the id */
 	text++;
 	b->ignore_merges = json_bool(json_get(model, "ignore_merges")) == 1;
-	if (fill_vocab(&L, t, b, vocab, &text) || fill_merges(&L, t, b, merges) ||
-	    fill_added(&L, t, b, added, &text) || index_added(&L, b))
+	if (fill_vocab(L, t, b, vocab, &text) || fill_merges(L, t, b, merges) ||
+	    fill_added(L, t, b, added, &text) || index_added(L, b))
 		goto fail;
 	t->kind = TOKENIZER_BPE;
 	t->impl = b;
 	t->impl_encode = bpe_encode;
 	t->impl_free = bpe_destroy;
-	if (read_config(&L, t, root))
+	if (read_config(L, t, root))
 		goto fail_loaded;
 	json_free(root);
 	return 0;
@@ -438,6 +439,28 @@ fail_loaded:
 	tokenizer_free(t);
 	json_free(root);
 	return -1;
+}
+
+int tokenizer_load_bpe(struct tokenizer *t, const char *path, char *err, size_t n)
+{
+	struct loader L = { path, 1, err, n, { 0 } };
+	memset(t, 0, sizeof(*t));
+	struct json *root = json_load(path, err, n);
+	return root ? load_root(t, &L, root) : -1;
+}
+
+int tokenizer_parse_bpe(struct tokenizer *t, const char *json, size_t len, const char *where,
+			char *err, size_t n)
+{
+	struct loader L = { where, 0, err, n, { 0 } };
+	char msg[256];
+	memset(t, 0, sizeof(*t));
+	struct json *root = json_parse(json, len, msg, sizeof(msg));
+	if (!root) {
+		snprintf(err, n, "%s: %s", where, msg);
+		return -1;
+	}
+	return load_root(t, &L, root);
 }
 
 int pretok_kind_of_tokenizer(const struct tokenizer *t)

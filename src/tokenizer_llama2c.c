@@ -257,14 +257,18 @@ static int vocab_check(const struct l2c_vocab *v, const char *path, char *err, s
 	return 0;
 }
 
-int tokenizer_load_llama2c(struct tokenizer *t, const char *path, char *err, size_t n)
+int tokenizer_parse_llama2c(struct tokenizer *t, const void *bytes, size_t len, const char *path,
+			    char *err, size_t n)
 {
-	char *data = NULL, what[96];
+	const char *data = bytes;
+	char what[96];
 	struct l2c_vocab *v = calloc(1, sizeof(*v));
-	long text_bytes, size = file_read(path, &data, err, n);
+	long text_bytes, size = (long)len;
 	memset(t, 0, sizeof(*t));
-	if (size < 0 || !v)
-		goto fail;
+	if (!v) {
+		snprintf(err, n, "%s: out of memory", path);
+		return -1;
+	}
 	int V = size < 4 ? -1 : records_count(data, size, &text_bytes);
 	if (V < 0) {
 		fail(err, n, path, size < 4 ? "shorter than its 4-byte header" :
@@ -290,7 +294,6 @@ int tokenizer_load_llama2c(struct tokenizer *t, const char *path, char *err, siz
 	vocab_fill(t, v, data);
 	if (vocab_check(v, path, err, n))
 		goto fail;
-	free(data);
 	t->kind = TOKENIZER_LLAMA2C;
 	t->pad_id = -1, t->bos_id = 1, t->eos_id = 2;
 	t->add_bos = 1;
@@ -302,9 +305,20 @@ int tokenizer_load_llama2c(struct tokenizer *t, const char *path, char *err, siz
 	t->impl_free = vocab_free;
 	return 0;
 fail:
-	free(data);
 	free(t->mem);
 	memset(t, 0, sizeof(*t));
 	vocab_free(v);
 	return -1;
+}
+
+int tokenizer_load_llama2c(struct tokenizer *t, const char *path, char *err, size_t n)
+{
+	char *data = NULL;
+	long size = file_read(path, &data, err, n);
+	memset(t, 0, sizeof(*t));
+	if (size < 0)
+		return -1;
+	int rc = tokenizer_parse_llama2c(t, data, (size_t)size, path, err, n);
+	free(data);
+	return rc;
 }

@@ -112,6 +112,23 @@ static void test_full(void)
 	EQ_I(c.sft.steps, 20); EQ_I(c.sft.batch_size, 8); EQ_F(c.sft.lr, 5e-4);
 	EQ_I(c.sft.warmup_steps, 0); EQ_S(c.sft.out, "out/sft.safetensors");
 	CHECK(config_validate(&c, err, sizeof(err)) == 0, "full validates: %s", err);
+	/* from memory: the same config, and the same errors under the given name */
+	struct config m;
+	char text[8192];
+	FILE *f = fopen(FIX "full.yaml", "rb");
+	size_t n = f ? fread(text, 1, sizeof(text), f) : 0;
+	if (f)
+		fclose(f);
+	config_init(&m);
+	CHECK(n > 0 && config_load_text(&m, text, n, "mem.yaml", err, sizeof(err)) == 0,
+	      "config_load_text: %s", err);
+	CHECK(config_hash(&m) == config_hash(&c), "config_load_text differs from config_load_file");
+	const char *typo = "model:\n  dim: 64\n  dimm: 3\n";
+	config_init(&m);
+	CHECK(config_load_text(&m, typo, strlen(typo), "mem.yaml", err, sizeof(err)) == -1 &&
+	      m.model.dim == 128 &&
+	      !strcmp(err, "mem.yaml:3:3: unknown key 'model.dimm' (did you mean model.dim?)"),
+	      "config_load_text error: '%s'", err);
 }
 
 /* files that are valid and set nothing (or little) */
@@ -241,6 +258,17 @@ static void test_overrides(void)
 		{ "credit.strategy=locale", "credit.strategy: 'locale' is not one of none|local|global|coupled|random|entropy" },
 		{ "run.name=a\nb", "run.name: control characters are not allowed in the value" },
 		{ "run.name=\xff", "run.name: the value is not valid UTF-8" },
+		/* found by fuzz_config: accepted, then the printed config did not load (libyaml
+		 * refuses overlong forms, surrogates, code points past U+10FFFF, C1 controls and
+		 * U+FFFE/U+FFFF) */
+		{ "data.template={q}\xe0\x9f\x93", "data.template: the value is not valid UTF-8" },
+		{ "run.name=\xc0\xaf", "run.name: the value is not valid UTF-8" },
+		{ "run.name=\xed\xa0\x80", "run.name: the value is not valid UTF-8" },
+		{ "run.name=\xf4\x90\x80\x80", "run.name: the value is not valid UTF-8" },
+		{ "run.name=\xc2\x85", "run.name: control characters (U+0080 to U+009F, U+FFFE, U+FFFF) "
+					 "are not allowed in the value" },
+		{ "run.name=\xef\xbf\xbe", "run.name: control characters (U+0080 to U+009F, U+FFFE, "
+					     "U+FFFF) are not allowed in the value" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char want[1024], kv[128];
@@ -362,6 +390,7 @@ static void test_roundtrip(void)
 	roundtrip(&c, "full");
 	set(&c, "run.name=q\"uo'te \\back: # x");
 	set(&c, "rollout.stop=\xe2\x9c\x93 done");
+	set(&c, "data.template=\xc2\xa0\xdf\xbf\xe0\xa0\x80\xef\xbf\xbd\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf {question}");
 	set(&c, "optim.lr=0.1");
 	set(&c, "algo.entropy_coef=-1e-300");
 	set(&c, "model.rope_theta=123456.789012345678");

@@ -73,6 +73,27 @@ static void test_rows(void)
 	for (int i = 0; i < 6; i++)
 		CHECK(ds.rows[i].eval == (task_hash(ds.rows[i].question) % TASK_EVAL_BUCKETS == 0),
 		      "eval flag of row %d", i);
+	/* from memory (an exact-size copy of the file): the same rows */
+	struct dataset mem;
+	FILE *f = fopen(path, "rb");
+	char text[1024];
+	size_t len = f ? fread(text, 1, sizeof(text), f) : 0;
+	if (f)
+		fclose(f);
+	char *copy = malloc(len);
+	memcpy(copy, text, len);
+	int rc = dataset_parse(&mem, copy, len, "mem.jsonl", &auto_opts, err, sizeof(err));
+	CHECK(rc == 0 && mem.n == ds.n, "dataset_parse: %s", err);
+	for (int i = 0; i < mem.n && i < ds.n; i++)
+		CHECK(!strcmp(mem.rows[i].question, ds.rows[i].question) &&
+		      !strcmp(mem.rows[i].answer, ds.rows[i].answer) && mem.rows[i].line == ds.rows[i].line,
+		      "dataset_parse row %d", i);
+	if (!rc)
+		dataset_free(&mem);
+	CHECK(dataset_parse(&mem, "{\"question\": 1", 14, "mem.jsonl", &auto_opts, err,
+			    sizeof(err)) == -1 && !strncmp(err, "mem.jsonl:1:", 12),
+	      "dataset_parse error: '%s'", err);
+	free(copy);
 	dataset_free(&ds);
 
 	/* plain keeps "#### ", gsm8k refuses a row without it */

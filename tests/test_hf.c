@@ -475,6 +475,17 @@ static void expect_config_error(const char *text, const char *want)
 	CHECK(rc == -1 && strstr(err, "cfg/config.json: ") && strstr(err, want) && !strchr(err, '\n'),
 	      "config error: got '%s', want '%s'", rc ? err : "success", want);
 	printf("error config     %s\n", err);
+	/* hf_parse_config of an exact-size copy: the same message under its own name */
+	const char *what = strstr(err, "cfg/config.json: ");
+	if (rc != -1 || !what)
+		return;
+	char file_err[512], *copy = malloc(strlen(text));
+	snprintf(file_err, sizeof(file_err), "%s", what + 17);
+	memcpy(copy, text, strlen(text));
+	rc = hf_parse_config(copy, strlen(text), "mem.json", &info, err, sizeof(err));
+	CHECK(rc == -1 && !strncmp(err, "mem.json: ", 10) && !strcmp(err + 10, file_err),
+	      "hf_parse_config: got '%s', want 'mem.json: %s'", err, file_err);
+	free(copy);
 }
 
 #define BASE "\"hidden_size\": 64, \"intermediate_size\": 128, \"num_hidden_layers\": 2, " \

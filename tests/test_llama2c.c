@@ -138,6 +138,17 @@ static void check_errors(void)
 	snprintf(want, sizeof(want), "untied classifier) implies %lld bytes",
 		 (long long)(28 + 4 * (n_tied + V * D)));
 	check_bad("untied without wcls", untied, n_tied, 0, want);
+	/* llama2c_check on the header bytes: the same dims as the file, the same size rule */
+	struct model_config mc;
+	int64_t size = 28 + 4 * n_tied;
+	CHECK(llama2c_check(ok, 28, size, "m.bin", &mc, err, sizeof(err)) == 0 && mc.dim == D &&
+	      mc.hidden_dim == F && mc.n_layers == L && mc.n_heads == H && mc.n_kv_heads == K &&
+	      mc.vocab_size == V && mc.max_seq_len == S && mc.head_dim == D / H && mc.tie_embeddings,
+	      "llama2c_check: %s", err);
+	CHECK(llama2c_check(ok, 27, 27, "m.bin", &mc, err, sizeof(err)) == -1 &&
+	      strstr(err, "m.bin: truncated llama2.c checkpoint: 27 bytes"), "short: '%s'", err);
+	CHECK(llama2c_check(ok, 28, size + 4, "m.bin", &mc, err, sizeof(err)) == -1 &&
+	      strstr(err, "m.bin: llama2.c checkpoint of"), "size: '%s'", err);
 	err[0] = '\0';
 	CHECK(!llama2c_load("/no/such/model.bin", 0, err, sizeof(err)) &&
 	      strstr(err, "/no/such/model.bin: cannot open"), "missing file: '%s'", err);

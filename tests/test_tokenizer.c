@@ -93,6 +93,24 @@ static void test_merge_order(void)
 	expect_ids(&t, "abc", (int32_t[]){ 6 }, 1);
 	expect_ids(&t, "cab", (int32_t[]){ 2, 4 }, 2);
 	tokenizer_free(&t);
+	/* from memory (an exact-size copy of the file): the same encoding */
+	FILE *f = fopen(path, "rb");
+	static char text[16384];
+	size_t len = f ? fread(text, 1, sizeof(text), f) : 0;
+	if (f)
+		fclose(f);
+	char *copy = malloc(len);
+	memcpy(copy, text, len);
+	CHECK(tokenizer_parse_bpe(&t, copy, len, "mem.json", err, sizeof(err)) == 0 &&
+	      t.vocab_size == 9, "tokenizer_parse_bpe: %s", err);
+	free(copy);
+	if (t.vocab_size) {
+		expect_ids(&t, "abc", (int32_t[]){ 6 }, 1);
+		expect_ids(&t, "cab", (int32_t[]){ 2, 4 }, 2);
+		tokenizer_free(&t);
+	}
+	CHECK(tokenizer_parse_bpe(&t, text, len - 1, "mem.json", err, sizeof(err)) == -1 &&
+	      !strncmp(err, "mem.json: line 1 col ", 21), "parse of a cut file: '%s'", err);
 }
 
 static void test_ignore_merges(void)
@@ -165,6 +183,12 @@ static void test_errors(void)
 	expect_error("merge outside the vocabulary", "model.merges[1]");
 	write_tokenizer(VOCAB ", \"merges\": [\"ab\"]", "");
 	expect_error("merge without a space", "model.merges[0] is neither");
+	/* found by fuzz_tokenizer_bpe: an id of 1e9 made the loader allocate and fill 14 GB */
+	write_tokenizer(VOCAB ", \"merges\": []", "\"added_tokens\": [{\"id\": 1000000000, "
+			"\"content\": \"<x>\", \"special\": true}]");
+	expect_error("huge added id", "added_tokens: an entry lacks an integer id in [0, 16777216)");
+	write_tokenizer("\"vocab\": {\"a\": 16777216}, \"merges\": []", "");
+	expect_error("huge vocab id", "model.vocab['a'] is not a token id in [0, 16777216)");
 	char *text = malloc(16384);
 	snprintf(text, 16384, "{\"model\": {\"type\": \"BPE\", " VOCAB ", \"merges\": []}, "
 		 PRE_TOKENIZER("\\\\w+") "}");

@@ -132,6 +132,23 @@ static void check_files(void)
 	CHECK(tokenizer_encode(&t, "c", ids, 8) == 2 && ids[0] == 259 && ids[1] == 3 + 'c',
 	      "byte fallback");
 	tokenizer_free(&t);
+	/* from memory (an exact-size copy of the file): the same vocabulary and ids */
+	FILE *in = fopen(path, "rb");
+	static char bytes[8192];
+	size_t len = in ? fread(bytes, 1, sizeof(bytes), in) : 0;
+	if (in)
+		fclose(in);
+	char *copy = malloc(len);
+	memcpy(copy, bytes, len);
+	CHECK(tokenizer_parse_llama2c(&t, copy, len, "mem.bin", err, sizeof(err)) == 0 &&
+	      t.vocab_size == 263, "tokenizer_parse_llama2c: %s", err);
+	free(copy);
+	CHECK(t.vocab_size && tokenizer_encode(&t, "ab", ids, 8) == 2 && ids[0] == 259 &&
+	      ids[1] == 262, "parsed: dummy prefix then the merge of a b");
+	if (t.vocab_size)
+		tokenizer_free(&t);
+	CHECK(tokenizer_parse_llama2c(&t, bytes, len - 1, "mem.bin", err, sizeof(err)) == -1 &&
+	      !strncmp(err, "mem.bin: not a llama2.c tokenizer.bin", 37), "parse a cut file: '%s'", err);
 	check_bad("a record cut", 261, 1, -1, "does not end after a (score, length, bytes) record");
 	check_bad("a record header cut", 261, 3, -1, "does not end after");
 	check_bad("too few ids", 100, 0, -1, "100 ids, fewer than the 259");

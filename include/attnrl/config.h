@@ -210,6 +210,9 @@ enum { CONFIG_N_OPTIONS = 0 CONFIG_SECTIONS(CONFIG_COUNT_SECTION) };
 void config_init(struct config *c); /* every option at its default */
 /* applies a YAML file (a mapping of sections, each a mapping of key: scalar) on top of c */
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
+/* the same from text[0..len) (no NUL needed); where names it in messages */
+int config_load_text(struct config *c, const char *text, size_t len, const char *where, char *err,
+		     size_t errlen);
 /* applies one "section.key=value"; the value is taken verbatim (it may contain '=') */
 int config_apply_override(struct config *c, const char *kv, char *err, size_t errlen);
 /* every option in range, then cross-key consistency (batch arithmetic, head counts, ...) */

@@ -46,6 +46,9 @@ struct dataset {
 
 int dataset_load(struct dataset *ds, const char *path, const struct dataset_opts *o, char *err,
 		 size_t n);
+/* the same from the JSONL text[0..len) (no NUL needed); where names it in messages */
+int dataset_parse(struct dataset *ds, const char *text, size_t len, const char *where,
+		  const struct dataset_opts *o, char *err, size_t n);
 void dataset_free(struct dataset *ds);
 
 #endif

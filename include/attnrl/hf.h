@@ -18,14 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attnrl/hf_config.h"
 #include "attnrl/model.h"
-
-struct hf_info {
-	struct model_config mc;        /* max_seq_len = max_position_embeddings */
-	char torch_dtype[16];          /* "float32" | "bfloat16" | "float16" ("float32" if absent) */
-	int32_t bos_id, eos_ids[8];    /* -1 / none when absent */
-	int n_eos;
-};
 
 /* 1 when dir is a folder holding config.json */
 int hf_is_folder(const char *dir);

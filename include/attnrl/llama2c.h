@@ -13,9 +13,15 @@
 #define ATTNRL_LLAMA2C_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "attnrl/model.h"
 
+/* the dims of a checkpoint of file_size bytes from its first len bytes at head (the header
+ * is the first 28; fewer: truncated) (max_seq_len = its seq_len); -1 with "where: what" in
+ * err on a bad header or a size the header does not imply */
+int llama2c_check(const void *head, size_t len, int64_t file_size, const char *where,
+		  struct model_config *mc, char *err, size_t n);
 /* the checkpoint's dims (max_seq_len = its seq_len); -1 with err on a bad header or size */
 int llama2c_read_config(const char *path, struct model_config *mc, char *err, size_t n);
 /* a model of those dims with the weights loaded; NULL with err */

@@ -33,6 +33,10 @@ size_t st_dtype_size(int dtype);
 const char *st_dtype_name(int dtype);
 /* maps and validates path; -1 with one line in err (what, where: the tensor or byte offset) */
 int st_open(struct st_file *f, const char *path, char *err, size_t n);
+/* the same for the len bytes at buf, which must outlive f (tensor data points into it); where
+ * names it in messages */
+int st_parse(struct st_file *f, const void *buf, size_t len, const char *where, char *err,
+	     size_t n);
 void st_close(struct st_file *f);
 const struct st_tensor *st_find(const struct st_file *f, const char *name);
 const char *st_meta(const struct st_file *f, const char *key); /* NULL when absent */

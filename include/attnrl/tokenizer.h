@@ -26,6 +26,9 @@
 enum tokenizer_kind { TOKENIZER_CHARS, TOKENIZER_BPE, TOKENIZER_LLAMA2C };
 
 #define TOKENIZER_MAX_STOP 8
+/* token ids are below this (the largest real vocabularies hold about 256k): a file naming a
+ * larger id is refused rather than allocating gigabytes for a sparse vocabulary */
+#define TOKENIZER_MAX_VOCAB (1 << 24)
 
 struct tokenizer {
 	enum tokenizer_kind kind;
@@ -50,6 +53,12 @@ int tokenizer_init_chars(struct tokenizer *t);     /* 0, or -1 (out of memory, r
 int tokenizer_load(struct tokenizer *t, const char *path, char *err, size_t n);
 int tokenizer_load_bpe(struct tokenizer *t, const char *path, char *err, size_t n);
 int tokenizer_load_llama2c(struct tokenizer *t, const char *path, char *err, size_t n);
+/* the same from the file's bytes data[0..len) (no tokenizer_config.json for BPE); where names
+ * them in messages */
+int tokenizer_parse_bpe(struct tokenizer *t, const char *json, size_t len, const char *where,
+			char *err, size_t n);
+int tokenizer_parse_llama2c(struct tokenizer *t, const void *data, size_t len, const char *where,
+			    char *err, size_t n);
 void tokenizer_free(struct tokenizer *t);
 
 /* ids of text, nothing added; the count, or -1 when a byte is not in the vocab (chars) or
