@@ -92,30 +92,30 @@ build/asan/tests/%: tests/%.c build/asan/libpure.a
 asan: $(PURE_TESTS:build/tests/%=build/asan/tests/%)
 	@TEST_BIN_DIR=build/asan/tests TEST_ONLY="$(notdir $(PURE_TESTS))" bash tests/run.sh
 
-# libFuzzer targets fuzz/fuzz_*.c: clang + ASan/UBSan objects of the pure-C modules (no
-# libtorch) in build/fuzz/, each target run FUZZ_TIME seconds (fuzz/run.sh)
+# libFuzzer targets tests/fuzz/fuzz_*.c: clang + ASan/UBSan objects of the pure-C modules (no
+# libtorch) in build/fuzz/, each target run FUZZ_TIME seconds (tests/fuzz/run.sh)
 FUZZ_CC   ?= clang-14
 FUZZ_TIME ?= 60
 FUZZ_FLAGS := -std=c11 -O1 -g -Wall -Wextra -Wno-unknown-pragmas -Iinclude -D_GNU_SOURCE \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,build/fuzz/fuzz_%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,build/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
 fuzz-deps:
 	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz: $(FUZZ_CC) not found: sudo apt-get install clang-14 libclang-rt-14-dev (or FUZZ_CC=clang)"; exit 1; }
 	@echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n ? 0 : 0; }' | \
 		$(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null || { echo "make fuzz: $(FUZZ_CC) cannot link libFuzzer: sudo apt-get install libclang-rt-14-dev"; exit 1; }
-build/fuzz/obj/%.o: src/%.c fuzz/coverage-ignore.txt
+build/fuzz/obj/%.o: src/%.c tests/fuzz/coverage-ignore.txt
 	@mkdir -p build/fuzz/obj
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
-		-fsanitize-coverage-ignorelist=fuzz/coverage-ignore.txt -MMD -MP -c -o $@ $<
+		-fsanitize-coverage-ignorelist=tests/fuzz/coverage-ignore.txt -MMD -MP -c -o $@ $<
 build/fuzz/libpure.a: $(PURE_OBJ:build/%=build/fuzz/obj/%)
 	@rm -f $@
 	ar rcs $@ $^
-build/fuzz/fuzz_%: fuzz/fuzz_%.c build/fuzz/libpure.a
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libpure.a
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< build/fuzz/libpure.a -lyaml -lm
 fuzz-build: fuzz-deps
 	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
 fuzz: fuzz-build
-	@bash fuzz/run.sh $(FUZZ_TIME) $(notdir $(FUZZ_TARGETS:build/fuzz/fuzz_%=%))
+	@bash tests/fuzz/run.sh $(FUZZ_TIME) $(notdir $(FUZZ_TARGETS:build/fuzz/fuzz_%=%))
 
 run: all
 	bin/attnrl train configs/default.yaml

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# fuzz/run.sh SECONDS TARGET... - runs each libFuzzer target build/fuzz/fuzz_TARGET for SECONDS
-# on its seeds (fuzz/corpus/TARGET, read only; new inputs go to build/fuzz/corpus/TARGET),
-# after replaying fuzz/regressions/TARGET/*. Hangs (-timeout=10), leaks and RSS over 2 GB are
+# tests/fuzz/run.sh SECONDS TARGET... - runs each libFuzzer target build/fuzz/fuzz_TARGET for SECONDS
+# on its seeds (tests/fuzz/corpus/TARGET, read only; new inputs go to build/fuzz/corpus/TARGET),
+# after replaying tests/fuzz/regressions/TARGET/*. Hangs (-timeout=10), leaks and RSS over 2 GB are
 # failures; crash inputs go to build/fuzz/artifacts/. Prints one line per target and exits
 # non-zero when any target failed. FUZZ_ARGS adds libFuzzer flags.
 set -u
@@ -16,15 +16,15 @@ for t in "$@"; do
 	mkdir -p "build/fuzz/corpus/$t"
 	flags=(-timeout=10 -rss_limit_mb=2048 -detect_leaks=1 -print_final_stats=1
 	       -artifact_prefix="build/fuzz/artifacts/$t-" -max_len="${maxlen[$t]:-4096}")
-	[ -f "fuzz/$t.dict" ] && flags+=(-dict="fuzz/$t.dict")
-	regs=(fuzz/regressions/$t/*)
+	[ -f "tests/fuzz/$t.dict" ] && flags+=(-dict="tests/fuzz/$t.dict")
+	regs=(tests/fuzz/regressions/$t/*)
 	if [ -e "${regs[0]}" ] && ! "$bin" "${flags[@]}" "${regs[@]}" >"$log.regressions" 2>&1; then
 		echo "fuzz $t: FAILED on a regression input (see $log.regressions)"
 		failed=1
 		continue
 	fi
 	"$bin" "${flags[@]}" -max_total_time="$secs" ${FUZZ_ARGS:-} "build/fuzz/corpus/$t" \
-		"fuzz/corpus/$t" >"$log" 2>&1
+		"tests/fuzz/corpus/$t" >"$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""fuzz/seeds.py - writes the handmade seed inputs of fuzz/corpus/ (run from the repo root:
-python3 fuzz/seeds.py). The config seeds are configs/*.yaml and tests/fixtures/config/*.yaml
+"""tests/fuzz/seeds.py - writes the handmade seed inputs of tests/fuzz/corpus/ (run from the repo root:
+python3 tests/fuzz/seeds.py). The config seeds are configs/*.yaml and tests/fixtures/config/*.yaml
 copied as they are; every other seed is written here, small and in each format's real shape."""
 import json, os, struct
 
 def put(target, name, data):
-    d = os.path.join("fuzz", "corpus", target)
+    d = os.path.join("tests", "fuzz", "corpus", target)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name), "wb") as f:
         f.write(data.encode() if isinstance(data, str) else data)
