@@ -281,12 +281,25 @@ static int parse_line(struct loader *l, const char *s, size_t len, struct datase
 	return rc;
 }
 
+/* lines holding more than white space: the rows to make room for */
+static size_t count_rows(const char *text, size_t len)
+{
+	size_t rows = 0;
+	for (const char *p = text; p < text + len;) {
+		const char *e = memchr(p, '\n', (size_t)(text + len - p));
+		const char *b = p;
+		size_t t = e ? (size_t)(e - p) : (size_t)(text + len - p);
+		trim(&b, &t);
+		rows += t > 0;
+		p = e ? e + 1 : text + len;
+	}
+	return rows ? rows : 1;
+}
+
 static int load_lines(struct loader *l, const char *text, size_t len)
 {
 	struct dataset *ds = l->ds;
-	size_t lines = 1;
-	for (size_t i = 0; i < len; i++)
-		lines += text[i] == '\n';
+	size_t lines = count_rows(text, len);
 	ds->rows = calloc(lines, sizeof(*ds->rows));
 	ds->mem_cap = len + lines * ROW_EXTRA + 1;
 	ds->mem = malloc(ds->mem_cap);

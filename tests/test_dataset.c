@@ -96,6 +96,21 @@ static void test_rows(void)
 	free(copy);
 	dataset_free(&ds);
 
+	/* a million blank lines around one row: room is made for the row, not for every line
+	 * (found by fuzz_jsonl's review: 768 bytes a line made 10M blank lines ask for 7.7 GB) */
+	size_t blanks = 1000000, big_len = blanks + 64;
+	char *big = malloc(big_len);
+	memset(big, '\n', blanks);
+	int k = snprintf(big + blanks, 64, "{\"question\": \"1+1?\", \"answer\": \"2\"}\n");
+	big_len = blanks + (size_t)k;
+	rc = dataset_parse(&mem, big, big_len, "blank.jsonl", &auto_opts, err, sizeof(err));
+	CHECK(rc == 0 && mem.n == 1 && mem.rows[0].line == (int)blanks + 1 && mem.mem_cap < 2 * big_len,
+	      "blank lines: rc %d n %d, %zu bytes reserved for a %zu-byte file: %s", rc, mem.n,
+	      mem.mem_cap, big_len, err);
+	if (!rc)
+		dataset_free(&mem);
+	free(big);
+
 	/* plain keeps "#### ", gsm8k refuses a row without it */
 	struct dataset_opts plain = { "auto", "auto", "plain" };
 	CHECK(dataset_load(&ds, path, &plain, err, sizeof(err)) == 0 &&
