@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define L2C_HEADER_BYTES (7 * 4)
 
 static int fail(char *err, size_t n, const char *fmt, ...)
 {
@@ -32,7 +31,7 @@ static int fail(char *err, size_t n, const char *fmt, ...)
 static int header_read(const char *path, struct model_config *mc, off_t *size, char *err, size_t n)
 {
 	struct stat st;
-	unsigned char head[L2C_HEADER_BYTES];
+	unsigned char head[LLAMA2C_HEADER_BYTES];
 	int fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return fail(err, n, "%s: cannot open the llama2.c checkpoint: %s", path, strerror(errno));
@@ -118,9 +117,9 @@ struct model *llama2c_load(const char *path, int max_seq_len, char *err, size_t 
 		     mc.n_layers, mc.dim, m ? "out of memory" : tensor_last_error());
 		goto fail;
 	}
-	const float *p = (const float *)((const char *)map + L2C_HEADER_BYTES);
+	const float *p = (const float *)((const char *)map + LLAMA2C_HEADER_BYTES);
 	/* the last array when untied: the size check made the file end exactly after it */
-	const float *wcls = p + (size - L2C_HEADER_BYTES) / 4 - (int64_t)mc.vocab_size * mc.dim;
+	const float *wcls = p + (size - LLAMA2C_HEADER_BYTES) / 4 - (int64_t)mc.vocab_size * mc.dim;
 	if (weights_copy(m, p, scratch) ||
 	    (!mc.tie_embeddings && tensor_write_f32(m->lm_head, wcls, (int64_t)mc.vocab_size * mc.dim))) {
 		fail(err, n, "%s: cannot copy the weights: %s", path, tensor_last_error());

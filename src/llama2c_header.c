@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define L2C_HEADER_BYTES (7 * 4)
 
 /* the header as run.c reads it */
 struct l2c_header { int32_t dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len; };
@@ -81,14 +80,14 @@ int llama2c_check(const void *head, size_t len, int64_t file_size, const char *w
 		  struct model_config *mc, char *err, size_t n)
 {
 	struct l2c_header h;
-	if (len < L2C_HEADER_BYTES)
+	if (len < LLAMA2C_HEADER_BYTES)
 		return fail(err, n, "%s: truncated llama2.c checkpoint: %lld bytes, shorter than its "
-			    "%d-byte header", where, (long long)file_size, L2C_HEADER_BYTES);
+			    "%d-byte header", where, (long long)file_size, LLAMA2C_HEADER_BYTES);
 	memcpy(&h, head, sizeof(h));
 	if (header_check(where, &h, err, n))
 		return -1;
 	int untied = h.vocab_size < 0;
-	int64_t want = L2C_HEADER_BYTES + 4 * l2c_floats(&h, untied);
+	int64_t want = LLAMA2C_HEADER_BYTES + 4 * l2c_floats(&h, untied);
 	if (file_size != want)
 		return fail(err, n, "%s: llama2.c checkpoint of %lld bytes, but its header (dim %d, "
 			    "hidden %d, layers %d, heads %d/%d, vocab %d, seq_len %d, %s) implies %lld "

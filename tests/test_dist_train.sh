@@ -35,14 +35,12 @@ two "$tmp/file" || fail "2 ranks (file rendezvous): $(tail -1 "$tmp/file.0.log")
 # the outside check: numpy reads both weight files and both metrics logs
 for run in tcp file; do
 	/usr/bin/python3 - "$tmp/one/default" "$tmp/$run/default" "$run" <<'PY' || fail "2 ranks ($run) differ from 1 rank"
-import json, struct, sys
+import json, os, sys
 import numpy as np
+sys.path.insert(0, "tests/ref")
+import st
 def weights(d):
-    b = open(d + "/model.safetensors", "rb").read()
-    n = struct.unpack("<Q", b[:8])[0]
-    h = json.loads(b[8:8 + n])
-    return {k: np.frombuffer(b[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]], np.float32)
-            for k, v in h.items() if k != "__metadata__"}
+    return st.load(d + "/model.safetensors")[0]
 def metrics(d):
     return [json.loads(l) for l in open(d + "/metrics.jsonl")]
 a, b = weights(sys.argv[1]), weights(sys.argv[2])

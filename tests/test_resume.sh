@@ -68,15 +68,10 @@ section1() {
 		/usr/bin/python3 - "$tmp/k/ckpt/step_6" <<'PY' || fail "optimizer.safetensors: see above"
 # an outside reader: every parameter of model.safetensors has fp32 moments of its shape in
 # optimizer.safetensors, exp_avg_sq >= 0, and trainer_state.json agrees with the metadata
-import json, struct, sys
+import json, sys
 import numpy as np
-def read(path):
-    b = open(path, "rb").read()
-    n = struct.unpack("<Q", b[:8])[0]
-    h = json.loads(b[8:8 + n])
-    meta = h.pop("__metadata__", {})
-    return {k: np.frombuffer(b[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]],
-                             dtype=np.float32).reshape(v["shape"]) for k, v in h.items()}, meta
+sys.path.insert(0, "tests/ref")
+from st import load as read
 d = sys.argv[1]
 model, _ = read(d + "/model.safetensors")
 opt, meta = read(d + "/optimizer.safetensors")

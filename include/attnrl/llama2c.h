@@ -17,8 +17,10 @@
 
 #include "attnrl/model.h"
 
+#define LLAMA2C_HEADER_BYTES (7 * 4) /* seven int32 */
+
 /* the dims of a checkpoint of file_size bytes from its first len bytes at head (the header
- * is the first 28; fewer: truncated) (max_seq_len = its seq_len); -1 with "where: what" in
+ * is the first LLAMA2C_HEADER_BYTES; fewer: truncated) (max_seq_len = its seq_len); -1 with "where: what" in
  * err on a bad header or a size the header does not imply */
 int llama2c_check(const void *head, size_t len, int64_t file_size, const char *where,
 		  struct model_config *mc, char *err, size_t n);

@@ -102,21 +102,10 @@ done
 
 base=(configs/default.yaml rollout.prompts_per_step=4 rollout.group_size=4 algo.mini_batch=8
 	train.eval_every=0 train.threads=1 train.save_every=1 dist.timeout=60)
-weights_equal() { # run dir, run dir, tolerance (0 = bytes)
-	/usr/bin/python3 - "$1/model.safetensors" "$2/model.safetensors" "$3" <<'PY'
-import json, struct, sys
-import numpy as np
-def load(p):
-    b = open(p, "rb").read()
-    n = struct.unpack("<Q", b[:8])[0]
-    h = json.loads(b[8:8 + n])
-    return {k: np.frombuffer(b[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]], np.float32)
-            for k, v in h.items() if k != "__metadata__"}
-a, b = load(sys.argv[1]), load(sys.argv[2])
-d = max(float(np.abs(a[k] - b[k]).max()) for k in a)
-print(f"test-slurm: max |weight diff| {d:.2e}")
-sys.exit(0 if a.keys() == b.keys() and d <= float(sys.argv[3]) else 1)
-PY
+weights_equal() { # run dir, run dir, tolerance (0 = identical values)
+	/usr/bin/python3 tests/ref/weights_diff.py "$1/model.safetensors" "$2/model.safetensors" "$3" |
+		sed 's/^/test-slurm: /'
+	return "${PIPESTATUS[0]}"
 }
 
 # 1. srun -n 2 against one process
