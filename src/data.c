@@ -113,6 +113,37 @@ static int init_dataset(struct data *d, const struct config *c, char *err, size_
 	return 0;
 }
 
+int data_init_eval(struct data *d, const struct config *c, const struct tokenizer *tok,
+		   const char *path, char *err, size_t n)
+{
+	struct dataset_opts o = { c->data.prompt_field, c->data.answer_field, c->data.answer_format };
+	memset(d, 0, sizeof(*d));
+	if (task_kind_parse(c->data.task, &d->kind) || d->kind != TASK_MATH) {
+		snprintf(err, n, "data.task=%s: a JSONL file needs data.task=math", c->data.task);
+		return -1;
+	}
+	d->tok = tok;
+	if (template_init(&d->tpl, c->data.template, err, n) ||
+	    dataset_load(&d->eval_set, path, &o, err, n))
+		goto fail;
+	long room = c->model.max_seq_len - c->rollout.max_new_tokens;
+	d->prompt_max = room < 1 ? 1 : room > DATA_PROMPT_MAX ? DATA_PROMPT_MAX : (int)room;
+	int32_t *scratch = malloc((DATA_TEXT_MAX + 2) * sizeof(int32_t));
+	d->eval = calloc((size_t)d->eval_set.n, sizeof(*d->eval));
+	if (!scratch || !d->eval) {
+		free(scratch);
+		snprintf(err, n, "data: out of memory for %d rows", d->eval_set.n);
+		goto fail;
+	}
+	d->n_eval = select_rows(d, &d->eval_set, -1, "held-out", d->eval, scratch, path);
+	free(scratch);
+	d->eval_size = c->data.eval_size < d->n_eval ? (int)c->data.eval_size : d->n_eval;
+	return 0;
+fail:
+	data_free(d);
+	return -1;
+}
+
 void data_print(const struct data *d, const struct config *c, FILE *f)
 {
 	if (d->kind != TASK_MATH)

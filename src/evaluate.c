@@ -1,6 +1,8 @@
-/* evaluate.c - accuracy on the held-out split (see evaluate.h). */
+/* evaluate.c - accuracy on the held-out split, and the summary of k responses per problem
+ * (see evaluate.h). */
 #include "attnrl/evaluate.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,4 +95,74 @@ int evaluate(struct rollout *ro, const struct data *d, int n, const struct rollo
 	     int max_batch, struct eval_result *out, char *err, size_t errn)
 {
 	return evaluate_range(ro, d, 0, n, p, max_batch, out, err, errn);
+}
+
+#define EVAL_NO_LABEL "(none)"
+
+static void subset_add(struct eval_subset *s, const struct eval_problem *p)
+{
+	s->n++;
+	s->responses += p->k;
+	s->correct += p->correct;
+	s->solved += p->correct > 0;
+	s->reward_mean += p->reward_sum;
+	s->response_len_mean += (double)p->len_sum;
+}
+
+static void subset_finish(struct eval_subset *s)
+{
+	double r = s->responses ? s->responses : 1;
+	s->avg_at_k = s->correct / r;
+	s->pass_at_k = s->n ? (double)s->solved / s->n : 0.0;
+	s->reward_mean /= r;
+	s->response_len_mean /= r;
+}
+
+/* 1 with the value when s is a whole decimal integer (the MATH "level" 1..5) */
+static int label_int(const char *s, long *v)
+{
+	char *end;
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	return *s && !*end && !errno;
+}
+
+static int label_cmp(const void *a, const void *b)
+{
+	const char *x = ((const struct eval_subset *)a)->group;
+	const char *y = ((const struct eval_subset *)b)->group;
+	long u, v;
+	int xi = label_int(x, &u), yi = label_int(y, &v);
+	if (xi && yi)
+		return (u > v) - (u < v);
+	if (xi != yi)
+		return yi - xi;
+	return strcmp(x, y);
+}
+
+int eval_summarize(const struct eval_problem *p, int n, struct eval_subset **out)
+{
+	int labelled = 0, rows = 1;
+	for (int i = 0; i < n; i++)
+		labelled |= p[i].group != NULL;
+	struct eval_subset *s = calloc((size_t)(labelled ? n : 0) + 1, sizeof(*s));
+	if (!s)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		subset_add(&s[0], &p[i]);
+		if (!labelled)
+			continue;
+		const char *g = p[i].group ? p[i].group : EVAL_NO_LABEL;
+		int j = 1;
+		while (j < rows && strcmp(s[j].group, g))
+			j++;
+		if (j == rows)
+			s[rows++].group = g;
+		subset_add(&s[j], &p[i]);
+	}
+	qsort(s + 1, (size_t)rows - 1, sizeof(*s), label_cmp);
+	for (int j = 0; j < rows; j++)
+		subset_finish(&s[j]);
+	*out = s;
+	return rows;
 }

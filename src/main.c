@@ -1,5 +1,6 @@
 /*
- * main.c - the attnrl command line: train, sft, config, inspect, tokenize. Each command is a
+ * main.c - the attnrl command line: train, sft, config, inspect, generate, eval, export,
+ * tokenize. Each command is a
  * short recipe over the modules; exit status 0 on success, 1 on a run-time failure, 2 on a usage or config error,
  * 75 when train stopped on a signal or its time limit with a checkpoint saved (rerun to resume).
  */
@@ -27,6 +28,9 @@ static void usage(FILE *f)
 		   "          [--json FILE] [--with-maps]    per-token WAAD, FAI, sets, gamma of one response\n"
 		   "  generate --model PATH [--tokenizer PATH] [--prompt TEXT] [--max-new-tokens N]\n"
 		   "          [--temperature T] [--seed S]  sample one continuation (greedy: T=0)\n"
+		   "  eval --model PATH|RUN_DIR [--data FILE.jsonl] [--k N] [--temperature T] [--top-p P]\n"
+		   "          [--preset aime|greedy] [--by FIELD] [--limit N] [--json FILE] [CONFIG] [k=v ...]\n"
+		   "          avg@k / pass@k of a model or run on a benchmark, overall and per subset\n"
 		   "  export RUN_DIR [--step N] --out DIR [--dtype float32|bfloat16|float16]\n"
 		   "                                         a run's weights as a Hugging Face folder\n"
 		   "  tokenize --tokenizer PATH [--json] [--decode | --split] [--time]\n"
@@ -139,6 +143,8 @@ int main(int argc, char **argv)
 		return cmd_inspect(argc - 2, argv + 2);
 	if (!strcmp(cmd, "generate"))
 		return cmd_generate(argc - 2, argv + 2);
+	if (!strcmp(cmd, "eval"))
+		return cmd_eval(argc - 2, argv + 2);
 	if (!strcmp(cmd, "export"))
 		return cmd_export(argc - 2, argv + 2);
 	if (!strcmp(cmd, "tokenize"))

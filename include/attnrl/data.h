@@ -52,6 +52,10 @@ struct data {
 };
 
 int data_init(struct data *d, const struct config *c, const struct tokenizer *tok, char *err, size_t n);
+/* held-out problems only, every row of the JSONL file path (data.task=math; `attnrl eval`):
+ * no train rows, data.eval_size caps the count */
+int data_init_eval(struct data *d, const struct config *c, const struct tokenizer *tok,
+		   const char *path, char *err, size_t n);
 void data_free(struct data *d);
 /* one line on the rows a dataset gave (data.task=math; nothing for the generators) */
 void data_print(const struct data *d, const struct config *c, FILE *f);
