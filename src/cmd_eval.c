@@ -320,7 +320,7 @@ static int run_chunk(struct eval_run *r, struct policy *p, const struct data *d,
 			size_t b = (size_t)i * k + j, o = (size_t)(first + i) * k + j;
 			int ok = 0;
 			const char *text = rollout_text(&s->rb, (int)b);
-			r->reward[o] = (float)task_reward(d->kind, s->ex, text, &ok);
+			r->reward[o] = (float)data_reward(d, s->ex, text, &ok);
 			r->correct[o] = (char)ok;
 			r->resp_len[o] = s->rb.resp_len[b];
 			if (r->text && !(r->text[o] = strdup(text))) {

@@ -118,11 +118,12 @@ int data_init_eval(struct data *d, const struct config *c, const struct tokenize
 {
 	struct dataset_opts o = { c->data.prompt_field, c->data.answer_field, c->data.answer_format };
 	memset(d, 0, sizeof(*d));
-	if (task_kind_parse(c->data.task, &d->kind) || d->kind != TASK_MATH) {
-		snprintf(err, n, "data.task=%s: a JSONL file needs data.task=math", c->data.task);
+	if (task_kind_parse(c->data.task, &d->kind) || !task_from_file(d->kind)) {
+		snprintf(err, n, "data.task=%s: a JSONL file needs data.task=math or mcq", c->data.task);
 		return -1;
 	}
 	d->tok = tok;
+	d->format_weight = c->data.format_reward;
 	if (template_init(&d->tpl, c->data.template, err, n) ||
 	    dataset_load(&d->eval_set, path, &o, err, n))
 		goto fail;
@@ -146,7 +147,7 @@ fail:
 
 void data_print(const struct data *d, const struct config *c, FILE *f)
 {
-	if (d->kind != TASK_MATH)
+	if (!task_from_file(d->kind))
 		return;
 	const char *ep = c->data.eval_path;
 	fprintf(f, "data: %d train rows (%s), %d held-out rows (%s), template %s\n", d->n_train,
@@ -160,16 +161,17 @@ int data_init(struct data *d, const struct config *c, const struct tokenizer *to
 		snprintf(err, n, "data.task: unknown task '%s'", c->data.task);
 		return -1;
 	}
-	if (d->kind != TASK_MATH && (c->data.path[0] || c->data.eval_path[0])) {
-		snprintf(err, n, "data.path and data.eval_path are read by data.task=math only; "
+	if (!task_from_file(d->kind) && (c->data.path[0] || c->data.eval_path[0])) {
+		snprintf(err, n, "data.path and data.eval_path are read by data.task=math or mcq only; "
 			 "data.task=%s generates its problems", c->data.task);
 		return -1;
 	}
 	d->seed = (uint64_t)c->data.seed;
 	d->tok = tok;
+	d->format_weight = c->data.format_reward;
 	if (template_init(&d->tpl, c->data.template, err, n))
 		return -1;
-	int rc = d->kind == TASK_MATH ? init_dataset(d, c, err, n) : init_generator(d, c, err, n);
+	int rc = task_from_file(d->kind) ? init_dataset(d, c, err, n) : init_generator(d, c, err, n);
 	if (rc)
 		data_free(d);
 	return rc;
@@ -228,7 +230,7 @@ static void row_example(const struct dataset_row *r, struct task_example *ex)
 
 int data_next_train(struct data *d, struct task_example *ex)
 {
-	if (d->kind != TASK_MATH)
+	if (!task_from_file(d->kind))
 		return task_example_get(d->kind, &d->tp, d->seed, TASK_TRAIN, d->cursor++, ex);
 	if (d->n_train <= 0 || d->cursor < 0)
 		return -1;
@@ -247,10 +249,17 @@ int data_next_train(struct data *d, struct task_example *ex)
 
 int data_eval_example(const struct data *d, int64_t i, struct task_example *ex)
 {
-	if (d->kind != TASK_MATH)
+	if (!task_from_file(d->kind))
 		return task_example_get(d->kind, &d->tp, d->seed, TASK_EVAL, i, ex);
 	if (i < 0 || i >= d->n_eval)
 		return -1;
 	row_example(d->eval[i], ex);
 	return 0;
+}
+
+double data_reward(const struct data *d, const struct task_example *ex, const char *response,
+		   int *correct)
+{
+	double r = task_reward(d->kind, ex, response, correct);
+	return d->format_weight > 0.0 ? r + d->format_weight * task_format_ok(response) : r;
 }

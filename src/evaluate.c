@@ -55,7 +55,7 @@ static int eval_chunk(struct rollout *ro, const struct data *d, int first, int c
 		return -1;
 	for (int i = 0; i < count; i++) {
 		int correct = 0;
-		out->reward_mean += task_reward(d->kind, &s->ex[i], rollout_text(&s->rb, i), &correct);
+		out->reward_mean += data_reward(d, &s->ex[i], rollout_text(&s->rb, i), &correct);
 		out->correct += correct;
 		out->response_len_mean += s->rb.resp_len[i];
 	}

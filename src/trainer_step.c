@@ -45,7 +45,7 @@ static int step_rollout(struct trainer *t, long step, char *err, size_t n)
 	if (rc)
 		return rc;
 	for (int b = 0; b < t->B; b++)
-		t->rewards[b] = (float)task_reward(t->data.kind, &t->ex[b / t->G],
+		t->rewards[b] = (float)data_reward(&t->data, &t->ex[b / t->G],
 						   rollout_text(&t->rb, b), &t->correct[b]);
 	adv_compute(t->rewards, t->n_prompts, t->G, t->adv_mode, t->adv);
 	return 0;

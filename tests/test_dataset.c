@@ -326,7 +326,7 @@ static void test_skips_and_errors(struct tokenizer *tok)
 	      "config: %s", err);
 	config_init(&c);
 	snprintf(c.data.path, sizeof(c.data.path), "%s", path);
-	CHECK(data_init(&d, &c, tok, err, sizeof(err)) == -1 && strstr(err, "data.task=math only"),
+	CHECK(data_init(&d, &c, tok, err, sizeof(err)) == -1 && strstr(err, "data.task=math or mcq only"),
 	      "path with arith: %s", err);
 	config_init(&c);
 	snprintf(c.data.template, sizeof(c.data.template), "Q: {problem}");

@@ -66,7 +66,12 @@ else
 	echo "test_eval: stories260K parts skipped ($S absent)"
 fi
 
-# 5. one-line errors
+# 5. a multiple-choice file (data.task=mcq) goes through the same path
+printf '%s\n' '{"question": "1+1=? (A) 1 (B) 2", "answer": "(B)", "level": 1}' \
+	'{"question": "2+2=? (A) 4 (B) 5", "answer": "A", "level": 2}' >"$tmp/mcq.jsonl"
+expect "mcq file" 0 "task mcq" ev --model data/default-sft.safetensors configs/default.yaml --data "$tmp/mcq.jsonl" data.task=mcq --by level
+
+# 6. one-line errors
 expect "k without temperature" 2 "greedy responses are all the same" $bin eval --model data/default-sft.safetensors configs/default.yaml --k 4 --temperature 0
 expect "by without data" 2 "--by reads a field of the --data file" $bin eval --model data/default-sft.safetensors --by level
 expect "missing model" 2 "--model 'nope.bin': not found" $bin eval --model nope.bin

@@ -61,9 +61,10 @@
 	  "std of the random init (when model.path is empty)")
 
 #define CONFIG_DATA(X)                                                                             \
-	X(data, task, ENUM, "arith", "arith|countdown|math",                                       \
-	  "task: problem generator and reward verifier (math: a JSONL dataset, \\boxed{} answers)") \
-	X(data, path, STR, "", "", "JSONL train set (data.task=math); empty = the task's seeded generator") \
+	X(data, task, ENUM, "arith", "arith|countdown|math|mcq",                                   \
+	  "task: problem generator and reward verifier (math: a JSONL dataset, \\boxed{} answers; " \
+	  "mcq: a JSONL dataset of multiple-choice questions, the chosen letter)")                 \
+	X(data, path, STR, "", "", "JSONL train set (data.task=math or mcq); empty = the task's seeded generator") \
 	X(data, eval_path, STR, "", "",                                                            \
 	  "JSONL held-out set; empty = 1 in 8 rows of data.path, chosen by a hash of the prompt")  \
 	X(data, prompt_field, STR, "auto", "",                                                     \
@@ -79,7 +80,10 @@
 	X(data, eval_size, INT, 200, "[1, 1000000]", "held-out problems for eval")                 \
 	X(data, min_ops, INT, 2, "[1, 8]", "arith: operations per problem, min")                   \
 	X(data, max_ops, INT, 3, "[1, 8]", "arith: operations per problem, max")                   \
-	X(data, max_operand, INT, 50, "[2, 1000000]", "arith: largest operand")
+	X(data, max_operand, INT, 50, "[2, 1000000]", "arith: largest operand")                   \
+	X(data, format_reward, FLOAT, 0, "[0, 100]",                                               \
+	  "weight of the format reward added to the task's: 1 when the response is exactly "      \
+	  "<think>...</think> <answer>...</answer>; 0 = off")
 
 #define CONFIG_ROLLOUT(X)                                                                          \
 	X(rollout, prompts_per_step, INT, 16, ">= 1", "prompts per training step")                 \
