@@ -9,9 +9,10 @@
  * checkpoint) or RUN_DIR/ckpt/step_N. A run's config.yaml is the base config (its task,
  * template and shape); when it started from a Hugging Face folder or a llama2.c file, that
  * file is loaded first (it gives the shape) and the run's weights are loaded over it.
- * The problems: --data FILE (a JSONL file, every row, data.task=math unless the config says
- * mcq), else the config's held-out split (data.eval_size problems). model.max_seq_len is set
- * to the longest prompt plus rollout.max_new_tokens, so no problem is left out for its length.
+ * The problems: --data FILE (a JSONL file, every row; data.task=math unless the config says
+ * mcq or countdown), else the config's held-out split (data.eval_size problems).
+ * model.max_seq_len is set to the longest prompt plus rollout.max_new_tokens, so no problem is
+ * left out for its length.
  * Sequence b = problem * k + j samples from RNG stream b of run.seed, so the results do not
  * depend on --batch.
  */
@@ -204,8 +205,7 @@ static int eval_problems(struct eval_args *a, struct config *c, char *err, size_
 {
 	char limit[32];
 	if (a->data) {
-		if (strcmp(c->data.task, "math") && strcmp(c->data.task, "mcq") &&
-		    set_key(c, "data.task", "math", err, n))
+		if (!strcmp(c->data.task, "arith") && set_key(c, "data.task", "math", err, n))
 			return -1;
 		/* data.path too, for config_validate; only the file is read (data_init_eval) */
 		if (set_key(c, "data.path", a->data, err, n) ||

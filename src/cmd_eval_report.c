@@ -138,7 +138,7 @@ static void write_problem(FILE *f, const struct eval_run *r, const struct data *
 	size_t b = (size_t)i * r->k;
 	json_obj_begin(&o, f);
 	json_kv_int(&o, "index", i);
-	if (task_from_file(d->kind))
+	if (d->from_file)
 		json_kv_int(&o, "line", d->eval[i]->line);
 	json_kv_str(&o, "subset", r->labels ? r->labels[i] : NULL);
 	if (!data_eval_example(d, i, ex)) {

@@ -57,7 +57,7 @@ static int put_example(struct sft *s, int b, const struct task_example *ex, char
 static int fill_example(struct sft *s, int b, char *err, size_t n)
 {
 	struct task_example ex;
-	int tries = task_from_file(s->data.kind) ? s->data.n_train : 1;
+	int tries = s->data.from_file ? s->data.n_train : 1;
 	for (int i = 0; i < tries; i++) {
 		if (data_next_train(&s->data, &ex))
 			return -1;
@@ -80,7 +80,7 @@ static int sft_init(struct sft *s, const struct config *c, char *err, size_t n)
 	int eval_batch = c->data.eval_size < 256 ? (int)c->data.eval_size : 256;
 	if (policy_init(&s->pol, c, eval_batch, err, n) || data_init(&s->data, c, &s->pol.tok, err, n))
 		return -1;
-	if (task_from_file(s->data.kind) && !s->data.n_solutions) {
+	if (s->data.from_file && !s->data.n_solutions) {
 		snprintf(err, n, "sft: %s has no worked solutions (a GSM8K answer with '#### ' or a "
 			 "'solution' field); sft needs them, RL (attnrl train) does not", c->data.path);
 		return -1;

@@ -1,6 +1,7 @@
 /*
  * test_rewards.c - the multiple-choice verifier (data.task=mcq), the <think>/<answer> format
- * reward and data.format_reward on top of a task's reward (task.h, data.h).
+ * reward and data.format_reward on top of a task's reward (task.h, data.h), and Countdown
+ * problems read from a JSONL file (nums, target) and judged by the countdown verifier.
  * Oracles: hand-worked cases from the definitions in task.h / task_mcq.c; for the format
  * reward also Python's re module (tests/ref/format_check.py) on 3,000 strings built from tag
  * fragments, judged by a regular expression written from the definition.
@@ -210,6 +211,55 @@ static void test_format_weight(void)
 	      "negative weight refused");
 }
 
+/* countdown rows from a JSONL file (attnrl countdown-data's format): the task's verifier on
+ * the row's numbers and target (1 right, 0.1 answer present but wrong, 0 no answer) */
+static void test_countdown_rows(void)
+{
+	static struct config c;
+	struct tokenizer tok;
+	struct data d;
+	struct task_example ex;
+	char err[512], path[] = "/tmp/test_rewards_cd.XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	CHECK(f, "temporary file");
+	if (!f)
+		return;
+	fprintf(f, "{\"question\": \"Using the numbers [44, 19, 35] make 98\", \"answer\": "
+		"\"44 + 19 + 35\", \"nums\": [44, 19, 35], \"target\": 98}\n");
+	fclose(f);
+	config_init(&c);
+	char kv[600];
+	snprintf(kv, sizeof(kv), "data.path=%s", path);
+	CHECK(config_apply_override(&c, "data.task=countdown", err, sizeof(err)) == 0 &&
+	      config_apply_override(&c, kv, err, sizeof(err)) == 0, "%s", err);
+	CHECK(tokenizer_init_chars(&tok) == 0, "tokenizer");
+	CHECK(data_init(&d, &c, &tok, err, sizeof(err)) == 0, "%s", err);
+	CHECK(d.from_file && d.n_train == 1, "one train row from the file");
+	CHECK(data_next_train(&d, &ex) == 0 && ex.n_numbers == 3 && ex.target == 98 &&
+	      ex.numbers[0] == 44 && ex.numbers[2] == 35, "numbers and target from the row");
+	int ok = -1;
+	CHECK(data_reward(&d, &ex, "<answer>(35 + 44) + 19</answer>", &ok) == 1.0 && ok == 1,
+	      "right");
+	CHECK(data_reward(&d, &ex, "<answer>44 + 19</answer>", &ok) == 0.1 && ok == 0,
+	      "a number left out: 0.1");
+	CHECK(data_reward(&d, &ex, "44 + 19 + 35", &ok) == 0.0 && ok == 0, "no tag: 0");
+	data_free(&d);
+	f = fopen(path, "w");
+	fprintf(f, "{\"question\": \"q\", \"answer\": \"1 + 2\"}\n");
+	fclose(f);
+	CHECK(data_init(&d, &c, &tok, err, sizeof(err)) == -1 &&
+	      strstr(err, "a countdown row needs \"nums\" and \"target\""), "row without nums: %s",
+	      err);
+	f = fopen(path, "w");
+	fprintf(f, "{\"question\": \"q\", \"answer\": \"1\", \"nums\": [1, \"x\"], \"target\": 3}\n");
+	fclose(f);
+	CHECK(data_init(&d, &c, &tok, err, sizeof(err)) == -1 && strstr(err, ":1: \"nums\" holds"),
+	      "bad nums: %s", err);
+	tokenizer_free(&tok);
+	unlink(path);
+}
+
 int main(void)
 {
 	test_mcq_choice();
@@ -217,5 +267,6 @@ int main(void)
 	test_format();
 	test_format_random();
 	test_format_weight();
+	test_countdown_rows();
 	return check_done("test_rewards");
 }

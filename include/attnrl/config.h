@@ -64,7 +64,9 @@
 	X(data, task, ENUM, "arith", "arith|countdown|math|mcq",                                   \
 	  "task: problem generator and reward verifier (math: a JSONL dataset, \\boxed{} answers; " \
 	  "mcq: a JSONL dataset of multiple-choice questions, the chosen letter)")                 \
-	X(data, path, STR, "", "", "JSONL train set (data.task=math or mcq); empty = the task's seeded generator") \
+	X(data, path, STR, "", "",                                                                 \
+	  "JSONL train set (data.task=math, mcq; countdown: rows with nums and target, as "        \
+	  "`attnrl countdown-data` writes them); empty = the task's seeded generator") \
 	X(data, eval_path, STR, "", "",                                                            \
 	  "JSONL held-out set; empty = 1 in 8 rows of data.path, chosen by a hash of the prompt")  \
 	X(data, prompt_field, STR, "auto", "",                                                     \
@@ -75,7 +77,8 @@
 	  "how the reference is read: gsm8k = after '#### ', boxed = the last \\boxed{}, plain = "  \
 	  "as is; auto = gsm8k when '#### ' is present, boxed when \\boxed is, else plain")        \
 	X(data, template, STR, "plain", "",                                                        \
-	  "prompt template: plain, paper, qwen-chat, llama3-chat, or a string with {question}")    \
+	  "prompt template: plain, paper, qwen-chat, llama3-chat, tinyzero, or a string with "    \
+	  "{question}")                                                                            \
 	X(data, seed, INT, 1234, ">= 0", "seed of the task generator (train and held-out sets)")   \
 	X(data, eval_size, INT, 200, "[1, 1000000]", "held-out problems for eval")                 \
 	X(data, min_ops, INT, 2, "[1, 8]", "arith: operations per problem, min")                   \
