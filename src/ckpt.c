@@ -46,6 +46,7 @@ static void config_normalize(struct config *c)
 	c->train.keep_last = d.train.keep_last;
 	c->train.time_limit = d.train.time_limit;
 	c->train.max_bad_steps = d.train.max_bad_steps;
+	c->eval = d.eval; /* eval settings do not touch training */
 }
 
 uint64_t ckpt_config_hash(const struct config *c)

@@ -13,8 +13,9 @@
  * mcq or countdown), else the config's held-out split (data.eval_size problems).
  * model.max_seq_len is set to the longest prompt plus rollout.max_new_tokens, so no problem is
  * left out for its length.
- * Sequence b = problem * k + j samples from RNG stream b of run.seed, so the results do not
- * depend on --batch.
+ * k, the temperature and top-p are eval.* of the config (a run's own), unless given.
+ * Response j of problem i samples from RNG stream i * k + j of run.seed, as training's periodic
+ * eval does (evaluate.h), so the results depend neither on --batch nor on how they were run.
  */
 #include "attnrl/commands.h"
 
@@ -97,12 +98,9 @@ static int eval_args(struct eval_args *a, int argc, char **argv)
 	}
 	if (!a->model)
 		return usage_error("missing --model PATH", NULL);
-	a->k = 1;
 	a->batch = EVAL_BATCH_DEFAULT;
 	if (a->preset && strcmp(a->preset, "aime") && strcmp(a->preset, "greedy"))
 		return usage_error("unknown --preset (aime: avg@16 sampled; greedy: pass@1)", a->preset);
-	if (a->preset && !strcmp(a->preset, "aime"))
-		a->k = EVAL_AIME_K;
 	if ((a->k_arg && parse_count("--k", a->k_arg, 1, EVAL_K_MAX, &a->k)) ||
 	    (a->limit_arg && parse_count("--limit", a->limit_arg, 1, EVAL_ALL, &a->limit)) ||
 	    (a->batch_arg && parse_count("--batch", a->batch_arg, 1, 1 << 16, &a->batch)))
@@ -180,19 +178,24 @@ static int set_num(struct config *c, const char *key, double v, char *err, size_
 	return set_key(c, key, s, err, n);
 }
 
-/* the sampling settings: flags, else the preset, else greedy for k = 1 and T = 1 above */
+/* eval.k, eval.temperature, eval.top_p: the flags, else the preset, else the config's; a
+ * temperature of 1.0 when k > 1 and none is given */
 static int eval_sampling(struct eval_args *a, struct config *c, char *err, size_t n)
 {
 	int aime = a->preset && !strcmp(a->preset, "aime");
-	double t = aime || a->k > 1 ? EVAL_AIME_TEMPERATURE : 0.0;
-	double p = aime ? EVAL_AIME_TOP_P : 1.0;
-	if (set_num(c, "rollout.temperature", t, err, n) || set_num(c, "rollout.top_p", p, err, n) ||
-	    set_key(c, "rollout.temperature", a->temperature, err, n) ||
-	    set_key(c, "rollout.top_p", a->top_p, err, n) ||
+	long k = a->k_arg ? a->k : aime ? EVAL_AIME_K : c->eval.k;
+	double t = aime ? EVAL_AIME_TEMPERATURE : c->eval.temperature;
+	if (!aime && t == 0.0 && k > 1)
+		t = EVAL_AIME_TEMPERATURE;
+	if (set_num(c, "eval.k", (double)k, err, n) || set_num(c, "eval.temperature", t, err, n) ||
+	    (aime && set_num(c, "eval.top_p", EVAL_AIME_TOP_P, err, n)) ||
+	    set_key(c, "eval.temperature", a->temperature, err, n) ||
+	    set_key(c, "eval.top_p", a->top_p, err, n) ||
 	    set_key(c, "rollout.max_new_tokens", a->max_new, err, n) ||
 	    set_key(c, "run.seed", a->seed, err, n))
 		return -1;
-	if (a->k > 1 && c->rollout.temperature == 0.0) {
+	a->k = c->eval.k;
+	if (a->k > 1 && c->eval.temperature == 0.0) {
 		snprintf(err, n, "--k %ld with temperature 0: greedy responses are all the same; give "
 			 "--temperature > 0 or --k 1", a->k);
 		return -1;
@@ -360,8 +363,8 @@ static int run_all(struct eval_run *r, struct policy *p, const struct data *d, i
 		goto out;
 	}
 	rp.max_new_tokens = (int)c->rollout.max_new_tokens;
-	rp.temperature = c->rollout.temperature;
-	rp.top_p = c->rollout.top_p;
+	rp.temperature = c->eval.temperature;
+	rp.top_p = c->eval.top_p;
 	rp.top_k = (int)c->rollout.top_k;
 	rp.stop = c->rollout.stop;
 	rp.seed = (uint64_t)c->run.seed;

@@ -24,7 +24,7 @@ struct eval_args {
 	int responses;        /* --responses: the texts go into the JSON */
 	char **cfg;           /* CONFIG files and overrides (files are applied first) */
 	int n_cfg;
-	long k, limit, batch; /* limit 0: every problem */
+	long k, limit, batch; /* k: --k until eval_sampling, then eval.k; limit 0: all */
 	char weights[4096];   /* a run's weights, or "" */
 	int weights_over;     /* 1: loaded over the model the run started from */
 };

@@ -92,11 +92,11 @@ static void print_table(const struct eval_subset *s, int rows, const struct eval
 			const struct eval_args *a, const struct config *c)
 {
 	char sampling[96], avg[32], pass[32];
-	if (c->rollout.temperature == 0.0)
+	if (c->eval.temperature == 0.0)
 		snprintf(sampling, sizeof(sampling), "greedy");
 	else
-		snprintf(sampling, sizeof(sampling), "temperature %g, top-p %g", c->rollout.temperature,
-			 c->rollout.top_p);
+		snprintf(sampling, sizeof(sampling), "temperature %g, top-p %g", c->eval.temperature,
+			 c->eval.top_p);
 	printf("attnrl eval: %s on %s (task %s, template %s): %d problems%s, k %ld, %s, "
 	       "max_new_tokens %ld, seed %ld, %.1f s\n", a->model,
 	       a->data ? a->data : "the config's held-out split", c->data.task, c->data.template,
@@ -195,9 +195,9 @@ static int write_json(const char *path, const struct eval_subset *s, int rows,
 	fprintf(f, ", \"by\": ");
 	json_write_string(f, a->by);
 	fprintf(f, ",\n \"k\": %ld, \"temperature\": ", r->k);
-	json_write_number(f, c->rollout.temperature);
+	json_write_number(f, c->eval.temperature);
 	fprintf(f, ", \"top_p\": ");
-	json_write_number(f, c->rollout.top_p);
+	json_write_number(f, c->eval.top_p);
 	fprintf(f, ", \"top_k\": %ld, \"max_new_tokens\": %ld, \"seed\": %ld, \"problems\": %d, "
 		"\"skipped\": %d, \"seconds\": ", c->rollout.top_k, c->rollout.max_new_tokens,
 		c->run.seed, r->n, r->n_skipped);

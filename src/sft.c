@@ -153,7 +153,7 @@ static int sft_eval(struct sft *s, long step, char *err, size_t n)
 {
 	struct rollout_params p = { .max_new_tokens = (int)s->c->rollout.max_new_tokens, .top_k = 0, .temperature = 0.0, .top_p = 1.0, .stop = s->c->rollout.stop, .seed = 0 };
 	struct eval_result r;
-	if (evaluate(&s->pol.ro, &s->data, s->data.eval_size, &p, s->pol.ro.max_seqs, &r, err, n))
+	if (evaluate(&s->pol.ro, &s->data, s->data.eval_size, 1, &p, s->pol.ro.max_seqs, &r, err, n))
 		return -1;
 	printf("sft   step %5ld | eval accuracy %.3f (%d held-out, greedy) | reward %.3f\n", step,
 	       r.accuracy, r.n, r.reward_mean);

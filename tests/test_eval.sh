@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test_eval.sh - `attnrl eval`: every response of the default model on the arithmetic task is
 # re-judged by tests/ref/eval_check.py (Python's own arithmetic) and avg@k / pass@k recomputed;
-# results do not depend on --batch; a run directory and its checkpoint give the trainer's own
-# eval accuracy; a run that started from a llama2.c file loads its weights over it (as its
+# results do not depend on --batch; the starting model, a run directory and its checkpoint give
+# the trainer's own (sampled, eval.k=3) eval accuracy; a run that started from a llama2.c file loads its weights over it (as its
 # Hugging Face export does); the four benchmarks of ../shared/data run with stories260K, with
 # subset counts checked against the files; one-line errors.
 set -u
@@ -21,14 +21,24 @@ $py -c 'import json,sys; a,b=(json.load(open(f))["per_problem"] for f in sys.arg
 	"$tmp/k4.json" "$tmp/k4b.json" || fail "--batch 12 changed the responses"
 grep -q "^all  *48  *192 " "$tmp/k4.txt" || fail "table: $(cat "$tmp/k4.txt")"
 
-# 2. a run directory and its checkpoint agree with the trainer's own eval (evaluate.c)
+# 2. training's periodic eval (eval.k=3 sampled) and `attnrl eval` draw the same responses: the
+# eval before the first step is the starting model's, the one after it the run's and its
+# checkpoint's
 $bin train configs/default.yaml train.steps=1 rollout.prompts_per_step=4 rollout.group_size=4 \
-	algo.mini_batch=16 train.eval_every=1 train.eval_before=0 data.eval_size=40 train.threads=1 \
-	optim.lr=1e-3 run.dir="$tmp" run.name=r >"$tmp/train.log" 2>&1 || fail "train: $(tail -n 2 "$tmp/train.log")"
-want=$($py -c 'import json,sys; print("%.4f" % json.loads(open(sys.argv[1]).readlines()[-1])["eval_accuracy"])' "$tmp/r/metrics.jsonl")
+	algo.mini_batch=16 train.eval_every=1 data.eval_size=40 train.threads=1 optim.lr=1e-3 \
+	eval.k=3 eval.temperature=1.0 run.dir="$tmp" run.name=r >"$tmp/train.log" 2>&1 ||
+	fail "train: $(tail -n 2 "$tmp/train.log")"
+before=$(sed -n 's/^eval  step 0: accuracy \([0-9.]*\) .*/\1/p' "$tmp/train.log")
+after=$($py -c 'import json,sys; print("%.3f" % json.loads(open(sys.argv[1]).readlines()[-1])["eval_accuracy"])' "$tmp/r/metrics.jsonl")
+acc() { $py -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["summary"][0]["avg_at_k"])' "$1"; }
+ev --model data/default-sft.safetensors configs/default.yaml eval.k=3 eval.temperature=1.0 \
+	data.eval_size=40 --json "$tmp/base.json" >/dev/null
+[ -n "$before" ] && [ "$(acc "$tmp/base.json")" = "$before" ] ||
+	fail "eval of the starting model $(acc "$tmp/base.json") != training's eval before step 1 ($before)"
 for m in "$tmp/r" "$tmp/r/ckpt/step_1"; do
 	ev --model "$m" --json "$tmp/run.json" >"$tmp/run.txt" || fail "eval $m: $(cat "$tmp/run.txt")"
-	grep -q "^all  *40  *40  *$want " "$tmp/run.txt" || fail "eval $m: want accuracy $want: $(cat "$tmp/run.txt")"
+	grep -q "^all  *40  *120 " "$tmp/run.txt" || fail "eval $m: k=3 from the run's config: $(cat "$tmp/run.txt")"
+	[ "$(acc "$tmp/run.json")" = "$after" ] || fail "eval $m: $(acc "$tmp/run.json") != training's eval $after"
 done
 
 # 3. a run from a llama2.c file: its weights over the file's shape, as its export has them
@@ -73,6 +83,7 @@ expect "mcq file" 0 "task mcq" ev --model data/default-sft.safetensors configs/d
 
 # 6. one-line errors
 expect "k without temperature" 2 "greedy responses are all the same" $bin eval --model data/default-sft.safetensors configs/default.yaml --k 4 --temperature 0
+expect "eval.k without temperature" 2 "eval.k=2 with eval.temperature=0: greedy responses are all the same" $bin config configs/default.yaml eval.k=2
 expect "by without data" 2 "--by reads a field of the --data file" $bin eval --model data/default-sft.safetensors --by level
 expect "missing model" 2 "--model 'nope.bin': not found" $bin eval --model nope.bin
 expect "run and CONFIG" 2 "is a run: its own config.yaml is used" $bin eval --model "$tmp/r" configs/default.yaml

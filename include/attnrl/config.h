@@ -143,6 +143,14 @@
 	X(train, max_bad_steps, INT, 5, ">= 0",                                                    \
 	  "abort after this many steps in a row with a non-finite loss or gradient; 0 = never")
 
+#define CONFIG_EVAL(X)                                                                             \
+	X(eval, k, INT, 1, "[1, 1024]",                                                            \
+	  "responses per held-out problem, in training's periodic eval and `attnrl eval`; the "   \
+	  "accuracy is their mean (avg@k; greedy k = 1 is pass@1)")                                \
+	X(eval, temperature, FLOAT, 0, "[0, 100]",                                                 \
+	  "eval sampling temperature; 0 = greedy (then eval.k must be 1)")                        \
+	X(eval, top_p, FLOAT, 1.0, "(0, 1]", "eval nucleus sampling mass; 1 = off")
+
 #define CONFIG_DIST(X)                                                                             \
 	X(dist, backend, ENUM, "auto", "auto|nccl|gloo|none",                                      \
 	  "collectives between ranks: auto = nccl on CUDA builds training on GPUs, else gloo; "   \
@@ -192,8 +200,8 @@
 /* S(section, option list), in file order */
 #define CONFIG_SECTIONS(S)                                                                         \
 	S(run, CONFIG_RUN) S(model, CONFIG_MODEL) S(data, CONFIG_DATA) S(rollout, CONFIG_ROLLOUT)  \
-	S(algo, CONFIG_ALGO) S(optim, CONFIG_OPTIM) S(train, CONFIG_TRAIN) S(dist, CONFIG_DIST)  \
-	S(credit, CONFIG_CREDIT) S(sft, CONFIG_SFT)
+	S(algo, CONFIG_ALGO) S(optim, CONFIG_OPTIM) S(train, CONFIG_TRAIN) S(eval, CONFIG_EVAL)  \
+	S(dist, CONFIG_DIST) S(credit, CONFIG_CREDIT) S(sft, CONFIG_SFT)
 
 enum config_kind { CONFIG_INT, CONFIG_FLOAT, CONFIG_BOOL, CONFIG_STR, CONFIG_ENUM };
 

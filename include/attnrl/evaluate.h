@@ -14,16 +14,17 @@
 #include "attnrl/rollout.h"
 
 struct eval_result {
-	int n, correct;
-	double accuracy, reward_mean, response_len_mean, seconds;
+	int n, k, correct;  /* problems, responses per problem, right responses */
+	double accuracy, reward_mean, response_len_mean, seconds; /* means over the n x k */
 };
 
-/* the first n problems of the eval split, batches of at most max_batch, greedy when
- * p->temperature == 0 */
-int evaluate(struct rollout *ro, const struct data *d, int n, const struct rollout_params *p,
+/* the first n problems of the eval split, k responses each (avg@k; greedy k = 1 when
+ * p->temperature == 0), at most max_batch sequences per call; response j of problem i
+ * samples from RNG stream i * k + j of p->seed (p->seq_ids is not used) */
+int evaluate(struct rollout *ro, const struct data *d, int n, int k, const struct rollout_params *p,
 	     int max_batch, struct eval_result *out, char *err, size_t errn);
-/* the same over problems [first, first + n) (one rank's share) */
-int evaluate_range(struct rollout *ro, const struct data *d, int first, int n,
+/* the same over problems [first, first + n) (one rank's share; the streams stay global) */
+int evaluate_range(struct rollout *ro, const struct data *d, int first, int n, int k,
 		   const struct rollout_params *p, int max_batch, struct eval_result *out, char *err,
 		   size_t errn);
 
