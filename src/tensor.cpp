@@ -22,6 +22,7 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -797,6 +798,77 @@ extern "C" int tensor_adamw_step(tensor *const *params, tensor *const *m, tensor
 			if (g.defined())
 				adamw_one(params[i]->t, m[i]->t, v[i]->t, g, hp);
 		}
+	});
+}
+
+/* AdamW on one flat slice of the parameters (ZeRO-1): adamw_one on views */
+extern "C" int tensor_adamw_flat(tensor *p, tensor *m, tensor *v, const tensor *g,
+				 const struct tensor_adamw *hp)
+{
+	if (!p || !m || !v || !g || !hp)
+		return -1;
+	return status(__func__, [&] {
+		TORCH_CHECK(hp->step >= 1, "step ", hp->step, " < 1 (steps count from 1)");
+		int64_t k = p->t.numel();
+		TORCH_CHECK(m->t.numel() == k && v->t.numel() == k && g->t.numel() == k,
+			    "flat AdamW: slices of ", k, ", ", m->t.numel(), ", ", v->t.numel(), " and ",
+			    g->t.numel(), " elements");
+		at::NoGradGuard no_grad;
+		adamw_one(p->t, m->t, v->t, g->t, hp);
+	});
+}
+
+/* the elements [off, off + k) of the concatenation of ts (or of their grads), as views of the
+ * pieces that overlap it, each with its offset in that range */
+template <typename F> static void over_flat(tensor *const *ts, int n, int64_t off, int64_t k, F f)
+{
+	int64_t at = 0;
+	for (int i = 0; i < n && at < off + k; i++) {
+		int64_t len = ts[i]->t.numel(), lo = std::max(at, off), hi = std::min(at + len, off + k);
+		if (lo < hi)
+			f(i, lo - at, hi - lo, lo - off);
+		at += len;
+	}
+}
+
+extern "C" int tensor_flat_copy(tensor *const *ts, int n, int grads, tensor *flat, int64_t off,
+				int to_flat)
+{
+	if (any_null(ts, n) || !flat)
+		return -1;
+	return status(__func__, [&] {
+		at::NoGradGuard no_grad;
+		at::Tensor f = flat->t.view(-1);
+		int64_t total = 0;
+		for (int i = 0; i < n; i++)
+			total += ts[i]->t.numel();
+		TORCH_CHECK(off >= 0 && off + f.numel() <= total, "flat range [", off, ", ",
+			    off + f.numel(), ") outside the ", total, " elements");
+		over_flat(ts, n, off, f.numel(), [&](int i, int64_t at, int64_t len, int64_t to) {
+			at::Tensor &t = ts[i]->t;
+			at::Tensor dst = f.narrow(0, to, len);
+			if (grads && !t.grad().defined()) {
+				if (to_flat) {
+					dst.zero_();
+					return;
+				}
+				t.mutable_grad() = at::zeros_like(t);
+			}
+			at::Tensor src = (grads ? t.grad() : t.detach()).view(-1).narrow(0, at, len);
+			if (to_flat)
+				dst.copy_(src);
+			else
+				src.copy_(dst);
+		});
+	});
+}
+
+extern "C" int tensor_sumsq(const tensor *t, double *out)
+{
+	if (!t || !out)
+		return -1;
+	return status(__func__, [&] {
+		*out = t->t.to(at::kDouble).pow(2).sum().item<double>();
 	});
 }
 

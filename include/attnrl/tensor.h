@@ -119,6 +119,16 @@ int tensor_zero_grad(tensor *const *params, int n);
 struct tensor_adamw { double lr, beta1, beta2, eps, weight_decay; long step; };
 int tensor_adamw_step(tensor *const *params, tensor *const *m, tensor *const *v, int n,
                       const struct tensor_adamw *hp);
+/* ZeRO-1 pieces. AdamW (the formula above) on one slice: p, m, v, g hold the same number of
+ * elements */
+int tensor_adamw_flat(tensor *p, tensor *m, tensor *v, const tensor *g,
+		      const struct tensor_adamw *hp);
+/* the n tensors (grads != 0: their grads) seen as one flat buffer, in order: its elements
+ * [off, off + numel(flat)) copied into flat (to_flat) or from flat into the tensors (a
+ * missing grad is read as zeros and created when written); same device */
+int tensor_flat_copy(tensor *const *ts, int n, int grads, tensor *flat, int64_t off,
+		     int to_flat);
+int tensor_sumsq(const tensor *t, double *out); /* sum of squares, in double */
 /* scales the grads so that their global L2 norm is at most max_norm (max_norm <= 0: only
  * measure); *norm_out receives the norm before clipping */
 int tensor_clip_grad_norm(tensor *const *params, int n, double max_norm, double *norm_out);
