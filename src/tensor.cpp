@@ -801,23 +801,6 @@ extern "C" int tensor_adamw_step(tensor *const *params, tensor *const *m, tensor
 	});
 }
 
-/* AdamW on one flat slice of the parameters (ZeRO-1): adamw_one on views */
-extern "C" int tensor_adamw_flat(tensor *p, tensor *m, tensor *v, const tensor *g,
-				 const struct tensor_adamw *hp)
-{
-	if (!p || !m || !v || !g || !hp)
-		return -1;
-	return status(__func__, [&] {
-		TORCH_CHECK(hp->step >= 1, "step ", hp->step, " < 1 (steps count from 1)");
-		int64_t k = p->t.numel();
-		TORCH_CHECK(m->t.numel() == k && v->t.numel() == k && g->t.numel() == k,
-			    "flat AdamW: slices of ", k, ", ", m->t.numel(), ", ", v->t.numel(), " and ",
-			    g->t.numel(), " elements");
-		at::NoGradGuard no_grad;
-		adamw_one(p->t, m->t, v->t, g->t, hp);
-	});
-}
-
 /* the elements [off, off + k) of the concatenation of ts (or of their grads), as views of the
  * pieces that overlap it, each with its offset in that range */
 template <typename F> static void over_flat(tensor *const *ts, int n, int64_t off, int64_t k, F f)
@@ -859,6 +842,26 @@ extern "C" int tensor_flat_copy(tensor *const *ts, int n, int grads, tensor *fla
 				dst.copy_(src);
 			else
 				src.copy_(dst);
+		});
+	});
+}
+
+extern "C" int tensor_adamw_flat(tensor *const *params, int n, int64_t off, tensor *m,
+				 tensor *v, const tensor *g, const struct tensor_adamw *hp)
+{
+	if (any_null(params, n) || !m || !v || !g || !hp)
+		return -1;
+	return status(__func__, [&] {
+		TORCH_CHECK(hp->step >= 1, "step ", hp->step, " < 1 (steps count from 1)");
+		int64_t k = m->t.numel();
+		TORCH_CHECK(v->t.numel() == k && g->t.numel() == k, "flat AdamW: slices of ", k, ", ",
+			    v->t.numel(), " and ", g->t.numel(), " elements");
+		at::NoGradGuard no_grad;
+		at::Tensor mf = m->t.view(-1), vf = v->t.view(-1), gf = g->t.view(-1);
+		over_flat(params, n, off, k, [&](int i, int64_t at, int64_t len, int64_t to) {
+			at::Tensor p = params[i]->t.detach().view(-1).narrow(0, at, len);
+			at::Tensor mp = mf.narrow(0, to, len), vp = vf.narrow(0, to, len);
+			adamw_one(p, mp, vp, gf.narrow(0, to, len), hp);
 		});
 	});
 }

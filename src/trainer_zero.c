@@ -6,8 +6,8 @@
  * seen as one flat buffer of n_elements, split by dist_slice; rank r keeps only the moments of
  * its slice. A step: the gradients are reduce-scattered into the flat buffer (rank r holds the
  * summed slice r), the global norm is the sum of every slice's squares, AdamW updates the
- * slice's weights (the formula of tensor_adamw_step, on views), and an all-gather of the flat
- * buffer brings every rank the updated weights. The moments use 2/world of the plain memory.
+ * slice's weights in place (the formula of tensor_adamw_step, on views of the parameters), and
+ * an all-gather of the flat buffer brings every rank the others' updated weights. The moments use 2/world of the plain memory.
  *
  * Files: plain runs write optimizer.safetensors ("<param>.exp_avg", "<param>.exp_avg_sq");
  * sharded runs one optimizer-rank<R>-of-<W>.safetensors per rank ("exp_avg", "exp_avg_sq",
@@ -98,8 +98,7 @@ int trainer_optimizer_init(struct trainer *t, char *err, size_t n)
 		dist_slice((size_t)m->n_elements, t->world, t->rank, &off, &len);
 		t->zoff = (int64_t)off;
 		t->zlen = (int64_t)len;
-		if (!(t->zp = flat_zeros(t->zlen, dev)) || !(t->zm = flat_zeros(t->zlen, dev)) ||
-		    !(t->zv = flat_zeros(t->zlen, dev)))
+		if (!(t->zm = flat_zeros(t->zlen, dev)) || !(t->zv = flat_zeros(t->zlen, dev)))
 			goto oom;
 		if (check_shared_dir(t, err, n))
 			return -1;
@@ -128,7 +127,7 @@ void trainer_optimizer_free(struct trainer *t)
 	}
 	free(t->adam_m);
 	free(t->adam_v);
-	tensor *ts[] = { t->flat, t->zp, t->zm, t->zv };
+	tensor *ts[] = { t->flat, t->zm, t->zv };
 	for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++)
 		tensor_free(ts[i]);
 }
@@ -179,8 +178,8 @@ int trainer_adamw(struct trainer *t, const struct tensor_adamw *hp, char *err, s
 		return -1;
 	}
 	tensor *own = own_grads(t);
-	if (tensor_flat_copy(m->params, m->n_params, 0, t->zp, t->zoff, 1) ||
-	    tensor_adamw_flat(t->zp, t->zm, t->zv, own, hp) || tensor_copy_(own, t->zp)) {
+	if (tensor_adamw_flat(m->params, m->n_params, t->zoff, t->zm, t->zv, own, hp) ||
+	    tensor_flat_copy(m->params, m->n_params, 0, own, t->zoff, 1)) {
 		snprintf(err, n, "update: %s", tensor_last_error());
 		return -1;
 	}

@@ -119,10 +119,11 @@ int tensor_zero_grad(tensor *const *params, int n);
 struct tensor_adamw { double lr, beta1, beta2, eps, weight_decay; long step; };
 int tensor_adamw_step(tensor *const *params, tensor *const *m, tensor *const *v, int n,
                       const struct tensor_adamw *hp);
-/* ZeRO-1 pieces. AdamW (the formula above) on one slice: p, m, v, g hold the same number of
- * elements */
-int tensor_adamw_flat(tensor *p, tensor *m, tensor *v, const tensor *g,
-		      const struct tensor_adamw *hp);
+/* ZeRO-1 pieces. AdamW (the formula above) on the elements [off, off + numel(m)) of the
+ * parameters seen as one flat buffer (below), in place; m, v, g: that slice's moments and
+ * gradient */
+int tensor_adamw_flat(tensor *const *params, int n, int64_t off, tensor *m, tensor *v,
+		      const tensor *g, const struct tensor_adamw *hp);
 /* the n tensors (grads != 0: their grads) seen as one flat buffer, in order: its elements
  * [off, off + numel(flat)) copied into flat (to_flat) or from flat into the tensors (a
  * missing grad is read as zeros and created when written); same device */

@@ -32,11 +32,11 @@ struct trainer {
 	 * local response; flat (n_elements) the gradient buffer of the all-reduce. ZeRO-1
 	 * (trainer_zero.c, dist.shard_optimizer with world > 1): this rank owns the slice
 	 * [zoff, zoff + zlen) of the flat parameters and keeps only its moments zm, zv (adam_m and
-	 * adam_v are NULL); zp is the slice's weights during the update */
+	 * adam_v are NULL) */
 	struct dist dist;
 	int rank, world, sharded;
 	int64_t *seq_ids;
-	tensor *flat, *zp, *zm, *zv;
+	tensor *flat, *zm, *zv;
 	int64_t zoff, zlen;
 	struct task_example *ex;          /* (n_prompts) */
 	int32_t *prompt_ids;              /* (n_prompts, DATA_PROMPT_MAX) */
