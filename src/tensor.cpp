@@ -866,18 +866,32 @@ extern "C" int tensor_adamw_flat(tensor *const *params, int n, int64_t off, tens
 	});
 }
 
+
+
+static at::Tensor wide(const at::Tensor &g)
+{
+	return g.scalar_type() == at::kDouble ? g : g.to(at::kFloat);
+}
+
+/* the norm as clip_grad_norm_ takes it per tensor (fp32 reduction, no copy), squared */
 extern "C" int tensor_sumsq(const tensor *t, double *out)
 {
 	if (!t || !out)
 		return -1;
 	return status(__func__, [&] {
-		*out = t->t.to(at::kDouble).pow(2).sum().item<double>();
+		double norm = wide(t->t).norm().item<double>();
+		*out = norm * norm;
 	});
 }
 
-static at::Tensor wide(const at::Tensor &g)
+extern "C" int tensor_scale_(tensor *t, double s)
 {
-	return g.scalar_type() == at::kDouble ? g : g.to(at::kFloat);
+	if (!t)
+		return -1;
+	return status(__func__, [&] {
+		at::NoGradGuard no_grad;
+		t->t.mul_(s);
+	});
 }
 
 /* torch.nn.utils.clip_grad_norm_: norms per grad in fp32 (or wider), then the norm of norms. */

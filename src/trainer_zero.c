@@ -161,7 +161,7 @@ int trainer_clip(struct trainer *t, double *norm, char *err, size_t n)
 	double coef = max / (*norm + 1e-6); /* torch.nn.utils.clip_grad_norm_ */
 	if (max <= 0 || coef >= 1 || !isfinite(*norm))
 		return 0;
-	if (tensor_copy_(g, tensor_mul_scalar(g, coef))) {
+	if (tensor_scale_(g, coef)) {
 		snprintf(err, n, "update: %s", tensor_last_error());
 		return -1;
 	}

@@ -129,7 +129,8 @@ int tensor_adamw_flat(tensor *const *params, int n, int64_t off, tensor *m, tens
  * missing grad is read as zeros and created when written); same device */
 int tensor_flat_copy(tensor *const *ts, int n, int grads, tensor *flat, int64_t off,
 		     int to_flat);
-int tensor_sumsq(const tensor *t, double *out); /* sum of squares, in double */
+int tensor_sumsq(const tensor *t, double *out); /* squared L2 norm (fp32 reduction) */
+int tensor_scale_(tensor *t, double s);         /* in place, no grad tracking */
 /* scales the grads so that their global L2 norm is at most max_norm (max_norm <= 0: only
  * measure); *norm_out receives the norm before clipping */
 int tensor_clip_grad_norm(tensor *const *params, int n, double max_norm, double *norm_out);
