@@ -102,40 +102,32 @@ static int frame_of(struct frame *fr, const struct plot *p)
 	return n;
 }
 
-/* "last 0.539 at step 12, range 0.281 .. 0.595" for the first series with data */
+/* one series: "last 0.539 at step 12, range 0.281 .. 0.595"; several: their legend */
 static void caption(FILE *f, const struct plot *p)
 {
-	for (int s = 0; s < p->n_series; s++) {
-		const struct plot_series *q = &p->series[s];
-		if (!q->n)
-			continue;
-		double lo = q->y[0], hi = q->y[0];
-		for (int i = 1; i < q->n; i++)
-			lo = fmin(lo, q->y[i]), hi = fmax(hi, q->y[i]);
-		char a[32], b[32], c[32], line[160];
-		svg_num(a, sizeof(a), q->y[q->n - 1]);
-		svg_num(b, sizeof(b), lo);
-		svg_num(c, sizeof(c), hi);
-		snprintf(line, sizeof(line), "%s%slast %s at step %.0f, range %s .. %s",
-			 p->n_series > 1 && q->label ? q->label : "", p->n_series > 1 && q->label ? ": " : "",
-			 a, q->x[q->n - 1], b, c);
-		svg_text(f, 8, 31, "font-size=\"10.5\" fill=\"#555\"", line);
+	const struct plot_series *q = &p->series[0];
+	if (p->n_series > 1) {
+		double x = 8;
+		for (int s = 0; s < p->n_series; s++) {
+			q = &p->series[s];
+			fprintf(f, "<rect x=\"%.1f\" y=\"26\" width=\"12\" height=\"3\" fill=\"%s\"/>\n",
+				x, q->color);
+			svg_text(f, x + 15, 31, "font-size=\"10.5\"", q->label ? q->label : q->key);
+			x += strlen(q->label ? q->label : q->key) * 6.2 + 30;
+		}
 		return;
 	}
-}
-
-static void legend(FILE *f, const struct plot *p)
-{
-	double x = PLOT_W - MR;
-	for (int s = p->n_series - 1; s >= 0 && p->n_series > 1; s--) {
-		const struct plot_series *q = &p->series[s];
-		if (!q->label)
-			continue;
-		x -= strlen(q->label) * 5.6 + 22;
-		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"3\" fill=\"%s\"/>\n", x,
-			MT - 8.5, q->color);
-		svg_text(f, x + 13, MT - 4, "font-size=\"10\"", q->label);
-	}
+	if (!q->n)
+		return;
+	double lo = q->y[0], hi = q->y[0];
+	for (int i = 1; i < q->n; i++)
+		lo = fmin(lo, q->y[i]), hi = fmax(hi, q->y[i]);
+	char a[32], b[32], c[32], line[160];
+	svg_num(a, sizeof(a), q->y[q->n - 1]);
+	svg_num(b, sizeof(b), lo);
+	svg_num(c, sizeof(c), hi);
+	snprintf(line, sizeof(line), "last %s at step %.0f, range %s .. %s", a, q->x[q->n - 1], b, c);
+	svg_text(f, 8, 31, "font-size=\"10.5\" fill=\"#555\"", line);
 }
 
 static void series(FILE *f, const struct frame *fr, const struct plot_series *q)
@@ -162,7 +154,6 @@ int plot_lines(FILE *f, const struct plot *p)
 		return ferror(f) ? -1 : 0;
 	}
 	caption(f, p);
-	legend(f, p);
 	axes(f, &fr);
 	for (int s = 0; s < p->n_series; s++)
 		series(f, &fr, &p->series[s]);

@@ -15,7 +15,7 @@
 /* one line: n points (x ascending as logged, y finite) */
 struct plot_series {
 	const char *key;   /* metrics key (data-key) */
-	const char *label; /* legend; NULL = no legend */
+	const char *label; /* legend (charts of several series); NULL = the key */
 	const char *color;
 	const double *x, *y; /* (n) */
 	int n;
