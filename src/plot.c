@@ -161,15 +161,15 @@ int plot_lines(FILE *f, const struct plot *p)
 	return ferror(f) ? -1 : 0;
 }
 
-/* the legend of a stacked chart, right-aligned above the frame */
+/* the legend of a stacked chart, on the caption line */
 static void parts_legend(FILE *f, const struct plot_part *parts, int n_parts)
 {
-	double x = PLOT_W - MR;
-	for (int k = n_parts - 1; k >= 0; k--) {
-		x -= strlen(parts[k].label) * 5.6 + 22;
-		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"8\" fill=\"%s\"/>\n", x,
-			MT - 12, parts[k].color);
-		svg_text(f, x + 13, MT - 4, "font-size=\"10\"", parts[k].label);
+	double x = 8;
+	for (int k = 0; k < n_parts; k++) {
+		fprintf(f, "<rect x=\"%.1f\" y=\"23\" width=\"10\" height=\"9\" fill=\"%s\"/>\n", x,
+			parts[k].color);
+		svg_text(f, x + 13, 31, "font-size=\"10.5\"", parts[k].label);
+		x += strlen(parts[k].label) * 6.2 + 30;
 	}
 }
 
@@ -203,12 +203,9 @@ int plot_stacked(FILE *f, const char *id, const char *title, const double *x, in
 	double bw = fr.pw / n * 0.85;
 	axes(f, &fr);
 	parts_legend(f, parts, n_parts);
-	char line[96];
-	snprintf(line, sizeof(line), "seconds per step; %d bars over %ld steps", n, n_steps);
-	svg_text(f, 8, 31, "font-size=\"10.5\" fill=\"#555\"", line);
 	for (int k = 0; k < n_parts; k++) {
-		fprintf(f, "<g data-key=\"%s\" data-n=\"%d\" fill=\"%s\">\n", parts[k].key, n,
-			parts[k].color);
+		fprintf(f, "<g data-key=\"%s\" data-n=\"%d\" data-steps=\"%ld\" fill=\"%s\">\n",
+			parts[k].key, n, n_steps, parts[k].color);
 		for (int i = 0; i < n; i++) {
 			double base = 0;
 			for (int j = 0; j < k; j++)

@@ -229,8 +229,10 @@ static int time_chart(FILE *f, const struct report *r)
 		{ "time_other_s", "other", "#9a9a9a", y + 3 * bars },
 	};
 	fputs("<h2>Time per phase</h2>\n<div class=\"grid\">\n", f);
-	int rc = plot_stacked(f, "time", per > 1 ? "time per phase (bars: means over runs of steps)"
-			      : "time per phase", x, (int)bars, parts, PH_COUNT, n);
+	char title[96];
+	snprintf(title, sizeof(title), per > 1 ? "seconds per step (a bar: the mean of %ld steps)"
+		 : "seconds per step", per);
+	int rc = plot_stacked(f, "time", title, x, (int)bars, parts, PH_COUNT, n);
 	fputs("<div>", f);
 	time_table(f, total, n);
 	fputs("</div></div>\n", f);

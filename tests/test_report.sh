@@ -68,8 +68,8 @@ for key in ("reward_mean", "accuracy", "eval_accuracy", "entropy", "clip_frac", 
         bad.append(f"no series {key}")
 if sum(1 for r in rows if "eval_accuracy" in r) != 2:
     bad.append("the run should have logged eval at steps 2 and 4")
-bars = re.findall(r'<g data-key="(time_[a-z]+_s)" data-n="(\d+)"', page)
-if len(bars) != 4 or any(int(n) != len(rows) for _, n in bars):
+bars = re.findall(r'<g data-key="(time_[a-z]+_s)" data-n="(\d+)" data-steps="(\d+)"', page)
+if len(bars) != 4 or any(int(n) != len(rows) or int(m) != len(rows) for _, n, m in bars):
     bad.append(f"time bars {bars}, want 4 parts of {len(rows)} bars")
 # rhythm pictures: the first and the last logged sample, one WAAD point per token
 rh = re.findall(r'<svg class="rhythm" data-tokens="(\d+)".*?<polyline class="waad"[^>]*points="([^"]*)"',

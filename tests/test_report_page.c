@@ -122,7 +122,21 @@ int main(void)
 	CHECK(page && strstr(page, "data-skipped=\"5\""), "garbage: the page counts the bad lines");
 	free(page);
 	report_free(&r);
+	/* a long run: one point per step, time bars are means of 3 steps (at most 300 bars) */
 	char path[512];
+	snprintf(path, sizeof(path), "%s/metrics.jsonl", dir);
+	FILE *f = fopen(path, "w");
+	for (int s = 1; f && s <= 700; s++)
+		fprintf(f, "{\"step\": %d, \"reward_mean\": %g, \"time_rollout_s\": 1, "
+			"\"time_step_s\": 2}\n", s, s % 7 / 7.0);
+	if (f)
+		fclose(f);
+	page = page_of(dir, &r, &rc);
+	CHECK(!rc && page && strstr(page, "data-key=\"reward_mean\" data-n=\"700\"") &&
+	      strstr(page, "data-key=\"time_rollout_s\" data-n=\"234\" data-steps=\"700\"") &&
+	      strstr(page, "a bar: the mean of 3 steps"), "700 steps: 700 points, 234 time bars");
+	free(page);
+	report_free(&r);
 	for (const char *const *n = (const char *const[]){ "metrics.jsonl", "samples.jsonl",
 							  "config.yaml", "report.html", NULL }; *n; n++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, *n);
