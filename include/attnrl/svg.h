@@ -15,7 +15,7 @@
 #define SVG_INK "#222222"
 #define SVG_GRID "#e6e6e6"
 
-/* s with & < > " ' as entities (valid in XML text, attributes and HTML alike); NULL writes nothing */
+/* s with & < > " ' as entities (valid in XML text, attributes and HTML alike); NULL: nothing */
 void svg_escape(FILE *f, const char *s);
 void svg_escape_n(FILE *f, const char *s, size_t n); /* n bytes; a NUL byte becomes U+FFFD */
 /* <text x y attrs>s</text>, s escaped */
