@@ -1,8 +1,8 @@
 /*
  * main.c - the attnrl command line: train, sft, config, inspect, report, tokenize. Each command
  * is a short recipe over the modules; exit status 0 on success, 1 on a run-time failure, 2 on a
- * usage or config error,
- * 75 when train stopped on a signal or its time limit with a checkpoint saved (rerun to resume).
+ * usage or config error, 75 when train stopped on a signal or its time limit with a checkpoint
+ * saved (rerun to resume).
  */
 #include <malloc.h>
 #include <stdio.h>
