@@ -158,8 +158,8 @@ static void log_samples(struct trainer *t, long step)
 		int i = b * t->G < t->B ? b * t->G : b; /* one response from each of the first groups */
 		size_t at = (size_t)i * t->cap_len + t->rb.prompt_len[i];
 		struct sample_detail d = { t->rb.resp_len[i], t->rb.tokens + at, &t->pol.tok,
-					   t->rh.waad + at, t->rh.fai + at, t->rh.gamma + at,
-					   t->rh.sets + at };
+					   t->rh.waad + at, t->rh.fai + at, t->rh.delta + at,
+					   t->rh.gamma + at, t->rh.sets + at };
 		runlog_sample(&t->log, step, t->ex[i / t->G].prompt, rollout_text(&t->rb, i),
 			      t->rewards[i], t->correct[i], t->rh.stats ? &d : NULL);
 	}
