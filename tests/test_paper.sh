@@ -26,6 +26,8 @@ name = sys.argv[2]
 want_len = 8192 if "8k" in name else 1024
 if r["max_new_tokens"] != want_len:
     bad.append(f"max_new_tokens {r['max_new_tokens']} != {want_len}")
+if a["mini_batch"] % r["group_size"] or not c["dist"]["shard_optimizer"]:
+    bad.append("ranks = mini_batch / group_size must be whole; ZeRO-1 on")
 if ("countdown" in name) != (c["data"]["task"] == "countdown"):
     bad.append(f"task {c['data']['task']}")
 if bad:
