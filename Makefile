@@ -1,4 +1,5 @@
-# attnrl - CPU build always; CUDA=1 (a later issue) adds kernels/ and NCCL.
+# attnrl - CPU build always; CUDA=1 builds against pip torch's CUDA libtorch and adds NCCL.
+# kernels/*.cu are compiled by nvcc in every build where nvcc is found (CUDA_HOME, PATH).
 # make          build bin/attnrl            make test     every test, "N passed, N failed"
 # make run      the embedded default job    make asan     the sanitizer build of the pure-C tests
 # make bench    rollout / step benchmark against PyTorch eager
@@ -9,6 +10,18 @@ PY_REF  ?= /usr/bin/python3
 OPT     ?= -O2
 CFLAGS  := -std=c11 $(OPT) -g -Wall -Wextra -fopenmp -Iinclude -MMD -MP -D_GNU_SOURCE
 CXXFLAGS := -std=c++17 $(OPT) -g -Wall -Wextra -Iinclude -MMD -MP -D_GLIBCXX_USE_CXX11_ABI=1
+
+# CUDA=1: libtorch from python3's torch (must be a CUDA build) unless LIBTORCH=DIR is given
+CUDA_HOME ?= /usr/local/cuda
+TORCH_PY  ?= python3
+ifeq ($(CUDA),1)
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+LIBTORCH ?= $(shell $(TORCH_PY) -c 'import os, torch; print(os.path.dirname(torch.__file__) if torch.version.cuda else "")' 2>/dev/null)
+ifeq ($(LIBTORCH),)
+$(error make CUDA=1: '$(TORCH_PY)' has no CUDA build of torch (python3 -c 'import torch; print(torch.version.cuda)'); pass LIBTORCH=DIR of a CUDA libtorch or TORCH_PY=a python with one)
+endif
+endif
+endif
 
 # libtorch: Debian's (default) or LIBTORCH=DIR (an unpacked libtorch or pip torch's torch/)
 ifdef LIBTORCH
@@ -25,6 +38,9 @@ BLAS_INC := $(firstword $(wildcard /usr/include/x86_64-linux-gnu/openblas-openmp
 CFLAGS  += $(if $(BLAS_INC),-I$(BLAS_INC))
 LDLIBS  := $(TORCH_LDFLAGS) -ltorch -ltorch_cpu -lc10 -lgloo -lopenblas -lyaml -lstdc++ -lm -fopenmp
 PURE_LDLIBS := -lopenblas -lyaml -lm -fopenmp
+# headers the deps check looks for (scripts/gpu-check.sh points them into unpacked .debs)
+YAML_H ?= /usr/include/yaml.h
+GLOO_H ?= /usr/include/gloo/allreduce.h
 
 # dist_nccl.c: CUDA=1 builds only (nccl-check below compiles it here)
 SRC_C   := $(filter-out src/main.c src/dist_nccl.c,$(wildcard src/*.c))
@@ -39,18 +55,63 @@ TEST_HELPERS := build/tests/dist_worker
 TORCH_TESTS := $(patsubst %,build/tests/test_%,tensor model grpo trainer hf llama2c)
 PURE_TESTS := $(filter-out $(TORCH_TESTS),$(TESTS))
 
+# nvcc: every kernels/*.cu to an object (sm_$(CUDA_ARCH) machine code + PTX), in every build
+# where nvcc is found, so that a kernel that does not compile fails the CPU build too
+NVCC      ?= $(firstword $(wildcard $(CUDA_HOME)/bin/nvcc) $(shell command -v nvcc 2>/dev/null))
+CUDA_ARCH ?= 90
+NVCCFLAGS := -std=c++17 -O3 -Iinclude -Xcompiler -Wall,-Wextra,-fPIC \
+	-gencode arch=compute_$(CUDA_ARCH),code=sm_$(CUDA_ARCH) \
+	-gencode arch=compute_$(CUDA_ARCH),code=compute_$(CUDA_ARCH)
+KERNEL_OBJ := $(patsubst kernels/%.cu,build/kernels/%.o,$(wildcard kernels/*.cu))
+ifeq ($(CUDA),1)
+ifeq ($(NVCC),)
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
-$(info attnrl: CPU build; libtorch $(if $(LIBTORCH),from $(LIBTORCH),Debian ($(TORCH_INC))); BLAS $(or $(BLAS_INC),not found); CUDA off (CUDA=1 comes with the GPU issue))
+$(error make CUDA=1: nvcc not found in $(CUDA_HOME)/bin or on PATH (set CUDA_HOME))
+endif
+endif
+# pip's CUDA libraries (site-packages/nvidia/*/lib) beside torch/, then the toolkit's
+comma := ,
+CUDA_MAJOR := $(shell $(NVCC) --version 2>/dev/null | sed -n 's/.*release \([0-9]*\)\..*/\1/p')
+CUDA_LIBDIRS := $(TORCH_LIB) $(wildcard $(LIBTORCH)/../nvidia/*/lib) $(CUDA_HOME)/lib64
+NCCL_INC := $(firstword $(dir $(wildcard $(CUDA_HOME)/include/nccl.h $(LIBTORCH)/../nvidia/*/include/nccl.h)))
+NCCL_LIB := $(firstword $(wildcard $(addsuffix /libnccl.so.2,$(CUDA_LIBDIRS))))
+CFLAGS  += -DATTNRL_CUDA -DATTNRL_NCCL -I$(CUDA_HOME)/include $(if $(NCCL_INC),-I$(NCCL_INC:%/=%))
+CXXFLAGS += -DATTNRL_CUDA
+OBJ     += build/dist_nccl.o $(KERNEL_OBJ)
+LDLIBS  += $(addprefix -L,$(CUDA_LIBDIRS)) $(addprefix -Wl$(comma)-rpath$(comma),$(CUDA_LIBDIRS)) \
+	-Wl,--no-as-needed -ltorch_cuda -lc10_cuda -Wl,--as-needed \
+	$(if $(NCCL_LIB),-l:libnccl.so.2,-lnccl) -l:libcudart.so.$(CUDA_MAJOR)
 endif
 
-.PHONY: all deps-check run test asan bench clean config-ref test-slurm nccl-check fuzz fuzz-build fuzz-deps
-all: deps-check bin/attnrl
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+$(info attnrl: $(if $(filter 1,$(CUDA)),CUDA,CPU) build; libtorch $(if $(LIBTORCH),from $(LIBTORCH),Debian ($(TORCH_INC))); BLAS $(or $(BLAS_INC),not found); nvcc $(if $(NVCC),$(NVCC) (kernels/*.cu for sm_$(CUDA_ARCH)),not found (kernels/*.cu not compiled)))
+endif
+
+.PHONY: all kernels gpu-harness deps-check run test asan bench clean config-ref test-slurm nccl-check fuzz fuzz-build fuzz-deps
+all: deps-check bin/attnrl $(if $(NVCC),kernels)
+
+# the CUDA kernels as objects (CUDA=1 links them; CPU builds only prove they compile)
+kernels: $(KERNEL_OBJ)
+build/kernels/%.o: kernels/%.cu include/attnrl/kernels.h
+	@mkdir -p build/kernels
+	$(NVCC) $(NVCCFLAGS) -c -o $@ $<
+
+# the GPU comparison harness: each CUDA kernel against its CPU twin, plus timings; needs only
+# nvcc, a C compiler and the CUDA runtime (no libtorch, BLAS or YAML); run by scripts/gpu-check.sh
+GPU_HARNESS_SRC := tests/gpu/check_kernels.c src/kernels_cpu.c src/rng.c
+gpu-harness: build/gpu/check_kernels
+build/gpu/check_kernels: $(GPU_HARNESS_SRC) $(KERNEL_OBJ) include/attnrl/kernels.h
+	@test -n "$(NVCC)" || { echo "make gpu-harness: nvcc not found (set CUDA_HOME)"; exit 1; }
+	@mkdir -p build/gpu
+	$(CC) -std=c11 -O2 -g -Wall -Wextra -fopenmp -Iinclude -I$(CUDA_HOME)/include -D_GNU_SOURCE \
+		-o $@ $(GPU_HARNESS_SRC) $(KERNEL_OBJ) -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 \
+		-lcudart -lstdc++ -lm -fopenmp
 
 deps-check:
 	@test -f $(TORCH_H) || { echo "make: libtorch headers not found ($(TORCH_H)): run 'sudo scripts/install-deps.sh' (or set LIBTORCH=DIR)"; exit 1; }
-	@test -f /usr/include/yaml.h || { echo "make: libyaml not found: run 'sudo scripts/install-deps.sh'"; exit 1; }
+	@test -f $(YAML_H) || { echo "make: libyaml not found ($(YAML_H)): run 'sudo scripts/install-deps.sh'"; exit 1; }
 	@test -n "$(BLAS_INC)" || { echo "make: OpenBLAS (openmp) headers not found: run 'sudo scripts/install-deps.sh'"; exit 1; }
-	@test -f /usr/include/gloo/allreduce.h || { echo "make: Gloo not found (libgloo-dev): run 'sudo scripts/install-deps.sh'"; exit 1; }
+	@test -f $(GLOO_H) || { echo "make: Gloo not found ($(GLOO_H), libgloo-dev): run 'sudo scripts/install-deps.sh'"; exit 1; }
 
 bin/attnrl: build/main.o build/libattnrl.a
 	@mkdir -p bin
@@ -140,8 +201,7 @@ config-ref: bin/attnrl
 	@echo "README.md: config reference regenerated"
 
 # the NCCL backend compiled and a multi-rank worker linked against the CUDA toolkit's NCCL,
-# without a GPU (until CUDA=1 exists); running it needs GPUs
-CUDA_HOME ?= /usr/local/cuda
+# without a GPU; running it needs GPUs
 NCCL_FLAGS := -DATTNRL_NCCL -I$(CUDA_HOME)/include
 nccl-check: build/libattnrl.a
 	@test -f $(CUDA_HOME)/include/nccl.h || { echo "make: no $(CUDA_HOME)/include/nccl.h (set CUDA_HOME)"; exit 1; }
