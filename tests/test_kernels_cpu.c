@@ -255,13 +255,13 @@ static void test_qkv_rope(void)
 
 enum { SV = 1000, SB = 64 };
 
-static void test_sample(uint64_t seed)
+static void test_sample(uint64_t seed, int V)
 {
 	struct { double temp, top_p; int top_k; } cfg[] = {
 		{ 1.0, 1.0, 0 }, { 0.7, 0.9, 0 }, { 1.3, 1.0, 50 }, { 1.0, 0.5, 20 },
 		{ 0.0, 1.0, 0 }, { 1.0, 0.999, 0 }, { 0.5, 0.95, 3 }, { 1.0, 0.3, 1 },
 	};
-	float *logits = malloc((size_t)SB * SV * 4), *scratch = malloc((size_t)SB * SV * 4);
+	float *logits = malloc((size_t)SB * V * 4), *scratch = malloc((size_t)SB * V * 4);
 	float probs[SV], logp[SB], ent[SB];
 	int order[SV];
 	int32_t tok[SB];
@@ -271,24 +271,24 @@ static void test_sample(uint64_t seed)
 	int rows = 0, mismatch = 0;
 	for (size_t c = 0; c < sizeof(cfg) / sizeof(cfg[0]); c++) {
 		for (int b = 0; b < SB; b++) {
-			float *x = logits + (size_t)b * SV;
+			float *x = logits + (size_t)b * V;
 			double spread = 0.5 + 4 * rng_uniform(&r);
-			for (int i = 0; i < SV; i++)
+			for (int i = 0; i < V; i++)
 				x[i] = (float)(spread * rng_normal(&r));
 			if (b % 4 == 1) /* ties: a few repeated values */
-				for (int i = 0; i < SV; i++)
+				for (int i = 0; i < V; i++)
 					x[i] = floorf(x[i]);
-			if (b % 4 == 2) /* masked tokens */
-				for (int i = 0; i < SV; i += 3)
+			if (b % 4 == 2) /* masked tokens (never all of them) */
+				for (int i = 1; i < V; i += 3)
 					x[i] = -INFINITY;
 			if (b % 8 == 3) /* all equal */
-				for (int i = 0; i < SV; i++)
+				for (int i = 0; i < V; i++)
 					x[i] = 0.25f;
 			rng_init3((struct rng *)(st + 4 * b), seed, b, c);
 			tok[b] = -7;
 			logp[b] = ent[b] = NAN;
 		}
-		struct kern_sample a = { SB, SV, cfg[c].temp, cfg[c].top_p, cfg[c].top_k, logits, st,
+		struct kern_sample a = { SB, V, cfg[c].temp, cfg[c].top_p, cfg[c].top_k, logits, st,
 					 scratch, tok, logp, ent };
 		CHECK(kern_sample_cpu(&a, NULL) == 0, "twin refused the shapes");
 		struct rollout_params p = { .temperature = cfg[c].temp, .top_p = cfg[c].top_p,
@@ -297,7 +297,7 @@ static void test_sample(uint64_t seed)
 			struct rng rr;
 			float lp, en;
 			rng_init3(&rr, seed, b, c);
-			int32_t t = rollout_sample(logits + (size_t)b * SV, SV, &p, &rr, order, probs,
+			int32_t t = rollout_sample(logits + (size_t)b * V, V, &p, &rr, order, probs,
 						   &lp, &en);
 			int same = t == tok[b] && lp == logp[b] && en == ent[b] &&
 				   !memcmp(rr.s, st + 4 * b, sizeof(rr.s));
@@ -307,7 +307,7 @@ static void test_sample(uint64_t seed)
 			      c, b, tok[b], t, logp[b], lp, ent[b], en);
 		}
 	}
-	printf("sample: %d rows, %d differ from rollout_sample\n", rows, mismatch);
+	printf("sample V=%d: %d rows, %d differ from rollout_sample\n", V, rows, mismatch);
 	free(logits);
 	free(scratch);
 }
@@ -317,7 +317,9 @@ int main(void)
 	for (uint64_t s = 1; s <= 3; s++)
 		test_attention(s * 7919);
 	test_qkv_rope();
-	test_sample(5);
-	test_sample(6);
+	test_sample(5, SV);
+	test_sample(6, SV);
+	test_sample(7, 5);
+	test_sample(8, 1);
 	return check_done("test_kernels_cpu");
 }

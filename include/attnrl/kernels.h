@@ -2,8 +2,9 @@
  * kernels.h - the decode hot spots as a C launcher API over raw pointers: each kernel has a
  * CUDA launcher (kernels/NAME.cu, built by nvcc; the stream is a cudaStream_t passed as void *)
  * and a CPU twin of the same signature (src/kernels_cpu.c, the reference the GPU harness
- * compares against). Every pointer a CUDA launcher takes is device memory; the twin takes host
- * memory. Launchers return 0, or -1 when the shapes are outside what the kernel handles (or a
+ * compares against). The argument structs live in host memory; every array they point to is
+ * device memory for a CUDA launcher (kern_attn.stats too points to a host struct whose arrays
+ * are on the device) and host memory for the twin. Launchers return 0, or -1 when the shapes are outside what the kernel handles (or a
  * launch failed); they do not synchronise.
  *
  *  - decode attention: one query row per sequence over a bf16 KV cache, GQA, per-row length,
