@@ -51,7 +51,7 @@ TORCH_MODULES := tensor model hf hf_save cmd_export cmd_generate llama2c trainer
 # ... nor into Gloo (dist.c dispatches to dist_gloo.cpp; dist_env.c and dist_store.c are pure)
 PURE_OBJ := $(filter-out $(TORCH_MODULES:%=build/%.o) build/dist.o,$(SRC_C:src/%.c=build/%.o))
 TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
-TEST_HELPERS := build/tests/dist_worker
+TEST_HELPERS := build/tests/dist_worker build/emu/check_kernels
 TORCH_TESTS := $(patsubst %,build/tests/test_%,tensor model grpo trainer hf llama2c)
 PURE_TESTS := $(filter-out $(TORCH_TESTS),$(TESTS))
 
@@ -96,9 +96,26 @@ build/kernels/%.o: kernels/%.cu include/attnrl/kernels.h
 	@mkdir -p build/kernels
 	$(NVCC) $(NVCCFLAGS) -c -o $@ $<
 
+# the same harness over kernels/*.cu run on the CPU by tests/gpu/emu (fibers for CUDA threads):
+# tests/test_kernels_emu.sh compares the kernels' logic with their CPU twins without a GPU
+GPU_HARNESS_SRC := tests/gpu/check_kernels.c src/kernels_cpu.c src/rng.c
+EMU_HDR := $(wildcard tests/gpu/emu/*.h) include/attnrl/kernels.h
+EMU_OBJ := $(patsubst kernels/%.cu,build/emu/%.o,$(wildcard kernels/*.cu)) build/emu/emu.o
+EMU_CXXFLAGS := -std=c++17 -O1 -g -Wall -Wextra -Wno-unknown-pragmas -Itests/gpu/emu -Iinclude
+build/emu/%.cpp: kernels/%.cu tests/gpu/emu/prep.pl
+	@mkdir -p build/emu
+	perl tests/gpu/emu/prep.pl $< > $@
+build/emu/%.o: build/emu/%.cpp $(EMU_HDR)
+	$(CXX) $(EMU_CXXFLAGS) -include cuda_runtime.h -c -o $@ $<
+build/emu/emu.o: tests/gpu/emu/emu.cpp $(EMU_HDR)
+	@mkdir -p build/emu
+	$(CXX) $(EMU_CXXFLAGS) -c -o $@ $<
+build/emu/check_kernels: $(GPU_HARNESS_SRC) $(EMU_OBJ)
+	$(CC) -std=c11 -O2 -g -Wall -Wextra -fopenmp -Iinclude -Itests/gpu/emu -D_GNU_SOURCE -o $@ \
+		$(GPU_HARNESS_SRC) $(EMU_OBJ) -lstdc++ -lm -fopenmp
+
 # the GPU comparison harness: each CUDA kernel against its CPU twin, plus timings; needs only
 # nvcc, a C compiler and the CUDA runtime (no libtorch, BLAS or YAML); run by scripts/gpu-check.sh
-GPU_HARNESS_SRC := tests/gpu/check_kernels.c src/kernels_cpu.c src/rng.c
 gpu-harness: build/gpu/check_kernels
 build/gpu/check_kernels: $(GPU_HARNESS_SRC) $(KERNEL_OBJ) include/attnrl/kernels.h
 	@test -n "$(NVCC)" || { echo "make gpu-harness: nvcc not found (set CUDA_HOME)"; exit 1; }

@@ -119,6 +119,7 @@ __device__ inline int passes(int mode, long long count, double mass, double targ
 __device__ pick select_at(const float *p, int V, int mode, double target, shared &sh)
 {
 	const int tid = threadIdx.x, lane = tid % 32;
+	__syncthreads(); /* every thread has read the previous call's results */
 	if (tid == 0) {
 		sh.prefix = sh.mask = 0;
 		sh.above = 0;
