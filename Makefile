@@ -16,7 +16,9 @@ CUDA_HOME ?= /usr/local/cuda
 TORCH_PY  ?= python3
 ifeq ($(CUDA),1)
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
-LIBTORCH ?= $(shell $(TORCH_PY) -c 'import os, torch; print(os.path.dirname(torch.__file__) if torch.version.cuda else "")' 2>/dev/null)
+ifeq ($(origin LIBTORCH),undefined)
+LIBTORCH := $(shell $(TORCH_PY) -c 'import os, torch; print(os.path.dirname(torch.__file__) if torch.version.cuda else "")' 2>/dev/null)
+endif
 ifeq ($(LIBTORCH),)
 $(error make CUDA=1: '$(TORCH_PY)' has no CUDA build of torch (python3 -c 'import torch; print(torch.version.cuda)'); pass LIBTORCH=DIR of a CUDA libtorch or TORCH_PY=a python with one)
 endif

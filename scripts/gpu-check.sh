@@ -28,7 +28,7 @@ export CUDA_HOME
 "$CUDA_HOME/bin/nvcc" --version 2>&1 | tail -2 || echo "nvcc: NOT FOUND (set CUDA_HOME)"
 gcc --version 2>&1 | head -1 || echo "gcc: NOT FOUND"
 command -v make >/dev/null || echo "make: NOT FOUND (the harness is built by hand below)"
-python3 -c 'import torch, os; print("torch", torch.__version__, "cuda", torch.version.cuda, "at", os.path.dirname(torch.__file__), "gpu", torch.cuda.is_available())' 2>&1 | tail -1
+python3 -c 'import torch, os; print("torch", torch.__version__, "cuda", torch.version.cuda, "cxx11 abi", torch._C._GLIBCXX_USE_CXX11_ABI, "at", os.path.dirname(torch.__file__), "gpu", torch.cuda.is_available())' 2>&1 | tail -1
 
 say "2. kernel harness: build"
 HARNESS=build/gpu/check_kernels
@@ -153,4 +153,6 @@ say "4. summary"
 	echo "  - NCCL collectives on GPUs (dist_nccl.c is compiled and linked, never run)"
 } | tee "$LOG_DIR/summary.txt"
 echo "gpu-check: done in $(($(date +%s) - T0)) s; logs in $LOG_DIR"
+exec >&- 2>&-
+sleep 1 # tee finishes gpu-check.log
 [ "$harness_rc" = 0 ]
