@@ -89,7 +89,7 @@ ifeq ($(filter clean,$(MAKECMDGOALS)),)
 $(info attnrl: $(if $(filter 1,$(CUDA)),CUDA,CPU) build; libtorch $(if $(LIBTORCH),from $(LIBTORCH),Debian ($(TORCH_INC))); BLAS $(or $(BLAS_INC),not found); nvcc $(if $(NVCC),$(NVCC) (kernels/*.cu for sm_$(CUDA_ARCH)),not found (kernels/*.cu not compiled)))
 endif
 
-.PHONY: all kernels gpu-harness deps-check run test asan bench clean config-ref test-slurm nccl-check fuzz fuzz-build fuzz-deps
+.PHONY: all kernels gpu-harness emu-asan deps-check run test asan bench clean config-ref test-slurm nccl-check fuzz fuzz-build fuzz-deps
 all: deps-check bin/attnrl $(if $(NVCC),kernels)
 
 # the CUDA kernels as objects (CUDA=1 links them; CPU builds only prove they compile)
@@ -115,6 +115,21 @@ build/emu/emu.o: tests/gpu/emu/emu.cpp $(EMU_HDR)
 build/emu/check_kernels: $(GPU_HARNESS_SRC) $(EMU_OBJ)
 	$(CC) -std=c11 -O2 -g -Wall -Wextra -fopenmp -Iinclude -Itests/gpu/emu -D_GNU_SOURCE -o $@ \
 		$(GPU_HARNESS_SRC) $(EMU_OBJ) -lstdc++ -lm -fopenmp
+
+# the emulated kernels under ASan + UBSan (a stand-in for compute-sanitizer's memcheck: out of
+# bounds global or dynamic shared memory); about 40 s, not part of make test
+EMU_ASAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+build/emu-asan/%.o: build/emu/%.cpp $(EMU_HDR)
+	@mkdir -p build/emu-asan
+	$(CXX) $(EMU_CXXFLAGS) $(EMU_ASAN) -include cuda_runtime.h -c -o $@ $<
+build/emu-asan/emu.o: tests/gpu/emu/emu.cpp $(EMU_HDR)
+	@mkdir -p build/emu-asan
+	$(CXX) $(EMU_CXXFLAGS) $(EMU_ASAN) -c -o $@ $<
+build/emu-asan/check_kernels: $(GPU_HARNESS_SRC) $(EMU_OBJ:build/emu/%=build/emu-asan/%)
+	$(CC) -std=c11 -O1 -g -Wall -Wextra -fopenmp -Iinclude -Itests/gpu/emu -D_GNU_SOURCE \
+		$(EMU_ASAN) -o $@ $(GPU_HARNESS_SRC) $(EMU_OBJ:build/emu/%=build/emu-asan/%) -lstdc++ -lm -fopenmp
+emu-asan: build/emu-asan/check_kernels
+	ASAN_OPTIONS=detect_stack_use_after_return=0 build/emu-asan/check_kernels --small
 
 # the GPU comparison harness: each CUDA kernel against its CPU twin, plus timings; needs only
 # nvcc, a C compiler and the CUDA runtime (no libtorch, BLAS or YAML); run by scripts/gpu-check.sh
