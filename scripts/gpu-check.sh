@@ -64,7 +64,8 @@ say "3. full build: make CUDA=1"
 build_ok=0
 TORCH_DIR=$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))' 2>/dev/null)
 extra=()
-if [ -d .gpu-debs ] && ls .gpu-debs/*.deb >/dev/null 2>&1 && [ ! -f /usr/include/yaml.h ]; then
+if [ -d .gpu-debs ] && ls .gpu-debs/*.deb >/dev/null 2>&1 &&
+	{ [ ! -f /usr/include/yaml.h ] || [ -n "${GPU_CHECK_FORCE_DEBS:-}" ]; }; then
 	root=/tmp/attnrl-debs
 	mkdir -p $root
 	for d in .gpu-debs/*.deb; do

@@ -56,10 +56,10 @@ static void test_attention(uint64_t seed)
 	fill_bf(&r, e->v_cache, vc, cache, 1.0);
 	fill_bf(&r, e->q, q, AB * AH * AE, 2.5);
 	memset(out, 0xff, AB * AH * AE * 2); /* NaN */
-	/* tracked: slot 3 at response row 50, slot 0 at its first position, slot 4 row 27, slot 1
+	/* tracked: slot 3 at response row 50, slot 0 still in its prompt, slot 4 row 27, slot 1
 	 * at the last cache position; slot 2 untracked */
-	int seq[AB] = { 3, 0, 4, 1, 2 }, pos[AB] = { 150, 0, 37, 199, 60 };
-	int P[AS] = { 0, 150, -1, 100, 10 };
+	int seq[AB] = { 3, 0, 4, 1, 2 }, pos[AB] = { 150, 3, 37, 199, 60 };
+	int P[AS] = { 5, 150, -1, 100, 10 };
 	struct attnstats_config sc = { .n_layers = AL, .n_heads = AH, .n_sampled = 2,
 				       .layers = { 0, 1 }, .window = 10, .fai_lo = 10,
 				       .fai_hi = 100, .head_quantile = 0.3 };
