@@ -65,6 +65,7 @@ NVCCFLAGS := -std=c++17 -O3 -Iinclude -Xcompiler -Wall,-Wextra,-fPIC \
 	-gencode arch=compute_$(CUDA_ARCH),code=sm_$(CUDA_ARCH) \
 	-gencode arch=compute_$(CUDA_ARCH),code=compute_$(CUDA_ARCH)
 KERNEL_OBJ := $(patsubst kernels/%.cu,build/kernels/%.o,$(wildcard kernels/*.cu))
+CUDA_LIB  := $(firstword $(wildcard $(CUDA_HOME)/lib64 $(CUDA_HOME)/lib) $(CUDA_HOME)/lib64)
 ifeq ($(CUDA),1)
 ifeq ($(NVCC),)
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
@@ -74,7 +75,7 @@ endif
 # pip's CUDA libraries (site-packages/nvidia/*/lib) beside torch/, then the toolkit's
 comma := ,
 CUDA_MAJOR := $(shell $(NVCC) --version 2>/dev/null | sed -n 's/.*release \([0-9]*\)\..*/\1/p')
-CUDA_LIBDIRS := $(TORCH_LIB) $(wildcard $(LIBTORCH)/../nvidia/*/lib) $(CUDA_HOME)/lib64
+CUDA_LIBDIRS := $(TORCH_LIB) $(wildcard $(LIBTORCH)/../nvidia/*/lib) $(CUDA_LIB)
 NCCL_INC := $(firstword $(dir $(wildcard $(CUDA_HOME)/include/nccl.h $(LIBTORCH)/../nvidia/*/include/nccl.h)))
 NCCL_LIB := $(firstword $(wildcard $(addsuffix /libnccl.so.2,$(CUDA_LIBDIRS))))
 CFLAGS  += -DATTNRL_CUDA -DATTNRL_NCCL -I$(CUDA_HOME)/include $(if $(NCCL_INC),-I$(NCCL_INC:%/=%))
@@ -138,7 +139,7 @@ build/gpu/check_kernels: $(GPU_HARNESS_SRC) $(KERNEL_OBJ) include/attnrl/kernels
 	@test -n "$(NVCC)" || { echo "make gpu-harness: nvcc not found (set CUDA_HOME)"; exit 1; }
 	@mkdir -p build/gpu
 	$(CC) -std=c11 -O2 -g -Wall -Wextra -fopenmp -Iinclude -I$(CUDA_HOME)/include -D_GNU_SOURCE \
-		-o $@ $(GPU_HARNESS_SRC) $(KERNEL_OBJ) -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 \
+		-o $@ $(GPU_HARNESS_SRC) $(KERNEL_OBJ) -L$(CUDA_LIB) -Wl,-rpath,$(CUDA_LIB) \
 		-lcudart -lstdc++ -lm -fopenmp
 
 deps-check:

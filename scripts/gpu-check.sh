@@ -46,7 +46,7 @@ else
 	done
 	[ $ok = 1 ] && gcc -std=c11 -O2 -g -Wall -Wextra -fopenmp -Iinclude -I"$CUDA_HOME/include" \
 		-D_GNU_SOURCE -o $HARNESS tests/gpu/check_kernels.c src/kernels_cpu.c src/rng.c \
-		build/kernels/*.o -L"$CUDA_HOME/lib64" -Wl,-rpath,"$CUDA_HOME/lib64" -lcudart \
+		build/kernels/*.o -L"$CUDA_HOME/lib64" -L"$CUDA_HOME/lib" -Wl,-rpath,"$CUDA_HOME/lib64" -lcudart \
 		-lstdc++ -lm -fopenmp && harness_ok=1
 fi
 [ $harness_ok = 1 ] || echo "gpu-check: THE KERNEL HARNESS DID NOT BUILD (errors above)"

@@ -6,7 +6,9 @@
  * and one row per measurement:
  *   PERF <what> ... key=value ...
  * Tolerances come from the dtype: bf16 outputs within 2^-7 relative (both sides round once
- * from fp32 that may differ in the last bits), fp32 statistics within 1e-4 relative. Exit
+ * from fp32 that may differ in the last bits, so one bf16 step) plus a small absolute term;
+ * fp32 statistics within 1e-4 relative (sums over up to C keys in different orders); sampled
+ * tokens identical. Exit
  * status: 0 when every check passed, 1 when one failed, 2 when CUDA itself failed.
  */
 #include <cuda_runtime_api.h>
@@ -147,7 +149,8 @@ static void check_attn(const struct attn_case *c, uint64_t seed)
 	if (c->stats) {
 		double e = 0;
 		for (int i = 0; i < S * Q; i++) {
-			double x = fabs(g_dsum[i] - dsum[i]) / (fabs(dsum[i]) * 1e-5 + 1e-5);
+			/* fp32 sums over up to C keys on both sides, in different orders */
+			double x = fabs(g_dsum[i] - dsum[i]) / (fabs(dsum[i]) * 1e-4 + 1e-5);
 			e = !(x <= e) ? x : e;
 		}
 		snprintf(name, sizeof(name), "%s dsum", c->name);
@@ -444,6 +447,7 @@ static void checks(int small)
 		{ "H8 K2 E64 stats", 3, 4, 8, 2, 64, 40, 30, 1 },
 		{ "H2 K2 E256 no-stats", 2, 3, 2, 2, 256, 20, 10, 0 },
 		{ "H8 K1 E32 stats", 3, 5, 8, 1, 32, 25, 20, 1 },
+		{ "H4 K1 E256 stats", 2, 3, 4, 1, 256, 30, 25, 1 },
 	};
 	struct attn_case *ac = small ? little : big;
 	size_t n_ac = small ? sizeof(little) / sizeof(little[0]) : sizeof(big) / sizeof(big[0]);
