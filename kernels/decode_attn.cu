@@ -64,18 +64,18 @@ struct stats_view {
 };
 
 template <int EPL, int GM>
-__global__ void __launch_bounds__(NW * 32) decode_attn_kernel(kern_attn a, stats_view st, int has_stats,
-							     int n_keep, float scale)
+__global__ void __launch_bounds__(NW * 32)
+decode_attn_kernel(kern_attn a, stats_view st, int has_stats, int n_keep, float scale)
 {
 	constexpr int E = EPL * 32;
 	const int kvh = blockIdx.x, b = blockIdx.y, G = a.H / a.K;
 	const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
 	const int s = a.seq[b], t = a.pos[b];
 	extern __shared__ float smem[];
-	float *keep = smem;                        /* (G, n_keep) raw scores of the last keys */
-	float *part = keep + GM * n_keep;       /* (NW, G, 3): m, l, d of each warp */
-	float *pacc = part + NW * GM * 3;       /* (NW, G, E) */
-	const int keep0 = t - n_keep + 1;          /* first key whose score is kept */
+	float *keep = smem;               /* (G, n_keep) raw scores of the last keys */
+	float *part = keep + GM * n_keep; /* (NW, G, 3): m, l, d of each warp */
+	float *pacc = part + NW * GM * 3; /* (NW, G, E) */
+	const int keep0 = t - n_keep + 1; /* first key whose score is kept */
 
 	float q[GM][EPL], acc[GM][EPL], m[GM], l[GM], d[GM];
 #pragma unroll

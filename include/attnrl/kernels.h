@@ -4,8 +4,8 @@
  * and a CPU twin of the same signature (src/kernels_cpu.c, the reference the GPU harness
  * compares against). The argument structs live in host memory; every array they point to is
  * device memory for a CUDA launcher (kern_attn.stats too points to a host struct whose arrays
- * are on the device) and host memory for the twin. Launchers return 0, or -1 when the shapes are outside what the kernel handles (or a
- * launch failed); they do not synchronise.
+ * are on the device) and host memory for the twin. Launchers return 0, or -1 when the shapes
+ * are outside what the kernel handles (or a launch failed); they do not synchronise.
  *
  *  - decode attention: one query row per sequence over a bf16 KV cache, GQA, per-row length,
  *    fp32 softmax and accumulation, fused with the attention statistics of METHOD.md section 7

@@ -2,7 +2,8 @@
  * emu.cpp - the CPU emulation behind tests/gpu/emu/cuda_runtime.h: fibers for the threads of
  * one block at a time, barriers, warp exchange, and the runtime calls of the harness over host
  * memory. A fiber starts on its own stack through makecontext/setcontext once; every later
- * switch is _setjmp/_longjmp (no system call, unlike swapcontext). A deadlock (a barrier some live thread never reaches) ends the program with a message.
+ * switch is _setjmp/_longjmp (no system call, unlike swapcontext). A deadlock (a barrier some
+ * live thread never reaches) ends the program with a message naming where each thread waits.
  */
 #include "cuda_runtime.h"
 
