@@ -65,15 +65,16 @@ __global__ void __launch_bounds__(THREADS) qkv_rope_kernel(kern_qkv a)
 	const int t = a.pos[b], s = a.seq[b];
 	const float *cs = a.rope_cos + (size_t)t * E, *sn = a.rope_sin + (size_t)t * E;
 	float *xw = x_s + warp * E;
+	const size_t sq = a.stride ? (size_t)a.stride : (size_t)a.H * E;
+	const size_t sk = a.stride ? (size_t)a.stride : (size_t)a.K * E;
 	for (int h = warp; h < a.H + a.K; h += THREADS / 32) {
 		if (h < a.H) {
-			size_t at = ((size_t)b * a.H + h) * E;
-			head(a.q + at, a.bq ? a.bq + (size_t)h * E : nullptr, a.q_norm, E, a.eps, cs, sn,
-			     a.q_out + at, xw);
+			head(a.q + b * sq + (size_t)h * E, a.bq ? a.bq + (size_t)h * E : nullptr,
+			     a.q_norm, E, a.eps, cs, sn, a.q_out + ((size_t)b * a.H + h) * E, xw);
 			continue;
 		}
 		const int kh = h - a.H;
-		const size_t at = ((size_t)b * a.K + kh) * E, c = (((size_t)s * a.K + kh) * a.C + t) * E;
+		const size_t at = b * sk + (size_t)kh * E, c = (((size_t)s * a.K + kh) * a.C + t) * E;
 		head(a.k + at, a.bk ? a.bk + (size_t)kh * E : nullptr, a.k_norm, E, a.eps, cs, sn,
 		     a.k_cache + c, xw);
 		for (int i = lane; i < E; i += 32)
@@ -88,7 +89,7 @@ extern "C" int kern_qkv_rope(const struct kern_qkv *a, void *stream)
 	if (a->B == 0)
 		return 0;
 	if (a->B < 0 || a->H < 1 || a->K < 1 || a->E < 2 || a->E % 2 || a->E > 1024 ||
-	    !a->q_norm != !a->k_norm)
+	    !a->q_norm != !a->k_norm || a->stride < 0)
 		return -1;
 	size_t bytes = (size_t)(THREADS / 32) * a->E * sizeof(float);
 	qkv_rope_kernel<<<a->B, THREADS, bytes, static_cast<cudaStream_t>(stream)>>>(*a);

@@ -129,7 +129,8 @@ int kern_qkv_rope_cpu(const struct kern_qkv *a, void *stream)
 {
 	(void)stream;
 	int E = a->E, H = a->H, K = a->K;
-	if (a->B < 0 || H < 1 || K < 1 || E < 2 || E % 2 || !a->q_norm != !a->k_norm)
+	if (a->B < 0 || H < 1 || K < 1 || E < 2 || E % 2 || !a->q_norm != !a->k_norm ||
+	    a->stride < 0)
 		return -1;
 	float *x = malloc(E * sizeof(float));
 	if (!x)
@@ -141,13 +142,14 @@ int kern_qkv_rope_cpu(const struct kern_qkv *a, void *stream)
 			return -1;
 		}
 		const float *cs = a->rope_cos + (size_t)t * E, *sn = a->rope_sin + (size_t)t * E;
+		size_t st = (size_t)a->stride, sq = st ? st : (size_t)H * E, sk = st ? st : (size_t)K * E;
 		for (int h = 0; h < H; h++) {
-			size_t at = ((size_t)b * H + h) * E;
+			size_t at = b * sq + (size_t)h * E, out = ((size_t)b * H + h) * E;
 			head_finish(a->q + at, a->bq ? a->bq + (size_t)h * E : NULL, a->q_norm, E,
-				    a->eps, cs, sn, a->q_out + at, x);
+				    a->eps, cs, sn, a->q_out + out, x);
 		}
 		for (int h = 0; h < K; h++) {
-			size_t at = ((size_t)b * K + h) * E, c = (((size_t)s * K + h) * a->C + t) * E;
+			size_t at = b * sk + (size_t)h * E, c = (((size_t)s * K + h) * a->C + t) * E;
 			head_finish(a->k + at, a->bk ? a->bk + (size_t)h * E : NULL, a->k_norm, E,
 				    a->eps, cs, sn, a->k_cache + c, x);
 			for (int i = 0; i < E; i++)

@@ -177,9 +177,23 @@ static int rope_prepare(struct rope_case *rc, uint64_t seed, int bias, int norm,
 	memset(rc->qo, 0xff, sizeof(rc->qo)); /* NaN */
 	memset(rc->kc, 0xff, sizeof(rc->kc));
 	memset(rc->vc, 0xff, sizeof(rc->vc));
-	struct kern_qkv a = { RB, RH, RK, RE, RC, rc->eps, qv, kv, vv, bias ? bq : NULL,
+	struct kern_qkv a = { RB, RH, RK, RE, RC, rc->eps, qv, kv, vv, 0, bias ? bq : NULL,
 			      bias ? bk : NULL, bias ? bv : NULL, norm ? qn : NULL, norm ? kn : NULL,
 			      cs, sn, rc->seq, rc->pos, rc->qo, rc->kc, rc->vc };
+	/* the third case reads q, k, v from one fused QKV output, rows (H + 2K) * E apart */
+	enum { FS = (RH + 2 * RK) * RE };
+	static uint16_t fused[RB * FS];
+	if (i == 2) {
+		for (int b = 0; b < RB; b++) {
+			memcpy(fused + b * FS, qv + b * RH * RE, RH * RE * 2);
+			memcpy(fused + b * FS + RH * RE, kv + b * RK * RE, RK * RE * 2);
+			memcpy(fused + b * FS + (RH + RK) * RE, vv + b * RK * RE, RK * RE * 2);
+		}
+		a.q = fused;
+		a.k = fused + RH * RE;
+		a.v = fused + (RH + RK) * RE;
+		a.stride = FS;
+	}
 	CHECK(kern_qkv_rope_cpu(&a, NULL) == 0, "twin refused the shapes");
 	char args[256];
 	int n = snprintf(args, sizeof(args), "%d %d %d %d %.17g %.9g %d %d\n", RB, RH, RK, RE,
@@ -224,7 +238,8 @@ static void rope_check(const struct rope_case *rc)
 	       rc->norm, worst);
 }
 
-/* three cases (Qwen3: norm; Qwen2: bias; both), one run of the PyTorch reference */
+/* three cases (Qwen3: norm; Qwen2: bias; both, from a fused QKV output), one run of the
+ * PyTorch reference */
 static void test_qkv_rope(void)
 {
 	static struct rope_case rc[3];

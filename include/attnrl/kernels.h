@@ -55,6 +55,8 @@ struct kern_qkv {
 	int B, H, K, E, C;
 	float eps;
 	const uint16_t *q, *k, *v;         /* (B, H, E), (B, K, E), (B, K, E) bf16 projections */
+	int stride;                        /* elements from one row of q, k, v to the next; 0 =
+					    * packed (H*E, K*E); (H+2K)*E reads a fused QKV output */
 	const uint16_t *bq, *bk, *bv;      /* NULL, or biases (H*E), (K*E), (K*E) bf16 (Qwen2) */
 	const uint16_t *q_norm, *k_norm;   /* NULL, or RMSNorm weights (E) bf16 (Qwen3) */
 	const float *rope_cos, *rope_sin;  /* (C, E), half-split rotation, both halves given */

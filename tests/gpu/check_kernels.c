@@ -170,7 +170,8 @@ static void check_attn(const struct attn_case *c, uint64_t seed)
 
 /* ---- q/k norm + rope ---------------------------------------------------------------------- */
 
-static void check_qkv(const char *name, int B, int H, int K, int E, int bias, int norm, uint64_t seed)
+static void check_qkv(const char *name, int B, int H, int K, int E, int bias, int norm, int fused,
+		      uint64_t seed)
 {
 	struct rng r;
 	rng_init(&r, seed);
@@ -209,12 +210,28 @@ static void check_qkv(const char *name, int B, int H, int K, int E, int bias, in
 	uint16_t *d_qo = dev_copy(qo, nq * 2), *d_kc = dev_copy(kc, cache * 2), *d_vc = dev_copy(vc, cache * 2);
 	float *d_cs = dev_copy(cs, (size_t)C * E * 4), *d_sn = dev_copy(sn, (size_t)C * E * 4);
 	int *d_seq = dev_copy(seq, B * sizeof(int)), *d_pos = dev_copy(pos, B * sizeof(int));
-	struct kern_qkv ha = { B, H, K, E, C, 1e-6f, q, k, v, bias ? bq : NULL, bias ? bk : NULL,
+	struct kern_qkv ha = { B, H, K, E, C, 1e-6f, q, k, v, 0, bias ? bq : NULL, bias ? bk : NULL,
 			       bias ? bv : NULL, norm ? qn : NULL, norm ? kn : NULL, cs, sn, seq, pos,
 			       qo, kc, vc };
-	struct kern_qkv da = { B, H, K, E, C, 1e-6f, d_q, d_k, d_v, bias ? d_bq : NULL,
+	struct kern_qkv da = { B, H, K, E, C, 1e-6f, d_q, d_k, d_v, 0, bias ? d_bq : NULL,
 			       bias ? d_bk : NULL, bias ? d_bv : NULL, norm ? d_qn : NULL,
 			       norm ? d_kn : NULL, d_cs, d_sn, d_seq, d_pos, d_qo, d_kc, d_vc };
+	uint16_t *d_fused = NULL;
+	if (fused) { /* the kernel reads one fused QKV output, the twin the packed arrays */
+		size_t fs = (size_t)(H + 2 * K) * E;
+		uint16_t *h = malloc(B * fs * 2);
+		for (int b = 0; b < B; b++) {
+			memcpy(h + b * fs, q + (size_t)b * H * E, (size_t)H * E * 2);
+			memcpy(h + b * fs + H * E, k + (size_t)b * K * E, (size_t)K * E * 2);
+			memcpy(h + b * fs + (H + K) * E, v + (size_t)b * K * E, (size_t)K * E * 2);
+		}
+		d_fused = dev_copy(h, B * fs * 2);
+		free(h);
+		da.q = d_fused;
+		da.k = d_fused + H * E;
+		da.v = d_fused + (H + K) * E;
+		da.stride = (int)fs;
+	}
 	if (kern_qkv_rope_cpu(&ha, NULL) || kern_qkv_rope(&da, NULL)) {
 		report("qkv_rope", name, INFINITY, 1);
 		return;
@@ -242,7 +259,7 @@ static void check_qkv(const char *name, int B, int H, int K, int E, int bias, in
 	for (size_t i = 0; i < sizeof(frees) / sizeof(frees[0]); i++)
 		free(frees[i]);
 	void *dfrees[] = { d_q, d_k, d_v, d_bq, d_bk, d_bv, d_qn, d_kn, d_qo, d_kc, d_vc, d_cs, d_sn,
-			   d_seq, d_pos };
+			   d_seq, d_pos, d_fused };
 	for (size_t i = 0; i < sizeof(dfrees) / sizeof(dfrees[0]); i++)
 		CU(cudaFree(dfrees[i]));
 }
@@ -454,8 +471,8 @@ static void checks(int small)
 	for (size_t i = 0; i < n_ac; i++)
 		check_attn(&ac[i], 100 + i);
 	if (small) {
-		check_qkv("H4 K2 E64 norm", 3, 4, 2, 64, 0, 1, 1);
-		check_qkv("H3 K1 E32 bias+norm", 2, 3, 1, 32, 1, 1, 3);
+		check_qkv("H4 K2 E64 norm", 3, 4, 2, 64, 0, 1, 0, 1);
+		check_qkv("H3 K1 E32 bias+norm fused", 2, 3, 1, 32, 1, 1, 1, 3);
 		check_sample("V1000 T1 plain", 4, 1000, 1.0, 1.0, 0, 1);
 		check_sample("V1000 T0.7 top_p0.9", 4, 1000, 0.7, 0.9, 0, 2);
 		check_sample("V700 T1 top_k20 top_p0.5", 4, 700, 1.0, 0.5, 20, 4);
@@ -464,9 +481,10 @@ static void checks(int small)
 		check_sample("V5 T1 top_p0.5", 8, 5, 1.0, 0.5, 0, 7);
 		return;
 	}
-	check_qkv("qwen3 H16 K8 E128 norm", 33, 16, 8, 128, 0, 1, 1);
-	check_qkv("qwen2 H14 K2 E64 bias", 17, 14, 2, 64, 1, 0, 2);
-	check_qkv("H4 K4 E256 bias+norm", 5, 4, 4, 256, 1, 1, 3);
+	check_qkv("qwen3 H16 K8 E128 norm", 33, 16, 8, 128, 0, 1, 0, 1);
+	check_qkv("qwen3 H16 K8 E128 norm fused", 33, 16, 8, 128, 0, 1, 1, 4);
+	check_qkv("qwen2 H14 K2 E64 bias", 17, 14, 2, 64, 1, 0, 0, 2);
+	check_qkv("H4 K4 E256 bias+norm fused", 5, 4, 4, 256, 1, 1, 1, 3);
 	int V = 151936;
 	check_sample("V151936 T1 plain", 16, V, 1.0, 1.0, 0, 1);
 	check_sample("V151936 T0.7 top_p0.9", 16, V, 0.7, 0.9, 0, 2);
