@@ -92,7 +92,8 @@ if ! command -v make >/dev/null; then
 elif [ -z "$TORCH_DIR" ]; then
 	echo "gpu-check: python3 has no torch: the CUDA=1 build is skipped"
 else
-	rm -f bin/attnrl build/libattnrl.a # a CPU build carried over must not pass for this one
+	# objects of a CPU build (Debian libtorch, no NCCL) must not be reused by this one
+	rm -f bin/attnrl build/*.o build/*.d build/libattnrl.a
 	timeout 240 make -j"$JOBS" CUDA=1 CUDA_HOME="$CUDA_HOME" "${extra[@]}" bin/attnrl \
 		> "$LOG_DIR/build-cuda.log" 2>&1 && build_ok=1
 	if [ $build_ok = 1 ]; then
