@@ -304,3 +304,44 @@ int kern_sample_cpu(const struct kern_sample *a, void *stream)
 	}
 	return 0;
 }
+
+/* ---- the glue between projections ------------------------------------------------------- */
+
+int kern_embed_cpu(const struct kern_rows *a, void *stream)
+{
+	(void)stream;
+	for (int b = 0; b < a->B; b++)
+		for (int i = 0; i < a->D; i++)
+			a->x[(size_t)b * a->D + i] = kern_bf2f(a->embed[(size_t)a->tok[b] * a->D + i]);
+	return a->B >= 0 ? 0 : -1;
+}
+
+int kern_add_rmsnorm_cpu(const struct kern_rows *a, void *stream)
+{
+	(void)stream;
+	int D = a->D;
+	for (int b = 0; b < a->B; b++) {
+		float *x = a->x + (size_t)b * D, ss = 0.0f;
+		for (int i = 0; a->add && i < D; i++)
+			x[i] += kern_bf2f(a->add[(size_t)b * D + i]);
+		for (int i = 0; i < D; i++)
+			ss += x[i] * x[i];
+		float s = 1.0f / sqrtf(ss / D + a->eps);
+		for (int i = 0; i < D; i++)
+			a->out[(size_t)b * D + i] = kern_f2bf(kern_bf2f(a->w[i]) * (x[i] * s));
+	}
+	return a->B >= 0 && D > 0 ? 0 : -1;
+}
+
+int kern_silu_mul_cpu(const struct kern_rows *a, void *stream)
+{
+	(void)stream;
+	int F = a->F;
+	for (int b = 0; b < a->B; b++)
+		for (int i = 0; i < F; i++) {
+			float g = kern_bf2f(a->gate_up[(size_t)b * 2 * F + i]);
+			float u = kern_bf2f(a->gate_up[(size_t)b * 2 * F + F + i]);
+			a->out[(size_t)b * F + i] = kern_f2bf(g / (1.0f + expf(-g)) * u);
+		}
+	return a->B >= 0 && F > 0 ? 0 : -1;
+}

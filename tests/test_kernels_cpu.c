@@ -238,21 +238,90 @@ static void rope_check(const struct rope_case *rc)
 	       rc->norm, worst);
 }
 
-/* three cases (Qwen3: norm; Qwen2: bias; both, from a fused QKV output), one run of the
- * PyTorch reference */
+/* the glue kernels: residual add + RMSNorm and SwiGLU (PyTorch), the embedding (the table) */
+enum { GB = 3, GD = 96, GF = 160, GV = 50, N_GIN = 2 * GB * GD + GD + 2 * GB * GF };
+struct rows_case {
+	float in[N_GIN], x[GB * GD];
+	uint16_t out[GB * GD], silu[GB * GF];
+	char dir[64];
+};
+
+static int rows_prepare(struct rows_case *rc, uint64_t seed, const char *root)
+{
+	struct rng r;
+	rng_init(&r, seed);
+	uint16_t add[GB * GD], w[GD], gu[GB * 2 * GF], table[GV * GD];
+	float *x = rc->in, *p = rc->in + GB * GD;
+	for (int i = 0; i < GB * GD; i++)
+		x[i] = rc->x[i] = (float)(2 * rng_normal(&r));
+	fill_bf(&r, p, add, GB * GD, 1.0), p += GB * GD;
+	fill_bf(&r, p, w, GD, 1.0), p += GD;
+	fill_bf(&r, p, gu, GB * 2 * GF, 3.0);
+	memset(rc->out, 0xff, sizeof(rc->out));
+	memset(rc->silu, 0xff, sizeof(rc->silu));
+	struct kern_rows a = { .B = GB, .D = GD, .F = GF, .eps = 1e-5f, .x = rc->x, .add = add,
+			       .w = w, .out = rc->out, .gate_up = gu };
+	CHECK(kern_add_rmsnorm_cpu(&a, NULL) == 0, "add_rmsnorm refused");
+	a.out = rc->silu;
+	CHECK(kern_silu_mul_cpu(&a, NULL) == 0, "silu_mul refused");
+	/* the embedding: rows of the table, exactly */
+	int32_t tok[GB] = { 7, 0, GV - 1 };
+	float xe[GB * GD];
+	fill_bf(&r, NULL, table, GV * GD, 1.0);
+	struct kern_rows e = { .B = GB, .D = GD, .tok = tok, .embed = table, .x = xe };
+	int bad = kern_embed_cpu(&e, NULL);
+	for (int b = 0; b < GB; b++)
+		for (int i = 0; i < GD; i++)
+			bad += xe[b * GD + i] != kern_bf2f(table[tok[b] * GD + i]);
+	CHECK(bad == 0, "embed: %d values differ from the table", bad);
+	char args[128];
+	int n = snprintf(args, sizeof(args), "rows %d %d %d %.9g\n", GB, GD, GF, 1e-5);
+	snprintf(rc->dir, sizeof(rc->dir), "%s/rows", root);
+	return mkdir(rc->dir, 0700) || write_file(rc->dir, "args.txt", args, n) ||
+	       write_file(rc->dir, "in.bin", rc->in, sizeof(rc->in)) ? -1 : 0;
+}
+
+static void rows_check(const struct rows_case *rc)
+{
+	static float ref[2 * GB * GD + GB * GF];
+	char path[128];
+	snprintf(path, sizeof(path), "%s/out.bin", rc->dir);
+	FILE *f = fopen(path, "rb");
+	size_t got = f ? fread(ref, 4, 2 * GB * GD + GB * GF, f) : 0;
+	if (f)
+		fclose(f);
+	CHECK(got == 2 * GB * GD + GB * GF, "no reference output in %s", path);
+	int bad_x = 0, bad_n = 0, bad_s = 0;
+	for (int i = 0; i < GB * GD; i++) {
+		bad_x += rc->x[i] != ref[i];
+		bad_n += !(fabsf(kern_bf2f(rc->out[i]) - ref[GB * GD + i]) <=
+			   fabsf(ref[GB * GD + i]) * 0x1p-8f + 1e-5f);
+	}
+	for (int i = 0; i < GB * GF; i++) {
+		float y = ref[2 * GB * GD + i];
+		bad_s += !(fabsf(kern_bf2f(rc->silu[i]) - y) <= fabsf(y) * 0x1p-8f + 1e-5f);
+	}
+	CHECK(bad_x == 0, "add: %d residual values differ from PyTorch", bad_x);
+	CHECK(bad_n == 0, "rmsnorm: %d values differ from PyTorch", bad_n);
+	CHECK(bad_s == 0, "silu_mul: %d values differ from PyTorch", bad_s);
+}
+
+/* three cases (Qwen3: norm; Qwen2: bias; both, from a fused QKV output) and the glue kernels,
+ * one run of the PyTorch reference */
 static void test_qkv_rope(void)
 {
 	static struct rope_case rc[3];
+	static struct rows_case gc;
 	char root[] = "/tmp/attnrl_kernels_XXXXXX", cmd[512];
 	if (!mkdtemp(root)) {
 		CHECK(0, "cannot make a temporary directory");
 		return;
 	}
 	int ok = !rope_prepare(&rc[0], 11, 0, 1, root, 0) && !rope_prepare(&rc[1], 12, 1, 0, root, 1) &&
-		 !rope_prepare(&rc[2], 13, 1, 1, root, 2);
+		 !rope_prepare(&rc[2], 13, 1, 1, root, 2) && !rows_prepare(&gc, 14, root);
 	CHECK(ok, "cannot write the reference inputs under %s", root);
-	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 tests/ref/kernels_ref.py %s %s %s", rc[0].dir,
-		 rc[1].dir, rc[2].dir);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 tests/ref/kernels_ref.py %s %s %s %s", rc[0].dir,
+		 rc[1].dir, rc[2].dir, gc.dir);
 	int status = ok ? system(cmd) : -1;
 	if (ok && WIFEXITED(status) && WEXITSTATUS(status) == 77) {
 		printf("SKIP qkv_rope: /usr/bin/python3 has no torch/numpy (install python3-torch)\n");
@@ -260,6 +329,8 @@ static void test_qkv_rope(void)
 		CHECK(status == 0, "the PyTorch reference failed: %s", cmd);
 		for (int i = 0; ok && status == 0 && i < 3; i++)
 			rope_check(&rc[i]);
+		if (ok && status == 0)
+			rows_check(&gc);
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	if (system(cmd) != 0)

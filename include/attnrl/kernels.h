@@ -13,7 +13,8 @@
  *  - q/k RMSNorm + RoPE + KV-cache write: the step between the QKV projection and attention;
  *  - sampling: temperature, top-k, top-p, the token's log-prob and the distribution's entropy
  *    with one normaliser, the same choices as rollout_sample() from each row's own xoshiro256**
- *    stream (struct rng), which the kernel advances.
+ *    stream (struct rng), which the kernel advances;
+ *  - the glue between projections: embedding, residual add + RMSNorm, SwiGLU.
  * Shapes: B rows, S sequence slots, H query heads, K kv heads, E head dim, C cache length, V vocab,
  * Q sampled (layer, head) pairs, M max response tokens. bf16 is stored as uint16_t.
  */
@@ -83,6 +84,29 @@ struct kern_sample {
 
 int kern_sample(const struct kern_sample *a, void *stream);
 int kern_sample_cpu(const struct kern_sample *a, void *stream);
+
+/* the glue between the projections of a decode step (one row per sequence) */
+struct kern_rows {
+	int B, D, F;
+	float eps;
+	const int32_t *tok;                /* (B) embed: token ids */
+	const uint16_t *embed;             /* (V, D) bf16 embed: the table */
+	float *x;                          /* (B, D) fp32 residual stream */
+	const uint16_t *add;               /* NULL, or (B, D) bf16 added to x before the norm */
+	const uint16_t *w;                 /* (D) bf16 RMSNorm weight */
+	uint16_t *out;                     /* (B, D) bf16 norm output; (B, F) bf16 SwiGLU output */
+	const uint16_t *gate_up;           /* (B, 2F) bf16: gate then up of each row (one gemm) */
+};
+
+/* x = embed[tok] */
+int kern_embed(const struct kern_rows *a, void *stream);
+int kern_embed_cpu(const struct kern_rows *a, void *stream);
+/* x += add (when given); out = rmsnorm(x) * w, fp32 inside, as the decode engine computes it */
+int kern_add_rmsnorm(const struct kern_rows *a, void *stream);
+int kern_add_rmsnorm_cpu(const struct kern_rows *a, void *stream);
+/* out = silu(gate) * up */
+int kern_silu_mul(const struct kern_rows *a, void *stream);
+int kern_silu_mul_cpu(const struct kern_rows *a, void *stream);
 
 /* bf16 <-> fp32 on the host, round to nearest even (NaN kept) */
 static inline uint16_t kern_f2bf(float f)

@@ -264,6 +264,63 @@ static void check_qkv(const char *name, int B, int H, int K, int E, int bias, in
 		CU(cudaFree(dfrees[i]));
 }
 
+/* ---- embedding, residual add + RMSNorm, SwiGLU -------------------------------------------- */
+
+static void check_rows(const char *name, int B, int D, int F, int V, uint64_t seed)
+{
+	struct rng r;
+	rng_init(&r, seed);
+	size_t bd = (size_t)B * D, bf2 = (size_t)B * 2 * F;
+	float *x = malloc(bd * 4), *xe = malloc(bd * 4);
+	uint16_t *add = malloc(bd * 2), *w = malloc(D * 2), *gu = malloc(bf2 * 2);
+	uint16_t *table = malloc((size_t)V * D * 2), *out = malloc(bd * 2), *silu = malloc((size_t)B * F * 2);
+	int32_t *tok = malloc(B * 4);
+	for (size_t i = 0; i < bd; i++)
+		x[i] = (float)(2 * rng_normal(&r));
+	fill_bf(&r, add, bd, 1.0);
+	fill_bf(&r, w, D, 1.0);
+	fill_bf(&r, gu, bf2, 3.0);
+	fill_bf(&r, table, (size_t)V * D, 1.0);
+	for (int b = 0; b < B; b++)
+		tok[b] = (int32_t)rng_range(&r, 0, V - 1);
+	float *d_x = dev_copy(x, bd * 4), *d_xe = dev_copy(NULL, bd * 4);
+	uint16_t *d_add = dev_copy(add, bd * 2), *d_w = dev_copy(w, D * 2), *d_gu = dev_copy(gu, bf2 * 2);
+	uint16_t *d_table = dev_copy(table, (size_t)V * D * 2), *d_out = dev_copy(NULL, bd * 2);
+	uint16_t *d_silu = dev_copy(NULL, (size_t)B * F * 2);
+	int32_t *d_tok = dev_copy(tok, B * 4);
+	struct kern_rows h = { B, D, F, 1e-6f, tok, table, x, add, w, out, gu };
+	struct kern_rows d = { B, D, F, 1e-6f, d_tok, d_table, d_x, d_add, d_w, d_out, d_gu };
+	int rc = kern_add_rmsnorm_cpu(&h, NULL) | kern_add_rmsnorm(&d, NULL);
+	h.out = silu;
+	d.out = d_silu;
+	rc |= kern_silu_mul_cpu(&h, NULL) | kern_silu_mul(&d, NULL);
+	h.x = xe;
+	d.x = d_xe;
+	rc |= kern_embed_cpu(&h, NULL) | kern_embed(&d, NULL);
+	if (rc) {
+		report("rows", name, INFINITY, 1);
+		return;
+	}
+	CU(cudaDeviceSynchronize());
+	float *g_x = host_of(d_x, bd * 4), *g_xe = host_of(d_xe, bd * 4);
+	uint16_t *g_out = host_of(d_out, bd * 2), *g_silu = host_of(d_silu, (size_t)B * F * 2);
+	char n2[96];
+	snprintf(n2, sizeof(n2), "%s add (fp32)", name);
+	report("rows", n2, f_err(g_x, x, bd, 1e-6, 1e-6), 1.0);
+	snprintf(n2, sizeof(n2), "%s rmsnorm", name);
+	report("rows", n2, bf_err(g_out, out, bd, 0x1p-7, 1e-4), 1.0);
+	snprintf(n2, sizeof(n2), "%s silu_mul", name);
+	report("rows", n2, bf_err(g_silu, silu, (size_t)B * F, 0x1p-7, 1e-4), 1.0);
+	snprintf(n2, sizeof(n2), "%s embed (exact)", name);
+	report("rows", n2, f_err(g_xe, xe, bd, 0, 1), 0.0);
+	void *frees[] = { x, xe, add, w, gu, table, out, silu, tok, g_x, g_xe, g_out, g_silu };
+	for (size_t i = 0; i < sizeof(frees) / sizeof(frees[0]); i++)
+		free(frees[i]);
+	void *dfrees[] = { d_x, d_xe, d_add, d_w, d_gu, d_table, d_out, d_silu, d_tok };
+	for (size_t i = 0; i < sizeof(dfrees) / sizeof(dfrees[0]); i++)
+		CU(cudaFree(dfrees[i]));
+}
+
 /* ---- sampling ------------------------------------------------------------------------------ */
 
 static void check_sample(const char *name, int B, int V, double temp, double top_p, int top_k,
@@ -473,6 +530,7 @@ static void checks(int small)
 	if (small) {
 		check_qkv("H4 K2 E64 norm", 3, 4, 2, 64, 0, 1, 0, 1);
 		check_qkv("H3 K1 E32 bias+norm fused", 2, 3, 1, 32, 1, 1, 1, 3);
+		check_rows("D96 F160", 3, 96, 160, 40, 8);
 		check_sample("V1000 T1 plain", 4, 1000, 1.0, 1.0, 0, 1);
 		check_sample("V1000 T0.7 top_p0.9", 4, 1000, 0.7, 0.9, 0, 2);
 		check_sample("V700 T1 top_k20 top_p0.5", 4, 700, 1.0, 0.5, 20, 4);
@@ -485,6 +543,8 @@ static void checks(int small)
 	check_qkv("qwen3 H16 K8 E128 norm fused", 33, 16, 8, 128, 0, 1, 1, 4);
 	check_qkv("qwen2 H14 K2 E64 bias", 17, 14, 2, 64, 1, 0, 0, 2);
 	check_qkv("H4 K4 E256 bias+norm fused", 5, 4, 4, 256, 1, 1, 1, 3);
+	check_rows("qwen3-0.6b D1024 F3072", 64, 1024, 3072, 1000, 8);
+	check_rows("D1000 F333", 7, 1000, 333, 50, 9);
 	int V = 151936;
 	check_sample("V151936 T1 plain", 16, V, 1.0, 1.0, 0, 1);
 	check_sample("V151936 T0.7 top_p0.9", 16, V, 0.7, 0.9, 0, 2);

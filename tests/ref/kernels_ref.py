@@ -24,8 +24,22 @@ def rotate_half(x):
     return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
 
 
+def rows(d, args):
+    B, D, Fh = (int(a) for a in args[1:4])
+    eps = float(args[4])
+    a = torch.from_numpy(np.fromfile(d + "/in.bin", dtype=np.float32))
+    x, add, w, gu = torch.split(a, [B * D, B * D, D, B * 2 * Fh])
+    x = (x + add).view(B, D)
+    out = rms_norm(x, w, eps)
+    gu = gu.view(B, 2 * Fh)
+    silu = torch.nn.functional.silu(gu[:, :Fh]) * gu[:, Fh:]
+    torch.cat([x.reshape(-1), out.reshape(-1), silu.reshape(-1)]).numpy().tofile(d + "/out.bin")
+
+
 def run(d):
     args = open(d + "/args.txt").read().split()
+    if args[0] == "rows":
+        return rows(d, args)
     B, H, K, E = (int(a) for a in args[0:4])
     theta, eps = float(args[4]), float(args[5])
     has_bias, has_norm = int(args[6]), int(args[7])
