@@ -132,9 +132,14 @@ build/emu-asan/check_kernels: $(GPU_HARNESS_SRC) $(EMU_OBJ:build/emu/%=build/emu
 emu-asan: build/emu-asan/check_kernels
 	ASAN_OPTIONS=detect_stack_use_after_return=0 build/emu-asan/check_kernels --small
 
-# the GPU comparison harness: each CUDA kernel against its CPU twin, plus timings; needs only
-# nvcc, a C compiler and the CUDA runtime (no libtorch, BLAS or YAML); run by scripts/gpu-check.sh
-gpu-harness: build/gpu/check_kernels
+# the GPU comparison harness: each CUDA kernel against its CPU twin, plus timings; and a whole
+# decode step of a random-weight model (kernels + cuBLAS) timed; needs only nvcc, a C compiler,
+# the CUDA runtime and cuBLAS (no libtorch, BLAS or YAML); run by scripts/gpu-check.sh
+gpu-harness: build/gpu/check_kernels build/gpu/bench_decode
+build/gpu/bench_decode: tests/gpu/bench_decode.cu $(KERNEL_OBJ) include/attnrl/kernels.h
+	@test -n "$(NVCC)" || { echo "make gpu-harness: nvcc not found (set CUDA_HOME)"; exit 1; }
+	@mkdir -p build/gpu
+	$(NVCC) $(NVCCFLAGS) -o $@ $< $(KERNEL_OBJ) -L$(CUDA_LIB) -Xlinker -rpath,$(CUDA_LIB) -lcublas
 build/gpu/check_kernels: $(GPU_HARNESS_SRC) $(KERNEL_OBJ) include/attnrl/kernels.h
 	@test -n "$(NVCC)" || { echo "make gpu-harness: nvcc not found (set CUDA_HOME)"; exit 1; }
 	@mkdir -p build/gpu

@@ -360,6 +360,8 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(struct kern_sample a)
 		__syncthreads();
 		tok = scan_pick(p, V, sh.bcast, sh);
 	}
+	if (tok < 0 || tok >= V)
+		tok = 0; /* only NaN logits get here: no order to pick from */
 	if (tid == 0) {
 		a.token[b] = tok;
 		a.logp[b] = (float)(x[tok] / temp - mx - lse);

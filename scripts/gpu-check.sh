@@ -5,11 +5,13 @@
 #   2. the kernel harness (make gpu-harness: kernels/*.cu + their CPU twins, no libtorch) and
 #      its run: every CUDA kernel against its CPU twin on fresh random inputs, then timings
 #      (decode attention at batch 64 and 256 against the measured copy bandwidth, sampling);
+#      then a whole decode step of a random-weight Qwen3-0.6B-shaped model (kernels + cuBLAS)
+#      timed at batch 64 and 256, with and without the statistics;
 #   3. the full CUDA=1 build against python3's CUDA torch (Debian packages it needs are
 #      unpacked under /tmp from .gpu-debs/ when carried: scripts/gpu-debs.sh fetches them),
 #      then a start of the binary and a 2-step CPU training run of the default job;
 #   4. a table of what was measured, and a plain list of what is not measured yet.
-# Logs: everything under $OUT when set (gpu-check.log, harness.log, build-cuda.log,
+# Logs: everything under $OUT when set (gpu-check.log, harness.log, bench.log, build-cuda.log,
 # summary.txt), else under build/gpu-check/. Exit status: 0 when every kernel check passed.
 set -u
 cd "$(dirname "$0")/.."
@@ -58,6 +60,15 @@ if [ $harness_ok = 1 ]; then
 	harness_rc=$?
 	sleep 1
 	echo "harness exit status: $harness_rc (0 all checks passed, 1 a check failed, 2 CUDA error, 124 timeout)"
+fi
+
+say "2. a whole decode step (random-weight Qwen3-0.6B shapes, kernels + cuBLAS), timed"
+if [ -x build/gpu/bench_decode ]; then
+	timeout 180 build/gpu/bench_decode > >(tee "$LOG_DIR/bench.log") 2>&1
+	echo "bench_decode exit status: $?"
+	sleep 1
+else
+	echo "gpu-check: build/gpu/bench_decode was not built (errors above)"
 fi
 
 say "3. full build: make CUDA=1"
@@ -118,6 +129,21 @@ if [ $build_ok = 1 ]; then
 	echo "2-step CPU training run with the CUDA=1 binary: $([ $run_ok = 1 ] && echo OK || echo FAILED)"
 fi
 
+# statistics overhead from "PERF <what> B=.. ctx=.. stats=0|1 <field>=<time>" lines on stdin
+overhead() { # what field label
+	awk -v what="$1" -v field="$2" -v label="$3" '$1 == "PERF" && $2 == what && $3 ~ /^B=/ {
+		key = ""; st = -1; v = 0
+		for (i = 3; i <= NF; i++) {
+			if ($i ~ /^(B|ctx)=/) key = key " " $i
+			if ($i ~ /^stats=/) st = substr($i, 7) + 0
+			if (index($i, field) == 1) v = substr($i, length(field) + 1) + 0
+		}
+		t[key, st] = v; keys[key] = 1
+	}
+	END { for (k in keys) if (t[k, 0] > 0 && t[k, 1] > 0)
+		printf "  statistics overhead, %s,%s: %+.2f%%\n", label, k, 100 * (t[k, 1] / t[k, 0] - 1) }' | sort
+}
+
 say "4. summary"
 {
 	echo "attnrl gpu-check, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)"
@@ -132,26 +158,30 @@ say "4. summary"
 	echo
 	echo "timings (decode attention: one layer, Qwen3-0.6B shapes H16 K8 E128, every row at ctx-1;"
 	echo "bytes = K+V read + q/out; roofline_frac = achieved bytes/s over the measured d2d copy rate):"
-	[ -f "$LOG_DIR/harness.log" ] && grep '^PERF' "$LOG_DIR/harness.log" | sed 's/^PERF /  /'
 	if [ -f "$LOG_DIR/harness.log" ]; then
-		awk '/^PERF attn/ { split($0, f, " "); key=""; us=0; st=0
-			for (i in f) { if (f[i] ~ /^B=|^ctx=/) key = key " " f[i]; if (f[i] ~ /^stats=/) st = substr(f[i], 7); if (f[i] ~ /^us_per_layer=/) us = substr(f[i], 14) }
-			t[key, st] = us; keys[key] = 1 }
-			END { for (k in keys) if (t[k, 0] > 0) printf "  statistics overhead, attention of a sampled layer,%s: %+.1f%%\n", k, 100 * (t[k, 1] / t[k, 0] - 1) }' \
-			"$LOG_DIR/harness.log" | sort
+		grep '^PERF' "$LOG_DIR/harness.log" | sed 's/^PERF /  /'
+		overhead attn us_per_layer= "attention of one sampled layer" < "$LOG_DIR/harness.log"
+	fi
+	echo
+	echo "a whole decode step, random weights, Qwen3-0.6B shapes (28 layers, tied 151936 vocab),"
+	echo "every row at ctx-1, top_p 1; bytes = bf16 weights + KV cache read per step:"
+	if [ -f "$LOG_DIR/bench.log" ]; then
+		grep '^PERF step' "$LOG_DIR/bench.log" | sed 's/^PERF step /  /'
+		overhead step ms_per_step= "a whole decode step, 5 of 28 layers sampled" < "$LOG_DIR/bench.log"
+	else
+		echo "  not run"
 	fi
 	echo
 	echo "full build: make CUDA=1 $([ $build_ok = 1 ] && echo OK || echo 'FAILED or skipped (see above)');" \
 		"2-step run of the CUDA=1 binary: $([ $run_ok = 1 ] && echo OK || echo 'not run or FAILED')"
 	echo
 	echo "NOT MEASURED (not implemented yet, so nothing to measure):"
-	echo "  - whole-model decode tokens/s and its HBM roofline fraction: the rollout engine"
-	echo "    (src/engine.c) runs on the CPU only; the kernels above are not wired into a GPU"
-	echo "    decode loop (no cuBLAS projections, no device KV cache in the engine, no CUDA graphs)"
+	echo "  - decode inside attnrl: the rollout engine (src/engine.c) runs on the CPU only; the step"
+	echo "    timed above is the kernels + cuBLAS on random weights, not compared with the engine,"
+	echo "    without CUDA graphs and without the host-side loop (stop checks, appends)"
 	echo "  - training on the GPU (update tokens/s, MFU, peak memory, 5 steps of a random-weight"
 	echo "    Qwen3-0.6B with coupled credit): the model/optimizer have no device placement, no"
 	echo "    bf16 weights with fp32 master weights"
-	echo "  - the statistics overhead of a whole decode step (only per sampled layer, above)"
 	echo "  - NCCL collectives on GPUs (dist_nccl.c is compiled and linked, never run)"
 } | tee "$LOG_DIR/summary.txt"
 echo "gpu-check: done in $(($(date +%s) - T0)) s; logs in $LOG_DIR"

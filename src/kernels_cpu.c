@@ -285,6 +285,8 @@ static int32_t sample_row(const struct kern_sample *a, const float *x, float *p,
 			}
 		}
 	}
+	if (tok < 0 || tok >= V)
+		tok = 0; /* only NaN logits get here: no order to pick from */
 	*logp = (float)(x[tok] / temp - mx - lse);
 	*entropy = (float)ent;
 	return tok;
