@@ -152,6 +152,7 @@ say "4. summary"
 	if [ -f "$LOG_DIR/harness.log" ]; then
 		grep '^CHECK' "$LOG_DIR/harness.log" | sed 's/^CHECK /  /'
 		grep -E '^checks:' "$LOG_DIR/harness.log" | sed 's/^/  /'
+		grep -q '^checks:' "$LOG_DIR/harness.log" || echo "  the harness stopped early (see harness.log)"
 	else
 		echo "  none ran (the harness did not build)"
 	fi
@@ -160,6 +161,7 @@ say "4. summary"
 	echo "bytes = K+V read + q/out; roofline_frac = achieved bytes/s over the measured d2d copy rate):"
 	if [ -f "$LOG_DIR/harness.log" ]; then
 		grep '^PERF' "$LOG_DIR/harness.log" | sed 's/^PERF /  /'
+		grep -q '^PERF attn' "$LOG_DIR/harness.log" || echo "  no timings (see harness.log)"
 		overhead attn us_per_layer= "attention of one sampled layer" < "$LOG_DIR/harness.log"
 	fi
 	echo
@@ -167,6 +169,7 @@ say "4. summary"
 	echo "every row at ctx-1, top_p 1; bytes = bf16 weights + KV cache read per step:"
 	if [ -f "$LOG_DIR/bench.log" ]; then
 		grep '^PERF step' "$LOG_DIR/bench.log" | sed 's/^PERF step /  /'
+		grep -q '^PERF step B=' "$LOG_DIR/bench.log" || echo "  no timings (see bench.log)"
 		overhead step ms_per_step= "a whole decode step, 5 of 28 layers sampled" < "$LOG_DIR/bench.log"
 	else
 		echo "  not run"
