@@ -44,8 +44,9 @@ PURE_LDLIBS := -lopenblas -lyaml -lm -fopenmp
 YAML_H ?= /usr/include/yaml.h
 GLOO_H ?= /usr/include/gloo/allreduce.h
 
-# dist_nccl.c: CUDA=1 builds only (nccl-check below compiles it here)
-SRC_C   := $(filter-out src/main.c src/dist_nccl.c,$(wildcard src/*.c))
+# dist_nccl.c, engine_gpu.c: CUDA=1 builds only (nccl-check compiles the first here, the
+# emulation build the second)
+SRC_C   := $(filter-out src/main.c src/dist_nccl.c src/engine_gpu.c,$(wildcard src/*.c))
 SRC_CXX := $(wildcard src/*.cpp)
 OBJ     := $(SRC_C:src/%.c=build/%.o) $(SRC_CXX:src/%.cpp=build/%.o)
 # modules that never call into libtorch: the sanitizer build links only these
@@ -53,7 +54,7 @@ TORCH_MODULES := tensor model hf hf_save cmd_export cmd_generate llama2c trainer
 # ... nor into Gloo (dist.c dispatches to dist_gloo.cpp; dist_env.c and dist_store.c are pure)
 PURE_OBJ := $(filter-out $(TORCH_MODULES:%=build/%.o) build/dist.o,$(SRC_C:src/%.c=build/%.o))
 TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
-TEST_HELPERS := build/tests/dist_worker build/emu/check_kernels
+TEST_HELPERS := build/tests/dist_worker build/emu/check_kernels build/emu/check_engine
 TORCH_TESTS := $(patsubst %,build/tests/test_%,tensor model grpo trainer hf llama2c)
 PURE_TESTS := $(filter-out $(TORCH_TESTS),$(TESTS))
 
@@ -80,10 +81,10 @@ NCCL_INC := $(firstword $(dir $(wildcard $(CUDA_HOME)/include/nccl.h $(LIBTORCH)
 NCCL_LIB := $(firstword $(wildcard $(addsuffix /libnccl.so.2,$(CUDA_LIBDIRS))))
 CFLAGS  += -DATTNRL_CUDA -DATTNRL_NCCL -I$(CUDA_HOME)/include $(if $(NCCL_INC),-I$(NCCL_INC:%/=%))
 CXXFLAGS += -DATTNRL_CUDA
-OBJ     += build/dist_nccl.o $(KERNEL_OBJ)
+OBJ     += build/dist_nccl.o build/engine_gpu.o $(KERNEL_OBJ)
 LDLIBS  += $(addprefix -L,$(CUDA_LIBDIRS)) $(addprefix -Wl$(comma)-rpath$(comma),$(CUDA_LIBDIRS)) \
 	-Wl,--no-as-needed -ltorch_cuda -lc10_cuda -Wl,--as-needed \
-	$(if $(NCCL_LIB),-l:libnccl.so.2,-lnccl) -l:libcudart.so.$(CUDA_MAJOR)
+	$(if $(NCCL_LIB),-l:libnccl.so.2,-lnccl) -l:libcublas.so.$(CUDA_MAJOR) -l:libcudart.so.$(CUDA_MAJOR)
 endif
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
@@ -94,7 +95,11 @@ endif
 all: deps-check bin/attnrl $(if $(NVCC),kernels)
 
 # the CUDA kernels as objects (CUDA=1 links them; CPU builds only prove they compile)
-kernels: $(KERNEL_OBJ)
+kernels: $(KERNEL_OBJ) build/kernels/engine_gpu.o
+# the GPU engine against the real CUDA and cuBLAS headers (CUDA=1 links it as build/engine_gpu.o)
+build/kernels/engine_gpu.o: src/engine_gpu.c include/attnrl/engine_gpu.h include/attnrl/kernels.h
+	@mkdir -p build/kernels
+	$(CC) $(CFLAGS) -I$(CUDA_HOME)/include -c -o $@ $<
 build/kernels/%.o: kernels/%.cu include/attnrl/kernels.h
 	@mkdir -p build/kernels
 	$(NVCC) $(NVCCFLAGS) -c -o $@ $<
@@ -116,6 +121,13 @@ build/emu/emu.o: tests/gpu/emu/emu.cpp $(EMU_HDR)
 build/emu/check_kernels: $(GPU_HARNESS_SRC) $(EMU_OBJ)
 	$(CC) -std=c11 -O2 -g -Wall -Wextra -fopenmp -Iinclude -Itests/gpu/emu -D_GNU_SOURCE -o $@ \
 		$(GPU_HARNESS_SRC) $(EMU_OBJ) -lstdc++ -lm -fopenmp
+
+# the GPU decode engine over the emulated kernels and cuBLAS, against the CPU engine
+build/emu/engine_gpu.o: src/engine_gpu.c include/attnrl/engine_gpu.h $(EMU_HDR)
+	@mkdir -p build/emu
+	$(CC) $(CFLAGS) -Itests/gpu/emu -c -o $@ $<
+build/emu/check_engine: tests/gpu/check_engine.c build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ)
+	$(CC) $(CFLAGS) -Itests -o $@ $< build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
 
 # the emulated kernels under ASan + UBSan (a stand-in for compute-sanitizer's memcheck: out of
 # bounds global or dynamic shared memory); about 40 s, not part of make test

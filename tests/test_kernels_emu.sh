@@ -2,7 +2,7 @@
 # test_kernels_emu.sh - the CUDA kernels (kernels/*.cu) run on the CPU by the emulation in
 # tests/gpu/emu (a fiber per CUDA thread, real barrier and warp-shuffle semantics) against
 # their CPU twins (src/kernels_cpu.c) on fresh random inputs: the GPU harness's checks at small
-# sizes. It proves the kernels' indexing, synchronisation structure and arithmetic, not their
+# sizes; then the GPU decode engine (src/engine_gpu.c) over them against the CPU engine. It proves the kernels' indexing, synchronisation structure and arithmetic, not their
 # behaviour on a GPU (scripts/gpu-check.sh does that).
 set -u
 cd "$(dirname "$0")/.."
@@ -20,4 +20,16 @@ if [ $rc -ne 0 ] || [ "$n" -lt 20 ]; then
 	echo "test_kernels_emu: FAILED (exit $rc, $n checks passed)"
 	exit 1
 fi
-echo "test_kernels_emu: $n emulated kernel checks passed"
+# the GPU decode engine over the emulated kernels and cuBLAS, against the CPU engine
+eng=build/emu/check_engine
+if [ ! -x $eng ]; then
+	echo "FAIL: $eng is missing (make test builds it; or: make $eng)"
+	exit 1
+fi
+if ! out=$($eng 2>&1); then
+	echo "$out" | tail -12
+	echo "test_kernels_emu: the GPU engine differs from the CPU engine"
+	exit 1
+fi
+echo "$out" | grep 'engine_gpu vs engine'
+echo "test_kernels_emu: $n emulated kernel checks passed; $(echo "$out" | tail -1)"

@@ -309,3 +309,62 @@ cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t, cudaEvent_t)
 	return cudaSuccess;
 }
 }
+
+/* ---- cuBLAS: the one gemm engine_gpu.c uses ---------------------------------------------- */
+
+#include "cublas_v2.h"
+#include "attnrl/kernels.h"
+
+struct emu_cublas {
+	int unused;
+};
+
+static float load(const void *p, cudaDataType t, size_t i)
+{
+	return t == CUDA_R_16BF ? kern_bf2f(((const uint16_t *)p)[i]) : ((const float *)p)[i];
+}
+
+extern "C" {
+
+cublasStatus_t cublasCreate(cublasHandle_t *h)
+{
+	*h = new emu_cublas();
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasDestroy(cublasHandle_t h)
+{
+	delete h;
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasSetStream(cublasHandle_t, cudaStream_t)
+{
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+/* C (m, n) = alpha op(A) op(B) + beta C, column-major */
+cublasStatus_t cublasGemmEx(cublasHandle_t, cublasOperation_t ta, cublasOperation_t tb, int m,
+			    int n, int k, const void *alpha, const void *A, cudaDataType at, int lda,
+			    const void *B, cudaDataType bt, int ldb, const void *beta, void *C,
+			    cudaDataType ct, int ldc, cublasComputeType_t, cublasGemmAlgo_t)
+{
+	float al = *(const float *)alpha, be = *(const float *)beta;
+	for (int j = 0; j < n; j++)
+		for (int i = 0; i < m; i++) {
+			float s = 0.0f;
+			for (int p = 0; p < k; p++) {
+				size_t ia = ta == CUBLAS_OP_N ? i + (size_t)p * lda : p + (size_t)i * lda;
+				size_t ib = tb == CUBLAS_OP_N ? p + (size_t)j * ldb : j + (size_t)p * ldb;
+				s += load(A, at, ia) * load(B, bt, ib);
+			}
+			size_t ic = i + (size_t)j * ldc;
+			float v = al * s + (be != 0.0f ? be * load(C, ct, ic) : 0.0f);
+			if (ct == CUDA_R_16BF)
+				((uint16_t *)C)[ic] = kern_f2bf(v);
+			else
+				((float *)C)[ic] = v;
+		}
+	return CUBLAS_STATUS_SUCCESS;
+}
+}
