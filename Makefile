@@ -129,6 +129,12 @@ build/emu/engine_gpu.o: src/engine_gpu.c include/attnrl/engine_gpu.h $(EMU_HDR)
 build/emu/check_engine: tests/gpu/check_engine.c build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ)
 	$(CC) $(CFLAGS) -Itests -o $@ $< build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
 
+# ... and on a GPU: the real kernels and cuBLAS (needs the CPU build's BLAS and YAML too)
+build/gpu/check_engine: tests/gpu/check_engine.c build/kernels/engine_gpu.o $(KERNEL_OBJ) $(PURE_OBJ)
+	@mkdir -p build/gpu
+	$(CC) $(CFLAGS) -Itests -o $@ $< build/kernels/engine_gpu.o $(KERNEL_OBJ) $(PURE_OBJ) \
+		$(PURE_LDLIBS) -L$(CUDA_LIB) -Wl,-rpath,$(CUDA_LIB) -lcublas -lcudart -lstdc++
+
 # the emulated kernels under ASan + UBSan (a stand-in for compute-sanitizer's memcheck: out of
 # bounds global or dynamic shared memory); about 40 s, not part of make test
 EMU_ASAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

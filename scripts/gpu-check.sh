@@ -7,12 +7,13 @@
 #      (decode attention at batch 64 and 256 against the measured copy bandwidth, sampling);
 #      then a whole decode step of a random-weight Qwen3-0.6B-shaped model (kernels + cuBLAS)
 #      timed at batch 64 and 256, with and without the statistics;
+#      then the GPU decode engine (src/engine_gpu.c) against the CPU engine on a small model;
 #   3. the full CUDA=1 build against python3's CUDA torch (Debian packages it needs are
 #      unpacked under /tmp from .gpu-debs/ when carried: scripts/gpu-debs.sh fetches them),
 #      then a start of the binary and a 2-step CPU training run of the default job;
 #   4. a table of what was measured, and a plain list of what is not measured yet.
-# Logs: everything under $OUT when set (gpu-check.log, harness.log, bench.log, build-cuda.log,
-# summary.txt), else under build/gpu-check/. Exit status: 0 when every kernel check passed.
+# Logs: everything under $OUT when set (gpu-check.log, harness.log, bench.log, build-engine.log,
+# build-cuda.log, summary.txt), else under build/gpu-check/. Exit status: 0 when every kernel check passed.
 set -u
 cd "$(dirname "$0")/.."
 LOG_DIR=${OUT:-build/gpu-check}
@@ -31,6 +32,33 @@ export CUDA_HOME
 gcc --version 2>&1 | head -1 || echo "gcc: NOT FOUND"
 command -v make >/dev/null || echo "make: NOT FOUND (the harness is built by hand below)"
 python3 -c 'import torch, os; print("torch", torch.__version__, "cuda", torch.version.cuda, "cxx11 abi", torch._C._GLIBCXX_USE_CXX11_ABI, "at", os.path.dirname(torch.__file__), "gpu", torch.cuda.is_available())' 2>&1 | tail -1
+
+say "1. the Debian packages of the CPU build (libyaml, OpenBLAS, Gloo)"
+TORCH_DIR=$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))' 2>/dev/null)
+extra=()
+if [ -d .gpu-debs ] && ls .gpu-debs/*.deb >/dev/null 2>&1 &&
+	{ [ ! -f /usr/include/yaml.h ] || [ -n "${GPU_CHECK_FORCE_DEBS:-}" ]; }; then
+	root=/tmp/attnrl-debs
+	mkdir -p $root
+	for d in .gpu-debs/*.deb; do
+		if command -v dpkg-deb >/dev/null; then
+			dpkg-deb -x "$d" $root
+		else
+			(cd /tmp && rm -rf debx && mkdir debx && cd debx && ar x "$OLDPWD/$d" && tar xf data.tar.* -C $root)
+		fi
+	done
+	ma=x86_64-linux-gnu
+	export CPATH=$root/usr/include:$root/usr/include/$ma${CPATH:+:$CPATH}
+	libs=$root/usr/lib/$ma:$root/usr/lib/$ma/openblas-openmp
+	export LIBRARY_PATH=$libs${LIBRARY_PATH:+:$LIBRARY_PATH}
+	export LD_LIBRARY_PATH=$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+	extra=(BLAS_INC=$root/usr/include/$ma/openblas-openmp YAML_H=$root/usr/include/yaml.h
+	       GLOO_H=$root/usr/include/gloo/allreduce.h)
+	echo "gpu-check: unpacked $(ls .gpu-debs/*.deb | wc -l) carried .debs under $root"
+elif [ ! -f /usr/include/yaml.h ]; then
+	echo "gpu-check: no libyaml/OpenBLAS/Gloo headers here and no .gpu-debs/ carried: the CUDA=1 build"
+	echo "           will stop at the deps check (run scripts/gpu-debs.sh and carry .gpu-debs)"
+fi
 
 say "2. kernel harness: build"
 HARNESS=build/gpu/check_kernels
@@ -71,33 +99,20 @@ else
 	echo "gpu-check: build/gpu/bench_decode was not built (errors above)"
 fi
 
+say "2. the GPU decode engine against the CPU engine (real kernels and cuBLAS)"
+engine_ok=0
+if command -v make >/dev/null && timeout 200 make -j"$JOBS" build/gpu/check_engine \
+	CUDA_HOME="$CUDA_HOME" "${extra[@]}" > "$LOG_DIR/build-engine.log" 2>&1; then
+	timeout 60 build/gpu/check_engine 2>&1 | tail -8 && engine_ok=1
+	[ "${PIPESTATUS[0]}" = 0 ] || engine_ok=0
+else
+	echo "gpu-check: build/gpu/check_engine did not build (it needs the CPU build's libyaml and"
+	echo "           OpenBLAS: carry .gpu-debs); the first errors:"
+	grep -E 'error|No such file' "$LOG_DIR/build-engine.log" | head -5
+fi
+
 say "3. full build: make CUDA=1"
 build_ok=0
-TORCH_DIR=$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))' 2>/dev/null)
-extra=()
-if [ -d .gpu-debs ] && ls .gpu-debs/*.deb >/dev/null 2>&1 &&
-	{ [ ! -f /usr/include/yaml.h ] || [ -n "${GPU_CHECK_FORCE_DEBS:-}" ]; }; then
-	root=/tmp/attnrl-debs
-	mkdir -p $root
-	for d in .gpu-debs/*.deb; do
-		if command -v dpkg-deb >/dev/null; then
-			dpkg-deb -x "$d" $root
-		else
-			(cd /tmp && rm -rf debx && mkdir debx && cd debx && ar x "$OLDPWD/$d" && tar xf data.tar.* -C $root)
-		fi
-	done
-	ma=x86_64-linux-gnu
-	export CPATH=$root/usr/include:$root/usr/include/$ma${CPATH:+:$CPATH}
-	libs=$root/usr/lib/$ma:$root/usr/lib/$ma/openblas-openmp
-	export LIBRARY_PATH=$libs${LIBRARY_PATH:+:$LIBRARY_PATH}
-	export LD_LIBRARY_PATH=$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-	extra=(BLAS_INC=$root/usr/include/$ma/openblas-openmp YAML_H=$root/usr/include/yaml.h
-	       GLOO_H=$root/usr/include/gloo/allreduce.h)
-	echo "gpu-check: unpacked $(ls .gpu-debs/*.deb | wc -l) carried .debs under $root"
-elif [ ! -f /usr/include/yaml.h ]; then
-	echo "gpu-check: no libyaml/OpenBLAS/Gloo headers here and no .gpu-debs/ carried: the CUDA=1 build"
-	echo "           will stop at the deps check (run scripts/gpu-debs.sh and carry .gpu-debs)"
-fi
 if ! command -v make >/dev/null; then
 	echo "gpu-check: no make: the CUDA=1 build is skipped"
 elif [ -z "$TORCH_DIR" ]; then
@@ -175,6 +190,7 @@ say "4. summary"
 		echo "  not run"
 	fi
 	echo
+	echo "GPU decode engine vs CPU engine (logits, bf16 tolerance): $([ $engine_ok = 1 ] && echo PASS || echo 'FAIL or not run (see above)')"
 	echo "full build: make CUDA=1 $([ $build_ok = 1 ] && echo OK || echo 'FAILED or skipped (see above)');" \
 		"2-step run of the CUDA=1 binary: $([ $run_ok = 1 ] && echo OK || echo 'not run or FAILED')"
 	echo
