@@ -12,6 +12,7 @@ PKGS=(
 	slurm-client            # scontrol: the host-list oracle of test_dist_gloo
 	python3-torch python3-numpy # the PyTorch reference scripts (run with /usr/bin/python3)
 	clang-14 libclang-rt-14-dev # libFuzzer: only `make fuzz` needs them
+	chromium python3-pil    # test_report: the report page in a headless browser, its screenshot's pixels
 )
 # Hugging Face's tokenizers (npm) is the BPE tokenizer's test oracle: Debian's nodejs and npm,
 # unless a Node.js with its own npm is already installed (e.g. NodeSource's, which conflicts

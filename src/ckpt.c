@@ -46,6 +46,8 @@ static void config_normalize(struct config *c)
 	c->train.keep_last = d.train.keep_last;
 	c->train.time_limit = d.train.time_limit;
 	c->train.max_bad_steps = d.train.max_bad_steps;
+	memcpy(c->dist.rendezvous, d.dist.rendezvous, sizeof(d.dist.rendezvous));
+	c->dist.timeout = d.dist.timeout;
 }
 
 uint64_t ckpt_config_hash(const struct config *c)
@@ -151,10 +153,15 @@ long ckpt_latest(const char *run_dir, char *dir, size_t dir_n)
 	return step;
 }
 
+void ckpt_tmp_dir(const char *run_dir, long step, char *dir, size_t dir_n)
+{
+	snprintf(dir, dir_n, "%s/ckpt/.step_%ld.tmp", run_dir, step);
+}
+
 void ckpt_discard(const char *run_dir, long step)
 {
 	char path[CKPT_PATH_MAX];
-	snprintf(path, sizeof(path), "%s/ckpt/.step_%ld.tmp", run_dir, step);
+	ckpt_tmp_dir(run_dir, step, path, sizeof(path));
 	remove_dir(path);
 }
 
@@ -195,7 +202,7 @@ int ckpt_begin(const char *run_dir, long step, char *dir, size_t dir_n, char *er
 		return -1;
 	}
 	free(scan(run_dir, 1, &cnt));
-	snprintf(dir, dir_n, "%s/.step_%ld.tmp", ck, step);
+	ckpt_tmp_dir(run_dir, step, dir, dir_n);
 	if (mkdir(dir, 0777)) {
 		snprintf(err, n, "cannot create '%s': %s", dir, strerror(errno));
 		return -1;

@@ -59,6 +59,20 @@ int credit_strategy_parse(const char *s, enum credit_strategy *out)
 	return -1;
 }
 
+void credit_sets_text(uint8_t s, enum credit_strategy strategy, char *out)
+{
+	int k = 0;
+	out[k++] = s & CREDIT_IN_LOC ? 'P' : '.';
+	out[k++] = s & CREDIT_IN_GLOB ? 'A' : '.';
+	out[k++] = s & CREDIT_IN_D ? 'D' : '.';
+	out[k++] = s & CREDIT_IN_I ? 'I' : '.';
+	if (strategy == CREDIT_RANDOM)
+		out[k++] = s & CREDIT_IN_RAND ? 'R' : '.';
+	if (strategy == CREDIT_ENTROPY)
+		out[k++] = s & CREDIT_IN_ENT ? 'E' : '.';
+	out[k] = 0;
+}
+
 int credit_sign_parse(const char *s, enum credit_sign *out)
 {
 	if (!strcmp(s, "both"))

@@ -8,60 +8,7 @@
 
 #include "attnrl/inspect.h"
 #include "attnrl/json.h"
-
-/* bytes of the valid UTF-8 sequence at s (>= 2), or 0 */
-static int utf8_len(const unsigned char *s, size_t left)
-{
-	int k = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
-		: s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
-	if (!k || (size_t)k > left)
-		return 0;
-	for (int i = 1; i < k; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
-	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
-		return 0;
-	return k;
-}
-
-int inspect_escape(const char *text, size_t len, int flags, char *out, size_t cap)
-{
-	const unsigned char *s = (const unsigned char *)text;
-	size_t k = 0;
-	int cols = 0;
-	if (!cap)
-		return 0;
-	for (size_t i = 0; i < len;) {
-		char buf[8];
-		const char *e = buf;
-		size_t el = 1, adv = 1;
-		int ec = 1, u = 0;
-		unsigned char b = s[i];
-		if (b == '\n' || b == '\t' || b == '\r' || b == '\\' || (b == '"' && (flags & INSPECT_ESC_QUOTE))) {
-			buf[0] = '\\', buf[1] = b == '\n' ? 'n' : b == '\t' ? 't' : b == '\r' ? 'r' : (char)b;
-			el = 2, ec = 2;
-		} else if (b == ' ' && (flags & INSPECT_ESC_SPACE)) {
-			e = "\xe2\x90\xa3", el = 3;
-		} else if (b < 0x20 || b == 0x7f || (b >= 0x80 && !(u = utf8_len(s + i, len - i)))) {
-			snprintf(buf, sizeof(buf), "\\x%02x", b);
-			el = 4, ec = 4;
-		} else if (b >= 0x80) {
-			e = text + i, el = adv = (size_t)u;
-		} else {
-			buf[0] = (char)b;
-		}
-		if (k + el + (i + adv < len ? 3 : 0) + 1 > cap) { /* keep room for "..." */
-			if (k + 4 <= cap)
-				memcpy(out + k, "...", 3), k += 3, cols += 3;
-			break;
-		}
-		memcpy(out + k, e, el);
-		k += el, cols += ec, i += adv;
-	}
-	out[k] = 0;
-	return cols;
-}
+#include "attnrl/visible.h"
 
 const char *inspect_piece(const struct inspect *in, int r, int *len)
 {
@@ -73,17 +20,7 @@ const char *inspect_piece(const struct inspect *in, int r, int *len)
 
 void inspect_sets_text(const struct inspect *in, int r, char *out)
 {
-	uint8_t s = in->sets[r];
-	int k = 0;
-	out[k++] = s & CREDIT_IN_LOC ? 'P' : '.';
-	out[k++] = s & CREDIT_IN_GLOB ? 'A' : '.';
-	out[k++] = s & CREDIT_IN_D ? 'D' : '.';
-	out[k++] = s & CREDIT_IN_I ? 'I' : '.';
-	if (in->cp.strategy == CREDIT_RANDOM)
-		out[k++] = s & CREDIT_IN_RAND ? 'R' : '.';
-	if (in->cp.strategy == CREDIT_ENTROPY)
-		out[k++] = s & CREDIT_IN_ENT ? 'E' : '.';
-	out[k] = 0;
+	credit_sets_text(in->sets[r], in->cp.strategy, out);
 }
 
 /* ---- the printed report ------------------------------------------------------------------ */
@@ -113,7 +50,7 @@ static void print_header(const struct inspect *in, FILE *f)
 		c->model.arch, mc->n_layers, mc->n_heads, mc->n_kv_heads, mc->dim, text,
 		c->credit.strategy,
 		in->strategy == CREDIT_NONE ? ": gamma = 1 (coupled sets shown for information only)" : "");
-	inspect_escape(in->opt->prompt, strlen(in->opt->prompt), INSPECT_ESC_QUOTE, text, sizeof(text));
+	visible_text(in->opt->prompt, strlen(in->opt->prompt), VISIBLE_QUOTE, text, sizeof(text));
 	fprintf(f, "prompt: P = %d tokens (BOS first): \"%s\"\n", in->P, text);
 	if (in->generated)
 		fprintf(f, "response: R = %d tokens, generated (%s, seed %ld), stopped by %s\n", in->R,
@@ -147,7 +84,7 @@ void inspect_print(const struct inspect *in, FILE *f)
 	print_header(in, f);
 	for (int r = 0; r < in->R; r++) {
 		const char *p = inspect_piece(in, r, &len);
-		int cols = inspect_escape(p, (size_t)len, INSPECT_ESC_QUOTE, tok, 26) + 2;
+		int cols = visible_text(p, (size_t)len, VISIBLE_QUOTE, tok, 26) + 2;
 		w = cols > w ? cols : w;
 	}
 	fprintf(f, "\n%5s %5s  %-*s %8s %8s %8s %8s  %-4s %6s\n", "r", "pos", w, "token", "WAAD",
@@ -155,7 +92,7 @@ void inspect_print(const struct inspect *in, FILE *f)
 	for (int r = 0; r < in->R; r++) {
 		char fai[16];
 		const char *p = inspect_piece(in, r, &len);
-		int cols = inspect_escape(p, (size_t)len, INSPECT_ESC_QUOTE, tok, 26) + 2;
+		int cols = visible_text(p, (size_t)len, VISIBLE_QUOTE, tok, 26) + 2;
 		if (in->res.fai_ok[r])
 			snprintf(fai, sizeof(fai), "%8.4f", in->res.fai[r]);
 		else

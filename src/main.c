@@ -1,7 +1,8 @@
 /*
- * main.c - the attnrl command line: train, sft, config, inspect, tokenize. Each command is a
- * short recipe over the modules; exit status 0 on success, 1 on a run-time failure, 2 on a usage or config error,
- * 75 when train stopped on a signal or its time limit with a checkpoint saved (rerun to resume).
+ * main.c - the attnrl command line: train, sft, config, inspect, report, tokenize. Each command
+ * is a short recipe over the modules; exit status 0 on success, 1 on a run-time failure, 2 on a
+ * usage or config error, 75 when train stopped on a signal or its time limit with a checkpoint
+ * saved (rerun to resume).
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -29,6 +30,9 @@ static void usage(FILE *f)
 		   "          [--temperature T] [--seed S]  sample one continuation (greedy: T=0)\n"
 		   "  export RUN_DIR [--step N] --out DIR [--dtype float32|bfloat16|float16]\n"
 		   "                                         a run's weights as a Hugging Face folder\n"
+		   "  report RUN_DIR [--out FILE] [--samples N]\n"
+		   "                                         the run as one HTML page with SVG charts\n"
+		   "                                         (default RUN_DIR/report.html)\n"
 		   "  tokenize --tokenizer PATH [--json] [--decode | --split] [--time]\n"
 		   "          stdin lines -> token ids (no BOS/EOS); --json: each line is a JSON string;\n"
 		   "          --decode: ids -> text; --split: pre-token ends; --time: speed on stderr\n"
@@ -141,6 +145,8 @@ int main(int argc, char **argv)
 		return cmd_generate(argc - 2, argv + 2);
 	if (!strcmp(cmd, "export"))
 		return cmd_export(argc - 2, argv + 2);
+	if (!strcmp(cmd, "report"))
+		return cmd_report(argc - 2, argv + 2);
 	if (!strcmp(cmd, "tokenize"))
 		return cmd_tokenize(argc - 2, argv + 2);
 	fprintf(stderr, "attnrl: unknown command '%s'; see 'attnrl help'\n", cmd);

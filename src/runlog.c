@@ -189,6 +189,7 @@ static void detail(struct json_out *o, const struct sample_detail *d)
 	fputc(']', o->f);
 	float_array(o, "waad", d->waad, d->R);
 	float_array(o, "fai", d->fai, d->R);
+	float_array(o, "delta", d->delta, d->R);
 	float_array(o, "gamma", d->gamma, d->R);
 	const char *names[] = { "preplan", "anchor", "dominated", "intro" };
 	for (int k = 0; k < 4; k++) {

@@ -22,6 +22,7 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -800,9 +801,97 @@ extern "C" int tensor_adamw_step(tensor *const *params, tensor *const *m, tensor
 	});
 }
 
+/* the elements [off, off + k) of the concatenation of ts (or of their grads), as views of the
+ * pieces that overlap it, each with its offset in that range */
+template <typename F> static void over_flat(tensor *const *ts, int n, int64_t off, int64_t k, F f)
+{
+	int64_t at = 0;
+	for (int i = 0; i < n && at < off + k; i++) {
+		int64_t len = ts[i]->t.numel(), lo = std::max(at, off), hi = std::min(at + len, off + k);
+		if (lo < hi)
+			f(i, lo - at, hi - lo, lo - off);
+		at += len;
+	}
+}
+
+extern "C" int tensor_flat_copy(tensor *const *ts, int n, int grads, tensor *flat, int64_t off,
+				int to_flat)
+{
+	if (any_null(ts, n) || !flat)
+		return -1;
+	return status(__func__, [&] {
+		at::NoGradGuard no_grad;
+		at::Tensor f = flat->t.view(-1);
+		int64_t total = 0;
+		for (int i = 0; i < n; i++)
+			total += ts[i]->t.numel();
+		TORCH_CHECK(off >= 0 && off + f.numel() <= total, "flat range [", off, ", ",
+			    off + f.numel(), ") outside the ", total, " elements");
+		over_flat(ts, n, off, f.numel(), [&](int i, int64_t at, int64_t len, int64_t to) {
+			at::Tensor &t = ts[i]->t;
+			at::Tensor dst = f.narrow(0, to, len);
+			if (grads && !t.grad().defined()) {
+				if (to_flat) {
+					dst.zero_();
+					return;
+				}
+				t.mutable_grad() = at::zeros_like(t);
+			}
+			at::Tensor src = (grads ? t.grad() : t.detach()).view(-1).narrow(0, at, len);
+			if (to_flat)
+				dst.copy_(src);
+			else
+				src.copy_(dst);
+		});
+	});
+}
+
+extern "C" int tensor_adamw_flat(tensor *const *params, int n, int64_t off, tensor *m,
+				 tensor *v, const tensor *g, const struct tensor_adamw *hp)
+{
+	if (any_null(params, n) || !m || !v || !g || !hp)
+		return -1;
+	return status(__func__, [&] {
+		TORCH_CHECK(hp->step >= 1, "step ", hp->step, " < 1 (steps count from 1)");
+		int64_t k = m->t.numel();
+		TORCH_CHECK(v->t.numel() == k && g->t.numel() == k, "flat AdamW: slices of ", k, ", ",
+			    v->t.numel(), " and ", g->t.numel(), " elements");
+		at::NoGradGuard no_grad;
+		at::Tensor mf = m->t.view(-1), vf = v->t.view(-1), gf = g->t.view(-1);
+		over_flat(params, n, off, k, [&](int i, int64_t at, int64_t len, int64_t to) {
+			at::Tensor p = params[i]->t.detach().view(-1).narrow(0, at, len);
+			at::Tensor mp = mf.narrow(0, to, len), vp = vf.narrow(0, to, len);
+			adamw_one(p, mp, vp, gf.narrow(0, to, len), hp);
+		});
+	});
+}
+
+
+
 static at::Tensor wide(const at::Tensor &g)
 {
 	return g.scalar_type() == at::kDouble ? g : g.to(at::kFloat);
+}
+
+/* the norm as clip_grad_norm_ takes it per tensor (fp32 reduction, no copy), squared */
+extern "C" int tensor_sumsq(const tensor *t, double *out)
+{
+	if (!t || !out)
+		return -1;
+	return status(__func__, [&] {
+		double norm = wide(t->t).norm().item<double>();
+		*out = norm * norm;
+	});
+}
+
+extern "C" int tensor_scale_(tensor *t, double s)
+{
+	if (!t)
+		return -1;
+	return status(__func__, [&] {
+		at::NoGradGuard no_grad;
+		t->t.mul_(s);
+	});
 }
 
 /* torch.nn.utils.clip_grad_norm_: norms per grad in fp32 (or wider), then the norm of norms. */

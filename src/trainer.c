@@ -50,10 +50,8 @@ static int alloc_buffers(struct trainer *t)
 	t->ref_logp = calloc(bt, sizeof(float));
 	t->host = calloc((size_t)6 * t->micro * t->cap_len, sizeof(float));
 	t->seq_ids = calloc(t->B, sizeof(int64_t));
-	t->flat = t->world > 1 ? calloc((size_t)t->pol.model->n_elements, sizeof(float)) : NULL;
 	if (!t->ex || !t->prompt_ids || !t->prompt_rows || !t->prompt_lens || !t->correct ||
-	    !t->rewards || !t->adv || !t->old_logp || !t->ref_logp || !t->host || !t->seq_ids ||
-	    (t->world > 1 && !t->flat))
+	    !t->rewards || !t->adv || !t->old_logp || !t->ref_logp || !t->host || !t->seq_ids)
 		return -1;
 	for (int b = 0; b < t->B; b++)
 		t->seq_ids[b] = (int64_t)trainer_group_of(t, b / t->G) * t->G + b % t->G;
@@ -61,26 +59,6 @@ static int alloc_buffers(struct trainer *t)
 	if (rollout_batch_init(&t->rb, t->B, t->cap_len))
 		return -1;
 	return batch_pack_init(&t->pack, t->micro, t->cap_len);
-}
-
-static int optimizer_init(struct trainer *t)
-{
-	struct model *m = t->pol.model;
-	t->adam_m = calloc(m->n_params, sizeof(tensor *));
-	t->adam_v = calloc(m->n_params, sizeof(tensor *));
-	if (!t->adam_m || !t->adam_v)
-		return -1;
-	for (int i = 0; i < m->n_params; i++) {
-		int nd = tensor_ndim(m->params[i]);
-		int64_t shape[8];
-		for (int d = 0; d < nd; d++)
-			shape[d] = tensor_size(m->params[i], d);
-		t->adam_m[i] = tensor_keep(tensor_zeros(shape, nd, TENSOR_F32, TENSOR_CPU));
-		t->adam_v[i] = tensor_keep(tensor_zeros(shape, nd, TENSOR_F32, TENSOR_CPU));
-		if (!t->adam_m[i] || !t->adam_v[i])
-			return -1;
-	}
-	return model_set_requires_grad(m, 1);
 }
 
 static void init_sizes(struct trainer *t)
@@ -129,10 +107,12 @@ int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 			(int)c->rollout.max_new_tokens, err, n))
 		return -1;
 	t->rp.stats = rhythm_rollout_stats(&t->rh);
-	if (alloc_buffers(t) || optimizer_init(t)) {
+	if (alloc_buffers(t)) {
 		snprintf(err, n, "trainer: cannot allocate the training state: %s", tensor_last_error());
 		return -1;
 	}
+	if (trainer_optimizer_init(t, err, n))
+		return -1;
 	if (c->algo.kl_coef > 0 && !(t->ref = model_clone(t->pol.model))) {
 		snprintf(err, n, "trainer: cannot copy the reference model: %s", tensor_last_error());
 		return -1;
@@ -156,12 +136,7 @@ void trainer_free(struct trainer *t)
 {
 	runlog_close(&t->log);
 	dist_free(&t->dist);
-	for (int i = 0; t->adam_m && i < t->pol.model->n_params; i++) {
-		tensor_free(t->adam_m[i]);
-		tensor_free(t->adam_v[i]);
-	}
-	free(t->adam_m);
-	free(t->adam_v);
+	trainer_optimizer_free(t);
 	model_destroy(t->ref);
 	rhythm_free(&t->rh);
 	data_free(&t->data);
@@ -169,7 +144,7 @@ void trainer_free(struct trainer *t)
 	rollout_batch_free(&t->rb);
 	batch_pack_free(&t->pack);
 	void *bufs[] = { t->ex, t->prompt_ids, t->prompt_rows, t->prompt_lens, t->correct,
-			 t->rewards, t->adv, t->old_logp, t->ref_logp, t->host, t->seq_ids, t->flat };
+			 t->rewards, t->adv, t->old_logp, t->ref_logp, t->host, t->seq_ids };
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		free(bufs[i]);
 	memset(t, 0, sizeof(*t));
@@ -183,8 +158,8 @@ static void log_samples(struct trainer *t, long step)
 		int i = b * t->G < t->B ? b * t->G : b; /* one response from each of the first groups */
 		size_t at = (size_t)i * t->cap_len + t->rb.prompt_len[i];
 		struct sample_detail d = { t->rb.resp_len[i], t->rb.tokens + at, &t->pol.tok,
-					   t->rh.waad + at, t->rh.fai + at, t->rh.gamma + at,
-					   t->rh.sets + at };
+					   t->rh.waad + at, t->rh.fai + at, t->rh.delta + at,
+					   t->rh.gamma + at, t->rh.sets + at };
 		runlog_sample(&t->log, step, t->ex[i / t->G].prompt, rollout_text(&t->rb, i),
 			      t->rewards[i], t->correct[i], t->rh.stats ? &d : NULL);
 	}

@@ -1,9 +1,8 @@
 /*
  * trainer_ckpt.c - the trainer's side of checkpoints (see ckpt.h for the folder protocol):
- * the weights (model_save, Hugging Face names, fp32), the AdamW moments as
- * optimizer.safetensors ("<param>.exp_avg", "<param>.exp_avg_sq", fp32; opt_step and skipped
- * in the metadata), the trainer state; and the resume that reads them back. The resumed run
- * continues bit for bit: sampling is a function of (run.seed, step), the data order of
+ * the weights (model_save, Hugging Face names, fp32), the AdamW moments (trainer_zero.c: one
+ * file, or one shard per rank), the trainer state; and the resume that reads them back. The
+ * resumed run continues bit for bit: sampling is a function of (run.seed, step), the data order of
  * (data.seed, cursor), and everything else that carries over is saved here.
  */
 #include "attnrl/trainer.h"
@@ -19,75 +18,6 @@
 #include "attnrl/stop.h"
 
 
-static const char *const MOMENT_SUFFIX[2] = { ".exp_avg", ".exp_avg_sq" };
-
-static tensor *moment(const struct trainer *t, int i, int k)
-{
-	return k ? t->adam_v[i] : t->adam_m[i];
-}
-
-static int save_optimizer(const struct trainer *t, const char *dir, char *err, size_t n)
-{
-	const struct model *m = t->pol.model;
-	int np = m->n_params, rc = -1;
-	struct st_entry *e = calloc(2 * np, sizeof(*e));
-	int64_t(*shapes)[8] = calloc(np, sizeof(*shapes));
-	char (*names)[300] = calloc(2 * np, sizeof(*names));
-	char path[1400], step[32], skipped[32];
-	if (!e || !shapes || !names) {
-		snprintf(err, n, "checkpoint: out of memory");
-		goto out;
-	}
-	for (int i = 0; i < np; i++) {
-		int nd = tensor_ndim(m->params[i]);
-		for (int d = 0; d < nd; d++)
-			shapes[i][d] = tensor_size(m->params[i], d);
-		for (int k = 0; k < 2; k++) {
-			snprintf(names[2 * i + k], sizeof(names[0]), "%s%s", m->names[i], MOMENT_SUFFIX[k]);
-			e[2 * i + k] = (struct st_entry){ names[2 * i + k], ST_F32, nd, shapes[i],
-							  tensor_data(moment(t, i, k)) };
-		}
-	}
-	snprintf(step, sizeof(step), "%ld", t->opt_step);
-	snprintf(skipped, sizeof(skipped), "%ld", t->skipped);
-	const char *meta[] = { "format", "pt", "opt_step", step, "skipped", skipped };
-	snprintf(path, sizeof(path), "%s/optimizer.safetensors", dir);
-	rc = st_write(path, e, 2 * np, meta, 3, err, n);
-out:
-	free(e);
-	free(shapes);
-	free(names);
-	return rc;
-}
-
-/* the moments of every parameter from path; shapes must match */
-static int load_optimizer(struct trainer *t, const char *path, char *err, size_t n)
-{
-	const struct model *m = t->pol.model;
-	struct st_file f;
-	char name[300];
-	if (st_open(&f, path, err, n))
-		return -1;
-	int rc = 0;
-	for (int i = 0; i < m->n_params && !rc; i++) {
-		for (int k = 0; k < 2 && !rc; k++) {
-			tensor *x = moment(t, i, k);
-			snprintf(name, sizeof(name), "%s%s", m->names[i], MOMENT_SUFFIX[k]);
-			const struct st_tensor *s = st_find(&f, name);
-			if (!s || s->dtype != ST_F32 || s->nbytes != (size_t)tensor_numel(x) * 4) {
-				snprintf(err, n, "%s: tensor '%s' is %s (expected F32, %" PRId64
-					 " values)", path, name, s ? "of another dtype or size" : "missing",
-					 tensor_numel(x));
-				rc = -1;
-			} else {
-				rc = tensor_write_f32(x, s->data, tensor_numel(x));
-			}
-		}
-	}
-	st_close(&f);
-	return rc;
-}
-
 static void state_of(const struct trainer *t, long step, struct ckpt_state *s)
 {
 	*s = (struct ckpt_state){ .step = step, .opt_step = t->opt_step, .skipped = t->skipped,
@@ -97,12 +27,11 @@ static void state_of(const struct trainer *t, long step, struct ckpt_state *s)
 				  .config_hash = ckpt_config_hash(&t->cfg) };
 }
 
-static int save_files(struct trainer *t, long step, char *err, size_t n)
+/* rank 0 begins the folder and writes the weights (the same on every rank) */
+static int save_begin(struct trainer *t, long step, struct ckpt_state *s, char *err, size_t n)
 {
-	struct ckpt_state s;
 	char dir[1200], path[1300];
-	state_of(t, step, &s);
-	if (runlog_sync(&t->log, step, &s.log)) {
+	if (runlog_sync(&t->log, step, &s->log)) {
 		snprintf(err, n, "cannot flush metrics.jsonl / samples.jsonl in '%.900s'", t->run_dir);
 		return -1;
 	}
@@ -112,30 +41,54 @@ static int save_files(struct trainer *t, long step, char *err, size_t n)
 	if (model_save(t->pol.model, path, err, n))
 		return -1;
 	stop_test_point("ckpt_write", step);
-	if (save_optimizer(t, dir, err, n) || ckpt_write_state(dir, &s, &t->cfg, err, n))
-		return -1;
-	return ckpt_commit(t->run_dir, step, err, n);
+	return 0;
 }
 
-/* rank 0 writes (the weights and moments are the same on every rank); all learn how it went */
+/* the three phases of a save, each ended by every rank learning whether any failed: rank 0
+ * begins the folder and writes the weights; the moments go in (rank 0, or every rank its
+ * shard); rank 0 writes the state and commits. The phases return 1 for "another rank failed" */
+static int save_phase(struct trainer *t, int phase, long step, struct ckpt_state *s, char *err,
+		      size_t n)
+{
+	char dir[1200];
+	int failed = 0;
+	ckpt_tmp_dir(t->run_dir, step, dir, sizeof(dir));
+	if (phase == 0 && !t->rank)
+		failed = save_begin(t, step, s, err, n) != 0;
+	else if (phase == 1)
+		failed = trainer_save_moments(t, dir, err, n) != 0;
+	else if (phase == 2 && !t->rank)
+		failed = ckpt_write_state(dir, s, &t->cfg, err, n) ||
+			 ckpt_commit(t->run_dir, step, err, n);
+	char derr[256];
+	int any = trainer_any(t, failed, derr, sizeof(derr));
+	if (any < 0 && !failed)
+		snprintf(err, n, "%s", derr);
+	return any < 0 || failed ? -1 : any;
+}
+
+static int save_files(struct trainer *t, long step, char *err, size_t n)
+{
+	struct ckpt_state s;
+	state_of(t, step, &s);
+	for (int phase = 0; phase < 3; phase++) {
+		int rc = save_phase(t, phase, step, &s, err, n);
+		if (rc > 0)
+			snprintf(err, n, "another rank could not write its part (its log says why)");
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+/* every rank takes part (the phases agree on failures); rank 0 reports */
 int trainer_save(struct trainer *t, long step, char *err, size_t n)
 {
 	char why[1024];
 	double t0 = runlog_now();
-	int failed = !t->rank && save_files(t, step, why, sizeof(why));
-	int any = trainer_any(t, failed, err, n);
-	if (any < 0)
-		return -1;
-	if (any && t->rank) {
-		snprintf(err, n, "checkpoint of step %ld not saved by rank 0 (its log says why)", step);
-		return -1;
-	}
-	if (t->rank) {
-		t->last_saved = step;
-		return 0;
-	}
-	if (failed) {
-		ckpt_discard(t->run_dir, step);
+	if (save_files(t, step, why, sizeof(why))) {
+		if (!t->rank)
+			ckpt_discard(t->run_dir, step);
 		if (t->last_saved > 0)
 			snprintf(err, n, "checkpoint of step %ld not saved: %s; the previous checkpoint "
 				 "ckpt/step_%ld is intact; free space and rerun to resume from it", step,
@@ -144,10 +97,12 @@ int trainer_save(struct trainer *t, long step, char *err, size_t n)
 			snprintf(err, n, "checkpoint of step %ld not saved: %s", step, why);
 		return -1;
 	}
-	stop_test_point("after_ckpt", step);
-	ckpt_prune(t->run_dir, t->cfg.train.keep_last);
 	t->last_saved = step;
 	t->save_seconds = runlog_now() - t0;
+	if (t->rank)
+		return 0;
+	stop_test_point("after_ckpt", step);
+	ckpt_prune(t->run_dir, t->cfg.train.keep_last);
 	if (t->log.tty)
 		printf("\r\033[K");
 	printf("ckpt  step %ld: saved %s/ckpt/step_%ld (%.1fs)\n", step, t->run_dir, step,
@@ -214,8 +169,7 @@ int trainer_resume(struct trainer *t, struct runlog_pos *pos, char *err, size_t 
 	snprintf(path, sizeof(path), "%s/model.safetensors", dir);
 	if (model_load(t->pol.model, path, err, n))
 		return -1;
-	snprintf(path, sizeof(path), "%s/optimizer.safetensors", dir);
-	if (load_optimizer(t, path, err, n))
+	if (trainer_load_moments(t, dir, err, n))
 		return -1;
 	t->opt_step = s.opt_step;
 	t->skipped = s.skipped;

@@ -99,37 +99,26 @@ int trainer_any(struct trainer *t, int flag, char *err, size_t n)
 	return v > 0;
 }
 
-/* every parameter's gradient summed over ranks: one all-reduce of a flat buffer */
+/* every parameter's gradient summed over ranks through the flat buffer: one all-reduce, or
+ * with ZeRO-1 a reduce-scatter (only this rank's slice of the sum is needed) */
 int trainer_sum_grads(struct trainer *t, char *err, size_t n)
 {
 	if (t->world == 1)
 		return 0;
 	struct model *m = t->pol.model;
-	int rc = 0;
-	tensor_frame_push();
-	float **g = calloc(m->n_params, sizeof(float *));
-	size_t off = 0;
-	for (int i = 0; g && i < m->n_params && !rc; i++) {
-		g[i] = tensor_data(tensor_grad(m->params[i]));
-		size_t k = (size_t)tensor_numel(m->params[i]);
-		rc = g[i] ? 0 : -1;
-		if (g[i])
-			memcpy(t->flat + off, g[i], k * sizeof(float));
-		off += k;
-	}
-	if (!g || rc)
+	size_t count = (size_t)m->n_elements;
+	if (tensor_flat_copy(m->params, m->n_params, 1, t->flat, 0, 1)) {
 		snprintf(err, n, "dist: cannot read the gradients: %s", tensor_last_error());
-	else
-		rc = dist_allreduce_sum(&t->dist, t->flat, off, DIST_F32, err, n);
-	off = 0;
-	for (int i = 0; !rc && i < m->n_params; i++) {
-		size_t k = (size_t)tensor_numel(m->params[i]);
-		memcpy(g[i], t->flat + off, k * sizeof(float));
-		off += k;
+		return -1;
 	}
-	if (!g)
-		rc = -1;
-	free(g);
-	tensor_frame_pop();
-	return rc;
+	float *buf = tensor_data(t->flat);
+	if (t->sharded)
+		return dist_reduce_scatter_sum_f32(&t->dist, buf, count, err, n);
+	if (dist_allreduce_sum(&t->dist, buf, count, DIST_F32, err, n))
+		return -1;
+	if (tensor_flat_copy(m->params, m->n_params, 1, t->flat, 0, 0)) {
+		snprintf(err, n, "dist: cannot write the gradients: %s", tensor_last_error());
+		return -1;
+	}
+	return 0;
 }

@@ -163,11 +163,11 @@ static int micro_step(struct trainer *t, int first, int n_mb, long tokens_mb, st
 	return 0;
 }
 
-static int optimizer_step(struct trainer *t, struct update_acc *a)
+static int optimizer_step(struct trainer *t, struct update_acc *a, char *err, size_t n)
 {
 	struct model *m = t->pol.model;
 	double norm;
-	if (tensor_clip_grad_norm(m->params, m->n_params, t->cfg.optim.grad_clip, &norm))
+	if (trainer_clip(t, &norm, err, n))
 		return -1;
 	if (!isfinite(norm)) {
 		t->skipped++;
@@ -185,9 +185,12 @@ static int optimizer_step(struct trainer *t, struct update_acc *a)
 	t->opt_step++;
 	a->gnorm += norm;
 	a->opt_steps++;
-	if (tensor_adamw_step(m->params, t->adam_m, t->adam_v, m->n_params, &hp))
+	if (trainer_adamw(t, &hp, err, n))
 		return -1;
-	return tensor_zero_grad(m->params, m->n_params);
+	if (!tensor_zero_grad(m->params, m->n_params))
+		return 0;
+	snprintf(err, n, "update: %s", tensor_last_error());
+	return -1;
 }
 
 /* this rank's share of each mini-batch; loss weights count the whole mini-batch, so the
@@ -210,10 +213,11 @@ static int update(struct trainer *t, struct update_acc *a, char *err, size_t n)
 					goto fail;
 			}
 			a->mini_batches++;
-			if (trainer_sum_grads(t, err, n))
+			tensor_frame_push();
+			int rc = trainer_sum_grads(t, err, n) || optimizer_step(t, a, err, n);
+			tensor_frame_pop();
+			if (rc)
 				return -1;
-			if (optimizer_step(t, a))
-				goto fail;
 			stop_test_point("update", t->cur_step);
 		}
 	}

@@ -324,6 +324,71 @@ static void test_adamw_vs_torch(void)
 	}
 }
 
+/* ZeRO-1: the same three steps as two ranks' slices of the flat parameters ([0, 4) and
+ * [4, 7), across the boundary of the two tensors) against torch.optim.AdamW; and the flat
+ * copies of weights and gradients */
+static void test_adamw_flat(void)
+{
+	enum { N = 7, STEPS = 3 };
+	const int64_t off[2] = { 0, 4 }, len[2] = { 4, 3 };
+	float flat[N], g[N], ref[N], got[N];
+	tensor *p[2], *m[2], *v[2];
+	struct tensor_adamw hp = ADAMW_HP;
+	int have_ref = run_adamw_ref(ref, N) == N;
+	for (int i = 0; i < N; i++)
+		flat[i] = (float)sin(1.0 + i);
+	p[0] = param(flat, 3);
+	p[1] = param(flat + 3, 4);
+	for (int r = 0; r < 2; r++) {
+		m[r] = tensor_keep(tensor_zeros(&len[r], 1, TENSOR_F32, TENSOR_CPU));
+		v[r] = tensor_keep(tensor_zeros(&len[r], 1, TENSOR_F32, TENSOR_CPU));
+	}
+	for (hp.step = 1; hp.step <= STEPS; hp.step++) {
+		tensor_frame_push();
+		for (int i = 0; i < N; i++)
+			g[i] = (float)cos(0.5 * i + (double)hp.step);
+		for (int r = 0; r < 2; r++) {
+			tensor *gs = tensor_from_f32(g + off[r], &len[r], 1);
+			CHECK(tensor_adamw_flat(p, 2, off[r], m[r], v[r], gs, &hp) == 0, "adamw_flat: %s",
+			      tensor_last_error());
+		}
+		tensor_frame_pop();
+	}
+	if (have_ref) {
+		check_values(p[0], ref, 3, 1e-6, "flat adamw vs torch (p0)");
+		check_values(p[1], ref + 3, 4, 1e-6, "flat adamw vs torch (p1)");
+	}
+	tensor_frame_push();
+	/* weights [2, 6) into a buffer, then gradients written from one and read back */
+	int64_t k = 4, all = N;
+	tensor *buf = tensor_zeros(&k, 1, TENSOR_F32, TENSOR_CPU);
+	CHECK(tensor_flat_copy(p, 2, 0, buf, 2, 1) == 0, "flat copy: %s", tensor_last_error());
+	float w[N];
+	tensor_read_f32(p[0], w, 3);
+	tensor_read_f32(p[1], w + 3, 4);
+	tensor_read_f32(buf, got, 4);
+	for (int i = 0; i < 4; i++)
+		CHECK(got[i] == w[2 + i], "flat copy: element %d is %g, not %g", i, got[i], w[2 + i]);
+	tensor *gin = tensor_from_f32(g, &all, 1), *gout = tensor_zeros(&all, 1, TENSOR_F32, TENSOR_CPU);
+	CHECK(tensor_zero_grad(p, 2) == 0 && tensor_flat_copy(p, 2, 1, gout, 0, 1) == 0,
+	      "missing grads read as zeros: %s", tensor_last_error());
+	tensor_read_f32(gout, got, N);
+	CHECK(got[0] == 0 && got[6] == 0, "missing grads must read as zeros");
+	CHECK(tensor_flat_copy(p, 2, 1, gin, 0, 0) == 0 && tensor_flat_copy(p, 2, 1, gout, 0, 1) == 0,
+	      "grads through the flat buffer: %s", tensor_last_error());
+	tensor_read_f32(gout, got, N);
+	tensor_read_f32(tensor_grad(p[1]), w, 4);
+	CHECK(!memcmp(got, g, sizeof(g)) && !memcmp(w, g + 3, 4 * sizeof(float)),
+	      "grads do not survive the flat buffer");
+	CHECK(tensor_flat_copy(p, 2, 0, buf, 4, 1) == -1, "a range past the end must fail");
+	tensor_frame_pop();
+	for (int j = 0; j < 2; j++) {
+		tensor_free(p[j]);
+		tensor_free(m[j]);
+		tensor_free(v[j]);
+	}
+}
+
 static void test_errors(void)
 {
 	float a[6] = { 0 }, b[20] = { 0 };
@@ -509,6 +574,7 @@ int main(void)
 	test_clip_grad_norm();
 	test_adamw_one_step();
 	test_adamw_vs_torch();
+	test_adamw_flat();
 	test_errors();
 	test_host_access_and_misc();
 	test_multinomial();

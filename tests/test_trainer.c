@@ -154,7 +154,8 @@ int main(void)
 	CHECK(d && strstr(d, "\"gamma_mean\"") && strstr(d, "\"frac_anchor\""), "credit metrics");
 	size_t ls;
 	samples = slurp("build/tests/runs/credit/samples.jsonl", &ls);
-	CHECK(samples && strstr(samples, "\"waad\"") && strstr(samples, "\"gamma\""), "per-token samples");
+	CHECK(samples && strstr(samples, "\"waad\"") && strstr(samples, "\"gamma\"") &&
+	      strstr(samples, "\"delta\""), "per-token samples");
 	/* the paper's way (a separate forward with maps) selects the same tokens: the same run */
 	extra_override[1] = "credit.compute=maps";
 	char *e = run_job("credit_maps", 5, &mb, &lb);

@@ -3,7 +3,8 @@
  * trainer writes model.safetensors and optimizer.safetensors into the folder ckpt_begin gives).
  *
  * Layout: <run>/ckpt/step_<N>/{model.safetensors, optimizer.safetensors, trainer_state.json,
- * config.yaml, DONE}. A checkpoint is written into <run>/ckpt/.step_<N>.tmp/ (every file
+ * config.yaml, DONE}; with dist.shard_optimizer one optimizer-rank<R>-of-<W>.safetensors per
+ * rank instead of optimizer.safetensors. A checkpoint is written into <run>/ckpt/.step_<N>.tmp/ (every file
  * fsynced), the folder is renamed to step_<N>, <run>/ckpt is fsynced, then the empty DONE file
  * is created and fsynced. Only folders holding DONE are complete: nothing else is ever loaded,
  * and ckpt_begin removes unfinished ones (a .tmp folder, a step_<N> without DONE).
@@ -11,8 +12,10 @@
  * The config hash (FNV-1a 64 of the resolved YAML) leaves out the keys a resumed run may
  * change: run.name, run.dir, run.resume, run.resume_force and train.{steps, log_every,
  * eval_every, eval_before, samples_per_step, save_every, keep_last, time_limit,
- * max_bad_steps}; train.steps stays in when optim.schedule=cosine (it sets the schedule).
- * train.threads stays in: the thread count changes results bitwise.
+ * max_bad_steps} and dist.{rendezvous, timeout}; train.steps stays in when
+ * optim.schedule=cosine (it sets the schedule). train.threads, dist.backend and
+ * dist.shard_optimizer stay in: they change results bitwise (a forced resume across
+ * dist.shard_optimizer converts the optimizer files).
  */
 #ifndef ATTNRL_CKPT_H
 #define ATTNRL_CKPT_H
@@ -44,6 +47,8 @@ int ckpt_write_state(const char *dir, const struct ckpt_state *s, const struct c
 /* the rename to step_<step>, then DONE; -1 with err (the .tmp folder is left for the next
  * ckpt_begin, and the earlier checkpoints are untouched) */
 int ckpt_commit(const char *run_dir, long step, char *err, size_t n);
+/* the .tmp folder of step (where every rank writes its part before the commit) */
+void ckpt_tmp_dir(const char *run_dir, long step, char *dir, size_t dir_n);
 /* removes the .tmp folder of step after a failed write (disk space back at once) */
 void ckpt_discard(const char *run_dir, long step);
 /* removes complete checkpoints beyond the keep newest (keep 0: none removed) */

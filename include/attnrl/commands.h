@@ -15,4 +15,7 @@ int cmd_export(int argc, char **argv);
 /* attnrl tokenize --tokenizer PATH [--json] [--decode] [--time] (src/cmd_tokenize.c) */
 int cmd_tokenize(int argc, char **argv);
 
+/* report RUN_DIR [--out FILE] [--samples N]: the run as one HTML page (src/cmd_report.c) */
+int cmd_report(int argc, char **argv);
+
 #endif

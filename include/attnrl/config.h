@@ -144,7 +144,11 @@
 	  "how ranks find each other: file = <run.dir>/<run.name>/.rendezvous (shared), tcp = "  \
 	  "rank 0 serves MASTER_ADDR:MASTER_PORT; auto = tcp when MASTER_ADDR is set, else file") \
 	X(dist, timeout, FLOAT, 300, "(0, 86400]",                                                 \
-	  "seconds to wait for every rank at start-up, and for each collective")
+	  "seconds to wait for every rank at start-up, and for each collective")                   \
+	X(dist, shard_optimizer, BOOL, 0, "",                                                      \
+	  "ZeRO-1: each rank keeps the AdamW moments of its 1/N slice of the parameters "          \
+	  "(gradients reduce-scattered, updated weights all-gathered); checkpoints hold one "      \
+	  "optimizer file per rank")
 
 #define CONFIG_CREDIT(X)                                                                           \
 	X(credit, strategy, ENUM, "none", "none|local|global|coupled|random|entropy",              \

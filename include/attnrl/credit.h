@@ -57,6 +57,10 @@ void credit_assign(const struct credit_params *p, int R, const float *waad, cons
 		   const uint8_t *fai_ok, const float *entropy, struct rng *rng, float *delta,
 		   uint8_t *sets, float *gamma);
 
+/* a token's sets as "PADI" ('.' where not in; R / E added under the random / entropy
+ * strategies; out holds 8) */
+void credit_sets_text(uint8_t sets, enum credit_strategy strategy, char *out);
+
 /* the multiplier actually applied to a token whose sequence has advantage adv (sign mode) */
 float credit_gamma_for(const struct credit_params *p, float gamma, float adv);
 

@@ -59,11 +59,6 @@ int inspect_args(struct inspect_options *o, int argc, char **argv, char *err, si
  * with one line in err; the report goes to stdout */
 int inspect_run(const struct config *c, const struct inspect_options *o, char *err, size_t n);
 
-/* text as one visible line into out (always NUL-terminated): \n \t \r \\ and other control
- * bytes as escapes (\x1b), invalid UTF-8 as \xNN; flags below; returns the columns it takes */
-#define INSPECT_ESC_QUOTE 1 /* '"' as \" (for text shown between quotes) */
-#define INSPECT_ESC_SPACE 2 /* ' ' as U+2423 (a lone space token stays visible) */
-int inspect_escape(const char *s, size_t len, int flags, char *out, size_t cap);
 /* response token r's text (len bytes) and its sets as "PADI" ('.' where not in; R / E added for
  * the random / entropy strategies; out holds 8) */
 const char *inspect_piece(const struct inspect *in, int r, int *len);

@@ -49,7 +49,7 @@ struct sample_detail {
 	int R;
 	const int32_t *tokens;          /* (R) */
 	const struct tokenizer *tok;
-	const float *waad, *fai, *gamma; /* (R) */
+	const float *waad, *fai, *delta, *gamma; /* (R) */
 	const uint8_t *sets;            /* (R) CREDIT_IN_* flags */
 };
 void runlog_sample(struct runlog *l, long step, const char *prompt, const char *response,

@@ -119,6 +119,18 @@ int tensor_zero_grad(tensor *const *params, int n);
 struct tensor_adamw { double lr, beta1, beta2, eps, weight_decay; long step; };
 int tensor_adamw_step(tensor *const *params, tensor *const *m, tensor *const *v, int n,
                       const struct tensor_adamw *hp);
+/* ZeRO-1 pieces. AdamW (the formula above) on the elements [off, off + numel(m)) of the
+ * parameters seen as one flat buffer (below), in place; m, v, g: that slice's moments and
+ * gradient */
+int tensor_adamw_flat(tensor *const *params, int n, int64_t off, tensor *m, tensor *v,
+		      const tensor *g, const struct tensor_adamw *hp);
+/* the n tensors (grads != 0: their grads) seen as one flat buffer, in order: its elements
+ * [off, off + numel(flat)) copied into flat (to_flat) or from flat into the tensors (a
+ * missing grad is read as zeros and created when written); same device */
+int tensor_flat_copy(tensor *const *ts, int n, int grads, tensor *flat, int64_t off,
+		     int to_flat);
+int tensor_sumsq(const tensor *t, double *out); /* squared L2 norm (fp32 reduction) */
+int tensor_scale_(tensor *t, double s);         /* in place, no grad tracking */
 /* scales the grads so that their global L2 norm is at most max_norm (max_norm <= 0: only
  * measure); *norm_out receives the norm before clipping */
 int tensor_clip_grad_norm(tensor *const *params, int n, double max_norm, double *norm_out);

@@ -29,11 +29,15 @@ struct trainer {
 	struct rollout_params rp;
 	int n_prompts, G, B, micro, cap_len; /* this rank's prompts and responses per step */
 	/* data parallelism (trainer_dist.c): rank of world; seq_ids (B) the global index of each
-	 * local response; flat (n_elements) the gradient buffer of the all-reduce */
+	 * local response; flat (n_elements) the gradient buffer of the all-reduce. ZeRO-1
+	 * (trainer_zero.c, dist.shard_optimizer with world > 1): this rank owns the slice
+	 * [zoff, zoff + zlen) of the flat parameters and keeps only its moments zm, zv (adam_m and
+	 * adam_v are NULL) */
 	struct dist dist;
-	int rank, world;
+	int rank, world, sharded;
 	int64_t *seq_ids;
-	float *flat;
+	tensor *flat, *zm, *zv;
+	int64_t zoff, zlen;
 	struct task_example *ex;          /* (n_prompts) */
 	int32_t *prompt_ids;              /* (n_prompts, DATA_PROMPT_MAX) */
 	const int32_t **prompt_rows;
@@ -78,6 +82,18 @@ int trainer_local_group(const struct trainer *t, int g); /* global group -> loca
 int trainer_sum(struct trainer *t, double *v, int k, char *err, size_t n); /* in place */
 int trainer_any(struct trainer *t, int flag, char *err, size_t n); /* 1 if any rank set flag */
 int trainer_sum_grads(struct trainer *t, char *err, size_t n);
+
+/* trainer_zero.c: the optimizer state (per parameter, or this rank's ZeRO-1 slice), the clip
+ * and AdamW step over it, and its checkpoint files in either layout */
+int trainer_optimizer_init(struct trainer *t, char *err, size_t n);
+void trainer_optimizer_free(struct trainer *t);
+/* clips the summed gradients to optim.grad_clip; *norm: the global norm before clipping */
+int trainer_clip(struct trainer *t, double *norm, char *err, size_t n);
+int trainer_adamw(struct trainer *t, const struct tensor_adamw *hp, char *err, size_t n);
+/* the moments into dir: optimizer.safetensors (rank 0) or this rank's shard file */
+int trainer_save_moments(const struct trainer *t, const char *dir, char *err, size_t n);
+/* the moments from a checkpoint folder written with either layout, any rank count */
+int trainer_load_moments(struct trainer *t, const char *dir, char *err, size_t n);
 
 /* shared with sft: mkdir -p of <run.dir>/<run.name> and config.yaml inside */
 int trainer_prepare_run_dir(const struct config *c, char *dir, size_t dir_n, char *err, size_t n);

@@ -7,8 +7,9 @@
 #   1. `srun -n 2` trains 4 steps with Gloo (ranks from SLURM_PROCID / SLURM_NTASKS, rendezvous
 #      through files in the run directory) and must match 1 process (the same check as
 #      tests/test_dist_train.sh);
-#   2. preemption: an `sbatch --requeue` job running `srun -n 2` is sent SIGTERM mid-run
-#      (scancel --signal=TERM), saves a checkpoint, exits 75, requeues itself, resumes from the
+#   2. preemption: an `sbatch --requeue` job running `srun -n 2` with the sharded optimizer
+#      (dist.shard_optimizer: every rank writes its shard of each checkpoint) is sent SIGTERM
+#      mid-run (scancel --signal=TERM), saves a checkpoint, exits 75, requeues itself, resumes from the
 #      checkpoint and ends with the same weights, byte for byte, as an uninterrupted 2-rank run.
 # The daemons it started are stopped at exit (by pid).
 set -u
@@ -119,13 +120,13 @@ weights_equal "$tmp/one/default" "$tmp/srun/default" 1e-4 || fail "srun -n 2 dif
 # 2. preemption: SIGTERM mid-run, exit 75, requeue, resume
 cat >"$tmp/job.sh" <<JOB
 #!/bin/bash
-srun -n 2 $bin train ${base[*]} train.steps=8 run.dir=$tmp/pre
+srun -n 2 $bin train ${base[*]} train.steps=8 dist.shard_optimizer=true run.dir=$tmp/pre
 rc=\$?
 echo "job: attnrl exited \$rc (restart \${SLURM_RESTART_COUNT:-0})"
 [ \$rc -eq 75 ] && scontrol requeue \$SLURM_JOB_ID
 exit \$rc
 JOB
-srun -n 2 -t 5 $bin train "${base[@]}" train.steps=8 run.dir="$tmp/whole" >"$tmp/whole.log" 2>&1 ||
+srun -n 2 -t 5 $bin train "${base[@]}" train.steps=8 dist.shard_optimizer=true run.dir="$tmp/whole" >"$tmp/whole.log" 2>&1 ||
 	fail "uninterrupted 2-rank run: $(tail -3 "$tmp/whole.log")"
 job=$(sbatch --parsable --requeue -n 2 -t 10 -o "$tmp/job.out" --open-mode=append "$tmp/job.sh") ||
 	fail "sbatch failed"
@@ -143,6 +144,8 @@ grep -q "exited 75" "$tmp/job.out" || fail "the signalled run did not exit 75: $
 grep -q "resumed from" "$tmp/job.out" || fail "the requeued job did not resume: $(tail -5 "$tmp/job.out")"
 grep -q "exited 0 (restart 1)" "$tmp/job.out" || fail "the requeued job did not finish: $(tail -5 "$tmp/job.out")"
 weights_equal "$tmp/whole/default" "$tmp/pre/default" 0 || fail "preempted + requeued run differs from the uninterrupted one"
+ls "$tmp"/pre/default/ckpt/step_8/optimizer-rank0000[01]-of-00002.safetensors >/dev/null ||
+	fail "the sharded run's checkpoint lacks its two optimizer shards"
 steps=$(grep -c '"step"' "$tmp/pre/default/metrics.jsonl")
 [ "$steps" -eq 8 ] || fail "metrics.jsonl holds $steps lines, want 8"
 echo "test-slurm: $(( $(date +%s) - t0 )) s; $fails failed"
