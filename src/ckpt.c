@@ -48,6 +48,7 @@ static void config_normalize(struct config *c)
 	c->train.max_bad_steps = d.train.max_bad_steps;
 	memcpy(c->dist.rendezvous, d.dist.rendezvous, sizeof(d.dist.rendezvous));
 	c->dist.timeout = d.dist.timeout;
+	c->eval = d.eval; /* eval settings do not touch training */
 }
 
 uint64_t ckpt_config_hash(const struct config *c)

@@ -745,9 +745,12 @@ int config_validate(const struct config *c, char *err, size_t n)
 	struct template tpl;
 	if (template_init(&tpl, c->data.template, err, n))
 		return -1;
-	if (!strcmp(c->data.task, "math") && !c->data.path[0])
-		return config_fail(err, n, "data.task=math needs data.path, a JSONL train set "
-			    "(e.g. data.path=../shared/data/gsm8k/train.jsonl)");
+	if ((!strcmp(c->data.task, "math") || !strcmp(c->data.task, "mcq")) && !c->data.path[0])
+		return config_fail(err, n, "data.task=%s needs data.path, a JSONL train set "
+			    "(e.g. data.path=../shared/data/gsm8k/train.jsonl)", c->data.task);
+	if (c->eval.k > 1 && c->eval.temperature == 0.0)
+		return config_fail(err, n, "eval.k=%ld with eval.temperature=0: greedy responses are all "
+			    "the same; set eval.temperature > 0 (e.g. 1.0) or eval.k=1", c->eval.k);
 	if (c->optim.lr_min > c->optim.lr)
 		return config_fail(err, n, "optim.lr_min=%g is larger than optim.lr=%g", c->optim.lr_min,
 			    c->optim.lr);

@@ -73,6 +73,20 @@ static int select_rows(struct data *d, const struct dataset *ds, int which, cons
 	return count;
 }
 
+/* countdown from a file: every row must carry its numbers and target */
+static int countdown_rows(const struct data *d, const struct dataset *ds, char *err, size_t n)
+{
+	if (d->kind != TASK_COUNTDOWN)
+		return 0;
+	for (int i = 0; i < ds->n; i++)
+		if (!ds->rows[i].n_nums) {
+			snprintf(err, n, "line %d: a countdown row needs \"nums\" and \"target\" (as "
+				 "`attnrl countdown-data` writes them)", ds->rows[i].line);
+			return -1;
+		}
+	return 0;
+}
+
 static int init_dataset(struct data *d, const struct config *c, char *err, size_t n)
 {
 	struct dataset_opts o = { c->data.prompt_field, c->data.answer_field, c->data.answer_format };
@@ -83,7 +97,8 @@ static int init_dataset(struct data *d, const struct config *c, char *err, size_
 		return -1;
 	}
 	if (dataset_load(&d->train_set, c->data.path, &o, err, n) ||
-	    (ep[0] && dataset_load(&d->eval_set, ep, &o, err, n)))
+	    (ep[0] && dataset_load(&d->eval_set, ep, &o, err, n)) ||
+	    countdown_rows(d, &d->train_set, err, n) || countdown_rows(d, &d->eval_set, err, n))
 		return -1;
 	long room = c->model.max_seq_len - c->rollout.max_new_tokens;
 	d->prompt_max = room < 1 ? 1 : room > DATA_PROMPT_MAX ? DATA_PROMPT_MAX : (int)room;
@@ -113,9 +128,43 @@ static int init_dataset(struct data *d, const struct config *c, char *err, size_
 	return 0;
 }
 
+int data_init_eval(struct data *d, const struct config *c, const struct tokenizer *tok,
+		   const char *path, char *err, size_t n)
+{
+	struct dataset_opts o = { c->data.prompt_field, c->data.answer_field, c->data.answer_format };
+	memset(d, 0, sizeof(*d));
+	if (task_kind_parse(c->data.task, &d->kind) || d->kind == TASK_ARITH) {
+		snprintf(err, n, "data.task=%s: a JSONL file needs data.task=math, mcq or countdown",
+			 c->data.task);
+		return -1;
+	}
+	d->tok = tok;
+	d->format_weight = c->data.format_reward;
+	d->from_file = 1;
+	if (template_init(&d->tpl, c->data.template, err, n) ||
+	    dataset_load(&d->eval_set, path, &o, err, n) || countdown_rows(d, &d->eval_set, err, n))
+		goto fail;
+	long room = c->model.max_seq_len - c->rollout.max_new_tokens;
+	d->prompt_max = room < 1 ? 1 : room > DATA_PROMPT_MAX ? DATA_PROMPT_MAX : (int)room;
+	int32_t *scratch = malloc((DATA_TEXT_MAX + 2) * sizeof(int32_t));
+	d->eval = calloc((size_t)d->eval_set.n, sizeof(*d->eval));
+	if (!scratch || !d->eval) {
+		free(scratch);
+		snprintf(err, n, "data: out of memory for %d rows", d->eval_set.n);
+		goto fail;
+	}
+	d->n_eval = select_rows(d, &d->eval_set, -1, "held-out", d->eval, scratch, path);
+	free(scratch);
+	d->eval_size = c->data.eval_size < d->n_eval ? (int)c->data.eval_size : d->n_eval;
+	return 0;
+fail:
+	data_free(d);
+	return -1;
+}
+
 void data_print(const struct data *d, const struct config *c, FILE *f)
 {
-	if (d->kind != TASK_MATH)
+	if (!d->from_file)
 		return;
 	const char *ep = c->data.eval_path;
 	fprintf(f, "data: %d train rows (%s), %d held-out rows (%s), template %s\n", d->n_train,
@@ -129,16 +178,19 @@ int data_init(struct data *d, const struct config *c, const struct tokenizer *to
 		snprintf(err, n, "data.task: unknown task '%s'", c->data.task);
 		return -1;
 	}
-	if (d->kind != TASK_MATH && (c->data.path[0] || c->data.eval_path[0])) {
-		snprintf(err, n, "data.path and data.eval_path are read by data.task=math only; "
-			 "data.task=%s generates its problems", c->data.task);
+	d->from_file = task_from_file(d->kind) || (d->kind == TASK_COUNTDOWN && c->data.path[0]);
+	if (!d->from_file && (c->data.path[0] || c->data.eval_path[0])) {
+		snprintf(err, n, "data.path and data.eval_path are read by data.task=math, mcq or "
+			 "countdown (with data.path) only; data.task=%s generates its problems",
+			 c->data.task);
 		return -1;
 	}
 	d->seed = (uint64_t)c->data.seed;
 	d->tok = tok;
+	d->format_weight = c->data.format_reward;
 	if (template_init(&d->tpl, c->data.template, err, n))
 		return -1;
-	int rc = d->kind == TASK_MATH ? init_dataset(d, c, err, n) : init_generator(d, c, err, n);
+	int rc = d->from_file ? init_dataset(d, c, err, n) : init_generator(d, c, err, n);
 	if (rc)
 		data_free(d);
 	return rc;
@@ -193,11 +245,14 @@ static void row_example(const struct dataset_row *r, struct task_example *ex)
 	snprintf(ex->answer, sizeof(ex->answer), "%s", r->answer);
 	if (r->solution && strlen(r->solution) < sizeof(ex->solution))
 		strcpy(ex->solution, r->solution);
+	ex->n_numbers = r->n_nums;
+	memcpy(ex->numbers, r->nums, sizeof(ex->numbers));
+	ex->target = r->target;
 }
 
 int data_next_train(struct data *d, struct task_example *ex)
 {
-	if (d->kind != TASK_MATH)
+	if (!d->from_file)
 		return task_example_get(d->kind, &d->tp, d->seed, TASK_TRAIN, d->cursor++, ex);
 	if (d->n_train <= 0 || d->cursor < 0)
 		return -1;
@@ -216,10 +271,17 @@ int data_next_train(struct data *d, struct task_example *ex)
 
 int data_eval_example(const struct data *d, int64_t i, struct task_example *ex)
 {
-	if (d->kind != TASK_MATH)
+	if (!d->from_file)
 		return task_example_get(d->kind, &d->tp, d->seed, TASK_EVAL, i, ex);
 	if (i < 0 || i >= d->n_eval)
 		return -1;
 	row_example(d->eval[i], ex);
 	return 0;
+}
+
+double data_reward(const struct data *d, const struct task_example *ex, const char *response,
+		   int *correct)
+{
+	double r = task_reward(d->kind, ex, response, correct);
+	return d->format_weight > 0.0 ? r + d->format_weight * task_format_ok(response) : r;
 }

@@ -206,6 +206,31 @@ static const char *label_text(const struct json *row, const char *key, char *num
 	return NULL;
 }
 
+/* Countdown rows (TinyZero's fields): "nums", an array of 1..TASK_NUMBERS_MAX integers in
+ * [1, 1000000], and "target", an integer; both or neither */
+static int load_numbers(struct loader *l, const struct json *row, struct dataset_row *r)
+{
+	const struct json *nums = json_get(row, "nums"), *target = json_get(row, "target");
+	int64_t v;
+	if (!nums && !target)
+		return 0;
+	size_t k = json_len(nums);
+	if (json_type(nums) != JSON_ARRAY || k < 1 || k > TASK_NUMBERS_MAX)
+		return fail(l, "\"nums\" must be an array of 1 to 8 integers (with \"target\")", NULL,
+			    NULL);
+	for (size_t i = 0; i < k; i++) {
+		if (json_int(json_at(nums, i), &v) || v < 1 || v > 1000000)
+			return fail(l, "\"nums\" holds something other than an integer in [1, 1000000]",
+				    NULL, NULL);
+		r->nums[i] = (int)v;
+	}
+	if (json_int(target, &v) || v < -1000000000 || v > 1000000000)
+		return fail(l, "\"target\" must be an integer (with \"nums\")", NULL, NULL);
+	r->n_nums = (int)k;
+	r->target = (long)v;
+	return 0;
+}
+
 static int load_row(struct loader *l, const struct json *row, struct dataset_row *r)
 {
 	struct dataset *ds = l->ds;
@@ -239,7 +264,7 @@ static int load_row(struct loader *l, const struct json *row, struct dataset_row
 	r->level = level ? keep(ds, level, strlen(level)) : NULL;
 	if (!r->question || !r->answer || (subject && !r->subject) || (level && !r->level))
 		return fail(l, "internal: the text block is too small", NULL, NULL);
-	return 0;
+	return load_numbers(l, row, r);
 }
 
 static char *read_all(const char *path, size_t *len, char *err, size_t n)

@@ -1,8 +1,8 @@
 /*
- * main.c - the attnrl command line: train, sft, config, inspect, report, tokenize. Each command
- * is a short recipe over the modules; exit status 0 on success, 1 on a run-time failure, 2 on a
- * usage or config error, 75 when train stopped on a signal or its time limit with a checkpoint
- * saved (rerun to resume).
+ * main.c - the attnrl command line: train, sft, config, inspect, generate, eval, report,
+ * export, countdown-data, tokenize. Each command is a short recipe over the modules; exit
+ * status 0 on success, 1 on a run-time failure, 2 on a usage or config error, 75 when train
+ * stopped on a signal or its time limit with a checkpoint saved (rerun to resume).
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -28,11 +28,16 @@ static void usage(FILE *f)
 		   "          [--json FILE] [--with-maps]    per-token WAAD, FAI, sets, gamma of one response\n"
 		   "  generate --model PATH [--tokenizer PATH] [--prompt TEXT] [--max-new-tokens N]\n"
 		   "          [--temperature T] [--seed S]  sample one continuation (greedy: T=0)\n"
+		   "  eval --model PATH|RUN_DIR [--data FILE.jsonl] [--k N] [--temperature T] [--top-p P]\n"
+		   "          [--preset aime|greedy] [--by FIELD] [--limit N] [--json FILE] [CONFIG] [k=v ...]\n"
+		   "          avg@k / pass@k of a model or run on a benchmark, overall and per subset\n"
 		   "  export RUN_DIR [--step N] --out DIR [--dtype float32|bfloat16|float16]\n"
 		   "                                         a run's weights as a Hugging Face folder\n"
 		   "  report RUN_DIR [--out FILE] [--samples N]\n"
 		   "                                         the run as one HTML page with SVG charts\n"
 		   "                                         (default RUN_DIR/report.html)\n"
+		   "  countdown-data --out DIR [--seed S] [--train 20000] [--test 512]\n"
+		   "          a fixed Countdown set (TinyZero's rules) as DIR/train.jsonl, DIR/test.jsonl\n"
 		   "  tokenize --tokenizer PATH [--json] [--decode | --split] [--time]\n"
 		   "          stdin lines -> token ids (no BOS/EOS); --json: each line is a JSON string;\n"
 		   "          --decode: ids -> text; --split: pre-token ends; --time: speed on stderr\n"
@@ -143,6 +148,10 @@ int main(int argc, char **argv)
 		return cmd_inspect(argc - 2, argv + 2);
 	if (!strcmp(cmd, "generate"))
 		return cmd_generate(argc - 2, argv + 2);
+	if (!strcmp(cmd, "eval"))
+		return cmd_eval(argc - 2, argv + 2);
+	if (!strcmp(cmd, "countdown-data"))
+		return cmd_countdown_data(argc - 2, argv + 2);
 	if (!strcmp(cmd, "export"))
 		return cmd_export(argc - 2, argv + 2);
 	if (!strcmp(cmd, "report"))

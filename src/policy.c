@@ -43,8 +43,7 @@ static int llama2c_sibling_tokenizer(const char *model, char *out, size_t n)
 	return access(out, R_OK) ? -1 : 0;
 }
 
-/* model.tokenizer, else the model folder's tokenizer.json, else the character vocabulary */
-static int policy_tokenizer(struct policy *p, const struct config *c, char *err, size_t n)
+int policy_tokenizer_init(struct tokenizer *tok, const struct config *c, char *err, size_t n)
 {
 	const char *path = c->model.tokenizer;
 	if (!path[0] && c->model.path[0] && hf_is_folder(c->model.path))
@@ -60,8 +59,8 @@ static int policy_tokenizer(struct policy *p, const struct config *c, char *err,
 		path = found;
 	}
 	if (path[0])
-		return tokenizer_load(&p->tok, path, err, n);
-	if (tokenizer_init_chars(&p->tok)) {
+		return tokenizer_load(tok, path, err, n);
+	if (tokenizer_init_chars(tok)) {
 		snprintf(err, n, "tokenizer: out of memory");
 		return -1;
 	}
@@ -126,7 +125,7 @@ static int policy_model(struct policy *p, const struct config *c, char *err, siz
 int policy_init(struct policy *p, const struct config *c, int max_seqs, char *err, size_t n)
 {
 	memset(p, 0, sizeof(*p));
-	if (policy_tokenizer(p, c, err, n))
+	if (policy_tokenizer_init(&p->tok, c, err, n))
 		return -1;
 	if (policy_model(p, c, err, n))
 		return -1;

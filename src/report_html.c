@@ -133,7 +133,7 @@ static int charts(FILE *f, const struct report *r)
 	const struct chart list[] = {
 		{ "reward", "reward (mean over the step's responses)", 1, { RK_REWARD }, 1, { 0 }, 0 },
 		{ "accuracy", "accuracy (training responses)", 1, { RK_ACCURACY }, 1, { 0 }, 0 },
-		{ "eval_accuracy", "eval accuracy (held-out, greedy)", 1, { RK_EVAL_ACCURACY }, 1,
+		{ "eval_accuracy", "eval accuracy (held-out, avg@eval.k)", 1, { RK_EVAL_ACCURACY }, 1,
 		  { 0 }, no_eval },
 		{ "response_len", "response length (tokens, mean)", 1, { RK_LEN }, 1, { 0 }, 0 },
 		{ "entropy", "entropy (nats per response token)", 1, { RK_ENTROPY }, 1, { 0 }, 0 },

@@ -57,7 +57,7 @@ static int put_example(struct sft *s, int b, const struct task_example *ex, char
 static int fill_example(struct sft *s, int b, char *err, size_t n)
 {
 	struct task_example ex;
-	int tries = s->data.kind == TASK_MATH ? s->data.n_train : 1;
+	int tries = s->data.from_file ? s->data.n_train : 1;
 	for (int i = 0; i < tries; i++) {
 		if (data_next_train(&s->data, &ex))
 			return -1;
@@ -80,7 +80,7 @@ static int sft_init(struct sft *s, const struct config *c, char *err, size_t n)
 	int eval_batch = c->data.eval_size < 256 ? (int)c->data.eval_size : 256;
 	if (policy_init(&s->pol, c, eval_batch, err, n) || data_init(&s->data, c, &s->pol.tok, err, n))
 		return -1;
-	if (s->data.kind == TASK_MATH && !s->data.n_solutions) {
+	if (s->data.from_file && !s->data.n_solutions) {
 		snprintf(err, n, "sft: %s has no worked solutions (a GSM8K answer with '#### ' or a "
 			 "'solution' field); sft needs them, RL (attnrl train) does not", c->data.path);
 		return -1;
@@ -153,7 +153,7 @@ static int sft_eval(struct sft *s, long step, char *err, size_t n)
 {
 	struct rollout_params p = { .max_new_tokens = (int)s->c->rollout.max_new_tokens, .top_k = 0, .temperature = 0.0, .top_p = 1.0, .stop = s->c->rollout.stop, .seed = 0 };
 	struct eval_result r;
-	if (evaluate(&s->pol.ro, &s->data, s->data.eval_size, &p, s->pol.ro.max_seqs, &r, err, n))
+	if (evaluate(&s->pol.ro, &s->data, s->data.eval_size, 1, &p, s->pol.ro.max_seqs, &r, err, n))
 		return -1;
 	printf("sft   step %5ld | eval accuracy %.3f (%d held-out, greedy) | reward %.3f\n", step,
 	       r.accuracy, r.n, r.reward_mean);

@@ -1,7 +1,7 @@
 /*
  * task.c - the tasks module's dispatch (see task.h): kind names, parameter checks, the
- * train/eval split by problem hash, the deterministic example stream, and the answer-tag
- * search both verifiers share. Each kind lives in its own file behind struct task_ops.
+ * train/eval split by problem hash, the deterministic example stream, the answer-tag
+ * search the verifiers share, and the <think>/<answer> format check. Each kind lives in its own file behind struct task_ops.
  */
 #include "task_kinds.h"
 
@@ -15,18 +15,25 @@ static const struct task_ops *kind_ops(enum task_kind k)
 	case TASK_ARITH: return &task_arith_ops;
 	case TASK_COUNTDOWN: return &task_countdown_ops;
 	case TASK_MATH: return &task_math_ops;
+	case TASK_MCQ: return &task_mcq_ops;
 	}
 	return NULL;
 }
 
 int task_kind_parse(const char *name, enum task_kind *out)
 {
-	for (int k = TASK_ARITH; k <= TASK_MATH; k++)
+	for (int k = TASK_ARITH; k <= TASK_MCQ; k++)
 		if (strcmp(name, kind_ops((enum task_kind)k)->name) == 0) {
 			*out = (enum task_kind)k;
 			return 0;
 		}
 	return -1;
+}
+
+int task_from_file(enum task_kind k)
+{
+	const struct task_ops *o = kind_ops(k);
+	return o && !o->draw;
 }
 
 const char *task_kind_name(enum task_kind k)
@@ -148,4 +155,44 @@ int task_answer_find(const char *response, const char **begin, size_t *len)
 		s = c + sizeof(close) - 1;
 	}
 	return found;
+}
+
+static const char *const format_tags[] = { "<think>", "</think>", "<answer>", "</answer>" };
+enum { FMT_THINK, FMT_THINK_END, FMT_ANSWER, FMT_ANSWER_END, FMT_NONE };
+
+static const char *skip_space(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	return s;
+}
+
+/* the first of the four tags at or after s: its index (FMT_NONE for none), *at its place */
+static int next_tag(const char *s, const char **at)
+{
+	int best = FMT_NONE;
+	*at = NULL;
+	for (int t = 0; t < FMT_NONE; t++) {
+		const char *p = strstr(s, format_tags[t]);
+		if (p && (!*at || p < *at))
+			*at = p, best = t;
+	}
+	return best;
+}
+
+/* s starts with tag `open`; the next tag after it must be `close`: the text after close */
+static const char *tag_pair(const char *s, int open, int close)
+{
+	const char *at;
+	size_t k = strlen(format_tags[open]);
+	if (strncmp(s, format_tags[open], k) || next_tag(s + k, &at) != close)
+		return NULL;
+	return at + strlen(format_tags[close]);
+}
+
+int task_format_ok(const char *response)
+{
+	const char *s = tag_pair(skip_space(response), FMT_THINK, FMT_THINK_END);
+	s = s ? tag_pair(skip_space(s), FMT_ANSWER, FMT_ANSWER_END) : NULL;
+	return s && !*skip_space(s);
 }

@@ -1,6 +1,6 @@
 /*
  * task_kinds.h - private to the tasks module: what each task kind provides to task.c's
- * dispatch (task_arith.c, task_countdown.c, task_math.c), and the text helper they share.
+ * dispatch (task_arith.c, task_countdown.c, task_math.c, task_mcq.c), and the text helper they share.
  */
 #ifndef ATTNRL_TASK_KINDS_H
 #define ATTNRL_TASK_KINDS_H
@@ -18,7 +18,7 @@ struct task_ops {
 	double (*reward)(const struct task_example *ex, const char *response, int *correct);
 };
 
-extern const struct task_ops task_arith_ops, task_countdown_ops, task_math_ops;
+extern const struct task_ops task_arith_ops, task_countdown_ops, task_math_ops, task_mcq_ops;
 
 /* printf at buf + *len, advancing *len: 0, or -1 when it does not fit in n bytes */
 int task_appendf(char *buf, size_t n, size_t *len, const char *fmt, ...)

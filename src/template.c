@@ -15,6 +15,10 @@ static const char *const builtins[][2] = {
 	{ "qwen-chat", "<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n" },
 	{ "llama3-chat", "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n{question}"
 			 "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n" },
+	{ "tinyzero", "A conversation between User and Assistant. The user asks a question, and the "
+		      "Assistant solves it. The assistant first thinks about the reasoning process in "
+		      "the mind and then provides the user with the answer.\nUser: {question}\n"
+		      "Assistant: Let me solve this step by step.\n<think>" },
 };
 
 const char *template_builtin(const char *name)
@@ -84,7 +88,7 @@ int template_init(struct template *t, const char *spec, char *err, size_t n)
 		return -1;
 	if (!t->n_question) {
 		snprintf(err, n, "data.template: '%.60s' is neither a built-in (plain, paper, qwen-chat, "
-			 "llama3-chat) nor a string with {question}", spec);
+			 "llama3-chat, tinyzero) nor a string with {question}", spec);
 		for (char *p = err; *p; p++)
 			if ((unsigned char)*p < 0x20)
 				*p = ' ';

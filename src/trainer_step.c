@@ -45,7 +45,7 @@ static int step_rollout(struct trainer *t, long step, char *err, size_t n)
 	if (rc)
 		return rc;
 	for (int b = 0; b < t->B; b++)
-		t->rewards[b] = (float)task_reward(t->data.kind, &t->ex[b / t->G],
+		t->rewards[b] = (float)data_reward(&t->data, &t->ex[b / t->G],
 						   rollout_text(&t->rb, b), &t->correct[b]);
 	adv_compute(t->rewards, t->n_prompts, t->G, t->adv_mode, t->adv);
 	return 0;
@@ -258,21 +258,24 @@ int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n)
 {
 	struct rollout_params p = t->rp;
 	struct eval_result r;
-	p.temperature = 0.0;
+	const struct config_eval *e = &t->cfg.eval;
+	p.temperature = e->temperature;
+	p.top_p = e->top_p;
+	p.seed = (uint64_t)t->cfg.run.seed; /* the same draws at every eval, as `attnrl eval` */
 	p.stats = NULL;
 	p.interruptible = 0; /* eval belongs to a completed step: it runs to its end */
-	p.seq_ids = NULL;
 	size_t first, count; /* each rank evaluates a contiguous share of the problems */
 	dist_slice((size_t)t->data.eval_size, t->world, t->rank, &first, &count);
-	if (evaluate_range(&t->pol.ro, &t->data, (int)first, (int)count, &p, t->pol.ro.max_seqs,
-			   &r, err, n))
+	if (evaluate_range(&t->pol.ro, &t->data, (int)first, (int)count, (int)e->k, &p,
+			   t->pol.ro.max_seqs, &r, err, n))
 		return -1;
-	double v[2] = { r.correct, r.reward_mean * r.n };
+	double v[2] = { r.correct, r.reward_mean * r.n * r.k };
 	if (trainer_sum(t, v, 2, err, n))
 		return -1;
+	double m_resp = (double)t->data.eval_size * e->k;
 	m->has_eval = 1;
-	m->eval_accuracy = v[0] / t->data.eval_size;
-	m->eval_reward_mean = v[1] / t->data.eval_size;
+	m->eval_accuracy = v[0] / m_resp;
+	m->eval_reward_mean = v[1] / m_resp;
 	return 0;
 }
 

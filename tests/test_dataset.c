@@ -326,7 +326,7 @@ static void test_skips_and_errors(struct tokenizer *tok)
 	      "config: %s", err);
 	config_init(&c);
 	snprintf(c.data.path, sizeof(c.data.path), "%s", path);
-	CHECK(data_init(&d, &c, tok, err, sizeof(err)) == -1 && strstr(err, "data.task=math only"),
+	CHECK(data_init(&d, &c, tok, err, sizeof(err)) == -1 && strstr(err, "are read by data.task=math, mcq or countdown"),
 	      "path with arith: %s", err);
 	config_init(&c);
 	snprintf(c.data.template, sizeof(c.data.template), "Q: {problem}");
@@ -365,6 +365,13 @@ static void test_templates(struct tokenizer *tok)
 	expect_render("llama3-chat", "Hi",
 		      "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
 		      "<|start_header_id|>assistant<|end_header_id|>\n\n");
+	/* TinyZero's make_prefix(template_type="base"), examples/data_preprocess/countdown.py */
+	expect_render("tinyzero", "Using the numbers [1, 2, 3], create an equation that equals 6.",
+		      "A conversation between User and Assistant. The user asks a question, and the "
+		      "Assistant solves it. The assistant first thinks about the reasoning process in "
+		      "the mind and then provides the user with the answer.\nUser: Using the numbers "
+		      "[1, 2, 3], create an equation that equals 6.\nAssistant: Let me solve this step "
+		      "by step.\n<think>");
 	expect_render("Q: {question} A:", "x{y}", "Q: x{y} A:");
 	expect_render("{{literal}} {question}}} \\boxed{{}}", "q", "{literal} q} \\boxed{}");
 	expect_render("{question} and again {question}", "q", "q and again q");

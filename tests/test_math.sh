@@ -16,7 +16,7 @@ printf '{"question": "a", "answer": "1"}\n{"question": "b" "answer": "2"}\n' >"$
 expect "malformed line" 1 "$tmp/bad.jsonl:2:" $bin train configs/default.yaml data.task=math data.path="$tmp/bad.jsonl" $tiny
 printf '{"question": "a", "answer": "1"}\n{"question": "b", "solution": "2"}\n' >"$tmp/missing.jsonl"
 expect "missing field" 1 "$tmp/missing.jsonl:2: no field 'answer' (keys: question, solution)" $bin train configs/default.yaml data.task=math data.path="$tmp/missing.jsonl" $tiny
-expect "a path with arith" 1 "data.task=math only" $bin train configs/default.yaml data.path="$tmp/bad.jsonl"
+expect "a path with arith" 1 "are read by data.task=math, mcq or countdown" $bin train configs/default.yaml data.path="$tmp/bad.jsonl"
 
 if [ ! -f "$data/gsm8k/train.jsonl" ] || [ ! -f "$data/gsm8k/test.jsonl" ]; then
 	echo "test_math: $data/gsm8k absent, GSM8K runs skipped"

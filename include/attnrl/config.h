@@ -61,9 +61,12 @@
 	  "std of the random init (when model.path is empty)")
 
 #define CONFIG_DATA(X)                                                                             \
-	X(data, task, ENUM, "arith", "arith|countdown|math",                                       \
-	  "task: problem generator and reward verifier (math: a JSONL dataset, \\boxed{} answers)") \
-	X(data, path, STR, "", "", "JSONL train set (data.task=math); empty = the task's seeded generator") \
+	X(data, task, ENUM, "arith", "arith|countdown|math|mcq",                                   \
+	  "task: problem generator and reward verifier (math: a JSONL dataset, \\boxed{} answers; " \
+	  "mcq: a JSONL dataset of multiple-choice questions, the chosen letter)")                 \
+	X(data, path, STR, "", "",                                                                 \
+	  "JSONL train set (data.task=math, mcq; countdown: rows with nums and target, as "        \
+	  "`attnrl countdown-data` writes them); empty = the task's seeded generator") \
 	X(data, eval_path, STR, "", "",                                                            \
 	  "JSONL held-out set; empty = 1 in 8 rows of data.path, chosen by a hash of the prompt")  \
 	X(data, prompt_field, STR, "auto", "",                                                     \
@@ -74,12 +77,16 @@
 	  "how the reference is read: gsm8k = after '#### ', boxed = the last \\boxed{}, plain = "  \
 	  "as is; auto = gsm8k when '#### ' is present, boxed when \\boxed is, else plain")        \
 	X(data, template, STR, "plain", "",                                                        \
-	  "prompt template: plain, paper, qwen-chat, llama3-chat, or a string with {question}")    \
+	  "prompt template: plain, paper, qwen-chat, llama3-chat, tinyzero, or a string with "    \
+	  "{question}")                                                                            \
 	X(data, seed, INT, 1234, ">= 0", "seed of the task generator (train and held-out sets)")   \
 	X(data, eval_size, INT, 200, "[1, 1000000]", "held-out problems for eval")                 \
 	X(data, min_ops, INT, 2, "[1, 8]", "arith: operations per problem, min")                   \
 	X(data, max_ops, INT, 3, "[1, 8]", "arith: operations per problem, max")                   \
-	X(data, max_operand, INT, 50, "[2, 1000000]", "arith: largest operand")
+	X(data, max_operand, INT, 50, "[2, 1000000]", "arith: largest operand")                   \
+	X(data, format_reward, FLOAT, 0, "[0, 100]",                                               \
+	  "weight of the format reward added to the task's: 1 when the response is exactly "      \
+	  "<think>...</think> <answer>...</answer>; 0 = off")
 
 #define CONFIG_ROLLOUT(X)                                                                          \
 	X(rollout, prompts_per_step, INT, 16, ">= 1", "prompts per training step")                 \
@@ -136,6 +143,14 @@
 	X(train, max_bad_steps, INT, 5, ">= 0",                                                    \
 	  "abort after this many steps in a row with a non-finite loss or gradient; 0 = never")
 
+#define CONFIG_EVAL(X)                                                                             \
+	X(eval, k, INT, 1, "[1, 1024]",                                                            \
+	  "responses per held-out problem, in training's periodic eval and `attnrl eval`; the "   \
+	  "accuracy is their mean (avg@k; greedy k = 1 is pass@1)")                                \
+	X(eval, temperature, FLOAT, 0, "[0, 100]",                                                 \
+	  "eval sampling temperature; 0 = greedy (then eval.k must be 1)")                        \
+	X(eval, top_p, FLOAT, 1.0, "(0, 1]", "eval nucleus sampling mass; 1 = off")
+
 #define CONFIG_DIST(X)                                                                             \
 	X(dist, backend, ENUM, "auto", "auto|nccl|gloo|none",                                      \
 	  "collectives between ranks: auto = nccl on CUDA builds training on GPUs, else gloo; "   \
@@ -189,8 +204,8 @@
 /* S(section, option list), in file order */
 #define CONFIG_SECTIONS(S)                                                                         \
 	S(run, CONFIG_RUN) S(model, CONFIG_MODEL) S(data, CONFIG_DATA) S(rollout, CONFIG_ROLLOUT)  \
-	S(algo, CONFIG_ALGO) S(optim, CONFIG_OPTIM) S(train, CONFIG_TRAIN) S(dist, CONFIG_DIST)  \
-	S(credit, CONFIG_CREDIT) S(sft, CONFIG_SFT)
+	S(algo, CONFIG_ALGO) S(optim, CONFIG_OPTIM) S(train, CONFIG_TRAIN) S(eval, CONFIG_EVAL)  \
+	S(dist, CONFIG_DIST) S(credit, CONFIG_CREDIT) S(sft, CONFIG_SFT)
 
 enum config_kind { CONFIG_INT, CONFIG_FLOAT, CONFIG_BOOL, CONFIG_STR, CONFIG_ENUM };
 

@@ -3,7 +3,8 @@
  *
  * arith, countdown: the task's seeded generator; train example i is task_example_get(seed,
  * TASK_TRAIN, cursor), held-out example i is task_example_get(seed, TASK_EVAL, i).
- * math: a JSONL dataset (dataset.h). With data.eval_path empty, the rows of data.path whose
+ * math, mcq, and countdown with data.path set: a JSONL dataset (dataset.h; countdown rows
+ * carry "nums" and "target", as `attnrl countdown-data` writes them). With data.eval_path empty, the rows of data.path whose
  * question hashes to bucket 0 of TASK_EVAL_BUCKETS are held out and the rest train; with it
  * set, all of data.path trains and all of data.eval_path is held out. Train order: epoch
  * e = cursor / n_train visits the train rows in a permutation seeded by (data.seed, e), so
@@ -49,9 +50,17 @@ struct data {
 	int n_skipped;                          /* rows left out at init */
 	int n_solutions;                        /* train rows with a worked solution */
 	int64_t *perm, perm_epoch;              /* (n_train) the order of epoch perm_epoch */
+	double format_weight;                   /* data.format_reward */
+	int from_file;                          /* problems from JSONL files (math, mcq, and
+						 * countdown when data.path is set) */
 };
 
 int data_init(struct data *d, const struct config *c, const struct tokenizer *tok, char *err, size_t n);
+/* held-out problems only, every row of the JSONL file path (data.task=math, mcq or countdown;
+ * `attnrl eval`):
+ * no train rows, data.eval_size caps the count */
+int data_init_eval(struct data *d, const struct config *c, const struct tokenizer *tok,
+		   const char *path, char *err, size_t n);
 void data_free(struct data *d);
 /* one line on the rows a dataset gave (data.task=math; nothing for the generators) */
 void data_print(const struct data *d, const struct config *c, FILE *f);
@@ -61,5 +70,9 @@ int data_encode(const struct data *d, const char *text, int32_t *ids, int max, c
 /* the next train example (advances the cursor) or held-out example i: 0, or -1 */
 int data_next_train(struct data *d, struct task_example *ex);
 int data_eval_example(const struct data *d, int64_t i, struct task_example *ex);
+/* the task's reward of a response plus data.format_reward x task_format_ok; *correct (may be
+ * NULL) is the task's verdict alone */
+double data_reward(const struct data *d, const struct task_example *ex, const char *response,
+		   int *correct);
 
 #endif

@@ -2,7 +2,8 @@
  * dataset.h - a JSONL file of problems in memory (data.task=math): one JSON object per line,
  * blank lines skipped. Each row keeps the question, the reference answer (after
  * answer_format), a worked solution when the file has one (for `attnrl sft`) and the subset
- * labels MATH carries ("subject", "level").
+ * labels MATH carries ("subject", "level"), and a Countdown problem's "nums" and "target"
+ * (TinyZero's fields) when the row has them.
  *
  * Fields (config.h data.*): prompt_field "auto" = the first of question, problem, prompt that
  * the first row has; answer_field "auto" = answer when the first row has it, else solution.
@@ -22,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attnrl/task.h"
+
 struct dataset_opts {
 	const char *prompt_field, *answer_field; /* a key, or "auto" */
 	const char *answer_format;                /* auto | gsm8k | boxed | plain */
@@ -32,6 +35,9 @@ struct dataset_row {
 	const char *answer;          /* the reference, as the checker reads it */
 	const char *solution;        /* a worked solution ending in \boxed{}, or NULL */
 	const char *subject, *level; /* subset labels, or NULL */
+	int nums[TASK_NUMBERS_MAX];  /* Countdown rows: "nums" and "target" (n_nums 0: none) */
+	int n_nums;
+	long target;
 	int line;                    /* 1-based line in the file */
 	int eval;                    /* 1 when the question's hash falls in the held-out bucket */
 };

@@ -1,6 +1,11 @@
 /*
  * evaluate.h - held-out accuracy: greedy (or sampled) responses to the task's eval split,
- * scored by the task's verifier. Runs on the decode engine; no torch.
+ * scored by the task's verifier. Runs on the decode engine; no torch. And the summary of an
+ * `attnrl eval` run: k responses per problem, grouped by a subset label.
+ *
+ * avg@k: the mean accuracy of all n x k responses (= the mean over problems of the fraction
+ * of its k responses that are right; with k = 1 greedy, pass@1). pass@k: the fraction of
+ * problems with at least one right response among its k.
  */
 #ifndef ATTNRL_EVALUATE_H
 #define ATTNRL_EVALUATE_H
@@ -9,17 +14,37 @@
 #include "attnrl/rollout.h"
 
 struct eval_result {
-	int n, correct;
-	double accuracy, reward_mean, response_len_mean, seconds;
+	int n, k, correct;  /* problems, responses per problem, right responses */
+	double accuracy, reward_mean, response_len_mean, seconds; /* means over the n x k */
 };
 
-/* the first n problems of the eval split, batches of at most max_batch, greedy when
- * p->temperature == 0 */
-int evaluate(struct rollout *ro, const struct data *d, int n, const struct rollout_params *p,
+/* the first n problems of the eval split, k responses each (avg@k; greedy k = 1 when
+ * p->temperature == 0), at most max_batch sequences per call; response j of problem i
+ * samples from RNG stream i * k + j of p->seed (p->seq_ids is not used) */
+int evaluate(struct rollout *ro, const struct data *d, int n, int k, const struct rollout_params *p,
 	     int max_batch, struct eval_result *out, char *err, size_t errn);
-/* the same over problems [first, first + n) (one rank's share) */
-int evaluate_range(struct rollout *ro, const struct data *d, int first, int n,
+/* the same over problems [first, first + n) (one rank's share; the streams stay global) */
+int evaluate_range(struct rollout *ro, const struct data *d, int first, int n, int k,
 		   const struct rollout_params *p, int max_batch, struct eval_result *out, char *err,
 		   size_t errn);
+
+/* one problem's k responses (eval_summarize's input) */
+struct eval_problem {
+	const char *group;  /* subset label, or NULL */
+	int k, correct;     /* responses, right responses */
+	double reward_sum;
+	long len_sum;       /* response tokens */
+};
+
+/* one row of the summary: every problem (group NULL) or one subset */
+struct eval_subset {
+	const char *group;                  /* NULL: all problems; "(none)": rows without label */
+	int n, responses, correct, solved;  /* problems, responses, right ones, problems with one */
+	double avg_at_k, pass_at_k, reward_mean, response_len_mean;
+};
+
+/* the "all" row first, then one per distinct label (integers in numeric order first, then
+ * text in byte order) when any problem has one; *out is malloc'ed; the row count, or -1 */
+int eval_summarize(const struct eval_problem *p, int n, struct eval_subset **out);
 
 #endif

@@ -22,6 +22,9 @@ struct policy {
 /* max_seqs sequences at once in the engine; prints nothing, -1 with one line in err */
 int policy_init(struct policy *p, const struct config *c, int max_seqs, char *err, size_t n);
 void policy_free(struct policy *p);
+/* the tokenizer policy_init would load: model.tokenizer, else the model folder's
+ * tokenizer.json (or the tokenizer.bin beside a llama2.c .bin), else the character vocabulary */
+int policy_tokenizer_init(struct tokenizer *tok, const struct config *c, char *err, size_t n);
 /* sets torch and BLAS threads from train.threads (0 = all cores); returns the count */
 int policy_set_threads(long threads);
 

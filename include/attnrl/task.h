@@ -27,6 +27,16 @@
  *   answer    the reference answer
  *   reward    1.0 when the last \boxed{} of the response is equivalent to the answer under
  *             mathans.h's rules, else 0.0 (no partial credit).
+ * TASK_MCQ (a JSONL dataset of multiple-choice questions, CrossThink-QA style; no generator):
+ *   prompt    the question with its options; answer: the reference letter ("B", "(B)")
+ *   reward    1.0 when the letter the response chose (task_mcq_choice: the last \boxed{},
+ *             else the last <answer> tag, else the last "answer is (X)" / "answer: X"; rules
+ *             in task_mcq.c) is the reference's, else 0.0.
+ * Format reward (task_format_ok; data.format_reward adds weight x it to any task's reward):
+ *   1 when the response, trimmed of white space, is exactly <think>X</think> <answer>Y</answer>
+ *   (white space allowed between the two) and neither X nor Y holds any of the four tags:
+ *   each tag once, in that order, nothing before or after. Stricter than the regex
+ *   ^<think>.*?</think>\s*<answer>.*?</answer>$, which lets X hold "</think><think>".
  * "The last answer" follows TinyZero's re.finditer("<answer>(.*?)</answer>"): the pairs are
  * matched left to right, each opening tag with the first closing tag after it, and the last
  * pair counts; an opening tag never closed is ignored (unlike the regex, the content may span
@@ -46,7 +56,7 @@
 #define TASK_ARITH_VALUE_MAX 999
 #define TASK_COUNTDOWN_TARGET_MAX 1000
 
-enum task_kind { TASK_ARITH, TASK_COUNTDOWN, TASK_MATH };
+enum task_kind { TASK_ARITH, TASK_COUNTDOWN, TASK_MATH, TASK_MCQ };
 enum task_split { TASK_TRAIN = 0, TASK_EVAL = 1 };
 
 /* arith: operations per chain; countdown: numbers = ops + 1. Operands are in [1, max_operand] */
@@ -65,8 +75,10 @@ struct task_example {
 	long target;                    /* arith: the result; countdown: the target */
 };
 
-/* "arith" | "countdown" | "math": 0, or -1 */
+/* "arith" | "countdown" | "math" | "mcq": 0, or -1 */
 int task_kind_parse(const char *name, enum task_kind *out);
+/* 1 for the kinds whose problems come from a JSONL file (math, mcq), 0 for the generators */
+int task_from_file(enum task_kind k);
 const char *task_kind_name(enum task_kind k);
 void task_params_default(enum task_kind k, struct task_params *p);
 /* 0, or -1 with one line in err: what is wrong and the allowed range */
@@ -88,5 +100,11 @@ double task_reward(enum task_kind k, const struct task_example *ex, const char *
 		   int *correct);
 /* the content of the last complete <answer>...</answer>: 1 and (*begin, *len), or 0 */
 int task_answer_find(const char *response, const char **begin, size_t *len);
+/* 1 when the response has the <think>X</think> <answer>Y</answer> format above, else 0 */
+int task_format_ok(const char *response);
+/* mcq: the letter the response chose, upper case, or 0 for none */
+char task_mcq_choice(const char *response);
+/* mcq: the letter of a reference answer ("B", "(B)", "B) text"), upper case, or 0 */
+char task_mcq_reference(const char *answer);
 
 #endif

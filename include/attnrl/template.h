@@ -16,6 +16,11 @@
  *   llama3-chat  <|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n{question}
  *                <|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n
  *                (one line; it starts with Llama 3's BOS, so data_encode adds no second one)
+ *   tinyzero     A conversation between User and Assistant. The user asks a question, and the
+ *                Assistant solves it. The assistant first thinks about the reasoning process
+ *                in the mind and then provides the user with the answer.\nUser: {question}\n
+ *                Assistant: Let me solve this step by step.\n<think>
+ *                (TinyZero's base-model Countdown prompt; the response continues the <think>)
  */
 #ifndef ATTNRL_TEMPLATE_H
 #define ATTNRL_TEMPLATE_H

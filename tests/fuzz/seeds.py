@@ -116,6 +116,10 @@ put("jsonl", "math.jsonl",
     '$\\\\boxed{\\\\frac{5}{6}}$.", "answer": "\\\\frac{5}{6}", "subject": "Algebra", "level": 2}\n\n'
     '{"problem": "Compute $2^{10}$.", "solution": "$2^{10} = \\\\boxed{1024}$", '
     '"answer": "1024", "subject": "Number Theory", "level": 1, "unique_id": "x/1.json"}\r\n')
+put("jsonl", "countdown.jsonl",
+    '{"question": "Using the numbers [44, 19, 35], create an equation that equals 98.", '
+    '"answer": "(44 + 19) + 35", "nums": [44, 19, 35], "target": 98}\n'
+    '{"question": "q", "answer": "(B)", "nums": [1, 2, 3, 4, 5, 6, 7, 8], "target": -3}\n')
 put("jsonl", "aime.jsonl",
     '{"id": 1, "prompt": "Find the remainder when $7^{2024}$ is divided by 100.", "answer": 1, '
     '"solution": "Powers of 7 cycle mod 100 with period 4.", "url": null}\n'
