@@ -1,4 +1,5 @@
-# attnrl - CPU build always; CUDA=1 (a later issue) adds kernels/ and NCCL.
+# attnrl - CPU build always; CUDA=1 builds against pip torch's CUDA libtorch and adds NCCL.
+# kernels/*.cu are compiled by nvcc in every build where nvcc is found (CUDA_HOME, PATH).
 # make          build bin/attnrl            make test     every test, "N passed, N failed"
 # make run      the embedded default job    make asan     the sanitizer build of the pure-C tests
 # make bench    rollout / step benchmark against PyTorch eager
@@ -9,6 +10,20 @@ PY_REF  ?= /usr/bin/python3
 OPT     ?= -O2
 CFLAGS  := -std=c11 $(OPT) -g -Wall -Wextra -fopenmp -Iinclude -MMD -MP -D_GNU_SOURCE
 CXXFLAGS := -std=c++17 $(OPT) -g -Wall -Wextra -Iinclude -MMD -MP -D_GLIBCXX_USE_CXX11_ABI=1
+
+# CUDA=1: libtorch from python3's torch (must be a CUDA build) unless LIBTORCH=DIR is given
+CUDA_HOME ?= /usr/local/cuda
+TORCH_PY  ?= python3
+ifeq ($(CUDA),1)
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+ifeq ($(origin LIBTORCH),undefined)
+LIBTORCH := $(shell $(TORCH_PY) -c 'import os, torch; print(os.path.dirname(torch.__file__) if torch.version.cuda else "")' 2>/dev/null)
+endif
+ifeq ($(LIBTORCH),)
+$(error make CUDA=1: '$(TORCH_PY)' has no CUDA build of torch (python3 -c 'import torch; print(torch.version.cuda)'); pass LIBTORCH=DIR of a CUDA libtorch or TORCH_PY=a python with one)
+endif
+endif
+endif
 
 # libtorch: Debian's (default) or LIBTORCH=DIR (an unpacked libtorch or pip torch's torch/)
 ifdef LIBTORCH
@@ -25,9 +40,13 @@ BLAS_INC := $(firstword $(wildcard /usr/include/x86_64-linux-gnu/openblas-openmp
 CFLAGS  += $(if $(BLAS_INC),-I$(BLAS_INC))
 LDLIBS  := $(TORCH_LDFLAGS) -ltorch -ltorch_cpu -lc10 -lgloo -lopenblas -lyaml -lstdc++ -lm -fopenmp
 PURE_LDLIBS := -lopenblas -lyaml -lm -fopenmp
+# headers the deps check looks for (scripts/gpu-check.sh points them into unpacked .debs)
+YAML_H ?= /usr/include/yaml.h
+GLOO_H ?= /usr/include/gloo/allreduce.h
 
-# dist_nccl.c: CUDA=1 builds only (nccl-check below compiles it here)
-SRC_C   := $(filter-out src/main.c src/dist_nccl.c,$(wildcard src/*.c))
+# dist_nccl.c, engine_gpu.c: CUDA=1 builds only (nccl-check compiles the first here, the
+# emulation build the second)
+SRC_C   := $(filter-out src/main.c src/dist_nccl.c src/engine_gpu.c,$(wildcard src/*.c))
 SRC_CXX := $(wildcard src/*.cpp)
 OBJ     := $(SRC_C:src/%.c=build/%.o) $(SRC_CXX:src/%.cpp=build/%.o)
 # modules that never call into libtorch: the sanitizer build links only these
@@ -35,22 +54,122 @@ TORCH_MODULES := tensor model hf hf_save cmd_export cmd_generate cmd_eval llama2
 # ... nor into Gloo (dist.c dispatches to dist_gloo.cpp; dist_env.c and dist_store.c are pure)
 PURE_OBJ := $(filter-out $(TORCH_MODULES:%=build/%.o) build/dist.o,$(SRC_C:src/%.c=build/%.o))
 TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
-TEST_HELPERS := build/tests/dist_worker
+TEST_HELPERS := build/tests/dist_worker build/emu/check_kernels build/emu/check_engine
 TORCH_TESTS := $(patsubst %,build/tests/test_%,tensor model grpo trainer hf llama2c)
 PURE_TESTS := $(filter-out $(TORCH_TESTS),$(TESTS))
 
+# nvcc: every kernels/*.cu to an object (sm_$(CUDA_ARCH) machine code + PTX), in every build
+# where nvcc is found, so that a kernel that does not compile fails the CPU build too
+NVCC      ?= $(firstword $(wildcard $(CUDA_HOME)/bin/nvcc) $(shell command -v nvcc 2>/dev/null))
+CUDA_ARCH ?= 90
+NVCCFLAGS := -std=c++17 -O3 -Iinclude -Xcompiler -Wall,-Wextra,-fPIC \
+	-gencode arch=compute_$(CUDA_ARCH),code=sm_$(CUDA_ARCH) \
+	-gencode arch=compute_$(CUDA_ARCH),code=compute_$(CUDA_ARCH)
+KERNEL_OBJ := $(patsubst kernels/%.cu,build/kernels/%.o,$(wildcard kernels/*.cu))
+CUDA_LIB  := $(firstword $(wildcard $(CUDA_HOME)/lib64 $(CUDA_HOME)/lib) $(CUDA_HOME)/lib64)
+ifeq ($(CUDA),1)
+ifeq ($(NVCC),)
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
-$(info attnrl: CPU build; libtorch $(if $(LIBTORCH),from $(LIBTORCH),Debian ($(TORCH_INC))); BLAS $(or $(BLAS_INC),not found); CUDA off (CUDA=1 comes with the GPU issue))
+$(error make CUDA=1: nvcc not found in $(CUDA_HOME)/bin or on PATH (set CUDA_HOME))
+endif
+endif
+# pip's CUDA libraries (site-packages/nvidia/*/lib) beside torch/, then the toolkit's
+comma := ,
+CUDA_MAJOR := $(shell $(NVCC) --version 2>/dev/null | sed -n 's/.*release \([0-9]*\)\..*/\1/p')
+CUDA_LIBDIRS := $(TORCH_LIB) $(wildcard $(LIBTORCH)/../nvidia/*/lib) $(CUDA_LIB)
+NCCL_INC := $(firstword $(dir $(wildcard $(CUDA_HOME)/include/nccl.h $(LIBTORCH)/../nvidia/*/include/nccl.h)))
+NCCL_LIB := $(firstword $(wildcard $(addsuffix /libnccl.so.2,$(CUDA_LIBDIRS))))
+CFLAGS  += -DATTNRL_CUDA -DATTNRL_NCCL -I$(CUDA_HOME)/include $(if $(NCCL_INC),-I$(NCCL_INC:%/=%))
+CXXFLAGS += -DATTNRL_CUDA
+OBJ     += build/dist_nccl.o build/engine_gpu.o $(KERNEL_OBJ)
+LDLIBS  += $(addprefix -L,$(CUDA_LIBDIRS)) $(addprefix -Wl$(comma)-rpath$(comma),$(CUDA_LIBDIRS)) \
+	-Wl,--no-as-needed -ltorch_cuda -lc10_cuda -Wl,--as-needed \
+	$(if $(NCCL_LIB),-l:libnccl.so.2,-lnccl) -l:libcublas.so.$(CUDA_MAJOR) -l:libcudart.so.$(CUDA_MAJOR)
 endif
 
-.PHONY: all deps-check run test asan bench clean config-ref test-slurm nccl-check fuzz fuzz-build fuzz-deps
-all: deps-check bin/attnrl
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+$(info attnrl: $(if $(filter 1,$(CUDA)),CUDA,CPU) build; libtorch $(if $(LIBTORCH),from $(LIBTORCH),Debian ($(TORCH_INC))); BLAS $(or $(BLAS_INC),not found); nvcc $(if $(NVCC),$(NVCC) (kernels/*.cu for sm_$(CUDA_ARCH)),not found (kernels/*.cu not compiled)))
+endif
+
+.PHONY: all kernels gpu-harness emu-asan deps-check run test asan bench clean config-ref test-slurm nccl-check fuzz fuzz-build fuzz-deps
+all: deps-check bin/attnrl $(if $(NVCC),kernels)
+
+# the CUDA kernels as objects (CUDA=1 links them; CPU builds only prove they compile)
+kernels: $(KERNEL_OBJ) build/kernels/engine_gpu.o
+# the GPU engine against the real CUDA and cuBLAS headers (CUDA=1 links it as build/engine_gpu.o)
+build/kernels/engine_gpu.o: src/engine_gpu.c include/attnrl/engine_gpu.h include/attnrl/kernels.h
+	@mkdir -p build/kernels
+	$(CC) $(CFLAGS) -I$(CUDA_HOME)/include -c -o $@ $<
+build/kernels/%.o: kernels/%.cu include/attnrl/kernels.h
+	@mkdir -p build/kernels
+	$(NVCC) $(NVCCFLAGS) -c -o $@ $<
+
+# the same harness over kernels/*.cu run on the CPU by tests/gpu/emu (fibers for CUDA threads):
+# tests/test_kernels_emu.sh compares the kernels' logic with their CPU twins without a GPU
+GPU_HARNESS_SRC := tests/gpu/check_kernels.c src/kernels_cpu.c src/rng.c
+EMU_HDR := $(wildcard tests/gpu/emu/*.h) include/attnrl/kernels.h
+EMU_OBJ := $(patsubst kernels/%.cu,build/emu/%.o,$(wildcard kernels/*.cu)) build/emu/emu.o
+EMU_CXXFLAGS := -std=c++17 -O1 -g -Wall -Wextra -Wno-unknown-pragmas -Itests/gpu/emu -Iinclude
+build/emu/%.cpp: kernels/%.cu tests/gpu/emu/prep.pl
+	@mkdir -p build/emu
+	perl tests/gpu/emu/prep.pl $< > $@
+build/emu/%.o: build/emu/%.cpp $(EMU_HDR)
+	$(CXX) $(EMU_CXXFLAGS) -include cuda_runtime.h -c -o $@ $<
+build/emu/emu.o: tests/gpu/emu/emu.cpp $(EMU_HDR)
+	@mkdir -p build/emu
+	$(CXX) $(EMU_CXXFLAGS) -c -o $@ $<
+build/emu/check_kernels: $(GPU_HARNESS_SRC) $(EMU_OBJ)
+	$(CC) -std=c11 -O2 -g -Wall -Wextra -fopenmp -Iinclude -Itests/gpu/emu -D_GNU_SOURCE -o $@ \
+		$(GPU_HARNESS_SRC) $(EMU_OBJ) -lstdc++ -lm -fopenmp
+
+# the GPU decode engine over the emulated kernels and cuBLAS, against the CPU engine
+build/emu/engine_gpu.o: src/engine_gpu.c include/attnrl/engine_gpu.h $(EMU_HDR)
+	@mkdir -p build/emu
+	$(CC) $(CFLAGS) -Itests/gpu/emu -c -o $@ $<
+build/emu/check_engine: tests/gpu/check_engine.c build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ)
+	$(CC) $(CFLAGS) -Itests -o $@ $< build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
+
+# ... and on a GPU: the real kernels and cuBLAS (needs the CPU build's BLAS and YAML too)
+build/gpu/check_engine: tests/gpu/check_engine.c build/kernels/engine_gpu.o $(KERNEL_OBJ) $(PURE_OBJ)
+	@mkdir -p build/gpu
+	$(CC) $(CFLAGS) -Itests -o $@ $< build/kernels/engine_gpu.o $(KERNEL_OBJ) $(PURE_OBJ) \
+		$(PURE_LDLIBS) -L$(CUDA_LIB) -Wl,-rpath,$(CUDA_LIB) -lcublas -lcudart -lstdc++
+
+# the emulated kernels under ASan + UBSan (a stand-in for compute-sanitizer's memcheck: out of
+# bounds global or dynamic shared memory); about 40 s, not part of make test
+EMU_ASAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+build/emu-asan/%.o: build/emu/%.cpp $(EMU_HDR)
+	@mkdir -p build/emu-asan
+	$(CXX) $(EMU_CXXFLAGS) $(EMU_ASAN) -include cuda_runtime.h -c -o $@ $<
+build/emu-asan/emu.o: tests/gpu/emu/emu.cpp $(EMU_HDR)
+	@mkdir -p build/emu-asan
+	$(CXX) $(EMU_CXXFLAGS) $(EMU_ASAN) -c -o $@ $<
+build/emu-asan/check_kernels: $(GPU_HARNESS_SRC) $(EMU_OBJ:build/emu/%=build/emu-asan/%)
+	$(CC) -std=c11 -O1 -g -Wall -Wextra -fopenmp -Iinclude -Itests/gpu/emu -D_GNU_SOURCE \
+		$(EMU_ASAN) -o $@ $(GPU_HARNESS_SRC) $(EMU_OBJ:build/emu/%=build/emu-asan/%) -lstdc++ -lm -fopenmp
+emu-asan: build/emu-asan/check_kernels
+	ASAN_OPTIONS=detect_stack_use_after_return=0 build/emu-asan/check_kernels --small
+
+# the GPU comparison harness: each CUDA kernel against its CPU twin, plus timings; and a whole
+# decode step of a random-weight model (kernels + cuBLAS) timed; needs only nvcc, a C compiler,
+# the CUDA runtime and cuBLAS (no libtorch, BLAS or YAML); run by scripts/gpu-check.sh
+gpu-harness: build/gpu/check_kernels build/gpu/bench_decode
+build/gpu/bench_decode: tests/gpu/bench_decode.cu $(KERNEL_OBJ) include/attnrl/kernels.h
+	@test -n "$(NVCC)" || { echo "make gpu-harness: nvcc not found (set CUDA_HOME)"; exit 1; }
+	@mkdir -p build/gpu
+	$(NVCC) $(NVCCFLAGS) -o $@ $< $(KERNEL_OBJ) -L$(CUDA_LIB) -Xlinker -rpath,$(CUDA_LIB) -lcublas
+build/gpu/check_kernels: $(GPU_HARNESS_SRC) $(KERNEL_OBJ) include/attnrl/kernels.h
+	@test -n "$(NVCC)" || { echo "make gpu-harness: nvcc not found (set CUDA_HOME)"; exit 1; }
+	@mkdir -p build/gpu
+	$(CC) -std=c11 -O2 -g -Wall -Wextra -fopenmp -Iinclude -I$(CUDA_HOME)/include -D_GNU_SOURCE \
+		-o $@ $(GPU_HARNESS_SRC) $(KERNEL_OBJ) -L$(CUDA_LIB) -Wl,-rpath,$(CUDA_LIB) \
+		-lcudart -lstdc++ -lm -fopenmp
 
 deps-check:
 	@test -f $(TORCH_H) || { echo "make: libtorch headers not found ($(TORCH_H)): run 'sudo scripts/install-deps.sh' (or set LIBTORCH=DIR)"; exit 1; }
-	@test -f /usr/include/yaml.h || { echo "make: libyaml not found: run 'sudo scripts/install-deps.sh'"; exit 1; }
+	@test -f $(YAML_H) || { echo "make: libyaml not found ($(YAML_H)): run 'sudo scripts/install-deps.sh'"; exit 1; }
 	@test -n "$(BLAS_INC)" || { echo "make: OpenBLAS (openmp) headers not found: run 'sudo scripts/install-deps.sh'"; exit 1; }
-	@test -f /usr/include/gloo/allreduce.h || { echo "make: Gloo not found (libgloo-dev): run 'sudo scripts/install-deps.sh'"; exit 1; }
+	@test -f $(GLOO_H) || { echo "make: Gloo not found ($(GLOO_H), libgloo-dev): run 'sudo scripts/install-deps.sh'"; exit 1; }
 
 bin/attnrl: build/main.o build/libattnrl.a
 	@mkdir -p bin
@@ -140,8 +259,7 @@ config-ref: bin/attnrl
 	@echo "README.md: config reference regenerated"
 
 # the NCCL backend compiled and a multi-rank worker linked against the CUDA toolkit's NCCL,
-# without a GPU (until CUDA=1 exists); running it needs GPUs
-CUDA_HOME ?= /usr/local/cuda
+# without a GPU; running it needs GPUs
 NCCL_FLAGS := -DATTNRL_NCCL -I$(CUDA_HOME)/include
 nccl-check: build/libattnrl.a
 	@test -f $(CUDA_HOME)/include/nccl.h || { echo "make: no $(CUDA_HOME)/include/nccl.h (set CUDA_HOME)"; exit 1; }

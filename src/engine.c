@@ -173,7 +173,7 @@ static void attend(const struct engine *e, int l, int s, int h, int pos, const f
 	}
 }
 
-static void attention(struct engine *e, int l, int n, const int *seq, const int *pos)
+void engine_attention(struct engine *e, int l, int n, const int *seq, const int *pos)
 {
 	int H = e->cfg.n_heads, E = e->cfg.head_dim;
 	long jobs = (long)n * H;
@@ -197,7 +197,7 @@ static void layer_forward(struct engine *e, int l, int n, const int *seq, const 
 	linear(e->k, e->xb, lw->wk, lw->bk, n, D, kd);
 	linear(e->v, e->xb, lw->wv, lw->bv, n, D, kd);
 	qkv_finish(e, l, n, seq, pos);
-	attention(e, l, n, seq, pos);
+	engine_attention(e, l, n, seq, pos);
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, D, qd, 1.0f, e->att, qd, lw->wo, qd,
 		    1.0f, e->x, D);
 	rmsnorm_rows(e->xb, e->x, lw->ffn_norm, n, D, c->norm_eps);

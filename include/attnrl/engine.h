@@ -63,6 +63,9 @@ void engine_destroy(struct engine *e);
 /* runs n rows; for the n_out rows listed in out_row, writes logits (n_out, V) */
 int engine_forward(struct engine *e, int n, const int *seq, const int *pos, const int32_t *tok,
 		   int n_out, const int *out_row, float *logits);
+/* the attention of layer l alone: rows' queries in e->q (normed, rotated), keys 0..pos[r] of
+ * the cache, output in e->att, statistics when e->stats is set (the CUDA kernel's oracle) */
+void engine_attention(struct engine *e, int l, int n, const int *seq, const int *pos);
 /* copies positions [0, len) of sequence src's cache into sequence dst (shared prompts) */
 void engine_copy_seq(struct engine *e, int dst, int src, int len);
 

@@ -1,0 +1,130 @@
+/*
+ * kernels.h - the decode hot spots as a C launcher API over raw pointers: each kernel has a
+ * CUDA launcher (kernels/NAME.cu, built by nvcc; the stream is a cudaStream_t passed as void *)
+ * and a CPU twin of the same signature (src/kernels_cpu.c, the reference the GPU harness
+ * compares against). The argument structs live in host memory; every array they point to is
+ * device memory for a CUDA launcher (kern_attn.stats too points to a host struct whose arrays
+ * are on the device) and host memory for the twin. Launchers return 0, or -1 when the shapes
+ * are outside what the kernel handles (or a launch failed); they do not synchronise.
+ *
+ *  - decode attention: one query row per sequence over a bf16 KV cache, GQA, per-row length,
+ *    fp32 softmax and accumulation, fused with the attention statistics of METHOD.md section 7
+ *    for a sampled layer (same layout and semantics as struct attnstats and attnstats_row());
+ *  - q/k RMSNorm + RoPE + KV-cache write: the step between the QKV projection and attention;
+ *  - sampling: temperature, top-k, top-p, the token's log-prob and the distribution's entropy
+ *    with one normaliser, the same choices as rollout_sample() from each row's own xoshiro256**
+ *    stream (struct rng), which the kernel advances;
+ *  - the glue between projections: embedding, residual add + RMSNorm, SwiGLU.
+ * Shapes: B rows, S sequence slots, H query heads, K kv heads, E head dim, C cache length, V vocab,
+ * Q sampled (layer, head) pairs, M max response tokens. bf16 is stored as uint16_t.
+ */
+#ifndef ATTNRL_KERNELS_H
+#define ATTNRL_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* statistics of one sampled layer, the arrays of struct attnstats (attnstats.h) */
+struct kern_stats {
+	const int *prompt_len;  /* (S) P of the tracked sequence, -1 = not tracked */
+	double *dsum;           /* (S, Q) */
+	float *waad, *fai;      /* (S, Q, M) */
+	int n_pairs, max_resp;  /* Q, M */
+	int pair0;              /* pair of this layer's head 0: sampled index * H */
+	int window, fai_lo, fai_hi;
+};
+
+struct kern_attn {
+	int B, H, K, E, C;
+	const uint16_t *q;                 /* (B, H, E) bf16, normed and rotated */
+	const uint16_t *k_cache, *v_cache; /* (S, K, C, E) bf16, this layer's slice */
+	const int *seq, *pos;              /* (B) slot and position: row b attends keys 0..pos[b] */
+	uint16_t *out;                     /* (B, H, E) bf16 */
+	const struct kern_stats *stats;    /* NULL, or this layer is sampled: rows whose slot is
+					    * tracked and whose pos is a response position add to it
+					    * (a call holds at most one row per slot) */
+};
+
+/* scale = 1/sqrt(E) */
+int kern_decode_attn(const struct kern_attn *a, void *stream);
+int kern_decode_attn_cpu(const struct kern_attn *a, void *stream);
+
+struct kern_qkv {
+	int B, H, K, E, C;
+	float eps;
+	const uint16_t *q, *k, *v;         /* (B, H, E), (B, K, E), (B, K, E) bf16 projections */
+	int stride;                        /* elements from one row of q, k, v to the next; 0 =
+					    * packed (H*E, K*E); (H+2K)*E reads a fused QKV output */
+	const uint16_t *bq, *bk, *bv;      /* NULL, or biases (H*E), (K*E), (K*E) bf16 (Qwen2) */
+	const uint16_t *q_norm, *k_norm;   /* NULL, or RMSNorm weights (E) bf16 (Qwen3) */
+	const float *rope_cos, *rope_sin;  /* (C, E), half-split rotation, both halves given */
+	const int *seq, *pos;              /* (B) */
+	uint16_t *q_out;                   /* (B, H, E) bf16 */
+	uint16_t *k_cache, *v_cache;       /* (S, K, C, E) bf16: row b written at (seq, :, pos) */
+};
+
+/* x = proj + bias; x = rmsnorm(x) * w (fp32, per head); rotate; round to bf16 once */
+int kern_qkv_rope(const struct kern_qkv *a, void *stream);
+int kern_qkv_rope_cpu(const struct kern_qkv *a, void *stream);
+
+struct kern_sample {
+	int B, V;
+	double temperature, top_p;         /* temperature <= 0: greedy */
+	int top_k;                         /* 0 = off */
+	const float *logits;               /* (B, V) */
+	uint64_t *rng;                     /* (B, 4) xoshiro256** states, advanced by one draw per
+					    * sampled row (none when greedy) */
+	float *scratch;                    /* (B, V) */
+	int32_t *token;                    /* (B) */
+	float *logp, *entropy;             /* (B) of the temperature-scaled distribution */
+};
+
+int kern_sample(const struct kern_sample *a, void *stream);
+int kern_sample_cpu(const struct kern_sample *a, void *stream);
+
+/* the glue between the projections of a decode step (one row per sequence) */
+struct kern_rows {
+	int B, D, F;
+	float eps;
+	const int32_t *tok;                /* (B) embed: token ids */
+	const uint16_t *embed;             /* (V, D) bf16 embed: the table */
+	float *x;                          /* (B, D) fp32 residual stream */
+	const uint16_t *add;               /* NULL, or (B, D) bf16 added to x before the norm */
+	const uint16_t *w;                 /* (D) bf16 RMSNorm weight */
+	uint16_t *out;                     /* (B, D) bf16 norm output; (B, F) bf16 SwiGLU output */
+	const uint16_t *gate_up;           /* (B, 2F) bf16: gate then up of each row (one gemm) */
+};
+
+/* x = embed[tok] */
+int kern_embed(const struct kern_rows *a, void *stream);
+int kern_embed_cpu(const struct kern_rows *a, void *stream);
+/* x += add (when given); out = rmsnorm(x) * w, fp32 inside, as the decode engine computes it */
+int kern_add_rmsnorm(const struct kern_rows *a, void *stream);
+int kern_add_rmsnorm_cpu(const struct kern_rows *a, void *stream);
+/* out = silu(gate) * up */
+int kern_silu_mul(const struct kern_rows *a, void *stream);
+int kern_silu_mul_cpu(const struct kern_rows *a, void *stream);
+
+/* bf16 <-> fp32 on the host, round to nearest even (NaN kept) */
+static inline uint16_t kern_f2bf(float f)
+{
+	union { float f; uint32_t u; } x = { f };
+	if ((x.u & 0x7fffffffu) > 0x7f800000u)
+		return (uint16_t)((x.u >> 16) | 0x40);
+	return (uint16_t)((x.u + 0x7fffu + ((x.u >> 16) & 1)) >> 16);
+}
+
+static inline float kern_bf2f(uint16_t h)
+{
+	union { uint32_t u; float f; } x = { (uint32_t)h << 16 };
+	return x.f;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * cuda_runtime_api.h (emulation) - the part of the CUDA runtime API the GPU harness uses, over
+ * host memory, for the CPU emulation of the kernels (tests/gpu/emu/emu.cpp). Not CUDA: only
+ * what tests/gpu/check_kernels.c and kernels/NAME.cu call.
+ */
+#ifndef ATTNRL_EMU_CUDA_RUNTIME_API_H
+#define ATTNRL_EMU_CUDA_RUNTIME_API_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum cudaError { cudaSuccess = 0, cudaErrorInvalidValue = 1 } cudaError_t;
+typedef enum cudaMemcpyKind {
+	cudaMemcpyHostToHost, cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost,
+	cudaMemcpyDeviceToDevice
+} cudaMemcpyKind_t;
+typedef void *cudaStream_t;
+typedef struct emu_event *cudaEvent_t;
+
+struct cudaDeviceProp {
+	char name[256];
+	int multiProcessorCount, major, minor;
+	size_t totalGlobalMem;
+};
+
+cudaError_t cudaMalloc(void **p, size_t bytes);
+cudaError_t cudaFree(void *p);
+cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, enum cudaMemcpyKind kind);
+cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, enum cudaMemcpyKind kind,
+			    cudaStream_t s);
+cudaError_t cudaMemset(void *p, int value, size_t bytes);
+cudaError_t cudaDeviceSynchronize(void);
+cudaError_t cudaGetLastError(void);
+cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *p, int device);
+const char *cudaGetErrorName(cudaError_t e);
+const char *cudaGetErrorString(cudaError_t e);
+cudaError_t cudaEventCreate(cudaEvent_t *e);
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s);
+cudaError_t cudaEventSynchronize(cudaEvent_t e);
+cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

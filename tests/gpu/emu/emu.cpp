@@ -1,0 +1,370 @@
+/*
+ * emu.cpp - the CPU emulation behind tests/gpu/emu/cuda_runtime.h: fibers for the threads of
+ * one block at a time, barriers, warp exchange, and the runtime calls of the harness over host
+ * memory. A fiber starts on its own stack through makecontext/setcontext once; every later
+ * switch is _setjmp/_longjmp (no system call, unlike swapcontext). A deadlock (a barrier some
+ * live thread never reaches) ends the program with a message naming where each thread waits.
+ */
+#include "cuda_runtime.h"
+
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <ucontext.h>
+
+#include <vector>
+
+uint3 blockIdx;
+dim3 blockDim, gridDim;
+const uint3 *emu_thread_idx;
+void *emu_dyn_smem;
+
+namespace {
+
+enum { RUN, WAIT_WARP, WAIT_BLOCK, DONE };
+constexpr size_t STACK = 256 * 1024;
+
+struct fiber {
+	ucontext_t ctx;
+	jmp_buf jb;
+	int started;
+	uint3 idx;
+	int lane, warp, state;
+	void *where; /* the caller of the barrier it waits at */
+	std::vector<char> stack;
+};
+
+std::vector<fiber> fibers;
+jmp_buf sched;
+fiber *cur;
+const std::function<void()> *body;
+int n_threads, block_live, block_waiting;
+int warp_live[32], warp_waiting[32];
+uint64_t slots[32][32];
+
+void release(int state, int warp)
+{
+	for (auto &f : fibers)
+		if (f.state == state && (warp < 0 || f.warp == warp))
+			f.state = RUN;
+}
+
+/* a barrier is complete when every live thread of its scope waits at it */
+void settle(int warp)
+{
+	if (warp >= 0 && warp_waiting[warp] && warp_waiting[warp] == warp_live[warp]) {
+		warp_waiting[warp] = 0;
+		release(WAIT_WARP, warp);
+	}
+	if (block_waiting && block_waiting == block_live) {
+		block_waiting = 0;
+		release(WAIT_BLOCK, -1);
+	}
+}
+
+void wait_at(int state)
+{
+	fiber *me = cur;
+	me->state = state;
+	if (state == WAIT_WARP)
+		warp_waiting[me->warp]++;
+	else
+		block_waiting++;
+	settle(me->warp);
+	if (me->state != RUN && !_setjmp(me->jb))
+		_longjmp(sched, 1);
+	cur = me;
+	emu_thread_idx = &me->idx;
+}
+
+void entry(int i)
+{
+	(*body)();
+	fiber *me = &fibers[i];
+	me->state = DONE;
+	warp_live[me->warp]--;
+	block_live--;
+	settle(me->warp);
+	_longjmp(sched, 1);
+}
+
+__attribute__((noinline)) void init_fiber(int i)
+{
+	fiber &f = fibers[i];
+	f.idx = { (unsigned)i, 0, 0 };
+	f.lane = i % 32;
+	f.warp = i / 32;
+	f.state = RUN;
+	f.started = 0;
+	f.stack.resize(STACK);
+	getcontext(&f.ctx);
+	f.ctx.uc_stack.ss_sp = f.stack.data();
+	f.ctx.uc_stack.ss_size = STACK;
+	f.ctx.uc_link = nullptr;
+	makecontext(&f.ctx, (void (*)())entry, 1, i);
+}
+
+/* runs f until it waits at a barrier or ends */
+__attribute__((noinline)) void resume(fiber *f)
+{
+	cur = f;
+	emu_thread_idx = &f->idx;
+	if (_setjmp(sched))
+		return;
+	if (!f->started) {
+		f->started = 1;
+		setcontext(&f->ctx);
+	}
+	_longjmp(f->jb, 1);
+}
+
+} // namespace
+
+void emu_run(dim3 grid, dim3 block, size_t smem, const std::function<void()> &fn)
+{
+	n_threads = block.x * block.y * block.z;
+	if (block.y != 1 || block.z != 1 || n_threads > 1024) {
+		fprintf(stderr, "emu: only 1-D blocks of at most 1024 threads\n");
+		exit(3);
+	}
+	std::vector<char> dyn(smem + 16);
+	emu_dyn_smem = dyn.data();
+	blockDim = block;
+	gridDim = grid;
+	body = &fn;
+	fibers.resize(n_threads);
+	for (unsigned z = 0; z < grid.z; z++)
+		for (unsigned y = 0; y < grid.y; y++)
+			for (unsigned x = 0; x < grid.x; x++) {
+				blockIdx = { x, y, z };
+				memset(dyn.data(), 0xa5, dyn.size()); /* shared memory starts as garbage */
+				block_live = n_threads;
+				block_waiting = 0;
+				for (int w = 0; w < 32; w++) {
+					warp_live[w] = std::max(0, std::min(32, n_threads - 32 * w));
+					warp_waiting[w] = 0;
+				}
+				for (int i = 0; i < n_threads; i++)
+					init_fiber(i);
+				for (int done = 0; done < n_threads;) {
+					int ran = 0;
+					done = 0;
+					for (auto &f : fibers) {
+						if (f.state == RUN) {
+							resume(&f);
+							ran = 1;
+						}
+						done += f.state == DONE;
+					}
+					if (!ran && done < n_threads) {
+						int ww = 0;
+						for (auto &f : fibers)
+							ww += f.state == WAIT_WARP;
+						fprintf(stderr, "emu: deadlock in block (%u,%u,%u): %d of %d threads "
+							"wait at a barrier others never reach (%d at warp "
+							"barriers, %d at __syncthreads)\n", x, y, z,
+							n_threads - done, n_threads, ww, n_threads - done - ww);
+						for (auto &f : fibers)
+							if (f.state != DONE && (&f == &fibers[0] || f.where != (&f - 1)->where))
+								fprintf(stderr, "emu:   thread %d waits, called from %p\n",
+									(int)f.idx.x, f.where);
+						exit(3);
+					}
+				}
+			}
+}
+
+void __syncthreads(void)
+{
+	cur->where = __builtin_return_address(0);
+	wait_at(WAIT_BLOCK);
+}
+
+void __syncwarp(unsigned int)
+{
+	cur->where = __builtin_return_address(0);
+	wait_at(WAIT_WARP);
+}
+
+int emu_lane(void)
+{
+	return cur->lane;
+}
+
+uint64_t emu_exchange(uint64_t v, int src)
+{
+	fiber *me = cur;
+	me->where = __builtin_return_address(0);
+	slots[me->warp][me->lane] = v;
+	wait_at(WAIT_WARP);
+	uint64_t r = slots[me->warp][src];
+	wait_at(WAIT_WARP);
+	return r;
+}
+
+unsigned int emu_match_any(uint64_t v)
+{
+	fiber *me = cur;
+	me->where = __builtin_return_address(0);
+	slots[me->warp][me->lane] = v;
+	wait_at(WAIT_WARP);
+	unsigned int m = 0;
+	for (int l = 0; l < 32; l++) {
+		int i = me->warp * 32 + l;
+		if (i < n_threads && fibers[i].state != DONE && slots[me->warp][l] == v)
+			m |= 1u << l;
+	}
+	wait_at(WAIT_WARP);
+	return m;
+}
+
+/* ---- the runtime API over host memory --------------------------------------------------- */
+
+struct emu_event {
+	int unused;
+};
+
+extern "C" {
+
+cudaError_t cudaMalloc(void **p, size_t bytes)
+{
+	*p = malloc(bytes ? bytes : 1);
+	if (*p)
+		memset(*p, 0x7f, bytes); /* device memory starts as garbage too */
+	return *p ? cudaSuccess : cudaErrorInvalidValue;
+}
+
+cudaError_t cudaFree(void *p)
+{
+	free(p);
+	return cudaSuccess;
+}
+
+cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, enum cudaMemcpyKind)
+{
+	memmove(dst, src, bytes);
+	return cudaSuccess;
+}
+
+cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, enum cudaMemcpyKind k,
+			    cudaStream_t)
+{
+	return cudaMemcpy(dst, src, bytes, k);
+}
+
+cudaError_t cudaMemset(void *p, int value, size_t bytes)
+{
+	memset(p, value, bytes);
+	return cudaSuccess;
+}
+
+cudaError_t cudaDeviceSynchronize(void)
+{
+	return cudaSuccess;
+}
+
+cudaError_t cudaGetLastError(void)
+{
+	return cudaSuccess;
+}
+
+cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *p, int)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "CPU emulation (tests/gpu/emu)");
+	p->multiProcessorCount = 1;
+	return cudaSuccess;
+}
+
+const char *cudaGetErrorName(cudaError_t e)
+{
+	return e == cudaSuccess ? "cudaSuccess" : "cudaErrorInvalidValue";
+}
+
+const char *cudaGetErrorString(cudaError_t e)
+{
+	return cudaGetErrorName(e);
+}
+
+cudaError_t cudaEventCreate(cudaEvent_t *e)
+{
+	static emu_event one;
+	*e = &one;
+	return cudaSuccess;
+}
+
+cudaError_t cudaEventRecord(cudaEvent_t, cudaStream_t)
+{
+	return cudaSuccess;
+}
+
+cudaError_t cudaEventSynchronize(cudaEvent_t)
+{
+	return cudaSuccess;
+}
+
+cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t, cudaEvent_t)
+{
+	*ms = 1.0f;
+	return cudaSuccess;
+}
+}
+
+/* ---- cuBLAS: the one gemm engine_gpu.c uses ---------------------------------------------- */
+
+#include "cublas_v2.h"
+#include "attnrl/kernels.h"
+
+struct emu_cublas {
+	int unused;
+};
+
+static float load(const void *p, cudaDataType t, size_t i)
+{
+	return t == CUDA_R_16BF ? kern_bf2f(((const uint16_t *)p)[i]) : ((const float *)p)[i];
+}
+
+extern "C" {
+
+cublasStatus_t cublasCreate(cublasHandle_t *h)
+{
+	*h = new emu_cublas();
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasDestroy(cublasHandle_t h)
+{
+	delete h;
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasSetStream(cublasHandle_t, cudaStream_t)
+{
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+/* C (m, n) = alpha op(A) op(B) + beta C, column-major */
+cublasStatus_t cublasGemmEx(cublasHandle_t, cublasOperation_t ta, cublasOperation_t tb, int m,
+			    int n, int k, const void *alpha, const void *A, cudaDataType at, int lda,
+			    const void *B, cudaDataType bt, int ldb, const void *beta, void *C,
+			    cudaDataType ct, int ldc, cublasComputeType_t, cublasGemmAlgo_t)
+{
+	float al = *(const float *)alpha, be = *(const float *)beta;
+	for (int j = 0; j < n; j++)
+		for (int i = 0; i < m; i++) {
+			float s = 0.0f;
+			for (int p = 0; p < k; p++) {
+				size_t ia = ta == CUBLAS_OP_N ? i + (size_t)p * lda : p + (size_t)i * lda;
+				size_t ib = tb == CUBLAS_OP_N ? p + (size_t)j * ldb : j + (size_t)p * ldb;
+				s += load(A, at, ia) * load(B, bt, ib);
+			}
+			size_t ic = i + (size_t)j * ldc;
+			float v = al * s + (be != 0.0f ? be * load(C, ct, ic) : 0.0f);
+			if (ct == CUDA_R_16BF)
+				((uint16_t *)C)[ic] = kern_f2bf(v);
+			else
+				((float *)C)[ic] = v;
+		}
+	return CUBLAS_STATUS_SUCCESS;
+}
+}
