@@ -684,6 +684,21 @@ static int opt_check(const struct opt *o, const struct config *c, char *err, siz
 	return 0;
 }
 
+int config_device_parse(const char *s)
+{
+	if (!strcmp(s, "auto"))
+		return -2;
+	if (!strcmp(s, "cpu"))
+		return -1;
+	if (!strcmp(s, "cuda"))
+		return -3;
+	if (strncmp(s, "cuda:", 5) || s[5] < '0' || s[5] > '9')
+		return -4;
+	char *end;
+	long k = strtol(s + 5, &end, 10);
+	return *end || k > 4095 ? -4 : (int)k;
+}
+
 int config_validate(const struct config *c, char *err, size_t n)
 {
 	for (int i = 0; i < N_OPTS; i++)
@@ -751,6 +766,9 @@ int config_validate(const struct config *c, char *err, size_t n)
 	if (c->eval.k > 1 && c->eval.temperature == 0.0)
 		return config_fail(err, n, "eval.k=%ld with eval.temperature=0: greedy responses are all "
 			    "the same; set eval.temperature > 0 (e.g. 1.0) or eval.k=1", c->eval.k);
+	if (config_device_parse(c->train.device) == -4)
+		return config_fail(err, n, "train.device='%s': expected auto, cpu, cuda or cuda:N "
+			    "(N a GPU index, e.g. cuda:0)", c->train.device);
 	if (c->optim.lr_min > c->optim.lr)
 		return config_fail(err, n, "optim.lr_min=%g is larger than optim.lr=%g", c->optim.lr_min,
 			    c->optim.lr);

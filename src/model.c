@@ -162,8 +162,30 @@ static struct model *model_alloc(const struct model_config *mc)
 	return m;
 }
 
-/* creates every parameter with init(spec) and records names; 0 on success */
-static int model_build(struct model *m, struct rng *r, double std, const struct model *src)
+/* a detached copy of p on device (a deep copy also when p is there already) */
+static tensor *param_copy(const tensor *p, int device)
+{
+	if (tensor_device(p) == device)
+		return tensor_keep(tensor_clone(p));
+	return tensor_keep(tensor_to(p, TENSOR_F32, device));
+}
+
+/* the rope tables (made on the CPU) moved to the parameters' device */
+static int rope_to(struct model *m, int device)
+{
+	if (device == TENSOR_CPU)
+		return 0;
+	tensor *c = param_copy(m->rope_cos, device), *s = param_copy(m->rope_sin, device);
+	tensor_free(m->rope_cos);
+	tensor_free(m->rope_sin);
+	m->rope_cos = c;
+	m->rope_sin = s;
+	return c && s ? 0 : -1;
+}
+
+/* creates every parameter with init(spec), or as a copy of src's on device; records names */
+static int model_build(struct model *m, struct rng *r, double std, const struct model *src,
+		       int device)
 {
 	struct param_spec *specs = calloc(16 * m->cfg.n_layers + 8, sizeof(*specs));
 	if (!specs)
@@ -172,7 +194,7 @@ static int model_build(struct model *m, struct rng *r, double std, const struct 
 	for (int i = 0; i < n && !rc; i++) {
 		char name[128];
 		snprintf(name, sizeof(name), specs[i].fmt, specs[i].layer);
-		tensor *t = src ? tensor_keep(tensor_clone(src->params[i]))
+		tensor *t = src ? param_copy(src->params[i], device)
 				: param_new(specs[i].rows, specs[i].cols, r ? specs[i].kind : INIT_EMPTY, r, std);
 		m->names[i] = strdup(name);
 		m->params[i] = *specs[i].slot = t;
@@ -184,7 +206,7 @@ static int model_build(struct model *m, struct rng *r, double std, const struct 
 	free(specs);
 	if (m->cfg.tie_embeddings)
 		m->lm_head = m->embed;
-	return rc ? rc : rope_tables(m);
+	return rc || rope_tables(m) ? -1 : rope_to(m, device);
 }
 
 struct model *model_create(const struct model_config *mc, uint64_t seed, double init_std)
@@ -192,7 +214,7 @@ struct model *model_create(const struct model_config *mc, uint64_t seed, double 
 	struct model *m = model_alloc(mc);
 	struct rng r;
 	rng_init3(&r, seed, 0x6d6f64656cULL, 0);
-	if (m && model_build(m, &r, init_std, NULL)) {
+	if (m && model_build(m, &r, init_std, NULL, TENSOR_CPU)) {
 		model_destroy(m);
 		return NULL;
 	}
@@ -202,7 +224,7 @@ struct model *model_create(const struct model_config *mc, uint64_t seed, double 
 struct model *model_create_empty(const struct model_config *mc)
 {
 	struct model *m = model_alloc(mc);
-	if (m && model_build(m, NULL, 0, NULL)) {
+	if (m && model_build(m, NULL, 0, NULL, TENSOR_CPU)) {
 		model_destroy(m);
 		return NULL;
 	}
@@ -216,12 +238,34 @@ const char *model_arch_name(const struct model_config *mc)
 
 struct model *model_clone(const struct model *src)
 {
+	return model_to_device(src, model_device(src), src->compute_dtype);
+}
+
+struct model *model_to_device(const struct model *src, int device, int compute_dtype)
+{
 	struct model *m = model_alloc(&src->cfg);
-	if (m && model_build(m, NULL, 0, src)) {
+	if (m && model_build(m, NULL, 0, src, device)) {
 		model_destroy(m);
 		return NULL;
 	}
+	if (m)
+		m->compute_dtype = compute_dtype;
 	return m;
+}
+
+int model_device(const struct model *m)
+{
+	return tensor_device(m->params[0]);
+}
+
+int model_copy_weights(struct model *dst, const struct model *src)
+{
+	if (dst->n_params != src->n_params)
+		return -1;
+	for (int i = 0; i < dst->n_params; i++)
+		if (tensor_copy_(dst->params[i], src->params[i]))
+			return -1;
+	return 0;
 }
 
 void model_destroy(struct model *m)
@@ -262,27 +306,39 @@ static tensor *heads_of(const tensor *x, int heads, int E, const tensor *norm, d
 	return cos ? tensor_rope(h, cos, sin) : h;
 }
 
+/* parameter p in the compute dtype: p itself in fp32, else a cast that autograd follows back
+ * to the fp32 master weight (bf16 weights and activations, fp32 gradients); NULL stays NULL */
+static const tensor *W(const struct model *m, const tensor *p)
+{
+	if (!p || m->compute_dtype == TENSOR_F32)
+		return p;
+	return tensor_to(p, m->compute_dtype, tensor_device(p));
+}
+
 static tensor *attention_block(const struct model *m, const struct model_layer *ly, tensor *x,
 			       const tensor *cos, const tensor *sin)
 {
 	const struct model_config *c = &m->cfg;
 	int E = c->head_dim;
-	tensor *h = tensor_rms_norm(x, ly->attn_norm, c->norm_eps);
-	tensor *q = heads_of(tensor_linear(h, ly->wq, ly->bq), c->n_heads, E, ly->q_norm, c->norm_eps, cos, sin);
-	tensor *k = heads_of(tensor_linear(h, ly->wk, ly->bk), c->n_kv_heads, E, ly->k_norm, c->norm_eps, cos, sin);
-	tensor *v = heads_of(tensor_linear(h, ly->wv, ly->bv), c->n_kv_heads, E, NULL, 0, NULL, NULL);
+	tensor *h = tensor_rms_norm(x, W(m, ly->attn_norm), c->norm_eps);
+	tensor *q = heads_of(tensor_linear(h, W(m, ly->wq), W(m, ly->bq)), c->n_heads, E,
+			     W(m, ly->q_norm), c->norm_eps, cos, sin);
+	tensor *k = heads_of(tensor_linear(h, W(m, ly->wk), W(m, ly->bk)), c->n_kv_heads, E,
+			     W(m, ly->k_norm), c->norm_eps, cos, sin);
+	tensor *v = heads_of(tensor_linear(h, W(m, ly->wv), W(m, ly->bv)), c->n_kv_heads, E, NULL,
+			     0, NULL, NULL);
 	tensor *a = tensor_attention_causal(q, k, v, 1.0 / sqrt((double)E));
 	int64_t shape[3] = { tensor_size(x, 0), tensor_size(x, 1), (int64_t)c->n_heads * E };
 	a = tensor_reshape(tensor_contiguous(tensor_transpose(a, 1, 2)), shape, 3);
-	return tensor_add(x, tensor_linear(a, ly->wo, NULL));
+	return tensor_add(x, tensor_linear(a, W(m, ly->wo), NULL));
 }
 
 static tensor *mlp_block(const struct model *m, const struct model_layer *ly, tensor *x)
 {
-	tensor *h = tensor_rms_norm(x, ly->ffn_norm, m->cfg.norm_eps);
-	tensor *g = tensor_silu(tensor_linear(h, ly->w_gate, NULL));
-	tensor *u = tensor_linear(h, ly->w_up, NULL);
-	return tensor_add(x, tensor_linear(tensor_mul(g, u), ly->w_down, NULL));
+	tensor *h = tensor_rms_norm(x, W(m, ly->ffn_norm), m->cfg.norm_eps);
+	tensor *g = tensor_silu(tensor_linear(h, W(m, ly->w_gate), NULL));
+	tensor *u = tensor_linear(h, W(m, ly->w_up), NULL);
+	return tensor_add(x, tensor_linear(tensor_mul(g, u), W(m, ly->w_down), NULL));
 }
 
 tensor *model_forward(const struct model *m, const tensor *ids)
@@ -291,12 +347,14 @@ tensor *model_forward(const struct model *m, const tensor *ids)
 	if (T > m->cfg.max_seq_len)
 		return NULL;
 	tensor *cos = tensor_narrow(m->rope_cos, 0, 0, T), *sin = tensor_narrow(m->rope_sin, 0, 0, T);
-	tensor *x = tensor_embedding(m->embed, ids);
+	const tensor *embed = W(m, m->embed);
+	const tensor *head = m->lm_head == m->embed ? embed : W(m, m->lm_head);
+	tensor *x = tensor_embedding(embed, ids);
 	for (int l = 0; l < m->cfg.n_layers; l++) {
 		x = attention_block(m, &m->layers[l], x, cos, sin);
 		x = mlp_block(m, &m->layers[l], x);
 	}
-	return tensor_linear(tensor_rms_norm(x, m->final_norm, m->cfg.norm_eps), m->lm_head, NULL);
+	return tensor_linear(tensor_rms_norm(x, W(m, m->final_norm), m->cfg.norm_eps), head, NULL);
 }
 
 /* ---- weights I/O ----------------------------------------------------------------------- */
@@ -331,14 +389,18 @@ int model_save(const struct model *m, const char *path, char *err, size_t n)
 	}
 	meta[2 * N_META] = "format";
 	meta[2 * N_META + 1] = "pt";
+	tensor_frame_push(); /* parameters on a GPU are written from host copies */
 	for (int i = 0; i < m->n_params; i++) {
 		tensor *p = m->params[i];
+		if (tensor_device(p) != TENSOR_CPU)
+			p = tensor_to(p, TENSOR_F32, TENSOR_CPU);
 		int nd = tensor_ndim(p);
 		for (int d = 0; d < nd; d++)
 			shapes[i][d] = tensor_size(p, d);
 		e[i] = (struct st_entry){ m->names[i], ST_F32, nd, shapes[i], tensor_data(p) };
 	}
 	rc = st_write(path, e, m->n_params, meta, N_META + 1, err, n);
+	tensor_frame_pop();
 out:
 	free(e);
 	free(shapes);

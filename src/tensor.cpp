@@ -21,6 +21,9 @@
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
+#ifdef ATTNRL_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -277,6 +280,35 @@ extern "C" void tensor_set_threads(int n)
 extern "C" int tensor_cuda_available(void)
 {
 	return value(__func__, 0, [] { return torch::cuda::is_available() ? 1 : 0; });
+}
+
+extern "C" int tensor_cuda_device_count(void)
+{
+	return value(__func__, 0, [] { return (int)torch::cuda::device_count(); });
+}
+
+extern "C" int tensor_cuda_synchronize(int device)
+{
+	return status(__func__, [&] {
+		if (device >= 0)
+			torch::cuda::synchronize((int64_t)device);
+	});
+}
+
+/* torch.cuda.max_memory_allocated(device): the caching allocator's peak of allocated bytes
+ * (stat type 0 = aggregate over its pools); -1 on CPU-only builds */
+extern "C" int64_t tensor_cuda_peak_bytes(int device)
+{
+#ifdef ATTNRL_CUDA
+	return value(__func__, (int64_t)-1, [&] {
+		auto s = c10::cuda::CUDACachingAllocator::getDeviceStats((c10::DeviceIndex)device);
+		return (int64_t)s.allocated_bytes[0].peak;
+	});
+#else
+	(void)device;
+	set_error(__func__, "a CPU-only build (make CUDA=1 has the CUDA allocator)");
+	return -1;
+#endif
 }
 
 extern "C" long tensor_live_count(void)

@@ -87,11 +87,12 @@ int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 	memset(t, 0, sizeof(*t));
 	t->t_init = runlog_now();
 	t->cfg = *c;
-	if (trainer_dist_env(t, err, n))
+	if (trainer_dist_env(t, err, n) || trainer_device_resolve(t, err, n))
 		return -1;
 	init_sizes(t);
 	snprintf(t->run_dir, sizeof(t->run_dir), "%s/%s", c->run.dir, c->run.name);
-	if (trainer_dist_check(t, err, n) || fs_mkdir_p(t->run_dir, 0, err, n) || trainer_dist_init(t, err, n))
+	if (trainer_dist_check(t, err, n) || fs_mkdir_p(t->run_dir, 0, err, n) ||
+	    trainer_dist_init(t, err, n) || trainer_device_check_dist(t, err, n))
 		return -1;
 	int local = t->dist.env.local_world > 0 ? t->dist.env.local_world : t->world;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN) / local;
@@ -100,7 +101,7 @@ int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 	/* one spare sequence slot: credit.compute=maps feeds responses again there */
 	if (policy_init(&t->pol, c, t->B + 1 > eval_batch ? t->B + 1 : eval_batch, err, n))
 		return -1;
-	if (data_init(&t->data, c, &t->pol.tok, err, n))
+	if (data_init(&t->data, c, &t->pol.tok, err, n) || trainer_device_init(t, err, n))
 		return -1;
 	struct model_config *mc = &t->pol.model->cfg;
 	if (rhythm_init(&t->rh, c, mc->n_layers, mc->n_heads, t->B, t->cap_len,
@@ -113,7 +114,7 @@ int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 	}
 	if (trainer_optimizer_init(t, err, n))
 		return -1;
-	if (c->algo.kl_coef > 0 && !(t->ref = model_clone(t->pol.model))) {
+	if (c->algo.kl_coef > 0 && !(t->ref = model_clone(t->tm))) {
 		snprintf(err, n, "trainer: cannot copy the reference model: %s", tensor_last_error());
 		return -1;
 	}
@@ -121,7 +122,7 @@ int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 		return -1;
 	struct runlog_pos pos;
 	int resumed = trainer_resume(t, &pos, err, n);
-	if (resumed < 0)
+	if (resumed < 0 || (resumed && trainer_device_sync(t, 0, err, n)))
 		return -1;
 	if (t->rank) /* rank 0 keeps the logs and the checkpoints */
 		return 0;
@@ -137,6 +138,7 @@ void trainer_free(struct trainer *t)
 	runlog_close(&t->log);
 	dist_free(&t->dist);
 	trainer_optimizer_free(t);
+	trainer_device_free(t);
 	model_destroy(t->ref);
 	rhythm_free(&t->rh);
 	data_free(&t->data);

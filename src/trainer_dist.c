@@ -53,8 +53,8 @@ int trainer_dist_check(const struct trainer *t, char *err, size_t n)
 int trainer_dist_init(struct trainer *t, char *err, size_t n)
 {
 	const struct config *c = &t->cfg;
-	struct dist_opts o = { c->dist.backend, c->dist.rendezvous, t->run_dir, c->dist.timeout, 0,
-			       &t->dist.env };
+	struct dist_opts o = { c->dist.backend, c->dist.rendezvous, t->run_dir, c->dist.timeout,
+			       t->device != TENSOR_CPU, &t->dist.env };
 	struct dist_env env = t->dist.env;
 	o.env = &env;
 	if (dist_init(&t->dist, &o, err, n))
@@ -105,7 +105,7 @@ int trainer_sum_grads(struct trainer *t, char *err, size_t n)
 {
 	if (t->world == 1)
 		return 0;
-	struct model *m = t->pol.model;
+	struct model *m = t->tm;
 	size_t count = (size_t)m->n_elements;
 	if (tensor_flat_copy(m->params, m->n_params, 1, t->flat, 0, 1)) {
 		snprintf(err, n, "dist: cannot read the gradients: %s", tensor_last_error());

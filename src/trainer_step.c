@@ -53,21 +53,27 @@ static int step_rollout(struct trainer *t, long step, char *err, size_t n)
 
 /* ---- forward passes -------------------------------------------------------------------- */
 
-static tensor *pack_tensor_f32(const struct batch_pack *p, const float *host)
+/* a packed host array (B,T) as an fp32 tensor on the training device */
+static tensor *pack_tensor_f32(const struct trainer *t, const float *host)
 {
-	int64_t shape[2] = { p->B, p->T };
-	return tensor_from_f32(host, shape, 2);
+	int64_t shape[2] = { t->pack.B, t->pack.T };
+	return trainer_on_device(t, tensor_from_f32(host, shape, 2));
 }
 
-/* log-probs (B,T) of the pack's targets under m at the rollout temperature */
+/* log-probs (B,T) of the pack's targets under m at the rollout temperature; fp32 from the
+ * logits on (a bf16 forward's logits are widened before the temperature and the softmax) */
 static tensor *pack_logp(const struct trainer *t, const struct model *m, tensor **entropy)
 {
 	int64_t shape[2] = { t->pack.B, t->pack.T };
-	tensor *logits = model_forward(m, tensor_from_i64(t->pack.ids, shape, 2));
+	tensor *ids = trainer_on_device(t, tensor_from_i64(t->pack.ids, shape, 2));
+	tensor *logits = model_forward(m, ids);
+	if (m->compute_dtype != TENSOR_F32)
+		logits = tensor_to(logits, TENSOR_F32, t->device);
 	double temp = t->cfg.rollout.temperature;
 	if (temp > 0 && temp != 1.0)
 		logits = tensor_mul_scalar(logits, 1.0 / temp);
-	return tensor_token_logprobs(logits, tensor_from_i64(t->pack.targets, shape, 2), entropy);
+	tensor *targets = trainer_on_device(t, tensor_from_i64(t->pack.targets, shape, 2));
+	return tensor_token_logprobs(logits, targets, entropy);
 }
 
 /* no-grad log-probs of every rollout token under m into dst (B, cap_len) */
@@ -149,9 +155,9 @@ static int micro_step(struct trainer *t, int first, int n_mb, long tokens_mb, st
 	adv_token_weights(p->mask, p->resp_len, p->B, p->T, t->agg, n_mb, tokens_mb,
 			  (int)t->cfg.rollout.max_new_tokens, w);
 	tensor *ent = NULL;
-	tensor *logp = pack_logp(t, t->pol.model, t->hp.entropy_coef != 0.0 ? &ent : NULL);
-	tensor *loss = grpo_loss(logp, pack_tensor_f32(p, old), t->ref ? pack_tensor_f32(p, ref) : NULL,
-				 ent, pack_tensor_f32(p, adv), pack_tensor_f32(p, w), &t->hp);
+	tensor *logp = pack_logp(t, t->tm, t->hp.entropy_coef != 0.0 ? &ent : NULL);
+	tensor *loss = grpo_loss(logp, pack_tensor_f32(t, old), t->ref ? pack_tensor_f32(t, ref) : NULL,
+				 ent, pack_tensor_f32(t, adv), pack_tensor_f32(t, w), &t->hp);
 	if (loss && stop_test_nan(t->cur_step))
 		loss = tensor_mul_scalar(loss, NAN);
 	double lv;
@@ -165,7 +171,7 @@ static int micro_step(struct trainer *t, int first, int n_mb, long tokens_mb, st
 
 static int optimizer_step(struct trainer *t, struct update_acc *a, char *err, size_t n)
 {
-	struct model *m = t->pol.model;
+	struct model *m = t->tm;
 	double norm;
 	if (trainer_clip(t, &norm, err, n))
 		return -1;
@@ -304,7 +310,7 @@ int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err
 	double t1 = runlog_now();
 	if (t->cfg.algo.recompute_logprobs) {
 		double mis[2];
-		if (logp_all(t, t->pol.model, t->old_logp, err, n))
+		if (logp_all(t, t->tm, t->old_logp, err, n))
 			return -1;
 		logp_mismatch(t, mis);
 		if (trainer_sum(t, mis, 2, err, n))
@@ -316,7 +322,7 @@ int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err
 	if (t->ref && logp_all(t, t->ref, t->ref_logp, err, n))
 		return -1;
 	struct update_acc a = { 0 };
-	if (update(t, &a, err, n))
+	if (update(t, &a, err, n) || trainer_device_sync(t, 1, err, n))
 		return -1;
 	double sums[4] = { a.loss, a.kl, (double)a.tokens, (double)a.clipped };
 	if (trainer_sum(t, sums, 4, err, n))

@@ -88,7 +88,7 @@ static int check_shared_dir(struct trainer *t, char *err, size_t n)
 
 int trainer_optimizer_init(struct trainer *t, char *err, size_t n)
 {
-	struct model *m = t->pol.model;
+	struct model *m = t->tm;
 	int dev = tensor_device(m->params[0]);
 	t->sharded = t->world > 1 && t->cfg.dist.shard_optimizer;
 	if (t->world > 1 && !(t->flat = flat_zeros(m->n_elements, dev)))
@@ -121,7 +121,7 @@ oom:
 
 void trainer_optimizer_free(struct trainer *t)
 {
-	for (int i = 0; t->adam_m && i < t->pol.model->n_params; i++) {
+	for (int i = 0; t->adam_m && i < t->tm->n_params; i++) {
 		tensor_free(t->adam_m[i]);
 		tensor_free(t->adam_v[i]);
 	}
@@ -141,7 +141,7 @@ static tensor *own_grads(struct trainer *t)
 
 int trainer_clip(struct trainer *t, double *norm, char *err, size_t n)
 {
-	struct model *m = t->pol.model;
+	struct model *m = t->tm;
 	double max = t->cfg.optim.grad_clip;
 	if (!t->sharded) {
 		if (!tensor_clip_grad_norm(m->params, m->n_params, max, norm))
@@ -170,7 +170,7 @@ int trainer_clip(struct trainer *t, double *norm, char *err, size_t n)
 
 int trainer_adamw(struct trainer *t, const struct tensor_adamw *hp, char *err, size_t n)
 {
-	struct model *m = t->pol.model;
+	struct model *m = t->tm;
 	if (!t->sharded) {
 		if (!tensor_adamw_step(m->params, t->adam_m, t->adam_v, m->n_params, hp))
 			return 0;
@@ -199,14 +199,23 @@ static tensor *moment(const struct trainer *t, int i, int k)
 	return k ? t->adam_v[i] : t->adam_m[i];
 }
 
+/* host memory of x for a file: x's own on the CPU, else a host copy in the current frame */
+static void *host_data(tensor *x)
+{
+	if (tensor_device(x) != TENSOR_CPU)
+		x = tensor_to(x, TENSOR_F32, TENSOR_CPU);
+	return tensor_data(x);
+}
+
 static int save_plain(const struct trainer *t, const char *dir, char *err, size_t n)
 {
-	const struct model *m = t->pol.model;
+	const struct model *m = t->tm;
 	int np = m->n_params, rc = -1;
 	struct st_entry *e = calloc(2 * np, sizeof(*e));
 	int64_t(*shapes)[8] = calloc(np, sizeof(*shapes));
 	char (*names)[300] = calloc(2 * np, sizeof(*names));
 	char path[1400];
+	tensor_frame_push();
 	if (!e || !shapes || !names) {
 		snprintf(err, n, "checkpoint: out of memory");
 		goto out;
@@ -218,7 +227,7 @@ static int save_plain(const struct trainer *t, const char *dir, char *err, size_
 		for (int k = 0; k < 2; k++) {
 			snprintf(names[2 * i + k], sizeof(names[0]), "%s%s", m->names[i], MOMENT_SUFFIX[k]);
 			e[2 * i + k] = (struct st_entry){ names[2 * i + k], ST_F32, nd, shapes[i],
-							  tensor_data(moment(t, i, k)) };
+							  host_data(moment(t, i, k)) };
 		}
 	}
 	char step[32], skipped[32];
@@ -228,6 +237,7 @@ static int save_plain(const struct trainer *t, const char *dir, char *err, size_
 	snprintf(path, sizeof(path), "%s/optimizer.safetensors", dir);
 	rc = st_write(path, e, 2 * np, meta, 3, err, n);
 out:
+	tensor_frame_pop();
 	free(e);
 	free(shapes);
 	free(names);
@@ -246,17 +256,20 @@ int trainer_save_moments(const struct trainer *t, const char *dir, char *err, si
 	char path[1400], off[32], total[32], step[32], skipped[32];
 	int64_t shape[1] = { t->zlen };
 	struct st_entry e[2];
+	tensor_frame_push();
 	for (int k = 0; k < 2; k++)
 		e[k] = (struct st_entry){ SHARD_NAME[k], ST_F32, 1, shape,
-					  tensor_data(k ? t->zv : t->zm) };
+					  host_data(k ? t->zv : t->zm) };
 	snprintf(off, sizeof(off), "%" PRId64, t->zoff);
-	snprintf(total, sizeof(total), "%" PRId64, t->pol.model->n_elements);
+	snprintf(total, sizeof(total), "%" PRId64, t->tm->n_elements);
 	snprintf(step, sizeof(step), "%ld", t->opt_step);
 	snprintf(skipped, sizeof(skipped), "%ld", t->skipped);
 	const char *meta[] = { "format", "pt", "offset", off, "numel", total, "opt_step", step,
 			       "skipped", skipped };
 	shard_path(path, sizeof(path), dir, t->rank, t->world);
-	return st_write(path, e, 2, meta, 5, err, n);
+	int rc = st_write(path, e, 2, meta, 5, err, n);
+	tensor_frame_pop();
+	return rc;
 }
 
 /* the files of one checkpoint's moments: optimizer.safetensors, or every rank's shard */
@@ -412,7 +425,7 @@ static int write_range(struct moments *s, const struct model *m, int k, int64_t 
 
 int trainer_load_moments(struct trainer *t, const char *dir, char *err, size_t n)
 {
-	const struct model *m = t->pol.model;
+	const struct model *m = t->tm;
 	struct moments s;
 	int rc = moments_open(&s, dir, m, err, n);
 	for (int k = 0; k < 2 && !rc; k++) {

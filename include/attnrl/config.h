@@ -132,6 +132,10 @@
 	X(train, eval_every, INT, 10, ">= 0", "eval every N steps; 0 = eval off")                  \
 	X(train, eval_before, BOOL, 1, "", "eval before the first step (when eval is on)")         \
 	X(train, threads, INT, 0, ">= 0", "torch/BLAS threads; 0 = all cores")                     \
+	X(train, device, STR, "auto", "",                                                          \
+	  "where the update runs: cpu, cuda (cuda:LOCAL_RANK with ranks) or cuda:N; auto = cuda "  \
+	  "on CUDA builds that see a GPU, else cpu. On cuda: bf16 forward/backward, fp32 master "  \
+	  "weights and AdamW moments; rollouts decode on the CPU from a host copy of the weights") \
 	X(train, samples_per_step, INT, 2, ">= 0", "records written to samples.jsonl per step")   \
 	X(train, save_every, INT, 50, ">= 0",                                                      \
 	  "checkpoint every N steps into <run>/ckpt/step_N; 0 = only at the end and when stopped") \
@@ -236,6 +240,9 @@ int config_load_text(struct config *c, const char *text, size_t len, const char 
 int config_apply_override(struct config *c, const char *kv, char *err, size_t errlen);
 /* every option in range, then cross-key consistency (batch arithmetic, head counts, ...) */
 int config_validate(const struct config *c, char *err, size_t errlen);
+/* train.device: "auto" -> -2, "cpu" -> -1, "cuda" -> -3 (index from the rank), "cuda:N" -> N;
+ * -4 when the text is none of these */
+int config_device_parse(const char *s);
 
 /* the resolved config as YAML, every key, doc and range as trailing comments; reloads equal */
 int config_write_yaml(const struct config *c, FILE *f);

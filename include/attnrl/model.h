@@ -44,6 +44,9 @@ struct model {
 	int n_params;
 	int64_t n_elements;
 	tensor *rope_cos, *rope_sin;            /* (max_seq_len, E), both halves equal */
+	/* dtype of the forward's weights and activations: TENSOR_F32 (the CPU), or TENSOR_BF16
+	 * on a GPU, where the fp32 parameters stay the master weights (casts in the forward) */
+	int compute_dtype;
 };
 
 /* model.arch + model.* keys (+ the tokenizer's vocab size) -> dims; -1 with err on a bad combination */
@@ -54,15 +57,22 @@ struct model *model_create(const struct model_config *mc, uint64_t seed, double 
 struct model *model_create_empty(const struct model_config *mc);
 /* "llama" | "qwen2" | "qwen3" from qkv_bias / qk_norm */
 const char *model_arch_name(const struct model_config *mc);
-/* a deep copy (for the frozen reference model of the KL term) */
+/* a deep copy (for the frozen reference model of the KL term), same device and dtypes */
 struct model *model_clone(const struct model *m);
+/* a deep copy with fp32 parameters on device (TENSOR_CPU or a CUDA index) computing in
+ * compute_dtype; NULL on failure (tensor_last_error) */
+struct model *model_to_device(const struct model *m, int device, int compute_dtype);
+int model_device(const struct model *m);
+/* dst's parameters = src's (same shapes, any devices); 0 or -1 */
+int model_copy_weights(struct model *dst, const struct model *src);
 void model_destroy(struct model *m);
 int model_set_requires_grad(struct model *m, int flag);
 
 /* ids (B,T) int64 -> logits (B,T,V); a handle in the current frame, NULL on failure */
 tensor *model_forward(const struct model *m, const tensor *ids);
 
-/* weights as safetensors (Hugging Face names, fp32, dims in the metadata) */
+/* weights as safetensors (Hugging Face names, fp32, dims in the metadata); a GPU model is
+ * written through host copies; model_load fills the parameters wherever they are */
 int model_save(const struct model *m, const char *path, char *err, size_t n);
 int model_load(struct model *m, const char *path, char *err, size_t n);
 

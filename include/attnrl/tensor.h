@@ -31,6 +31,9 @@ const char *tensor_last_error(void);
 const char *tensor_backend_info(void); /* e.g. "libtorch 1.13.1, CPU, 2 threads" */
 void tensor_set_threads(int n);
 int tensor_cuda_available(void);
+int tensor_cuda_device_count(void);
+int tensor_cuda_synchronize(int device);   /* waits for the device's work; CPU (< 0): no-op */
+int64_t tensor_cuda_peak_bytes(int device); /* torch.cuda.max_memory_allocated; -1 on CPU builds */
 long tensor_live_count(void);
 
 /* ownership */

@@ -18,7 +18,9 @@
 
 struct trainer {
 	struct config cfg;
-	struct policy pol;
+	struct policy pol;                /* on a GPU run: the host mirror the decode engine reads */
+	struct model *tm;                 /* the model the update trains: pol.model, or its GPU copy */
+	int device;                       /* TENSOR_CPU or the CUDA index of tm (train.device) */
 	struct data data;
 	struct model *ref;                /* frozen initial policy, when algo.kl_coef > 0 */
 	tensor **adam_m, **adam_v;        /* AdamW moments, one per parameter */
@@ -82,6 +84,17 @@ int trainer_local_group(const struct trainer *t, int g); /* global group -> loca
 int trainer_sum(struct trainer *t, double *v, int k, char *err, size_t n); /* in place */
 int trainer_any(struct trainer *t, int flag, char *err, size_t n); /* 1 if any rank set flag */
 int trainer_sum_grads(struct trainer *t, char *err, size_t n);
+
+/* trainer_device.c: train.device -> t->device (after trainer_dist_env); Gloo refused for a
+ * GPU model (after trainer_dist_init); t->tm made (after policy_init) and freed; the weights
+ * copied between tm and the host mirror pol.model (to_host: after an update); a host tensor
+ * moved to the training device (x itself on the CPU) */
+int trainer_device_resolve(struct trainer *t, char *err, size_t n);
+int trainer_device_check_dist(const struct trainer *t, char *err, size_t n);
+int trainer_device_init(struct trainer *t, char *err, size_t n);
+void trainer_device_free(struct trainer *t);
+int trainer_device_sync(struct trainer *t, int to_host, char *err, size_t n);
+tensor *trainer_on_device(const struct trainer *t, tensor *x);
 
 /* trainer_zero.c: the optimizer state (per parameter, or this rank's ZeRO-1 slice), the clip
  * and AdamW step over it, and its checkpoint files in either layout */

@@ -1,0 +1,116 @@
+/*
+ * trainer_device.c - where the trainer's update runs (train.device) and the weights' two homes.
+ *
+ * On the CPU the training model is the policy's model itself (t->tm == t->pol.model): the
+ * decode engine reads the memory AdamW updates, and nothing here runs. On a GPU, t->tm is a
+ * copy of the policy on the device with fp32 master weights (AdamW moments are made beside
+ * them, so fp32 too) and a bf16 forward/backward (model.h, compute_dtype); t->pol.model stays
+ * on the host as the mirror the CPU decode engine, the checkpoints and the final save read.
+ * The mirror is refreshed once per step, after the update (one device-to-host copy of the
+ * weights), and the device copy from the mirror after a resume loaded it.
+ */
+#include "attnrl/trainer.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* train.device -> TENSOR_CPU or a CUDA index; -2 with err when it cannot be honoured */
+static int resolve(const struct trainer *t, char *err, size_t n)
+{
+	const char *s = t->cfg.train.device;
+	int d = config_device_parse(s), built = 0, gpus = tensor_cuda_available() ?
+		tensor_cuda_device_count() : 0;
+#ifdef ATTNRL_CUDA
+	built = 1;
+#endif
+	if (d == -1 || (d == -2 && (!built || !gpus)))
+		return TENSOR_CPU;
+	if (d == -4) {
+		snprintf(err, n, "train.device='%s': expected auto, cpu, cuda or cuda:N", s);
+		return -2;
+	}
+	if (!built || !gpus) {
+		snprintf(err, n, "train.device=%s: %s; build with `make CUDA=1` on a machine with a "
+			 "GPU, or set train.device=cpu", s, !built ? "this attnrl is a CPU-only build" :
+			 "torch sees no CUDA device");
+		return -2;
+	}
+	if (d < 0) /* auto or cuda: one GPU per rank on a node */
+		return t->dist.env.local_rank % gpus;
+	if (t->world > 1 && d != t->dist.env.local_rank % gpus) {
+		snprintf(err, n, "train.device=%s with %d ranks: each rank trains on cuda:LOCAL_RANK "
+			 "(here cuda:%d), the GPU NCCL uses; set train.device=cuda", s, t->world,
+			 t->dist.env.local_rank % gpus);
+		return -2;
+	}
+	if (d >= gpus) {
+		snprintf(err, n, "train.device=%s: torch sees %d CUDA device(s) (0..%d); pick one of "
+			 "them or use train.device=cuda", s, gpus, gpus - 1);
+		return -2;
+	}
+	return d;
+}
+
+int trainer_device_resolve(struct trainer *t, char *err, size_t n)
+{
+	int d = resolve(t, err, n);
+	if (d == -2)
+		return -1;
+	t->device = d;
+	return 0;
+}
+
+/* after dist_init: collectives on device buffers need NCCL */
+int trainer_device_check_dist(const struct trainer *t, char *err, size_t n)
+{
+	if (t->device == TENSOR_CPU || t->world == 1 || t->dist.backend == DIST_BACKEND_NCCL)
+		return 0;
+	snprintf(err, n, "train.device=%s with %d ranks needs dist.backend=nccl (auto picks it on "
+		 "CUDA builds), not %s: Gloo collectives take host memory; set dist.backend=auto, or "
+		 "train.device=cpu", t->cfg.train.device, t->world, dist_backend_name(t->dist.backend));
+	return -1;
+}
+
+int trainer_device_init(struct trainer *t, char *err, size_t n)
+{
+	if (t->device == TENSOR_CPU) {
+		t->tm = t->pol.model;
+		return 0;
+	}
+	t->tm = model_to_device(t->pol.model, t->device, TENSOR_BF16);
+	if (t->tm)
+		return 0;
+	snprintf(err, n, "train.device=%s: cannot put the model on cuda:%d: %s", t->cfg.train.device,
+		 t->device, tensor_last_error());
+	return -1;
+}
+
+void trainer_device_free(struct trainer *t)
+{
+	if (t->tm != t->pol.model)
+		model_destroy(t->tm);
+	t->tm = NULL;
+}
+
+/* to_host: the host mirror from the device weights (after an update), else the device
+ * weights from the mirror (after a resume); a no-op on the CPU */
+int trainer_device_sync(struct trainer *t, int to_host, char *err, size_t n)
+{
+	if (t->tm == t->pol.model)
+		return 0;
+	int rc = to_host ? model_copy_weights(t->pol.model, t->tm) :
+			   model_copy_weights(t->tm, t->pol.model);
+	if (!rc)
+		return 0;
+	snprintf(err, n, "train.device: cannot copy the weights %s: %s",
+		 to_host ? "to the host" : "to the GPU", tensor_last_error());
+	return -1;
+}
+
+/* a host tensor on the training device (itself on the CPU) */
+tensor *trainer_on_device(const struct trainer *t, tensor *x)
+{
+	if (t->device == TENSOR_CPU || !x)
+		return x;
+	return tensor_to(x, tensor_dtype(x), t->device);
+}
