@@ -12,6 +12,7 @@
 #include "attnrl/trainer.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* train.device -> TENSOR_CPU or a CUDA index; -2 with err when it cannot be honoured */
@@ -71,13 +72,22 @@ int trainer_device_check_dist(const struct trainer *t, char *err, size_t n)
 	return -1;
 }
 
+/* tests/test_device.sh: ATTNRL_TEST_TRAIN_COPY=f32|bf16 makes a CPU run train a separate copy
+ * as a GPU run does (mirror, syncs, staging), in fp32 or with the GPU's bf16 forward */
+static int test_copy_dtype(void)
+{
+	const char *s = getenv("ATTNRL_TEST_TRAIN_COPY");
+	return !s ? -1 : !strcmp(s, "bf16") ? TENSOR_BF16 : !strcmp(s, "f32") ? TENSOR_F32 : -1;
+}
+
 int trainer_device_init(struct trainer *t, char *err, size_t n)
 {
-	if (t->device == TENSOR_CPU) {
+	int dtype = t->device == TENSOR_CPU ? test_copy_dtype() : TENSOR_BF16;
+	if (dtype < 0) {
 		t->tm = t->pol.model;
 		return 0;
 	}
-	t->tm = model_to_device(t->pol.model, t->device, TENSOR_BF16);
+	t->tm = model_to_device(t->pol.model, t->device, dtype);
 	if (t->tm)
 		return 0;
 	snprintf(err, n, "train.device=%s: cannot put the model on cuda:%d: %s", t->cfg.train.device,
