@@ -10,10 +10,14 @@
 #      then the GPU decode engine (src/engine_gpu.c) against the CPU engine on a small model;
 #   3. the full CUDA=1 build against python3's CUDA torch (Debian packages it needs are
 #      unpacked under /tmp from .gpu-debs/ when carried: scripts/gpu-debs.sh fetches them),
-#      then a start of the binary and a 2-step CPU training run of the default job;
+#      then a start of the binary, a 2-step training run of the default job on the CPU and on
+#      the GPU (train.device), and 5 steps of a random-weight Qwen3-0.6B-shaped model with
+#      coupled credit on the GPU (the update on cuda in bf16 over fp32 master weights; the
+#      rollouts still decode on the CPU): update tokens/s, MFU, peak GPU memory;
 #   4. a table of what was measured, and a plain list of what is not measured yet.
 # Logs: everything under $OUT when set (gpu-check.log, harness.log, bench.log, build-engine.log,
-# build-cuda.log, summary.txt), else under build/gpu-check/. Exit status: 0 when every kernel check passed.
+# build-cuda.log, train-default-cuda.log, train-qwen3.log, summary.txt), else under
+# build/gpu-check/. Exit status: 0 when every kernel check passed.
 set -u
 cd "$(dirname "$0")/.."
 LOG_DIR=${OUT:-build/gpu-check}
@@ -138,14 +142,72 @@ else
 fi
 
 run_ok=0
+cuda_ok=0
+qwen_ok=0
 if [ $build_ok = 1 ]; then
-	say "3. the CUDA=1 binary runs (the default job, 2 steps, on the CPU: no GPU trainer yet)"
+	say "3. the CUDA=1 binary runs (the default job, 2 steps, train.device=cpu)"
 	timeout 20 bin/attnrl config configs/default.yaml > /dev/null && echo "bin/attnrl config: OK"
 	rm -rf runs/gpu-check
 	timeout 120 bin/attnrl train configs/default.yaml run.name=gpu-check train.steps=2 \
-		train.eval_every=0 train.threads=8 && run_ok=1
+		train.eval_every=0 train.threads=8 train.device=cpu && run_ok=1
 	echo "2-step CPU training run with the CUDA=1 binary: $([ $run_ok = 1 ] && echo OK || echo FAILED)"
+
+	say "3. the default job, 2 steps, train.device=cuda (the update on the GPU)"
+	timeout 120 bin/attnrl train configs/default.yaml run.name=gpu-check-cuda train.steps=2 \
+		train.eval_every=1 data.eval_size=16 train.threads=8 train.device=cuda run.resume=never \
+		> >(tee "$LOG_DIR/train-default-cuda.log") 2>&1 && cuda_ok=1
+	sleep 1
+	echo "2-step GPU training run of the default job: $([ $cuda_ok = 1 ] && echo OK || echo FAILED)"
+
+	say "3. 5 steps of a random-weight Qwen3-0.6B-shaped model, coupled credit, train.device=cuda"
+	# Qwen3-0.6B's layer shapes (28 x dim 1024, 16 q / 8 kv heads of 128, SwiGLU 3072, q/k norm,
+	# tied embeddings) over the character vocabulary (no Qwen tokenizer offline): ~0.44B
+	# parameters. 32 responses of exactly 64 tokens per step, one 32-row micro-batch, 2 PPO epochs.
+	rm -rf /tmp/attnrl-gpu-check
+	timeout 420 bin/attnrl train configs/default.yaml model.path= model.arch=qwen3 \
+		model.dim=1024 model.n_layers=28 model.n_heads=16 model.n_kv_heads=8 model.head_dim=128 \
+		model.hidden_dim=3072 model.rope_theta=1000000 model.norm_eps=1e-6 \
+		model.tie_embeddings=true model.max_seq_len=256 credit.strategy=coupled \
+		rollout.prompts_per_step=4 rollout.group_size=8 rollout.max_new_tokens=64 \
+		rollout.ignore_eos=true algo.mini_batch=32 algo.micro_batch=32 algo.ppo_epochs=2 \
+		train.steps=5 train.eval_every=0 train.save_every=0 train.keep_last=1 \
+		train.threads="$JOBS" train.device=cuda run.dir=/tmp/attnrl-gpu-check run.resume=never \
+		> >(tee "$LOG_DIR/train-qwen3.log") 2>&1 && qwen_ok=1
+	sleep 1
+	cp /tmp/attnrl-gpu-check/default/metrics.jsonl "$LOG_DIR/train-qwen3-metrics.jsonl" 2>/dev/null
+	echo "5-step Qwen3-0.6B-shaped GPU training run: $([ $qwen_ok = 1 ] && echo OK || echo FAILED)"
 fi
+
+# the update report line of train-qwen3.log -> tokens/s, MFU (H200 bf16 dense 989 TFLOP/s),
+# peak memory; the step time from metrics.jsonl (it includes the CPU rollout)
+train_table() {
+	local line
+	line=$(grep '^attnrl train: update on cuda' "$LOG_DIR/train-qwen3.log" 2>/dev/null | tail -1)
+	if [ -z "$line" ]; then
+		echo "  not measured (the run failed or did not reach its end; see train-qwen3.log)"
+		return
+	fi
+	echo "  $line"
+	echo "$line" | awk '{
+		for (i = 1; i <= NF; i++) {
+			if ($(i + 1) == "tokens" && $(i + 2) == "forward+backward") tr = $i
+			if ($(i + 1) == "forward-only,") fw = $i
+			if ($(i + 1) == "s;") sec = $i
+			if ($(i + 1) == "parameters;") np = $i
+		}
+		if (sec <= 0) exit
+		printf "  update tokens/s (recompute forward + 2 PPO epochs of forward+backward, GPU, bf16): %.0f\n", tr / sec
+		printf "  update MFU: %.1f%% of 989 TFLOP/s (6 x %.3gB params x %d train tokens + 2 x params x %d forward tokens, over %.2f s; attention FLOPs not counted; the first step'"'"'s warm-up included)\n",
+		       100 * (6 * np * tr + 2 * np * fw) / sec / 989e12, np / 1e9, tr, fw, sec
+	}'
+	grep -o 'peak device memory [0-9.]* GiB' <<<"$line" | sed 's/^/  /; s/$/ (torch.cuda.max_memory_allocated)/'
+	awk -F'"time_step_s": ' 'NF > 1 { split($2, a, /[,}]/); s += a[1]; n++ }
+		END { if (n) printf "  step time, mean of %d steps: %.2f s -- DEPENDS ON THE CPU ROLLOUT (decode on the host CPU engine)\n", n, s / n }' \
+		"$LOG_DIR/train-qwen3-metrics.jsonl" 2>/dev/null
+	awk -F'"time_rollout_s": ' 'NF > 1 { split($2, a, /[,}]/); s += a[1]; n++ }
+		END { if (n) printf "  rollout time, mean: %.2f s per step -- CPU ROLLOUT (not a GPU number)\n", s / n }' \
+		"$LOG_DIR/train-qwen3-metrics.jsonl" 2>/dev/null
+}
 
 # statistics overhead from "PERF <what> B=.. ctx=.. stats=0|1 <field>=<time>" lines on stdin
 overhead() { # what field label
@@ -196,15 +258,19 @@ say "4. summary"
 	echo "GPU decode engine vs CPU engine (logits, bf16 tolerance): $([ $engine_ok = 1 ] && echo PASS || echo 'FAIL or not run (see above)')"
 	echo "full build: make CUDA=1 $([ $build_ok = 1 ] && echo OK || echo 'FAILED or skipped (see above)');" \
 		"2-step run of the CUDA=1 binary: $([ $run_ok = 1 ] && echo OK || echo 'not run or FAILED')"
+	echo "default job, 2 steps with train.device=cuda: $([ $cuda_ok = 1 ] && echo OK || echo 'not run or FAILED')"
+	echo
+	echo "training on the GPU: random-weight Qwen3-0.6B shapes (character vocabulary), coupled credit,"
+	echo "5 steps x 32 responses of 64 tokens, update on cuda (bf16 over fp32 master weights):"
+	train_table
 	echo
 	echo "NOT MEASURED (not implemented yet, so nothing to measure):"
 	echo "  - decode inside attnrl: rollouts still use the CPU engine (src/engine.c); the GPU engine"
 	echo "    (src/engine_gpu.c, checked above on a small model) is not wired into rollout.c, passes"
 	echo "    no statistics, samples on the host; the step timed above is the kernels + cuBLAS on"
 	echo "    random weights, without CUDA graphs and without the host-side loop"
-	echo "  - training on the GPU (update tokens/s, MFU, peak memory, 5 steps of a random-weight"
-	echo "    Qwen3-0.6B with coupled credit): the model/optimizer have no device placement, no"
-	echo "    bf16 weights with fp32 master weights"
+	echo "  - rollouts of a GPU training run: they decode on the CPU engine from a host copy of the"
+	echo "    weights (one device-to-host copy per step); the step time above is mostly that"
 	echo "  - NCCL collectives on GPUs (dist_nccl.c is compiled and linked, never run)"
 } | tee "$LOG_DIR/summary.txt"
 echo "gpu-check: done in $(($(date +%s) - T0)) s; logs in $LOG_DIR"

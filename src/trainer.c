@@ -234,6 +234,7 @@ static int finish(struct trainer *t, char *err, size_t n)
 	snprintf(path, sizeof(path), "%s/model.safetensors", t->run_dir);
 	if (model_save(t->pol.model, path, err, n))
 		return -1;
+	trainer_device_report(t);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	printf("attnrl train: done, model in %s (peak memory %.0f MiB)\n", path, ru.ru_maxrss / 1024.0);

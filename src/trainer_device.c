@@ -124,3 +124,21 @@ tensor *trainer_on_device(const struct trainer *t, tensor *x)
 		return x;
 	return tensor_to(x, tensor_dtype(x), t->device);
 }
+
+/* "attnrl train: update on cuda:0: ..." - the figures gpu-check.sh turns into tokens/s and MFU */
+void trainer_device_report(const struct trainer *t)
+{
+	if (t->tm == t->pol.model || t->rank)
+		return;
+	tensor_cuda_synchronize(t->device);
+	int64_t peak = t->device == TENSOR_CPU ? -1 : tensor_cuda_peak_bytes(t->device);
+	char mem[64] = "n/a", dev[32] = "cpu";
+	if (peak >= 0)
+		snprintf(mem, sizeof(mem), "%.2f GiB", peak / (1024.0 * 1024.0 * 1024.0));
+	if (t->device != TENSOR_CPU)
+		snprintf(dev, sizeof(dev), "cuda:%d", t->device);
+	printf("attnrl train: update on %s (%s): %ld tokens forward+backward (%ld with padding), "
+	       "%ld forward-only, %.3f s; %lld parameters; peak device memory %s\n", dev,
+	       t->tm->compute_dtype == TENSOR_BF16 ? "bf16" : "fp32", t->upd_tokens, t->upd_padded,
+	       t->fwd_tokens, t->upd_seconds, (long long)t->tm->n_elements, mem);
+}

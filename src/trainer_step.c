@@ -76,6 +76,15 @@ static tensor *pack_logp(const struct trainer *t, const struct model *m, tensor 
 	return tensor_token_logprobs(logits, targets, entropy);
 }
 
+/* prompt + response tokens of the current pack (its rows without padding) */
+static long pack_tokens(const struct trainer *t)
+{
+	long k = 0;
+	for (int b = 0; b < t->pack.B; b++)
+		k += t->rb.prompt_len[t->pack.first + b] + t->pack.resp_len[b] - 1;
+	return k;
+}
+
 /* no-grad log-probs of every rollout token under m into dst (B, cap_len) */
 static int logp_all(struct trainer *t, const struct model *m, float *dst, char *err, size_t n)
 {
@@ -84,6 +93,7 @@ static int logp_all(struct trainer *t, const struct model *m, float *dst, char *
 		tensor_frame_push();
 		int packed = !batch_pack_build(&t->pack, &t->rb, first, t->micro);
 		tensor *lp = packed ? pack_logp(t, m, NULL) : NULL;
+		t->fwd_tokens += packed ? pack_tokens(t) : 0;
 		rc = lp ? tensor_read_f32(lp, t->host, (int64_t)t->pack.B * t->pack.T) : -1;
 		if (!rc)
 			batch_pack_scatter(&t->pack, &t->rb, t->host, dst);
@@ -154,6 +164,8 @@ static int micro_step(struct trainer *t, int first, int n_mb, long tokens_mb, st
 	}
 	adv_token_weights(p->mask, p->resp_len, p->B, p->T, t->agg, n_mb, tokens_mb,
 			  (int)t->cfg.rollout.max_new_tokens, w);
+	t->upd_tokens += pack_tokens(t);
+	t->upd_padded += (long)bt;
 	tensor *ent = NULL;
 	tensor *logp = pack_logp(t, t->tm, t->hp.entropy_coef != 0.0 ? &ent : NULL);
 	tensor *loss = grpo_loss(logp, pack_tensor_f32(t, old), t->ref ? pack_tensor_f32(t, ref) : NULL,
@@ -337,6 +349,7 @@ int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err
 	m->skipped_updates = t->skipped;
 	m->bad_step = a.skipped > 0;
 	m->time_update_s = runlog_now() - t1;
+	t->upd_seconds += m->time_update_s;
 	m->time_step_s = runlog_now() - t0;
 	return 0;
 }

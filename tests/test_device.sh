@@ -78,6 +78,8 @@ cmp -s "$tmp/zplain/default/model.safetensors" "$tmp/zcopy/default/model.safeten
 	fail "ZeRO-1 copy: model.safetensors differs"
 
 run bf16 bf16 train.steps=3
+grep -q "^attnrl train: update on cpu (bf16): [0-9]* tokens forward+backward" "$tmp/bf16.log" ||
+	fail "bf16 training copy: no update report line: $(tail -n 2 "$tmp/bf16.log")"
 /usr/bin/python3 - "$tmp/plain/default" "$tmp/bf16/default" <<'PY' || fail "bf16 training copy"
 import json, sys
 import numpy as np

@@ -21,6 +21,11 @@ struct trainer {
 	struct policy pol;                /* on a GPU run: the host mirror the decode engine reads */
 	struct model *tm;                 /* the model the update trains: pol.model, or its GPU copy */
 	int device;                       /* TENSOR_CPU or the CUDA index of tm (train.device) */
+	/* the update's work in this process: seconds (log-prob recompute + update), tokens through
+	 * forward+backward (prompt + response, and with the padding of the packs), tokens through
+	 * no-grad forwards (recompute, reference); printed for a separate training copy */
+	double upd_seconds;
+	long upd_tokens, upd_padded, fwd_tokens;
 	struct data data;
 	struct model *ref;                /* frozen initial policy, when algo.kl_coef > 0 */
 	tensor **adam_m, **adam_v;        /* AdamW moments, one per parameter */
@@ -95,6 +100,7 @@ int trainer_device_init(struct trainer *t, char *err, size_t n);
 void trainer_device_free(struct trainer *t);
 int trainer_device_sync(struct trainer *t, int to_host, char *err, size_t n);
 tensor *trainer_on_device(const struct trainer *t, tensor *x);
+void trainer_device_report(const struct trainer *t); /* one line; GPU runs only */
 
 /* trainer_zero.c: the optimizer state (per parameter, or this rank's ZeRO-1 slice), the clip
  * and AdamW step over it, and its checkpoint files in either layout */
