@@ -5,7 +5,11 @@
  *     from the Hugging Face conventions) for llama (tied, GQA), qwen2 (q/k/v bias, untied) and
  *     qwen3 (q/k norm), under each loss aggregation, with KL and entropy terms;
  *  2. the decode engine's logits equal the training forward's: all rows at once (prefill), one
- *     token at a time (KV-cache decode), and a prefill followed by decode steps.
+ *     token at a time (KV-cache decode), and a prefill followed by decode steps;
+ *  3. the GPU run's precision (model_to_device with bf16 compute, run here on the CPU): bf16
+ *     logits, fp32 gradients on the fp32 master weights, and logits, loss and gradients close
+ *     to the reference run in bf16 the Hugging Face way (bf16 weights and activations, RMSNorm
+ *     and softmax in fp32) over fp32 leaves; errors relative to each tensor's norm.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +32,9 @@ struct ref_case {
 	int qkv_bias, qk_norm, tie;
 	const char *agg;
 	double kl, ent, temp;
+	int bf16; /* the GPU's precision: bf16 forward/backward over fp32 master weights */
 };
+#define F32 0
 
 static struct model *small_model(const struct ref_case *rc, uint64_t seed)
 {
@@ -91,7 +97,7 @@ static void case_meta(const struct model *m, const struct ref_case *rc, char val
 	const struct model_config *c = &m->cfg;
 	const char *keys[] = { "case", "dim", "n_layers", "n_heads", "n_kv_heads", "head_dim",
 			       "norm_eps", "rope_theta", "clip_low", "clip_high", "kl_coef",
-			       "entropy_coef", "temperature", "max_new_tokens", "loss_agg" };
+			       "entropy_coef", "temperature", "max_new_tokens", "loss_agg", "dtype" };
 	snprintf(vals[0], 48, "%s", rc->name);
 	snprintf(vals[1], 48, "%d", c->dim);
 	snprintf(vals[2], 48, "%d", c->n_layers);
@@ -107,7 +113,8 @@ static void case_meta(const struct model *m, const struct ref_case *rc, char val
 	snprintf(vals[12], 48, "%.17g", rc->temp);
 	snprintf(vals[13], 48, "12");
 	snprintf(vals[14], 48, "%s", rc->agg);
-	for (int i = 0; i < 15; i++) {
+	snprintf(vals[15], 48, "%s", rc->bf16 ? "bf16" : "f32");
+	for (int i = 0; i < 16; i++) {
 		meta[2 * i] = keys[i];
 		meta[2 * i + 1] = vals[i];
 	}
@@ -124,8 +131,8 @@ static int write_case(const char *path, const struct model *m, const struct ref_
 	float **grads = calloc(n, sizeof(float *));
 	float *lg = malloc(B * T * V * sizeof(float)), lv = (float)loss;
 	int64_t bt[2] = { B, T }, one[1] = { 1 }, lshape[3] = { B, T, V };
-	char vals[15][48], err[256];
-	const char *meta[30];
+	char vals[16][48], err[256];
+	const char *meta[32];
 	for (int i = 0; i < n; i++) {
 		tensor *p = m->params[i];
 		int nd = tensor_ndim(p);
@@ -147,7 +154,7 @@ static int write_case(const char *path, const struct model *m, const struct ref_
 	e[k++] = (struct st_entry){ "out.logits", ST_F32, 3, lshape, lg };
 	e[k++] = (struct st_entry){ "out.loss", ST_F32, 1, one, &lv };
 	case_meta(m, rc, vals, meta);
-	rc_ = st_write(path, e, k, meta, 15, err, sizeof(err));
+	rc_ = st_write(path, e, k, meta, 16, err, sizeof(err));
 	if (rc_)
 		fprintf(stderr, "%s\n", err);
 	for (int i = 0; i < n; i++)
@@ -168,10 +175,20 @@ static void check_against_reference(const struct ref_case *rc, uint64_t seed)
 	struct rng r;
 	rng_init(&r, seed);
 	make_batch(&d, rc, &r);
+	if (rc->bf16) { /* the training copy a GPU run makes, here on the CPU */
+		struct model *mb = model_to_device(m, TENSOR_CPU, TENSOR_BF16);
+		model_destroy(m);
+		m = mb;
+		CHECK(m != NULL, "%s: model_to_device: %s", rc->name, tensor_last_error());
+	}
 	model_set_requires_grad(m, 1);
 	tensor_frame_push();
 	int64_t bt[2] = { B, T };
 	tensor *logits = model_forward(m, tensor_from_i64(d.ids, bt, 2));
+	if (rc->bf16) {
+		CHECK(tensor_dtype(logits) == TENSOR_BF16, "%s: the forward is not bf16", rc->name);
+		logits = tensor_to(logits, TENSOR_F32, TENSOR_CPU);
+	}
 	tensor *ent = NULL;
 	tensor *lp = tensor_token_logprobs(tensor_mul_scalar(logits, 1.0 / rc->temp),
 					   tensor_from_i64(d.targets, bt, 2), rc->ent ? &ent : NULL);
@@ -181,6 +198,10 @@ static void check_against_reference(const struct ref_case *rc, uint64_t seed)
 	double lv = 0;
 	CHECK(loss && !tensor_backward(loss) && !tensor_item(loss, &lv), "%s: %s", rc->name,
 	      tensor_last_error());
+	for (int i = 0; i < m->n_params; i++)
+		CHECK(tensor_dtype(m->params[i]) == TENSOR_F32 &&
+		      tensor_dtype(tensor_grad(m->params[i])) == TENSOR_F32,
+		      "%s: %s or its gradient is not fp32", rc->name, m->names[i]);
 	char path[256], cmd[512];
 	snprintf(path, sizeof(path), "build/tests/ref_%s.safetensors", rc->name);
 	CHECK(!write_case(path, m, rc, &d, logits, lv), "%s: cannot write %s", rc->name, path);
@@ -266,14 +287,17 @@ static void check_engine(const struct ref_case *rc, uint64_t seed)
 int main(void)
 {
 	static const struct ref_case cases[] = {
-		{ "llama_tied_gqa", 0, 0, 1, "seq-mean-token-mean", 0.0, 0.0, 1.0 },
-		{ "qwen2_bias_untied_tokenmean_kl", 1, 0, 0, "token-mean", 0.05, 0.0, 0.7 },
-		{ "qwen3_qknorm_sumnorm_entropy", 0, 1, 1, "seq-mean-token-sum-norm", 0.0, 0.01, 1.0 },
+		{ "llama_tied_gqa", 0, 0, 1, "seq-mean-token-mean", 0.0, 0.0, 1.0, F32 },
+		{ "qwen2_bias_untied_tokenmean_kl", 1, 0, 0, "token-mean", 0.05, 0.0, 0.7, F32 },
+		{ "qwen3_qknorm_sumnorm_entropy", 0, 1, 1, "seq-mean-token-sum-norm", 0.0, 0.01, 1.0, F32 },
+		{ "qwen3_bf16_kl_entropy", 0, 1, 1, "seq-mean-token-mean", 0.05, 0.01, 0.7, 1 },
+		{ "qwen2_bf16_untied", 1, 0, 0, "token-mean", 0.0, 0.0, 1.0, 1 },
 	};
 	tensor_set_threads(1);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 5; i++) {
 		check_against_reference(&cases[i], 100 + i);
-		check_engine(&cases[i], 200 + i);
+		if (!cases[i].bf16)
+			check_engine(&cases[i], 200 + i);
 	}
 	return check_done("test_model");
 }

@@ -16,9 +16,10 @@ sys.path.insert(0, __file__.rsplit("/", 1)[0])
 import st  # noqa: E402
 
 
-def rms_norm(x, w, eps):
-    var = x.pow(2).mean(-1, keepdim=True)
-    return w * (x * torch.rsqrt(var + eps))
+def rms_norm(x, w, eps):  # LlamaRMSNorm: in fp32, cast back to x's dtype, then scaled
+    xf = x.float()
+    var = xf.pow(2).mean(-1, keepdim=True)
+    return w * (xf * torch.rsqrt(var + eps)).to(x.dtype)
 
 
 def rotate_half(x):
@@ -34,10 +35,11 @@ def rope_tables(T, E, theta, inv=None):
     return emb.cos(), emb.sin()
 
 
-def forward(P, ids, cfg):
+def forward(P, ids, cfg, dtype=torch.float32):
     D, L, H, K, E = (cfg[k] for k in ("dim", "n_layers", "n_heads", "n_kv_heads", "head_dim"))
     eps, B, T = cfg["eps"], ids.shape[0], ids.shape[1]
-    cos, sin = rope_tables(T, E, cfg["theta"], cfg.get("inv_freq"))
+    P = {k: v.to(dtype) for k, v in P.items()}  # bf16: casts autograd follows to the fp32 leaves
+    cos, sin = (t.to(dtype) for t in rope_tables(T, E, cfg["theta"], cfg.get("inv_freq")))
     x = P["model.embed_tokens.weight"][ids]
     mask = torch.full((T, T), float("-inf")).triu(1)
     for l in range(L):
@@ -59,14 +61,15 @@ def forward(P, ids, cfg):
         k = k * cos + rotate_half(k) * sin
         k = k.repeat_interleave(H // K, dim=1)
         v = v.repeat_interleave(H // K, dim=1)
-        att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(E) + mask, dim=-1) @ v
+        s = q @ k.transpose(-1, -2) / math.sqrt(E) + mask
+        att = torch.softmax(s, dim=-1, dtype=torch.float32).to(dtype) @ v
         x = x + att.transpose(1, 2).reshape(B, T, H * E) @ P[p + "self_attn.o_proj.weight"].T
         h = rms_norm(x, P[p + "post_attention_layernorm.weight"], eps)
         g = F.silu(h @ P[p + "mlp.gate_proj.weight"].T) * (h @ P[p + "mlp.up_proj.weight"].T)
         x = x + g @ P[p + "mlp.down_proj.weight"].T
     x = rms_norm(x, P["model.norm.weight"], eps)
     head = P.get("lm_head.weight", P["model.embed_tokens.weight"])
-    return x @ head.T
+    return (x @ head.T).float()
 
 
 def grpo_loss(logits, batch, hp):
@@ -102,13 +105,21 @@ def main(path):
     P = {k: torch.tensor(v, requires_grad=True) for k, v in T.items()
          if k.startswith("model.") or k.startswith("lm_head")}
     batch = {k: torch.tensor(T[k]) for k in ("targets", "old_logp", "ref_logp", "adv", "mask")}
-    logits = forward(P, torch.tensor(T["ids"]), cfg)
+    bf16 = meta.get("dtype") == "bf16"
+    logits = forward(P, torch.tensor(T["ids"]), cfg, torch.bfloat16 if bf16 else torch.float32)
     loss = grpo_loss(logits, batch, hp)
     loss.backward()
     worst, fails = 0.0, []
 
     def compare(name, ref, got, atol, rtol):
         nonlocal worst
+        if bf16:  # two bf16 computations: rounding differs where the kernels' order does and
+            # grows through the layers; ~2-3% measured, where bf16 against fp32 is 5-10%
+            rel = ((ref - got).norm() / ref.norm().clamp(min=1e-12)).item()
+            worst = max(worst, rel)
+            if rel > 5e-2:
+                fails.append(f"{name}: error {rel:.3g} of its norm exceeds bf16's tolerance")
+            return
         err = (ref - got).abs()
         bound = atol + rtol * ref.abs()
         excess = (err - bound).max().item()
@@ -121,7 +132,8 @@ def main(path):
     for k, p in P.items():
         compare("grad " + k, p.grad, torch.tensor(T["out.grad." + k]), 1e-6, 1e-3)
     print(f"model_ref: {meta.get('case', path)}: loss {loss.item():.6f}, {len(P)} grads, "
-          f"max abs err {worst:.3g}, {'FAIL' if fails else 'ok'}")
+          f"max {'error relative to the norm' if bf16 else 'abs err'} {worst:.3g}, "
+          f"{'FAIL' if fails else 'ok'}")
     for f in fails[:10]:
         print("  " + f)
     return 1 if fails else 0
