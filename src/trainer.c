@@ -173,6 +173,10 @@ static void print_start(const struct trainer *t)
 		return;
 	printf("attnrl train: %s | %.2fM parameters | %d prompts x %d responses per step | %s\n",
 	       t->run_dir, t->pol.model->n_elements / 1e6, t->n_prompts, t->G, tensor_backend_info());
+	if (t->device != TENSOR_CPU)
+		printf("attnrl train: the update runs on cuda:%d (bf16 forward/backward, fp32 master "
+		       "weights and AdamW moments); rollouts decode on the CPU from a host copy of the "
+		       "weights, refreshed once per step\n", t->device);
 	data_print(&t->data, &t->cfg, stdout);
 	if (t->start_step)
 		printf("attnrl train: resumed from %s (step %ld of %ld)%s\n", t->resumed_from,
