@@ -201,6 +201,7 @@ train_table() {
 		       100 * (6 * np * tr + 2 * np * fw) / sec / 989e12, np / 1e9, tr, fw, sec
 	}'
 	grep -o 'peak device memory [0-9.]* GiB' <<<"$line" | sed 's/^/  /; s/$/ (torch.cuda.max_memory_allocated)/'
+	grep -o 'host copy of the weights [0-9.]* s' <<<"$line" | sed 's/^/  /; s/$/ over all steps (device-to-host, once per step; only because rollouts decode on the CPU; not in the update time)/'
 	awk -F'"time_step_s": ' 'NF > 1 { split($2, a, /[,}]/); s += a[1]; n++ }
 		END { if (n) printf "  step time, mean of %d steps: %.2f s -- DEPENDS ON THE CPU ROLLOUT (decode on the host CPU engine)\n", n, s / n }' \
 		"$LOG_DIR/train-qwen3-metrics.jsonl" 2>/dev/null

@@ -90,8 +90,8 @@ int trainer_device_init(struct trainer *t, char *err, size_t n)
 	t->tm = model_to_device(t->pol.model, t->device, dtype);
 	if (t->tm)
 		return 0;
-	snprintf(err, n, "train.device=%s: cannot put the model on cuda:%d: %s", t->cfg.train.device,
-		 t->device, tensor_last_error());
+	snprintf(err, n, "train.device=%s: cannot copy the model to the device: %s",
+		 t->cfg.train.device, tensor_last_error());
 	return -1;
 }
 
@@ -138,7 +138,8 @@ void trainer_device_report(const struct trainer *t)
 	if (t->device != TENSOR_CPU)
 		snprintf(dev, sizeof(dev), "cuda:%d", t->device);
 	printf("attnrl train: update on %s (%s): %ld tokens forward+backward (%ld with padding), "
-	       "%ld forward-only, %.3f s; %lld parameters; peak device memory %s\n", dev,
-	       t->tm->compute_dtype == TENSOR_BF16 ? "bf16" : "fp32", t->upd_tokens, t->upd_padded,
-	       t->fwd_tokens, t->upd_seconds, (long long)t->tm->n_elements, mem);
+	       "%ld forward-only, %.3f s; %lld parameters; peak device memory %s; host copy of the "
+	       "weights %.3f s\n", dev, t->tm->compute_dtype == TENSOR_BF16 ? "bf16" : "fp32",
+	       t->upd_tokens, t->upd_padded, t->fwd_tokens, t->upd_seconds,
+	       (long long)t->tm->n_elements, mem, t->sync_seconds);
 }

@@ -334,8 +334,13 @@ int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err
 	if (t->ref && logp_all(t, t->ref, t->ref_logp, err, n))
 		return -1;
 	struct update_acc a = { 0 };
-	if (update(t, &a, err, n) || trainer_device_sync(t, 1, err, n))
+	if (update(t, &a, err, n))
 		return -1;
+	double ts = runlog_now();
+	if (trainer_device_sync(t, 1, err, n))
+		return -1;
+	double sync = runlog_now() - ts;
+	t->sync_seconds += sync;
 	double sums[4] = { a.loss, a.kl, (double)a.tokens, (double)a.clipped };
 	if (trainer_sum(t, sums, 4, err, n))
 		return -1;
@@ -349,7 +354,7 @@ int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err
 	m->skipped_updates = t->skipped;
 	m->bad_step = a.skipped > 0;
 	m->time_update_s = runlog_now() - t1;
-	t->upd_seconds += m->time_update_s;
+	t->upd_seconds += m->time_update_s - sync;
 	m->time_step_s = runlog_now() - t0;
 	return 0;
 }

@@ -23,8 +23,9 @@ struct trainer {
 	int device;                       /* TENSOR_CPU or the CUDA index of tm (train.device) */
 	/* the update's work in this process: seconds (log-prob recompute + update), tokens through
 	 * forward+backward (prompt + response, and with the padding of the packs), tokens through
-	 * no-grad forwards (recompute, reference); printed for a separate training copy */
-	double upd_seconds;
+	 * no-grad forwards (recompute, reference); seconds of the host mirror's refresh (GPU runs);
+	 * printed for a separate training copy */
+	double upd_seconds, sync_seconds;
 	long upd_tokens, upd_padded, fwd_tokens;
 	struct data data;
 	struct model *ref;                /* frozen initial policy, when algo.kl_coef > 0 */
