@@ -16,15 +16,8 @@
 #include <stdlib.h>
 #include <math.h>
 
-#define CU(x)                                                                                  \
-	do {                                                                                   \
-		cudaError_t e_ = (x);                                                          \
-		if (e_ != cudaSuccess) {                                                       \
-			fprintf(stderr, "CUDA error %s at %s:%d: %s\n", cudaGetErrorName(e_),  \
-				__FILE__, __LINE__, cudaGetErrorString(e_));                   \
-			exit(2);                                                               \
-		}                                                                              \
-	} while (0)
+#include "gpu_util.h"
+
 #define CB(x)                                                                                  \
 	do {                                                                                   \
 		cublasStatus_t s_ = (x);                                                       \
@@ -216,29 +209,6 @@ static void bench(cublasHandle_t cb, const struct model *m, int B, int ctx, int 
 		CU(cudaFree(bufs[i]));
 	free(h_seq);
 	free(h_pos);
-}
-
-static double copy_bandwidth(void)
-{
-	size_t bytes = (size_t)2 << 30;
-	void *a, *b;
-	CU(cudaMalloc(&a, bytes));
-	CU(cudaMalloc(&b, bytes));
-	CU(cudaMemset(a, 1, bytes));
-	cudaEvent_t e0, e1;
-	CU(cudaEventCreate(&e0));
-	CU(cudaEventCreate(&e1));
-	CU(cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice));
-	CU(cudaEventRecord(e0, 0));
-	for (int i = 0; i < 10; i++)
-		CU(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, 0));
-	CU(cudaEventRecord(e1, 0));
-	CU(cudaEventSynchronize(e1));
-	float ms;
-	CU(cudaEventElapsedTime(&ms, e0, e1));
-	CU(cudaFree(a));
-	CU(cudaFree(b));
-	return 2.0 * bytes * 10 / (ms * 1e-3);
 }
 
 int main(void)

@@ -20,18 +20,10 @@
 
 #include "attnrl/kernels.h"
 #include "attnrl/rng.h"
+#include "gpu_util.h"
 
 static int failures;
 
-#define CU(x)                                                                             \
-	do {                                                                              \
-		cudaError_t e_ = (x);                                                     \
-		if (e_ != cudaSuccess) {                                                  \
-			fprintf(stderr, "CUDA error %s at %s:%d: %s\n", cudaGetErrorName(e_), \
-				__FILE__, __LINE__, cudaGetErrorString(e_));              \
-			exit(2);                                                          \
-		}                                                                         \
-	} while (0)
 
 static void *dev_copy(const void *h, size_t bytes)
 {
@@ -390,31 +382,6 @@ static void check_sample(const char *name, int B, int V, double temp, double top
 
 /* ---- timings ------------------------------------------------------------------------------- */
 
-static double copy_bandwidth(void)
-{
-	size_t bytes = (size_t)2 << 30;
-	void *a, *b;
-	CU(cudaMalloc(&a, bytes));
-	CU(cudaMalloc(&b, bytes));
-	CU(cudaMemset(a, 1, bytes));
-	cudaEvent_t e0, e1;
-	CU(cudaEventCreate(&e0));
-	CU(cudaEventCreate(&e1));
-	CU(cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice));
-	CU(cudaEventRecord(e0, 0));
-	for (int i = 0; i < 10; i++)
-		CU(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, 0));
-	CU(cudaEventRecord(e1, 0));
-	CU(cudaEventSynchronize(e1));
-	float ms;
-	CU(cudaEventElapsedTime(&ms, e0, e1));
-	CU(cudaFree(a));
-	CU(cudaFree(b));
-	double bw = 2.0 * bytes * 10 / (ms * 1e-3); /* read + write */
-	printf("PERF copy d2d bytes=%zu bandwidth_GBps=%.0f (read+written)\n", bytes, bw / 1e9);
-	return bw;
-}
-
 /* Qwen3-0.6B shapes (H 16, K 8, E 128, 28 layers): every row at position ctx - 1 */
 static void perf_attn(int B, int ctx, int stats, double bw)
 {
@@ -568,6 +535,8 @@ int main(int argc, char **argv)
 	if (perf) {
 		int V = 151936;
 		double bw = copy_bandwidth();
+		printf("PERF copy d2d bytes=%zu bandwidth_GBps=%.0f (read+written)\n",
+		       COPY_BANDWIDTH_BYTES, bw / 1e9);
 		int ctxs[] = { 1024, 4096 };
 		for (int c = 0; c < 2; c++)
 			for (int B = 64; B <= 256; B *= 4) {
