@@ -134,6 +134,7 @@ static void labels(const struct dataset *ds, const uint8_t *data, size_t size)
 		struct eval_run r = { .n = ds->n };
 		const char *field = pass ? fields[size % 6] : ds->prompt_field;
 		int rc = eval_labels(&r, &d, copy_path, field, err, sizeof(err));
+		check(pass || !rc, "every row has a label by its prompt field");
 		for (int i = 0; !pass && !rc && i < ds->n; i++)
 			check(r.labels[i] && !strcmp(r.labels[i], ds->rows[i].question),
 			      "the prompt field's label is the row's question");
