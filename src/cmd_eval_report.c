@@ -42,8 +42,8 @@ static char *label_of(const struct json *v)
 	case JSON_NUMBER:
 		if (!json_int(v, &i))
 			snprintf(num, sizeof(num), "%lld", (long long)i);
-		else
-			snprintf(num, sizeof(num), "%.17g", json_num(v));
+		else /* as dataset.c writes a number question: 0.1 reads "0.1" in both */
+			snprintf(num, sizeof(num), "%.15g", json_num(v));
 		return strdup(num);
 	case JSON_BOOL:
 		return strdup(json_bool(v) ? "true" : "false");
