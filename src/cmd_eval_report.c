@@ -69,7 +69,12 @@ int eval_labels(struct eval_run *r, const struct data *d, const char *path, cons
 		const char *e = memchr(p, '\n', (size_t)(text + len - p));
 		size_t k = e ? (size_t)(e - p) : (size_t)(text + len - p);
 		if (d->eval[i]->line == line) {
-			struct json *row = json_parse(p, k, err, n);
+			/* the line as dataset.c parsed it: leading white space trimmed (a UTF-8 BOM
+			 * after spaces is only valid JSON at the start; found by fuzz_jsonl) */
+			const char *b = p;
+			while (b < p + k && (*b == ' ' || *b == '\t' || *b == '\r'))
+				b++;
+			struct json *row = json_parse(b, k - (size_t)(b - p), err, n);
 			if (row) {
 				r->labels[i] = label_of(json_get(row, field));
 				found += r->labels[i] != NULL;
