@@ -230,7 +230,8 @@ build/fuzz/libpure.a: $(PURE_OBJ:build/%=build/fuzz/obj/%)
 	@rm -f $@
 	ar rcs $@ $^
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libpure.a
-	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< build/fuzz/libpure.a -lyaml -lm
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< build/fuzz/libpure.a -lyaml \
+		-lopenblas -lgomp -lm # BLAS/OpenMP: fuzz_jsonl reaches evaluate.o, which links the engine
 fuzz-build: fuzz-deps
 	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
 fuzz: fuzz-build

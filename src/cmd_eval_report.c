@@ -42,8 +42,8 @@ static char *label_of(const struct json *v)
 	case JSON_NUMBER:
 		if (!json_int(v, &i))
 			snprintf(num, sizeof(num), "%lld", (long long)i);
-		else
-			snprintf(num, sizeof(num), "%.17g", json_num(v));
+		else /* as dataset.c writes a number question: 0.1 reads "0.1" in both */
+			snprintf(num, sizeof(num), "%.15g", json_num(v));
 		return strdup(num);
 	case JSON_BOOL:
 		return strdup(json_bool(v) ? "true" : "false");
@@ -69,7 +69,12 @@ int eval_labels(struct eval_run *r, const struct data *d, const char *path, cons
 		const char *e = memchr(p, '\n', (size_t)(text + len - p));
 		size_t k = e ? (size_t)(e - p) : (size_t)(text + len - p);
 		if (d->eval[i]->line == line) {
-			struct json *row = json_parse(p, k, err, n);
+			/* the line as dataset.c parsed it: leading white space trimmed (a UTF-8 BOM
+			 * after spaces is only valid JSON at the start; found by fuzz_jsonl) */
+			const char *b = p;
+			while (b < p + k && (*b == ' ' || *b == '\t' || *b == '\r'))
+				b++;
+			struct json *row = json_parse(b, k - (size_t)(b - p), err, n);
 			if (row) {
 				r->labels[i] = label_of(json_get(row, field));
 				found += r->labels[i] != NULL;

@@ -93,6 +93,12 @@ static void test_rows(void)
 	CHECK(dataset_parse(&mem, "{\"question\": 1", 14, "mem.jsonl", &auto_opts, err,
 			    sizeof(err)) == -1 && !strncmp(err, "mem.jsonl:1:", 12),
 	      "dataset_parse error: '%s'", err);
+	/* a NUL byte is not white space: the line is invalid JSON, as `attnrl eval --by` reads it
+	 * (found by fuzz_jsonl: a leading NUL was trimmed, the row loaded, its label was lost) */
+	static const char nul_row[] = "\0{\"question\": \"q\", \"answer\": \"1\"}\n";
+	CHECK(dataset_parse(&mem, nul_row, sizeof(nul_row) - 1, "nul.jsonl", &auto_opts, err,
+			    sizeof(err)) == -1 && !strncmp(err, "nul.jsonl:1:", 12),
+	      "a NUL before a row: '%s'", err);
 	free(copy);
 	dataset_free(&ds);
 

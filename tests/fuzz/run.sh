@@ -8,7 +8,7 @@ set -u
 secs=$1
 shift
 declare -A maxlen=([config]=4096 [safetensors]=4096 [hf_config]=4096 [tokenizer_bpe]=8192
-		   [llama2c]=16384 [jsonl]=4096)
+		   [llama2c]=16384 [jsonl]=4096 [report]=8192 [reward]=4096)
 mkdir -p build/fuzz/artifacts build/fuzz/logs
 failed=0
 for t in "$@"; do

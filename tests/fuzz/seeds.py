@@ -125,3 +125,52 @@ put("jsonl", "aime.jsonl",
     '"solution": "Powers of 7 cycle mod 100 with period 4.", "url": null}\n'
     '{"id": 2, "prompt": "\\u00c9tude \\ud83d\\ude00", "answer": 27.0, "solution": "x", '
     '"extra": [true, false, null, -0.0, 1e300, {"a": []}]}\n')
+
+# report: byte 0 = which files exist (bit 0 metrics.jsonl, 1 samples.jsonl, 2 config.yaml) and
+# samples drawn (bits 3..7), then METRICS \0 SAMPLES \0 CONFIG. The records have the keys and
+# the field set of a real 3-step run (`attnrl train configs/default.yaml train.steps=3
+# credit.strategy=coupled`), values made up here
+METRIC_KEYS = ["reward_mean", "accuracy", "loss", "grad_norm", "lr", "entropy", "clip_frac", "kl",
+               "response_len_mean", "rollout_tokens_per_s", "time_rollout_s", "time_update_s",
+               "time_step_s", "time_credit_s", "logp_mismatch", "skipped_updates", "bad_step",
+               "gamma_mean", "frac_preplan", "frac_anchor", "frac_dominated", "frac_intro",
+               "waad_mean", "fai_mean", "head_d_local", "head_d_global"]
+def metrics_line(step, extra=None):
+    m = {"step": step}
+    m.update({k: round(1.0 / (i + step + 1), 6) for i, k in enumerate(METRIC_KEYS)})
+    m.update(extra or {})
+    return json.dumps(m)
+def sample_line(step, prompt, response, detail=True):
+    s = {"step": step, "prompt": prompt, "response": response, "reward": step % 2,
+         "correct": step % 2 == 1}
+    if detail:
+        toks = list(response)
+        R = len(toks)
+        s.update({"tokens": toks, "waad": [1.0 + (i * 7 % 9) for i in range(R)],
+                  "fai": [0.1 / (i + 1) for i in range(R)], "delta": [0.5 * (i % 4) for i in range(R)],
+                  "gamma": [1.0 + 0.25 * (i % 3) for i in range(R)],
+                  "preplan": list(range(0, R, 2)), "anchor": list(range(0, R, 3)),
+                  "dominated": [1, 4], "intro": [2]})
+    return json.dumps(s)
+REPORT_CONFIG = ('run:\n  name: "default"\n  dir: "/tmp/fz"\ndata:\n  task: arith\n'
+                 'credit:\n  strategy: coupled\n  window: 4\n  fai_lo: 1\n  fai_hi: 8\n  k: 3\n')
+def report(mask, drawn, metrics, samples, config):
+    return bytes([mask | drawn << 3]) + "\n".join(metrics).encode() + b"\n\0" + \
+        "\n".join(samples).encode() + b"\n\0" + config.encode()
+put("report", "coupled", report(7, 3, [metrics_line(s) for s in (1, 2, 3)] +
+                                [metrics_line(4, {"eval_accuracy": 0.5, "eval_reward_mean": 0.5})],
+                                [sample_line(1, "17+29-24=", "<answer>13</answer>"),
+                                 sample_line(3, "5*6=", "<answer>30</answer>")], REPORT_CONFIG))
+put("report", "text_only", report(3, 2, [metrics_line(1), '{"step": 2, "loss": NaN}', "{trunc"],
+                                  [sample_line(1, "1+1=", "<answer>2</answer>", False)], ""))
+put("report", "no_metrics", report(6, 1, [], [sample_line(2, "q", "\u00e9 <", True)],
+                                   REPORT_CONFIG.replace("coupled", "none")))
+
+# reward: REFERENCE \0 RESPONSE; the reference's bytes also make a countdown problem
+put("reward", "mcq_boxed", "(C) Paris\0Let me think.<think>It is C.</think> <answer>\\boxed{\\text{(C)}}</answer>")
+put("reward", "mcq_phrase", "B\0The correct answer is (b). Answer: **D.** then the answer is a prime")
+put("reward", "format", "2\0  <think>3 + 4 = 7</think>\n<answer> 7 </answer>\n")
+put("reward", "format_bad", "x\0<think>a</think><think></think> <answer>b</answer><answer>c</answer>")
+put("reward", "countdown", "\x03\x2c\x13\x23b\0<think>44 + 19 = 63</think><answer>(44 + 19) - 35</answer>")
+put("reward", "math", "\\frac{5}{6}\0So $\\boxed{\\dfrac{5}{6}}$ and \\boxed{0.8333}")
+put("reward", "no_reference", "<answer>(12 * 2) / (3 - 1)</answer>")
