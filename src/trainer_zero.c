@@ -71,10 +71,10 @@ static int check_shared_dir(struct trainer *t, char *err, size_t n)
 		if (f)
 			fclose(f);
 	}
-	double v[2] = { bad, bad ? t->rank : 0 };
-	if (trainer_sum(t, v, 2, err, n))
+	double any = bad;
+	if (trainer_sum(t, &any, 1, err, n))
 		return -1;
-	if (v[0] > 0) {
+	if (any > 0) {
 		snprintf(err, n, "dist.shard_optimizer: %s '%s' that rank 0 wrote; every rank writes "
 			 "its optimizer shard into the run folder, so run.dir must be on a filesystem "
 			 "all ranks share", bad ? "this rank cannot read" : "some rank cannot read",
@@ -359,14 +359,15 @@ static int moments_open(struct moments *s, const char *dir, const struct model *
 	memset(s, 0, sizeof(*s));
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	snprintf(path, sizeof(path), "%s/optimizer.safetensors", dir);
-	if (!access(path, F_OK) || !shard_count(dir)) {
+	int shards = access(path, F_OK) ? shard_count(dir) : 0;
+	if (!shards) {
 		if (!(s->f = calloc(1, sizeof(*s->f))) || st_open(&s->f[0], path, err, n))
 			return -1;
 		s->nf = 1;
 		return 0;
 	}
 	s->sharded = 1;
-	return open_shards(s, shard_count(dir), m->n_elements, err, n);
+	return open_shards(s, shards, m->n_elements, err, n);
 }
 
 /* moment k of parameter i, whole, from the plain file */
