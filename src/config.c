@@ -687,16 +687,16 @@ static int opt_check(const struct opt *o, const struct config *c, char *err, siz
 int config_device_parse(const char *s)
 {
 	if (!strcmp(s, "auto"))
-		return -2;
+		return CONFIG_DEVICE_AUTO;
 	if (!strcmp(s, "cpu"))
-		return -1;
+		return CONFIG_DEVICE_CPU;
 	if (!strcmp(s, "cuda"))
-		return -3;
+		return CONFIG_DEVICE_CUDA;
 	if (strncmp(s, "cuda:", 5) || s[5] < '0' || s[5] > '9')
-		return -4;
+		return CONFIG_DEVICE_BAD;
 	char *end;
 	long k = strtol(s + 5, &end, 10);
-	return *end || k > 4095 ? -4 : (int)k;
+	return *end || k > 4095 ? CONFIG_DEVICE_BAD : (int)k;
 }
 
 int config_validate(const struct config *c, char *err, size_t n)
@@ -766,7 +766,7 @@ int config_validate(const struct config *c, char *err, size_t n)
 	if (c->eval.k > 1 && c->eval.temperature == 0.0)
 		return config_fail(err, n, "eval.k=%ld with eval.temperature=0: greedy responses are all "
 			    "the same; set eval.temperature > 0 (e.g. 1.0) or eval.k=1", c->eval.k);
-	if (config_device_parse(c->train.device) == -4)
+	if (config_device_parse(c->train.device) == CONFIG_DEVICE_BAD)
 		return config_fail(err, n, "train.device='%s': expected auto, cpu, cuda or cuda:N "
 			    "(N a GPU index, e.g. cuda:0)", c->train.device);
 	if (c->optim.lr_min > c->optim.lr)

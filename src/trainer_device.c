@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* train.device -> TENSOR_CPU or a CUDA index; -2 with err when it cannot be honoured */
+#define NO_DEVICE (-2) /* resolve(): train.device cannot be honoured */
+
+/* train.device -> TENSOR_CPU or a CUDA index; NO_DEVICE with err when it cannot be honoured */
 static int resolve(const struct trainer *t, char *err, size_t n)
 {
 	const char *s = t->cfg.train.device;
@@ -24,17 +26,17 @@ static int resolve(const struct trainer *t, char *err, size_t n)
 #ifdef ATTNRL_CUDA
 	built = 1;
 #endif
-	if (d == -1 || (d == -2 && (!built || !gpus)))
+	if (d == CONFIG_DEVICE_CPU || (d == CONFIG_DEVICE_AUTO && (!built || !gpus)))
 		return TENSOR_CPU;
-	if (d == -4) {
+	if (d == CONFIG_DEVICE_BAD) {
 		snprintf(err, n, "train.device='%s': expected auto, cpu, cuda or cuda:N", s);
-		return -2;
+		return NO_DEVICE;
 	}
 	if (!built || !gpus) {
 		snprintf(err, n, "train.device=%s: %s; build with `make CUDA=1` on a machine with a "
 			 "GPU, or set train.device=cpu", s, !built ? "this attnrl is a CPU-only build" :
 			 "torch sees no CUDA device");
-		return -2;
+		return NO_DEVICE;
 	}
 	if (d < 0) /* auto or cuda: one GPU per rank on a node */
 		return t->dist.env.local_rank % gpus;
@@ -42,12 +44,12 @@ static int resolve(const struct trainer *t, char *err, size_t n)
 		snprintf(err, n, "train.device=%s with %d ranks: each rank trains on cuda:LOCAL_RANK "
 			 "(here cuda:%d), the GPU NCCL uses; set train.device=cuda", s, t->world,
 			 t->dist.env.local_rank % gpus);
-		return -2;
+		return NO_DEVICE;
 	}
 	if (d >= gpus) {
 		snprintf(err, n, "train.device=%s: torch sees %d CUDA device(s) (0..%d); pick one of "
 			 "them or use train.device=cuda", s, gpus, gpus - 1);
-		return -2;
+		return NO_DEVICE;
 	}
 	return d;
 }
@@ -55,7 +57,7 @@ static int resolve(const struct trainer *t, char *err, size_t n)
 int trainer_device_resolve(struct trainer *t, char *err, size_t n)
 {
 	int d = resolve(t, err, n);
-	if (d == -2)
+	if (d == NO_DEVICE)
 		return -1;
 	t->device = d;
 	return 0;

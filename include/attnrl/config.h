@@ -240,8 +240,9 @@ int config_load_text(struct config *c, const char *text, size_t len, const char 
 int config_apply_override(struct config *c, const char *kv, char *err, size_t errlen);
 /* every option in range, then cross-key consistency (batch arithmetic, head counts, ...) */
 int config_validate(const struct config *c, char *err, size_t errlen);
-/* train.device: "auto" -> -2, "cpu" -> -1, "cuda" -> -3 (index from the rank), "cuda:N" -> N;
- * -4 when the text is none of these */
+/* train.device: "cuda:N" -> N, else one of these */
+enum { CONFIG_DEVICE_CPU = -1, CONFIG_DEVICE_AUTO = -2, CONFIG_DEVICE_CUDA = -3 /* index from
+       the rank */, CONFIG_DEVICE_BAD = -4 };
 int config_device_parse(const char *s);
 
 /* the resolved config as YAML, every key, doc and range as trailing comments; reloads equal */
