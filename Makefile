@@ -44,9 +44,10 @@ PURE_LDLIBS := -lopenblas -lyaml -lm -fopenmp
 YAML_H ?= /usr/include/yaml.h
 GLOO_H ?= /usr/include/gloo/allreduce.h
 
-# dist_nccl.c, engine_gpu.c: CUDA=1 builds only (nccl-check compiles the first here, the
-# emulation build the second)
-SRC_C   := $(filter-out src/main.c src/dist_nccl.c src/engine_gpu.c,$(wildcard src/*.c))
+# dist_nccl.c, engine_gpu.c, rollout_gpu.c: CUDA=1 builds only (nccl-check compiles the first
+# here, `kernels` and the emulation build the other two)
+GPU_SRC := src/engine_gpu.c src/rollout_gpu.c
+SRC_C   := $(filter-out src/main.c src/dist_nccl.c $(GPU_SRC),$(wildcard src/*.c))
 SRC_CXX := $(wildcard src/*.cpp)
 OBJ     := $(SRC_C:src/%.c=build/%.o) $(SRC_CXX:src/%.cpp=build/%.o)
 # modules that never call into libtorch: the sanitizer build links only these
@@ -54,7 +55,8 @@ TORCH_MODULES := tensor model hf hf_save cmd_export cmd_generate cmd_eval llama2
 # ... nor into Gloo (dist.c dispatches to dist_gloo.cpp; dist_env.c and dist_store.c are pure)
 PURE_OBJ := $(filter-out $(TORCH_MODULES:%=build/%.o) build/dist.o,$(SRC_C:src/%.c=build/%.o))
 TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
-TEST_HELPERS := build/tests/dist_worker build/emu/check_kernels build/emu/check_engine
+TEST_HELPERS := build/tests/dist_worker build/emu/check_kernels build/emu/check_engine \
+	build/emu/check_rollout
 TORCH_TESTS := $(patsubst %,build/tests/test_%,tensor model grpo trainer hf llama2c)
 PURE_TESTS := $(filter-out $(TORCH_TESTS),$(TESTS))
 
@@ -81,7 +83,7 @@ NCCL_INC := $(firstword $(dir $(wildcard $(CUDA_HOME)/include/nccl.h $(LIBTORCH)
 NCCL_LIB := $(firstword $(wildcard $(addsuffix /libnccl.so.2,$(CUDA_LIBDIRS))))
 CFLAGS  += -DATTNRL_CUDA -DATTNRL_NCCL -I$(CUDA_HOME)/include $(if $(NCCL_INC),-I$(NCCL_INC:%/=%))
 CXXFLAGS += -DATTNRL_CUDA
-OBJ     += build/dist_nccl.o build/engine_gpu.o $(KERNEL_OBJ)
+OBJ     += build/dist_nccl.o $(GPU_SRC:src/%.c=build/%.o) $(KERNEL_OBJ)
 LDLIBS  += $(addprefix -L,$(CUDA_LIBDIRS)) $(addprefix -Wl$(comma)-rpath$(comma),$(CUDA_LIBDIRS)) \
 	-Wl,--no-as-needed -ltorch_cuda -lc10_cuda -Wl,--as-needed \
 	$(if $(NCCL_LIB),-l:libnccl.so.2,-lnccl) -l:libcublas.so.$(CUDA_MAJOR) -l:libcudart.so.$(CUDA_MAJOR)
@@ -95,9 +97,10 @@ endif
 all: deps-check bin/attnrl $(if $(NVCC),kernels)
 
 # the CUDA kernels as objects (CUDA=1 links them; CPU builds only prove they compile)
-kernels: $(KERNEL_OBJ) build/kernels/engine_gpu.o
-# the GPU engine against the real CUDA and cuBLAS headers (CUDA=1 links it as build/engine_gpu.o)
-build/kernels/engine_gpu.o: src/engine_gpu.c include/attnrl/engine_gpu.h include/attnrl/kernels.h
+kernels: $(KERNEL_OBJ) build/kernels/engine_gpu.o build/kernels/rollout_gpu.o
+# the GPU engine and decode loop against the real CUDA and cuBLAS headers (CUDA=1 links them
+# as build/engine_gpu.o, build/rollout_gpu.o)
+build/kernels/%_gpu.o: src/%_gpu.c include/attnrl/%_gpu.h include/attnrl/engine_gpu.h include/attnrl/kernels.h
 	@mkdir -p build/kernels
 	$(CC) $(CFLAGS) -I$(CUDA_HOME)/include -c -o $@ $<
 build/kernels/%.o: kernels/%.cu include/attnrl/kernels.h
@@ -128,6 +131,12 @@ build/emu/engine_gpu.o: src/engine_gpu.c include/attnrl/engine_gpu.h $(EMU_HDR)
 	$(CC) $(CFLAGS) -Itests/gpu/emu -c -o $@ $<
 build/emu/check_engine: tests/gpu/check_engine.c build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ)
 	$(CC) $(CFLAGS) -Itests -o $@ $< build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
+# the GPU decode loop over the emulated engine, against the CPU engine and rollout.c's rules
+build/emu/rollout_gpu.o: src/rollout_gpu.c include/attnrl/rollout_gpu.h include/attnrl/engine_gpu.h $(EMU_HDR)
+	@mkdir -p build/emu
+	$(CC) $(CFLAGS) -Itests/gpu/emu -c -o $@ $<
+build/emu/check_rollout: tests/gpu/check_rollout.c build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ)
+	$(CC) $(CFLAGS) -Itests -o $@ $< build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
 
 # ... and on a GPU: the real kernels and cuBLAS (needs the CPU build's BLAS and YAML too)
 build/gpu/check_engine: tests/gpu/check_engine.c build/kernels/engine_gpu.o $(KERNEL_OBJ) $(PURE_OBJ)

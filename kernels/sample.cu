@@ -268,6 +268,7 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(struct kern_sample a)
 	__shared__ shared sh;
 	__shared__ uint64_t rs[4];
 	const int b = blockIdx.x, tid = threadIdx.x, V = a.V;
+	const int rng_b = a.rng_row ? a.rng_row[b] : b;
 	const float *x = a.logits + (size_t)b * V;
 	float *p = a.scratch + (size_t)b * V;
 	const double temp = a.temperature > 0 ? a.temperature : 1.0;
@@ -329,7 +330,7 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(struct kern_sample a)
 	}
 	ent = block_sum(ent, sh); /* its barriers also publish p */
 	if (tid < 4)
-		rs[tid] = a.rng[(size_t)b * 4 + tid];
+		rs[tid] = a.rng[(size_t)rng_b * 4 + tid];
 	__syncthreads();
 	int tok;
 	if (a.temperature <= 0) {
@@ -368,7 +369,7 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(struct kern_sample a)
 		a.entropy[b] = (float)ent;
 	}
 	if (tid < 4)
-		a.rng[(size_t)b * 4 + tid] = rs[tid];
+		a.rng[(size_t)rng_b * 4 + tid] = rs[tid];
 }
 
 } // namespace

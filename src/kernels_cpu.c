@@ -299,10 +299,11 @@ int kern_sample_cpu(const struct kern_sample *a, void *stream)
 		return -1;
 	for (int b = 0; b < a->B; b++) {
 		struct rng r;
-		memcpy(r.s, a->rng + (size_t)b * 4, sizeof(r.s));
+		uint64_t *st = a->rng + (size_t)(a->rng_row ? a->rng_row[b] : b) * 4;
+		memcpy(r.s, st, sizeof(r.s));
 		a->token[b] = sample_row(a, a->logits + (size_t)b * a->V, a->scratch + (size_t)b * a->V,
 					 &r, &a->logp[b], &a->entropy[b]);
-		memcpy(a->rng + (size_t)b * 4, r.s, sizeof(r.s));
+		memcpy(st, r.s, sizeof(r.s));
 	}
 	return 0;
 }
@@ -346,4 +347,65 @@ int kern_silu_mul_cpu(const struct kern_rows *a, void *stream)
 			a->out[(size_t)b * F + i] = kern_f2bf(g / (1.0f + expf(-g)) * u);
 		}
 	return a->B >= 0 && F > 0 ? 0 : -1;
+}
+
+/* ---- the decode loop's bookkeeping ------------------------------------------------------ */
+
+int kern_loop_prepare_cpu(const struct kern_loop *a, void *stream)
+{
+	(void)stream;
+	for (int r = 0; r < a->n; r++) {
+		int b = a->row_seq[r], done = a->state[b] == KERN_DONE;
+		a->seq[r] = done ? a->dummy : b;
+		a->pos[r] = done ? 0 : a->prompt_len[b] + a->resp_len[b] - 1;
+		a->tok[r] = done ? 0 : a->last[b];
+	}
+	return a->n >= 0 ? 0 : -1;
+}
+
+/* why sequence b stops after token t (enum rollout_stop), or -1 */
+static int loop_stop(const struct kern_loop *a, int b, int32_t t, int len)
+{
+	if (a->is_stop[t] && !a->ignore_eos)
+		return 0;
+	if (a->stop_len) {
+		a->match[b] = a->stop_next[(size_t)a->match[b] * a->V + t];
+		if (a->match[b] == a->stop_len)
+			return 1;
+	}
+	return len >= a->max_new ? 2 : -1;
+}
+
+int kern_loop_advance_cpu(const struct kern_loop *a, void *stream)
+{
+	(void)stream;
+	if (a->n < 0 || (a->stop_len && !a->stop_next))
+		return -1;
+	for (int r = 0; r < a->n; r++) {
+		int b = a->row_seq[r];
+		if (a->state[b] != KERN_SAMPLING) {
+			a->state[b] = KERN_DONE;
+			continue;
+		}
+		int32_t t = a->sampled[r];
+		size_t at = (size_t)b * a->max_new + a->resp_len[b]++;
+		a->out_tok[at] = t;
+		a->out_logp[at] = a->logp[r];
+		a->out_ent[at] = a->entropy[r];
+		a->last[b] = t;
+		int why = loop_stop(a, b, t, a->resp_len[b]);
+		if (why >= 0) {
+			a->stop_reason[b] = why;
+			a->state[b] = a->stats ? KERN_LAST_ROW : KERN_DONE;
+		}
+	}
+	return 0;
+}
+
+int kern_to_bf16_cpu(const float *src, uint16_t *dst, long n, void *stream)
+{
+	(void)stream;
+	for (long i = 0; i < n; i++)
+		dst[i] = kern_f2bf(src[i]);
+	return n >= 0 ? 0 : -1;
 }

@@ -194,9 +194,8 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* appends token t to sequence b; returns 1 when b is finished */
-static int append_token(struct rollout *r, struct rollout_batch *out, int b, int32_t t,
-			float logp, float ent, const struct rollout_params *p)
+int rollout_append(const struct tokenizer *tok, struct rollout_batch *out, int b, int32_t t,
+		   float logp, float ent, const struct rollout_params *p)
 {
 	int at = out->prompt_len[b] + out->resp_len[b];
 	size_t row = (size_t)b * out->cap_len + at;
@@ -205,13 +204,13 @@ static int append_token(struct rollout *r, struct rollout_batch *out, int b, int
 	out->entropy[row] = ent;
 	out->resp_len[b]++;
 	out->tokens_generated++;
-	if (tokenizer_is_stop(r->tok, t) && !p->ignore_eos) {
+	if (tokenizer_is_stop(tok, t) && !p->ignore_eos) {
 		out->stop_reason[b] = ROLLOUT_EOS;
 		return 1;
 	}
 	char *text = out->text + (size_t)b * out->text_cap;
 	size_t len = strlen(text);
-	const char *piece = tokenizer_text(r->tok, t);
+	const char *piece = tokenizer_text(tok, t);
 	size_t pl = piece ? strlen(piece) : 0;
 	if (len + pl < (size_t)out->text_cap)
 		memcpy(text + len, piece, pl + 1);
@@ -276,7 +275,7 @@ static int sample_first(struct rollout *r, const float *last_logits, int n_promp
 				engine_copy_seq(r->eng, b, i * G, out->prompt_len[b]);
 			int32_t t = rollout_sample(last_logits + (size_t)i * V, V, p, &rngs[b],
 						   r->order, r->probs, &lp, &ent);
-			complete += finish(p, append_token(r, out, b, t, lp, ent, p), &done[b]);
+			complete += finish(p, rollout_append(r->tok, out, b, t, lp, ent, p), &done[b]);
 		}
 	}
 	return complete;
@@ -314,7 +313,7 @@ static int decode_step(struct rollout *r, const struct rollout_params *p, struct
 		float lp, ent;
 		int32_t t = rollout_sample(r->logits + (size_t)j * V, V, p, &rngs[b], r->order,
 					   r->probs, &lp, &ent);
-		complete += finish(p, append_token(r, out, b, t, lp, ent, p), &done[b]);
+		complete += finish(p, rollout_append(r->tok, out, b, t, lp, ent, p), &done[b]);
 	}
 	return complete;
 }
@@ -341,9 +340,10 @@ static int check_sizes(const struct rollout *r, const int *lens, int n_prompts, 
 	return 0;
 }
 
-static void batch_reset(struct rollout_batch *out, const int32_t *const *prompts, const int *lens,
-			int n_prompts, int G)
+void rollout_batch_reset(struct rollout_batch *out, const int32_t *const *prompts, const int *lens,
+			 int n_prompts, int G)
 {
+	out->n_seqs = n_prompts * G;
 	size_t bt = (size_t)out->cap_seqs * out->cap_len;
 	memset(out->tokens, 0, bt * sizeof(int32_t));
 	memset(out->logp, 0, bt * sizeof(float));
@@ -363,6 +363,8 @@ int rollout_generate(struct rollout *r, const int32_t *const *prompts, const int
 		     int n_prompts, int G, const struct rollout_params *p, struct rollout_batch *out,
 		     char *err, size_t n)
 {
+	if (r->device)
+		return r->device(r->device_ctx, prompts, lens, n_prompts, G, p, out, err, n);
 	int B = n_prompts * G, rc = -1;
 	if (check_sizes(r, lens, n_prompts, G, p, out, err, n))
 		return -1;
@@ -374,8 +376,7 @@ int rollout_generate(struct rollout *r, const int32_t *const *prompts, const int
 		snprintf(err, n, "rollout: out of memory");
 		goto out;
 	}
-	out->n_seqs = B;
-	batch_reset(out, prompts, lens, n_prompts, G);
+	rollout_batch_reset(out, prompts, lens, n_prompts, G);
 	for (int b = 0; b < B; b++)
 		rng_init3(&rngs[b], p->seed, (uint64_t)(p->seq_ids ? p->seq_ids[b] : b), 0x726f6c6cULL);
 	for (int b = 0; p->stats && b < B; b++)

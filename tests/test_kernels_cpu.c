@@ -375,7 +375,7 @@ static void test_sample(uint64_t seed, int V)
 			logp[b] = ent[b] = NAN;
 		}
 		struct kern_sample a = { SB, V, cfg[c].temp, cfg[c].top_p, cfg[c].top_k, logits, st,
-					 scratch, tok, logp, ent };
+					 scratch, tok, logp, ent, NULL };
 		CHECK(kern_sample_cpu(&a, NULL) == 0, "twin refused the shapes");
 		struct rollout_params p = { .temperature = cfg[c].temp, .top_p = cfg[c].top_p,
 					    .top_k = cfg[c].top_k };

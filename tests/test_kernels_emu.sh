@@ -2,8 +2,10 @@
 # test_kernels_emu.sh - the CUDA kernels (kernels/*.cu) run on the CPU by the emulation in
 # tests/gpu/emu (a fiber per CUDA thread, real barrier and warp-shuffle semantics) against
 # their CPU twins (src/kernels_cpu.c) on fresh random inputs: the GPU harness's checks at small
-# sizes; then the GPU decode engine (src/engine_gpu.c) over them against the CPU engine. It proves the kernels' indexing, synchronisation structure and arithmetic, not their
-# behaviour on a GPU (scripts/gpu-check.sh does that).
+# sizes; then the GPU decode engine (src/engine_gpu.c) over them against the CPU engine, and the
+# GPU decode loop (src/rollout_gpu.c) over that engine. It proves the kernels' indexing,
+# synchronisation structure and arithmetic, not their behaviour on a GPU (scripts/gpu-check.sh
+# does that).
 set -u
 cd "$(dirname "$0")/.."
 bin=build/emu/check_kernels
@@ -32,4 +34,18 @@ if ! out=$($eng 2>&1); then
 	exit 1
 fi
 echo "$out" | grep 'engine_gpu vs engine'
-echo "test_kernels_emu: $n emulated kernel checks passed; $(echo "$out" | tail -1)"
+eng_out=$(echo "$out" | tail -1)
+# the GPU decode loop (src/rollout_gpu.c) over the emulated engine: teacher-forced against the
+# CPU engine, stop decisions, schedules of host checks, compaction and graphs
+ro=build/emu/check_rollout
+if [ ! -x $ro ]; then
+	echo "FAIL: $ro is missing (make test builds it; or: make $ro)"
+	exit 1
+fi
+if ! out=$($ro 2>&1); then
+	echo "$out" | tail -12
+	echo "test_kernels_emu: the GPU decode loop failed its checks"
+	exit 1
+fi
+echo "$out" | grep -v '^check_rollout'
+echo "test_kernels_emu: $n emulated kernel checks passed; $eng_out; $(echo "$out" | tail -1)"

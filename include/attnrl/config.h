@@ -96,7 +96,14 @@
 	X(rollout, top_p, FLOAT, 1.0, "(0, 1]", "nucleus sampling mass; 1 = off")                  \
 	X(rollout, top_k, INT, 0, ">= 0", "sample among the k most likely tokens; 0 = off")        \
 	X(rollout, stop, STR, "</answer>", "", "stop string (empty = only EOS)")                    \
-	X(rollout, ignore_eos, BOOL, 0, "", "keep sampling after EOS (benchmarks: fixed lengths)")
+	X(rollout, ignore_eos, BOOL, 0, "", "keep sampling after EOS (benchmarks: fixed lengths)") \
+	X(rollout, engine, ENUM, "auto", "auto|cpu|gpu",                                           \
+	  "where rollouts decode: gpu = the CUDA decode engine on train.device (bf16 weights and "  \
+	  "KV cache, statistics fused into the attention, no per-token host sync); cpu = the C "   \
+	  "engine on a host copy of the weights; auto = gpu when the update runs on a GPU")        \
+	X(rollout, check_every, INT, 8, "[1, 1024]",                                               \
+	  "gpu engine: decode steps between the host's checks for finished sequences")            \
+	X(rollout, cuda_graphs, BOOL, 1, "", "gpu engine: replay each decode step as a CUDA graph")
 
 #define CONFIG_ALGO(X)                                                                             \
 	X(algo, advantage, ENUM, "grpo", "grpo|drgrpo",                                            \
@@ -135,7 +142,7 @@
 	X(train, device, STR, "auto", "",                                                          \
 	  "where the update runs: cpu, cuda (cuda:LOCAL_RANK with ranks) or cuda:N; auto = cuda "  \
 	  "on CUDA builds that see a GPU, else cpu. On cuda: bf16 forward/backward, fp32 master "  \
-	  "weights and AdamW moments; rollouts decode on the CPU from a host copy of the weights") \
+	  "weights and AdamW moments; rollouts decode on the GPU too (rollout.engine)")           \
 	X(train, samples_per_step, INT, 2, ">= 0", "records written to samples.jsonl per step")   \
 	X(train, save_every, INT, 50, ">= 0",                                                      \
 	  "checkpoint every N steps into <run>/ckpt/step_N; 0 = only at the end and when stopped") \

@@ -80,10 +80,52 @@ struct kern_sample {
 	float *scratch;                    /* (B, V) */
 	int32_t *token;                    /* (B) */
 	float *logp, *entropy;             /* (B) of the temperature-scaled distribution */
+	const int *rng_row;                /* NULL, or (B) the rng row of each row (default: b) */
 };
 
 int kern_sample(const struct kern_sample *a, void *stream);
 int kern_sample_cpu(const struct kern_sample *a, void *stream);
+
+/* the decode loop's bookkeeping on the device (src/rollout_gpu.c), so that a step needs no host
+ * sync: each sequence's state lives in device memory; a step is kern_loop_prepare (the rows'
+ * slot, position and token), the engine, kern_sample (rng_row = row_seq), kern_loop_advance
+ * (record the sampled token, decide whether the sequence is finished as rollout.c decides it).
+ * Rows whose sequence is complete are pointed at the untracked slot `dummy` (position 0,
+ * token 0): they still run, change nothing and add no statistics. The host reads `state`
+ * every few steps to learn when every sequence is complete. */
+enum { KERN_SAMPLING = 0, KERN_LAST_ROW = 1, KERN_DONE = 2 };
+
+struct kern_loop {
+	int n;                             /* rows of this step */
+	int dummy, V, max_new, ignore_eos; /* the finished rows' slot, vocab, limits */
+	int stats;                         /* statistics on: a finished sequence gets one more row
+					    * (its last token's attention row) before KERN_DONE */
+	int stop_len;                      /* length of the stop string, 0 = none */
+	const int *row_seq;                /* (n) the sequence of each row */
+	int *seq, *pos;                    /* (n) the engine's inputs, written by prepare */
+	int32_t *tok;                      /* (n) */
+	int *state;                        /* (S) KERN_SAMPLING, KERN_LAST_ROW, KERN_DONE */
+	const int *prompt_len;             /* (S) */
+	int *resp_len, *stop_reason;       /* (S) stop_reason: enum rollout_stop's values */
+	int *match;                        /* (S) length of the stop string's longest prefix that
+					    * ends the response's text (its KMP state) */
+	int32_t *last;                     /* (S) the last token: the prompt's at first */
+	const int32_t *sampled;            /* (n) kern_sample's token, log-prob, entropy */
+	const float *logp, *entropy;
+	int32_t *out_tok;                  /* (S, max_new) response tokens */
+	float *out_logp, *out_ent;         /* (S, max_new) */
+	const uint8_t *is_stop;            /* (V) 1: the token ends a response (EOS) */
+	const uint16_t *stop_next;         /* (stop_len, V) match after a token's text, or NULL */
+};
+
+int kern_loop_prepare(const struct kern_loop *a, void *stream);
+int kern_loop_prepare_cpu(const struct kern_loop *a, void *stream);
+int kern_loop_advance(const struct kern_loop *a, void *stream);
+int kern_loop_advance_cpu(const struct kern_loop *a, void *stream);
+
+/* dst = bf16(src), n elements (weights refreshed from the trainer's fp32 device copy) */
+int kern_to_bf16(const float *src, uint16_t *dst, long n, void *stream);
+int kern_to_bf16_cpu(const float *src, uint16_t *dst, long n, void *stream);
 
 /* the glue between the projections of a decode step (one row per sequence) */
 struct kern_rows {

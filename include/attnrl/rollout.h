@@ -45,7 +45,14 @@ struct rollout_batch {
 	long tokens_generated;
 };
 
+/* a decoder on another device taking rollout_generate's work (rollout_gpu.h) */
+typedef int (*rollout_device_fn)(void *ctx, const int32_t *const *prompts, const int *lens,
+				 int n_prompts, int G, const struct rollout_params *p,
+				 struct rollout_batch *out, char *err, size_t n);
+
 struct rollout {
+	rollout_device_fn device;  /* set: rollout_generate calls device(device_ctx, ...) */
+	void *device_ctx;
 	struct engine *eng;
 	const struct tokenizer *tok;
 	int max_seqs, max_rows;
@@ -70,6 +77,16 @@ const char *rollout_text(const struct rollout_batch *b, int i);
 int rollout_generate(struct rollout *r, const int32_t *const *prompts, const int *lens,
 		     int n_prompts, int G, const struct rollout_params *p, struct rollout_batch *out,
 		     char *err, size_t n);
+
+/* out holds n_prompts * G sequences: prompts copied in, responses and texts emptied */
+void rollout_batch_reset(struct rollout_batch *out, const int32_t *const *prompts, const int *lens,
+			 int n_prompts, int G);
+
+/* appends token t (its log-prob and entropy) to the response of sequence b and its text;
+ * returns 1 when the response is finished (EOS unless p->ignore_eos, the stop string at the
+ * end of the text, max_new_tokens) with out->stop_reason[b] set */
+int rollout_append(const struct tokenizer *tok, struct rollout_batch *out, int b, int32_t t,
+		   float logp, float ent, const struct rollout_params *p);
 
 /* samples one token from logits (V); writes logp of the token under softmax(logits / T) and
  * the entropy of that distribution; scratch order/probs have V entries */

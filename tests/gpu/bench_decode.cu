@@ -144,7 +144,7 @@ static void bench(cublasHandle_t cb, const struct model *m, int B, int ctx, int 
 			       (H + 2 * K) * E, NULL, NULL, NULL, NULL, NULL, m->cos, m->sin, seq, pos,
 			       q, NULL, NULL };
 	struct kern_attn aa = { B, H, K, E, ctx, q, NULL, NULL, seq, pos, att, NULL };
-	struct kern_sample sa = { B, V, 1.0, 1.0, 0, logits, rng, scratch, tok, lp, ent };
+	struct kern_sample sa = { B, V, 1.0, 1.0, 0, logits, rng, scratch, tok, lp, ent, NULL };
 	cudaEvent_t e0, e1;
 	CU(cudaEventCreate(&e0));
 	CU(cudaEventCreate(&e1));

@@ -345,8 +345,14 @@ static void check_sample(const char *name, int B, int V, double temp, double top
 	int32_t *d_tok = dev_copy(NULL, B * 4);
 	CU(cudaMemset(d_tok, 0xff, B * 4));
 	CU(cudaMemset(d_lp, 0xff, B * 4));
-	struct kern_sample ha = { B, V, temp, top_p, top_k, x, st, scratch, tok, lp, en };
-	struct kern_sample da = { B, V, temp, top_p, top_k, d_x, d_st, d_scratch, d_tok, d_lp, d_en };
+	/* row b draws from stream B-1-b (a decode loop's rows after compaction) */
+	int *perm = malloc(B * sizeof(int));
+	for (int b = 0; b < B; b++)
+		perm[b] = B - 1 - b;
+	int *d_perm = dev_copy(perm, B * sizeof(int));
+	struct kern_sample ha = { B, V, temp, top_p, top_k, x, st, scratch, tok, lp, en, perm };
+	struct kern_sample da = { B, V, temp, top_p, top_k, d_x, d_st, d_scratch, d_tok, d_lp, d_en,
+				  d_perm };
 	if (kern_sample_cpu(&ha, NULL) || kern_sample(&da, NULL)) {
 		report("sample", name, INFINITY, 1);
 		return;
@@ -372,10 +378,10 @@ static void check_sample(const char *name, int B, int V, double temp, double top
 	}
 	snprintf(n2, sizeof(n2), "%s logp,entropy", name);
 	report("sample", n2, e, 1.0);
-	void *frees[] = { x, scratch, lp, en, st, tok, g_tok, g_lp, g_en, g_st };
+	void *frees[] = { x, scratch, lp, en, st, tok, g_tok, g_lp, g_en, g_st, perm };
 	for (size_t i = 0; i < sizeof(frees) / sizeof(frees[0]); i++)
 		free(frees[i]);
-	void *dfrees[] = { d_x, d_scratch, d_lp, d_en, d_st, d_tok };
+	void *dfrees[] = { d_x, d_scratch, d_lp, d_en, d_st, d_tok, d_perm };
 	for (size_t i = 0; i < sizeof(dfrees) / sizeof(dfrees[0]); i++)
 		CU(cudaFree(dfrees[i]));
 }
@@ -449,7 +455,8 @@ static void perf_sample(int B, int V, double top_p)
 	float *d_lp = dev_copy(NULL, B * 4), *d_en = dev_copy(NULL, B * 4);
 	uint64_t *d_st = dev_copy(st, B * 32);
 	int32_t *d_tok = dev_copy(NULL, B * 4);
-	struct kern_sample a = { B, V, 1.0, top_p, 0, d_x, d_st, d_scratch, d_tok, d_lp, d_en };
+	struct kern_sample a = { B, V, 1.0, top_p, 0, d_x, d_st, d_scratch, d_tok, d_lp, d_en,
+				 NULL };
 	cudaEvent_t e0, e1;
 	CU(cudaEventCreate(&e0));
 	CU(cudaEventCreate(&e1));
@@ -474,6 +481,112 @@ static void perf_sample(int B, int V, double top_p)
 }
 
 /* the checks at full size (a GPU) or small (--small: the CPU emulation of tests/gpu/emu) */
+/* the decode loop's bookkeeping: a few steps of prepare + advance over random states, sampled
+ * tokens and a random stop-string table, on both sides; every array must be identical */
+struct loop_side {
+	int *row_seq, *seq, *pos, *state, *prompt_len, *resp_len, *stop_reason, *match;
+	int32_t *tok, *last, *sampled, *out_tok;
+	float *logp, *ent, *out_logp, *out_ent;
+	uint8_t *is_stop;
+	uint16_t *stop_next;
+};
+
+#define LOOP_ARRAYS(X, S, n, M, V, SL)                                                          \
+	X(row_seq, n * 4) X(seq, n * 4) X(pos, n * 4) X(state, S * 4) X(prompt_len, S * 4)          \
+	X(resp_len, S * 4) X(stop_reason, S * 4) X(match, S * 4) X(tok, n * 4) X(last, S * 4)      \
+	X(sampled, n * 4) X(out_tok, S * M * 4) X(logp, n * 4) X(ent, n * 4)                       \
+	X(out_logp, S * M * 4) X(out_ent, S * M * 4) X(is_stop, V) X(stop_next, SL * V * 2 + 2)
+
+static void check_loop(const char *name, int S, int n, int V, int stats, int SL, uint64_t seed)
+{
+	const int M = 6;
+	struct rng r;
+	rng_init(&r, seed);
+	struct loop_side h, d;
+#define ALLOC(f, bytes) h.f = calloc(1, (bytes)); d.f = NULL;
+	LOOP_ARRAYS(ALLOC, S, n, M, V, SL)
+#undef ALLOC
+	int *used = calloc(S, sizeof(int));
+	for (int i = 0; i < n; i++) { /* distinct sequences per row */
+		int b;
+		do
+			b = (int)rng_range(&r, 0, S - 1);
+		while (used[b]);
+		used[b] = 1;
+		h.row_seq[i] = b;
+	}
+	for (int b = 0; b < S; b++) {
+		h.state[b] = (int)rng_range(&r, 0, 2);
+		h.prompt_len[b] = (int)rng_range(&r, 1, 9);
+		h.resp_len[b] = h.state[b] == KERN_SAMPLING ? (int)rng_range(&r, 0, 2) : M;
+		h.last[b] = (int32_t)rng_range(&r, 0, V - 1);
+		h.match[b] = SL ? (int)rng_range(&r, 0, SL - 1) : 0;
+		h.stop_reason[b] = -1;
+	}
+	for (int t = 0; t < V; t++)
+		h.is_stop[t] = rng_range(&r, 0, 9) == 0;
+	for (int i = 0; i < SL * V; i++)
+		h.stop_next[i] = (uint16_t)rng_range(&r, 0, SL);
+#define UP(f, bytes) d.f = dev_copy(h.f, (bytes));
+	LOOP_ARRAYS(UP, S, n, M, V, SL)
+#undef UP
+	struct kern_loop ha = { n, S, V, M, 0, stats, SL, h.row_seq, h.seq, h.pos, h.tok, h.state,
+				h.prompt_len, h.resp_len, h.stop_reason, h.match, h.last, h.sampled,
+				h.logp, h.ent, h.out_tok, h.out_logp, h.out_ent, h.is_stop,
+				SL ? h.stop_next : NULL };
+	struct kern_loop da = { n, S, V, M, 0, stats, SL, d.row_seq, d.seq, d.pos, d.tok, d.state,
+				d.prompt_len, d.resp_len, d.stop_reason, d.match, d.last, d.sampled,
+				d.logp, d.ent, d.out_tok, d.out_logp, d.out_ent, d.is_stop,
+				SL ? d.stop_next : NULL };
+	int bad = 0;
+	for (int step = 0; step < 4 && !bad; step++) {
+		for (int i = 0; i < n; i++) {
+			h.sampled[i] = (int32_t)rng_range(&r, 0, V - 1);
+			h.logp[i] = (float)rng_normal(&r);
+			h.ent[i] = (float)rng_uniform(&r);
+		}
+		CU(cudaMemcpy(d.sampled, h.sampled, n * 4, cudaMemcpyHostToDevice));
+		CU(cudaMemcpy(d.logp, h.logp, n * 4, cudaMemcpyHostToDevice));
+		CU(cudaMemcpy(d.ent, h.ent, n * 4, cudaMemcpyHostToDevice));
+		bad |= kern_loop_prepare_cpu(&ha, NULL) || kern_loop_prepare(&da, NULL) ||
+		       kern_loop_advance_cpu(&ha, NULL) || kern_loop_advance(&da, NULL);
+		CU(cudaDeviceSynchronize());
+#define CMP(f, bytes)                                                                              \
+	{                                                                                          \
+		void *g = host_of(d.f, (bytes));                                                   \
+		bad += memcmp(g, h.f, (bytes)) != 0;                                               \
+		free(g);                                                                           \
+	}
+		LOOP_ARRAYS(CMP, S, n, M, V, SL)
+#undef CMP
+	}
+	report("loop", name, bad, 0.0);
+#define FREE(f, bytes) free(h.f); CU(cudaFree(d.f));
+	LOOP_ARRAYS(FREE, S, n, M, V, SL)
+#undef FREE
+	free(used);
+}
+
+static void check_to_bf16(long n, uint64_t seed)
+{
+	struct rng r;
+	rng_init(&r, seed);
+	float *x = malloc(n * 4);
+	uint16_t *a = malloc(n * 2);
+	for (long i = 0; i < n; i++)
+		x[i] = (float)(rng_normal(&r) * 100);
+	x[0] = NAN, x[1] = INFINITY, x[2] = -0.0f, x[3] = 3.3895314e38f;
+	float *dx = dev_copy(x, n * 4);
+	uint16_t *dy = dev_copy(NULL, n * 2);
+	int bad = kern_to_bf16_cpu(x, a, n, NULL) || kern_to_bf16(dx, dy, n, NULL);
+	uint16_t *g = host_of(dy, n * 2);
+	bad = bad || memcmp(g, a, n * 2);
+	report("to_bf16", "fp32 -> bf16 bit patterns", bad, 0.0);
+	free(x), free(a), free(g);
+	CU(cudaFree(dx));
+	CU(cudaFree(dy));
+}
+
 static void checks(int small)
 {
 	struct attn_case big[] = {
@@ -504,6 +617,9 @@ static void checks(int small)
 		check_sample("V600 greedy", 4, 600, 0.0, 1.0, 0, 5);
 		check_sample("V300 T1 top_k40", 8, 300, 1.0, 1.0, 40, 6);
 		check_sample("V5 T1 top_p0.5", 8, 5, 1.0, 0.5, 0, 7);
+		check_loop("S9 n7 stats stop4", 9, 7, 50, 1, 4, 11);
+		check_loop("S5 n5 no-stats no-stop", 5, 5, 30, 0, 0, 12);
+		check_to_bf16(1000, 13);
 		return;
 	}
 	check_qkv("qwen3 H16 K8 E128 norm", 33, 16, 8, 128, 0, 1, 0, 1);
@@ -518,6 +634,8 @@ static void checks(int small)
 	check_sample("V151936 T1 top_k50", 16, V, 1.0, 1.0, 50, 3);
 	check_sample("V151936 T1 top_k20 top_p0.5", 16, V, 1.0, 0.5, 20, 4);
 	check_sample("V151936 greedy", 16, V, 0.0, 1.0, 0, 5);
+	check_loop("S300 n256 stats stop9 V151936", 300, 256, V, 1, 9, 14);
+	check_to_bf16(10000019, 15);
 	check_sample("V1000 T1.3 top_p0.999", 64, 1000, 1.3, 0.999, 0, 6);
 	check_sample("V5 T1 top_p0.5", 64, 5, 1.0, 0.5, 0, 7);
 }

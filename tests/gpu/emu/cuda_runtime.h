@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <tuple>
 
 #include "cuda_runtime_api.h"
 

@@ -120,8 +120,21 @@ __attribute__((noinline)) void resume(fiber *f)
 
 } // namespace
 
+/* stream capture: while a stream is captured, work is recorded here and replayed by
+ * cudaGraphLaunch; the launchers' lambdas capture their arguments by value, as a graph does */
+static std::vector<std::function<void()>> *capture;
+
+static int captured(const std::function<void()> &op)
+{
+	if (capture)
+		capture->push_back(op);
+	return capture != nullptr;
+}
+
 void emu_run(dim3 grid, dim3 block, size_t smem, const std::function<void()> &fn)
 {
+	if (captured([=] { emu_run(grid, block, smem, fn); }))
+		return;
 	n_threads = block.x * block.y * block.z;
 	if (block.y != 1 || block.z != 1 || n_threads > 1024) {
 		fprintf(stderr, "emu: only 1-D blocks of at most 1024 threads\n");
@@ -240,16 +253,111 @@ cudaError_t cudaFree(void *p)
 	return cudaSuccess;
 }
 
+/* a synchronous call while a stream is captured is an error on a GPU (and ends the capture) */
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, enum cudaMemcpyKind)
 {
+	if (capture)
+		return cudaErrorStreamCaptureUnsupported;
 	memmove(dst, src, bytes);
 	return cudaSuccess;
 }
 
-cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, enum cudaMemcpyKind k,
+cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, enum cudaMemcpyKind,
 			    cudaStream_t)
 {
-	return cudaMemcpy(dst, src, bytes, k);
+	if (!captured([=] { memmove(dst, src, bytes); }))
+		memmove(dst, src, bytes);
+	return cudaSuccess;
+}
+
+cudaError_t cudaMemcpy2DAsync(void *dst, size_t dpitch, const void *src, size_t spitch,
+			      size_t width, size_t height, enum cudaMemcpyKind, cudaStream_t)
+{
+	auto op = [=] {
+		for (size_t r = 0; r < height; r++)
+			memmove((char *)dst + r * dpitch, (const char *)src + r * spitch, width);
+	};
+	if (!captured(op))
+		op();
+	return cudaSuccess;
+}
+
+cudaError_t cudaMemsetAsync(void *p, int value, size_t bytes, cudaStream_t)
+{
+	if (!captured([=] { memset(p, value, bytes); }))
+		memset(p, value, bytes);
+	return cudaSuccess;
+}
+
+cudaError_t cudaSetDevice(int device)
+{
+	return device == 0 ? cudaSuccess : cudaErrorInvalidValue;
+}
+
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned int)
+{
+	static int one;
+	*s = &one;
+	return cudaSuccess;
+}
+
+cudaError_t cudaStreamDestroy(cudaStream_t)
+{
+	return cudaSuccess;
+}
+
+cudaError_t cudaStreamSynchronize(cudaStream_t)
+{
+	return capture ? cudaErrorStreamCaptureUnsupported : cudaSuccess;
+}
+
+struct emu_graph {
+	std::vector<std::function<void()>> ops;
+};
+
+cudaError_t cudaStreamBeginCapture(cudaStream_t, enum cudaStreamCaptureMode)
+{
+	if (capture)
+		return cudaErrorInvalidValue;
+	capture = new std::vector<std::function<void()>>();
+	return cudaSuccess;
+}
+
+cudaError_t cudaStreamEndCapture(cudaStream_t, cudaGraph_t *g)
+{
+	if (!capture)
+		return cudaErrorInvalidValue;
+	*g = new emu_graph{ std::move(*capture) };
+	delete capture;
+	capture = nullptr;
+	return cudaSuccess;
+}
+
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t *e, cudaGraph_t g, unsigned long long)
+{
+	*e = (cudaGraphExec_t) new emu_graph(*g);
+	return cudaSuccess;
+}
+
+cudaError_t cudaGraphLaunch(cudaGraphExec_t e, cudaStream_t)
+{
+	if (capture)
+		return cudaErrorInvalidValue;
+	for (auto &op : ((emu_graph *)e)->ops)
+		op();
+	return cudaSuccess;
+}
+
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t e)
+{
+	delete (emu_graph *)e;
+	return cudaSuccess;
+}
+
+cudaError_t cudaGraphDestroy(cudaGraph_t g)
+{
+	delete g;
+	return cudaSuccess;
 }
 
 cudaError_t cudaMemset(void *p, int value, size_t bytes)
@@ -260,7 +368,7 @@ cudaError_t cudaMemset(void *p, int value, size_t bytes)
 
 cudaError_t cudaDeviceSynchronize(void)
 {
-	return cudaSuccess;
+	return capture ? cudaErrorStreamCaptureUnsupported : cudaSuccess;
 }
 
 cudaError_t cudaGetLastError(void)
@@ -343,13 +451,32 @@ cublasStatus_t cublasSetStream(cublasHandle_t, cudaStream_t)
 	return CUBLAS_STATUS_SUCCESS;
 }
 
+cublasStatus_t cublasSetWorkspace(cublasHandle_t, void *, size_t)
+{
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+static void gemm(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, float al,
+		 const void *A, cudaDataType at, int lda, const void *B, cudaDataType bt, int ldb,
+		 float be, void *C, cudaDataType ct, int ldc);
+
 /* C (m, n) = alpha op(A) op(B) + beta C, column-major */
 cublasStatus_t cublasGemmEx(cublasHandle_t, cublasOperation_t ta, cublasOperation_t tb, int m,
 			    int n, int k, const void *alpha, const void *A, cudaDataType at, int lda,
 			    const void *B, cudaDataType bt, int ldb, const void *beta, void *C,
 			    cudaDataType ct, int ldc, cublasComputeType_t, cublasGemmAlgo_t)
 {
-	float al = *(const float *)alpha, be = *(const float *)beta;
+	float al = *(const float *)alpha, be = *(const float *)beta; /* host pointer mode */
+	if (!captured([=] { gemm(ta, tb, m, n, k, al, A, at, lda, B, bt, ldb, be, C, ct, ldc); }))
+		gemm(ta, tb, m, n, k, al, A, at, lda, B, bt, ldb, be, C, ct, ldc);
+	return CUBLAS_STATUS_SUCCESS;
+}
+}
+
+static void gemm(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, float al,
+		 const void *A, cudaDataType at, int lda, const void *B, cudaDataType bt, int ldb,
+		 float be, void *C, cudaDataType ct, int ldc)
+{
 	for (int j = 0; j < n; j++)
 		for (int i = 0; i < m; i++) {
 			float s = 0.0f;
@@ -365,6 +492,4 @@ cublasStatus_t cublasGemmEx(cublasHandle_t, cublasOperation_t ta, cublasOperatio
 			else
 				((float *)C)[ic] = v;
 		}
-	return CUBLAS_STATUS_SUCCESS;
-}
 }
