@@ -8,8 +8,16 @@
  * on the host as the mirror the CPU decode engine, the checkpoints and the final save read.
  * The mirror is refreshed once per step, after the update (one device-to-host copy of the
  * weights), and the device copy from the mirror after a resume loaded it.
+ * rollout.engine=gpu (auto on a GPU run): rollouts decode on the GPU engine (rollout_gpu.h),
+ * whose bf16 weights are rounded from tm's fp32 master weights on the device after each of
+ * these copies; the CPU engine over the mirror stays for credit.compute=maps and the tools.
  */
 #include "attnrl/trainer.h"
+
+#ifdef ATTNRL_CUDA
+#include "attnrl/engine_gpu.h"
+#include "attnrl/rollout_gpu.h"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,16 +90,80 @@ static int test_copy_dtype(void)
 	return !s ? -1 : !strcmp(s, "bf16") ? TENSOR_BF16 : !strcmp(s, "f32") ? TENSOR_F32 : -1;
 }
 
+#ifdef ATTNRL_CUDA
+/* the GPU engine's weights: tm's fp32 parameters, in device memory */
+static void gpu_weights(struct trainer *t, struct engine_config *c, struct engine_weights *w)
+{
+	model_engine_config(t->tm, c);
+	w->layers = t->glayers;
+	model_engine_weights(t->tm, w);
+}
+
+/* the GPU engine and loop over tm, hooked into pol.ro; 1 when the shapes are outside the
+ * kernels and rollout.engine=auto (the CPU engine stays, with a note) */
+static int gpu_rollout_init(struct trainer *t, char *err, size_t n)
+{
+	const struct config *c = &t->cfg;
+	struct engine_config ec;
+	struct engine_weights ew;
+	t->glayers = calloc(t->tm->cfg.n_layers, sizeof(*t->glayers));
+	if (!t->glayers) {
+		snprintf(err, n, "rollout.engine: out of memory");
+		return -1;
+	}
+	gpu_weights(t, &ec, &ew);
+	const struct engine *cpu = t->pol.eng;
+	char why[256];
+	t->geng = engine_gpu_create(&ec, &ew, 1, t->device, cpu->max_seqs, cpu->max_rows,
+				    cpu->cache_len, why, sizeof(why));
+	if (!t->geng) {
+		if (!strcmp(c->rollout.engine, "auto") && strstr(why, "outside the CUDA kernels")) {
+			if (!t->rank)
+				printf("attnrl train: rollouts decode on the CPU engine: %s\n", why);
+			return 1;
+		}
+		snprintf(err, n, "rollout.engine=%s: %s", c->rollout.engine, why);
+		return -1;
+	}
+	struct rollout_gpu_opts o = { (int)c->rollout.check_every, c->rollout.cuda_graphs };
+	t->gro = rollout_gpu_create(t->geng, &ec, cpu->max_seqs, &t->pol.tok, &o, err, n);
+	if (!t->gro)
+		return -1;
+	t->pol.ro.device = rollout_gpu_device_fn;
+	t->pol.ro.device_ctx = t->gro;
+	return 0;
+}
+#endif
+
+/* rollout.engine: the GPU decode engine on a GPU run unless cpu is asked for */
+static int rollout_engine_init(struct trainer *t, char *err, size_t n)
+{
+	const char *e = t->cfg.rollout.engine;
+	if (!strcmp(e, "cpu") || (!strcmp(e, "auto") && t->device == TENSOR_CPU))
+		return 0;
+	if (t->device == TENSOR_CPU) {
+		snprintf(err, n, "rollout.engine=gpu: the GPU engine decodes from the trainer's weights "
+			 "on the GPU, and this run updates on the CPU; set train.device=cuda (a `make "
+			 "CUDA=1` build) or rollout.engine=auto");
+		return -1;
+	}
+#ifdef ATTNRL_CUDA
+	return gpu_rollout_init(t, err, n) < 0 ? -1 : 0;
+#else
+	return 0; /* not reached: a CPU-only build has no GPU device */
+#endif
+}
+
 int trainer_device_init(struct trainer *t, char *err, size_t n)
 {
 	int dtype = t->device == TENSOR_CPU ? test_copy_dtype() : TENSOR_BF16;
 	if (dtype < 0) {
 		t->tm = t->pol.model;
-		return 0;
+		return rollout_engine_init(t, err, n);
 	}
 	t->tm = model_to_device(t->pol.model, t->device, dtype);
 	if (t->tm)
-		return 0;
+		return rollout_engine_init(t, err, n);
 	snprintf(err, n, "train.device=%s: cannot copy the model to the device: %s",
 		 t->cfg.train.device, tensor_last_error());
 	return -1;
@@ -99,9 +171,34 @@ int trainer_device_init(struct trainer *t, char *err, size_t n)
 
 void trainer_device_free(struct trainer *t)
 {
+#ifdef ATTNRL_CUDA
+	rollout_gpu_destroy(t->gro);
+	engine_gpu_destroy(t->geng);
+#endif
+	t->gro = NULL;
+	t->geng = NULL;
+	t->pol.ro.device = NULL;
+	free(t->glayers);
+	t->glayers = NULL;
 	if (t->tm != t->pol.model)
 		model_destroy(t->tm);
 	t->tm = NULL;
+}
+
+/* the GPU engine's bf16 weights from tm's, once torch's update is done */
+static int reload_gpu_engine(struct trainer *t)
+{
+#ifdef ATTNRL_CUDA
+	struct engine_config ec;
+	struct engine_weights ew;
+	if (!t->geng)
+		return 0;
+	gpu_weights(t, &ec, &ew);
+	return tensor_cuda_synchronize(t->device) || engine_gpu_load(t->geng, &ew, 1) ? -1 : 0;
+#else
+	(void)t;
+	return 0;
+#endif
 }
 
 /* to_host: the host mirror from the device weights (after an update), else the device
@@ -112,6 +209,11 @@ int trainer_device_sync(struct trainer *t, int to_host, char *err, size_t n)
 		return 0;
 	int rc = to_host ? model_copy_weights(t->pol.model, t->tm) :
 			   model_copy_weights(t->tm, t->pol.model);
+	if (!rc && reload_gpu_engine(t)) {
+		snprintf(err, n, "rollout.engine=gpu: cannot refresh the GPU engine's weights on "
+			 "cuda:%d", t->device);
+		return -1;
+	}
 	if (!rc)
 		return 0;
 	snprintf(err, n, "train.device: cannot copy the weights %s: %s",
@@ -140,8 +242,9 @@ void trainer_device_report(const struct trainer *t)
 	if (t->device != TENSOR_CPU)
 		snprintf(dev, sizeof(dev), "cuda:%d", t->device);
 	printf("attnrl train: update on %s (%s): %ld tokens forward+backward (%ld with padding), "
-	       "%ld forward-only, %.3f s; %lld parameters; peak device memory %s; host copy of the "
-	       "weights %.3f s\n", dev, t->tm->compute_dtype == TENSOR_BF16 ? "bf16" : "fp32",
-	       t->upd_tokens, t->upd_padded, t->fwd_tokens, t->upd_seconds,
-	       (long long)t->tm->n_elements, mem, t->sync_seconds);
+	       "%ld forward-only, %.3f s; %lld parameters; peak device memory %s (torch's); host "
+	       "copy of the weights %.3f s; rollouts on the %s engine\n", dev,
+	       t->tm->compute_dtype == TENSOR_BF16 ? "bf16" : "fp32", t->upd_tokens, t->upd_padded,
+	       t->fwd_tokens, t->upd_seconds, (long long)t->tm->n_elements, mem, t->sync_seconds,
+	       t->gro ? "GPU" : "CPU");
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_device.sh - train.device. On this CPU-only build cuda ends with one clear line and a bad
-# value is refused; train.device=cpu (and auto) trains exactly as before. A GPU run trains a
+# value is refused, and so is rollout.engine=gpu with an update on the CPU; train.device=cpu
+# (and auto) trains exactly as before. A GPU run trains a
 # separate copy of the policy and refreshes the host mirror the decode engine reads once per
 # step: ATTNRL_TEST_TRAIN_COPY=f32 runs that very path on the CPU (copy, syncs, moments staged
 # for checkpoints, resume into the copy, ZeRO-1 over 2 ranks), and the oracle is the plain run:
@@ -36,6 +37,10 @@ else
 fi
 expect "train.device=gpu" 2 "train.device='gpu': expected auto, cpu, cuda or cuda:N" \
 	$bin train configs/default.yaml train.device=gpu run.dir="$tmp/x"
+# the GPU decode engine reads the trainer's device weights: refused with an update on the CPU
+expect "rollout.engine=gpu on cpu" 1 "rollout.engine=gpu: the GPU engine decodes from the \
+trainer's weights on the GPU, and this run updates on the CPU; set train.device=cuda" \
+	$bin train configs/default.yaml train.device=cpu rollout.engine=gpu run.dir="$tmp/x"
 
 # run DIR COPY ARGS...: ATTNRL_TEST_TRAIN_COPY=COPY (none: unset)
 run() {

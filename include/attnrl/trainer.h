@@ -16,11 +16,19 @@
 #include "attnrl/rhythm.h"
 #include "attnrl/runlog.h"
 
+struct engine_gpu;
+struct rollout_gpu;
+
 struct trainer {
 	struct config cfg;
 	struct policy pol;                /* on a GPU run: the host mirror the decode engine reads */
 	struct model *tm;                 /* the model the update trains: pol.model, or its GPU copy */
 	int device;                       /* TENSOR_CPU or the CUDA index of tm (train.device) */
+	/* rollout.engine=gpu (CUDA builds): the GPU decode engine over tm's weights, and its loop,
+	 * hooked into pol.ro so that every rollout_generate of the run decodes there */
+	struct engine_gpu *geng;
+	struct rollout_gpu *gro;
+	struct engine_layer_weights *glayers;
 	/* the update's work in this process: seconds (log-prob recompute + update), tokens through
 	 * forward+backward (prompt + response, and with the padding of the packs), tokens through
 	 * no-grad forwards (recompute, reference); seconds of the host mirror's refresh (GPU runs);
@@ -92,9 +100,10 @@ int trainer_any(struct trainer *t, int flag, char *err, size_t n); /* 1 if any r
 int trainer_sum_grads(struct trainer *t, char *err, size_t n);
 
 /* trainer_device.c: train.device -> t->device (after trainer_dist_env); Gloo refused for a
- * GPU model (after trainer_dist_init); t->tm made (after policy_init) and freed; the weights
- * copied between tm and the host mirror pol.model (to_host: after an update); a host tensor
- * moved to the training device (x itself on the CPU) */
+ * GPU model (after trainer_dist_init); t->tm made (after policy_init), with the GPU decode
+ * engine of rollout.engine, and freed; the weights copied between tm and the host mirror
+ * pol.model (to_host: after an update) and into the GPU engine; a host tensor moved to the
+ * training device (x itself on the CPU) */
 int trainer_device_resolve(struct trainer *t, char *err, size_t n);
 int trainer_device_check_dist(const struct trainer *t, char *err, size_t n);
 int trainer_device_init(struct trainer *t, char *err, size_t n);
