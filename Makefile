@@ -56,7 +56,7 @@ TORCH_MODULES := tensor model hf hf_save cmd_export cmd_generate cmd_eval llama2
 PURE_OBJ := $(filter-out $(TORCH_MODULES:%=build/%.o) build/dist.o,$(SRC_C:src/%.c=build/%.o))
 TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
 TEST_HELPERS := build/tests/dist_worker build/emu/check_kernels build/emu/check_engine \
-	build/emu/check_rollout
+	build/emu/check_rollout build/emu/bench_rollout
 TORCH_TESTS := $(patsubst %,build/tests/test_%,tensor model grpo trainer hf llama2c)
 PURE_TESTS := $(filter-out $(TORCH_TESTS),$(TESTS))
 
@@ -136,13 +136,19 @@ build/emu/rollout_gpu.o: src/rollout_gpu.c include/attnrl/rollout_gpu.h include/
 	@mkdir -p build/emu
 	$(CC) $(CFLAGS) -Itests/gpu/emu -c -o $@ $<
 build/emu/check_rollout: tests/gpu/check_rollout.c build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ)
-	$(CC) $(CFLAGS) -Itests -o $@ $< build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
+	$(CC) $(CFLAGS) -Itests -Itests/gpu/emu -o $@ $< build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
+
+build/emu/bench_rollout: tests/gpu/bench_rollout.c build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ)
+	$(CC) $(CFLAGS) -Itests -Itests/gpu/emu -o $@ $< build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
 
 # ... and on a GPU: the real kernels and cuBLAS (needs the CPU build's BLAS and YAML too)
+GPU_LINK := $(KERNEL_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -L$(CUDA_LIB) -Wl,-rpath,$(CUDA_LIB) -lcublas -lcudart -lstdc++
 build/gpu/check_engine: tests/gpu/check_engine.c build/kernels/engine_gpu.o $(KERNEL_OBJ) $(PURE_OBJ)
 	@mkdir -p build/gpu
-	$(CC) $(CFLAGS) -Itests -o $@ $< build/kernels/engine_gpu.o $(KERNEL_OBJ) $(PURE_OBJ) \
-		$(PURE_LDLIBS) -L$(CUDA_LIB) -Wl,-rpath,$(CUDA_LIB) -lcublas -lcudart -lstdc++
+	$(CC) $(CFLAGS) -Itests -o $@ $< build/kernels/engine_gpu.o $(GPU_LINK)
+build/gpu/%_rollout: tests/gpu/%_rollout.c build/kernels/rollout_gpu.o build/kernels/engine_gpu.o $(KERNEL_OBJ) $(PURE_OBJ)
+	@mkdir -p build/gpu
+	$(CC) $(CFLAGS) -Itests -I$(CUDA_HOME)/include -o $@ $< build/kernels/rollout_gpu.o build/kernels/engine_gpu.o $(GPU_LINK)
 
 # the emulated kernels under ASan + UBSan (a stand-in for compute-sanitizer's memcheck: out of
 # bounds global or dynamic shared memory); about 40 s, not part of make test

@@ -210,8 +210,8 @@ static void check_schedules(struct fixture *f, struct engine_gpu *g)
 	struct rollout_batch rb[3];
 	struct attnstats *st[3];
 	struct rollout_gpu_counts n[3];
-	struct rollout_params p = { .max_new_tokens = MAX_NEW, .temperature = 1.0, .top_k = 20,
-				    .stop = "=", .seed = 5 };
+	struct rollout_params p = { .max_new_tokens = 20, .temperature = 1.0, .top_k = 20,
+				    .stop = "A", .seed = 5 };
 	for (int i = 0; i < 3; i++) {
 		rollout_batch_init(&rb[i], B, C);
 		st[i] = new_stats();
@@ -291,7 +291,7 @@ static void check_hook_and_errors(struct fixture *f, struct engine_gpu *g)
 	struct rollout_batch a, b;
 	rollout_batch_init(&a, B, C);
 	rollout_batch_init(&b, B, C);
-	struct rollout_params p = { .max_new_tokens = 12, .temperature = 0.0, .stop = "", .seed = 1 };
+	struct rollout_params p = { .max_new_tokens = 5, .temperature = 0.0, .stop = "", .seed = 1 };
 	char err[256];
 	if (!r)
 		goto out;
@@ -306,12 +306,13 @@ static void check_hook_and_errors(struct fixture *f, struct engine_gpu *g)
 	p.max_new_tokens = C;
 	CHECK(rollout_gpu_generate(r, rows, lens, NP, G, &p, &b, err, sizeof(err)) == -1 &&
 	      strstr(err, "model.max_seq_len"), "too long: %s", err);
-	p.max_new_tokens = 12;
+	p.max_new_tokens = 12; /* not complete at the first look, after 8 steps */
 	p.interruptible = 1;
 	stop_request(STOP_DEADLINE);
 	CHECK(rollout_gpu_generate(r, rows, lens, NP, G, &p, &b, err, sizeof(err)) ==
 	      ROLLOUT_INTERRUPTED, "a stop request interrupts an interruptible rollout");
 	p.interruptible = 0;
+	p.max_new_tokens = 5;
 	CHECK(rollout_gpu_generate(r, rows, lens, NP, G, &p, &b, err, sizeof(err)) == 0 &&
 	      !memcmp(a.tokens, b.tokens, (size_t)B * C * 4), "and not another one");
 out:

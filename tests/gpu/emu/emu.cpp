@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <ucontext.h>
 
+#include <deque>
 #include <vector>
 
 uint3 blockIdx;
@@ -27,14 +28,16 @@ constexpr size_t STACK = 256 * 1024;
 struct fiber {
 	ucontext_t ctx;
 	jmp_buf jb;
-	int started;
+	int created, started;
 	uint3 idx;
 	int lane, warp, state;
 	void *where; /* the caller of the barrier it waits at */
 	std::vector<char> stack;
 };
 
-std::vector<fiber> fibers;
+/* fibers live across launches (a deque never moves them: a ucontext points into itself), each
+ * running blocks in a loop, so that getcontext/setcontext (system calls) happen once per fiber */
+std::deque<fiber> fibers;
 jmp_buf sched;
 fiber *cur;
 const std::function<void()> *body;
@@ -44,9 +47,11 @@ uint64_t slots[32][32];
 
 void release(int state, int warp)
 {
-	for (auto &f : fibers)
+	for (int i = 0; i < n_threads; i++) {
+		fiber &f = fibers[i];
 		if (f.state == state && (warp < 0 || f.warp == warp))
 			f.state = RUN;
+	}
 }
 
 /* a barrier is complete when every live thread of its scope waits at it */
@@ -77,15 +82,21 @@ void wait_at(int state)
 	emu_thread_idx = &me->idx;
 }
 
+/* a fiber's life: one block's body after another, parked between them */
 void entry(int i)
 {
-	(*body)();
-	fiber *me = &fibers[i];
-	me->state = DONE;
-	warp_live[me->warp]--;
-	block_live--;
-	settle(me->warp);
-	_longjmp(sched, 1);
+	for (;;) {
+		(*body)();
+		fiber *me = &fibers[i];
+		me->state = DONE;
+		warp_live[me->warp]--;
+		block_live--;
+		settle(me->warp);
+		if (!_setjmp(me->jb))
+			_longjmp(sched, 1);
+		cur = &fibers[i]; /* resumed for the next block */
+		emu_thread_idx = &cur->idx;
+	}
 }
 
 __attribute__((noinline)) void init_fiber(int i)
@@ -95,6 +106,9 @@ __attribute__((noinline)) void init_fiber(int i)
 	f.lane = i % 32;
 	f.warp = i / 32;
 	f.state = RUN;
+	if (f.created)
+		return;
+	f.created = 1;
 	f.started = 0;
 	f.stack.resize(STACK);
 	getcontext(&f.ctx);
@@ -145,7 +159,8 @@ void emu_run(dim3 grid, dim3 block, size_t smem, const std::function<void()> &fn
 	blockDim = block;
 	gridDim = grid;
 	body = &fn;
-	fibers.resize(n_threads);
+	while ((int)fibers.size() < n_threads)
+		fibers.emplace_back();
 	for (unsigned z = 0; z < grid.z; z++)
 		for (unsigned y = 0; y < grid.y; y++)
 			for (unsigned x = 0; x < grid.x; x++) {
@@ -162,7 +177,8 @@ void emu_run(dim3 grid, dim3 block, size_t smem, const std::function<void()> &fn
 				for (int done = 0; done < n_threads;) {
 					int ran = 0;
 					done = 0;
-					for (auto &f : fibers) {
+					for (int i = 0; i < n_threads; i++) {
+						fiber &f = fibers[i];
 						if (f.state == RUN) {
 							resume(&f);
 							ran = 1;
@@ -171,16 +187,18 @@ void emu_run(dim3 grid, dim3 block, size_t smem, const std::function<void()> &fn
 					}
 					if (!ran && done < n_threads) {
 						int ww = 0;
-						for (auto &f : fibers)
-							ww += f.state == WAIT_WARP;
+						for (int i = 0; i < n_threads; i++)
+							ww += fibers[i].state == WAIT_WARP;
 						fprintf(stderr, "emu: deadlock in block (%u,%u,%u): %d of %d threads "
 							"wait at a barrier others never reach (%d at warp "
 							"barriers, %d at __syncthreads)\n", x, y, z,
 							n_threads - done, n_threads, ww, n_threads - done - ww);
-						for (auto &f : fibers)
-							if (f.state != DONE && (&f == &fibers[0] || f.where != (&f - 1)->where))
+						for (int i = 0; i < n_threads; i++) {
+							fiber &f = fibers[i];
+							if (f.state != DONE && (!i || f.where != fibers[i - 1].where))
 								fprintf(stderr, "emu:   thread %d waits, called from %p\n",
 									(int)f.idx.x, f.where);
+						}
 						exit(3);
 					}
 				}
