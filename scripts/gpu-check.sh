@@ -7,17 +7,21 @@
 #      (decode attention at batch 64 and 256 against the measured copy bandwidth, sampling);
 #      then a whole decode step of a random-weight Qwen3-0.6B-shaped model (kernels + cuBLAS)
 #      timed at batch 64 and 256, with and without the statistics;
-#      then the GPU decode engine (src/engine_gpu.c) against the CPU engine on a small model;
+#      then the GPU decode engine (src/engine_gpu.c) against the CPU engine on a small model,
+#      the GPU decode loop (src/rollout_gpu.c) teacher-forced against the CPU engine, and the
+#      loop timed as attnrl runs it (bench_rollout: Qwen3-0.6B shapes, batch 64 and 256, CUDA
+#      graphs and statistics on/off): decode tokens/s, HBM roofline, statistics overhead;
 #   3. the full CUDA=1 build against python3's CUDA torch (Debian packages it needs are
 #      unpacked under /tmp from .gpu-debs/ when carried: scripts/gpu-debs.sh fetches them),
 #      then a start of the binary, a 2-step training run of the default job on the CPU and on
 #      the GPU (train.device), and 5 steps of a random-weight Qwen3-0.6B-shaped model with
-#      coupled credit on the GPU (the update on cuda in bf16 over fp32 master weights; the
-#      rollouts still decode on the CPU): update tokens/s, MFU, peak GPU memory;
+#      coupled credit on the GPU (the update on cuda in bf16 over fp32 master weights, the
+#      rollouts on the GPU decode loop): update tokens/s, MFU, rollout tokens/s, peak memory;
 #   4. a table of what was measured, and a plain list of what is not measured yet.
 # GPU_CHECK_TRAIN_ONLY=1 skips part 2 (a rerun that only needs the build and the training runs).
 # Logs: everything under $OUT when set (gpu-check.log, harness.log, bench.log, build-engine.log,
-# build-cuda.log, train-default-cuda.log, train-qwen3.log, summary.txt), else under
+# check-rollout.log, bench-rollout.log, build-cuda.log, train-default-cuda.log, train-qwen3.log,
+# summary.txt), else under
 # build/gpu-check/. Exit status: 0 when every kernel check passed (GPU_CHECK_TRAIN_ONLY: when
 # the Qwen3-shaped training run ended well).
 set -u
@@ -69,6 +73,7 @@ fi
 harness_ok=0
 harness_rc=99
 engine_ok=0
+loop_ok=0
 if [ -n "${GPU_CHECK_TRAIN_ONLY:-}" ]; then
 	say "2. skipped (GPU_CHECK_TRAIN_ONLY is set): no kernel checks, no decode timings"
 	harness_rc=0
@@ -124,6 +129,22 @@ if command -v make >/dev/null && timeout 200 make -j"$JOBS" build/gpu/check_engi
 else
 	echo "gpu-check: build/gpu/check_engine did not build (it needs the CPU build's libyaml and"
 	echo "           OpenBLAS: carry .gpu-debs); the first errors:"
+	grep -E 'error|No such file' "$LOG_DIR/build-engine.log" | head -5
+fi
+
+say "2. the GPU decode loop: teacher-forced against the CPU engine, then timed"
+if command -v make >/dev/null && timeout 200 make -j"$JOBS" build/gpu/check_rollout \
+	build/gpu/bench_rollout CUDA_HOME="$CUDA_HOME" "${extra[@]}" >> "$LOG_DIR/build-engine.log" 2>&1; then
+	timeout 120 build/gpu/check_rollout > >(tee "$LOG_DIR/check-rollout.log") 2>&1
+	rc=$?
+	sleep 1
+	echo "check_rollout exit status: $rc"
+	[ $rc = 0 ] && loop_ok=1
+	timeout 240 build/gpu/bench_rollout > >(tee "$LOG_DIR/bench-rollout.log") 2>&1
+	echo "bench_rollout exit status: $?"
+	sleep 1
+else
+	echo "gpu-check: build/gpu/check_rollout or bench_rollout did not build; the first errors:"
 	grep -E 'error|No such file' "$LOG_DIR/build-engine.log" | head -5
 fi
 fi
@@ -192,7 +213,7 @@ if [ $build_ok = 1 ]; then
 fi
 
 # the update report line of train-qwen3.log -> tokens/s, MFU (H200 bf16 dense 989 TFLOP/s),
-# peak memory; the step time from metrics.jsonl (it includes the CPU rollout)
+# peak memory; step and rollout times from metrics.jsonl
 train_table() {
 	local line
 	line=$(grep '^attnrl train: update on cuda' "$LOG_DIR/train-qwen3.log" 2>/dev/null | tail -1)
@@ -214,12 +235,13 @@ train_table() {
 		       100 * (6 * np * tr + 2 * np * fw) / sec / 989e12, np / 1e9, tr, fw, sec
 	}'
 	grep -o 'peak device memory [0-9.]* GiB' <<<"$line" | sed 's/^/  /; s/$/ (torch.cuda.max_memory_allocated)/'
-	grep -o 'host copy of the weights [0-9.]* s' <<<"$line" | sed 's/^/  /; s/$/ over all steps (device-to-host, once per step; only because rollouts decode on the CPU; not in the update time)/'
+	grep -o 'host copy of the weights [0-9.]* s' <<<"$line" | sed 's/^/  /; s/$/ over all steps (device-to-host, once per step, for checkpoints; not in the update time)/'
+	grep -o 'rollouts on the [A-Z]* engine' <<<"$line" | sed 's/^/  /'
 	awk -F'"time_step_s": ' 'NF > 1 { split($2, a, /[,}]/); s += a[1]; n++ }
-		END { if (n) printf "  step time, mean of %d steps: %.2f s -- DEPENDS ON THE CPU ROLLOUT (decode on the host CPU engine)\n", n, s / n }' \
+		END { if (n) printf "  step time, mean of %d steps: %.2f s\n", n, s / n }' \
 		"$LOG_DIR/train-qwen3-metrics.jsonl" 2>/dev/null
 	awk -F'"time_rollout_s": ' 'NF > 1 { split($2, a, /[,}]/); s += a[1]; n++ }
-		END { if (n) printf "  rollout time, mean: %.2f s per step -- CPU ROLLOUT (not a GPU number)\n", s / n }' \
+		END { if (n) printf "  rollout time, mean: %.3f s per step = %.0f tokens/s (32 x 64 tokens, batch 32, prefill included)\n", s / n, 2048 * n / s }' \
 		"$LOG_DIR/train-qwen3-metrics.jsonl" 2>/dev/null
 }
 
@@ -270,22 +292,39 @@ say "4. summary"
 	fi
 	echo
 	echo "GPU decode engine vs CPU engine (logits, bf16 tolerance): $([ $engine_ok = 1 ] && echo PASS || echo 'FAIL or not run (see above)')"
+	echo "GPU decode loop vs CPU engine (teacher forcing, stops, schedules, graphs): $([ $loop_ok = 1 ] && echo PASS || echo 'FAIL or not run (see above)')"
+	grep -E '^rollout_gpu' "$LOG_DIR/check-rollout.log" 2>/dev/null | sed 's/^/  /'
+	echo
+	echo "the GPU decode loop as attnrl runs it (bench_rollout: random weights, Qwen3-0.6B shapes,"
+	echo "64-token prompts, 256 new tokens, temperature 1; ms_per_step from a 256-token run minus a"
+	echo "1-token run; bytes = bf16 weights + KV cache at the mean context, per step):"
+	if [ -f "$LOG_DIR/bench-rollout.log" ]; then
+		grep '^PERF' "$LOG_DIR/bench-rollout.log" | sed 's/^PERF /  /'
+		awk '$1 == "PERF" && $2 == "rollout" {
+			for (i = 3; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+			t[v["B"], v["graphs"], v["stats"]] = v["ms_per_step"]; bs[v["B"]] = 1
+		}
+		END { for (b in bs) {
+			if (t[b, 1, 1] > 0 && t[b, 1, 0] > 0)
+				printf "  statistics overhead in the loop, B=%s: %+.2f%%\n", b, 100 * (t[b, 1, 1] / t[b, 1, 0] - 1)
+			if (t[b, 1, 1] > 0 && t[b, 0, 1] > 0)
+				printf "  CUDA graphs, B=%s: step %.3f ms with, %.3f ms without (%+.1f%%)\n", b, t[b, 1, 1], t[b, 0, 1], 100 * (t[b, 1, 1] / t[b, 0, 1] - 1)
+		} }' "$LOG_DIR/bench-rollout.log" | sort
+	else
+		echo "  not run"
+	fi
 	echo "full build: make CUDA=1 $([ $build_ok = 1 ] && echo OK || echo 'FAILED or skipped (see above)');" \
 		"2-step run of the CUDA=1 binary: $([ $run_ok = 1 ] && echo OK || echo 'not run or FAILED')"
 	echo "default job, 2 steps with train.device=cuda: $([ $cuda_ok = 1 ] && echo OK || echo 'not run or FAILED')"
 	echo
 	echo "training on the GPU: random-weight Qwen3-0.6B shapes (character vocabulary), coupled credit,"
-	echo "5 steps x 32 responses of 64 tokens, update on cuda (bf16 over fp32 master weights):"
+	echo "5 steps x 32 responses of 64 tokens, update on cuda (bf16 over fp32 master weights),"
+	echo "rollouts on the GPU decode loop (rollout.engine=auto):"
 	train_table
 	echo
-	echo "NOT MEASURED (not implemented yet, so nothing to measure):"
-	echo "  - decode inside attnrl: rollouts still use the CPU engine (src/engine.c); the GPU engine"
-	echo "    (src/engine_gpu.c, checked above on a small model) is not wired into rollout.c, passes"
-	echo "    no statistics, samples on the host; the step timed above is the kernels + cuBLAS on"
-	echo "    random weights, without CUDA graphs and without the host-side loop"
-	echo "  - rollouts of a GPU training run: they decode on the CPU engine from a host copy of the"
-	echo "    weights (one device-to-host copy per step); the step time above is mostly that"
-	echo "  - NCCL collectives on GPUs (dist_nccl.c is compiled and linked, never run)"
+	echo "NOT MEASURED:"
+	echo "  - NCCL collectives on GPUs (dist_nccl.c is compiled and linked; one GPU here)"
+	echo "  - a real checkpoint's weights or tokenizer (random weights, character vocabulary)"
 } | tee "$LOG_DIR/summary.txt"
 echo "gpu-check: done in $(($(date +%s) - T0)) s; logs in $LOG_DIR"
 exec >&- 2>&-

@@ -9,7 +9,8 @@
  *  2. the stop decisions made on the device are rollout.c's (rollout_gpu checks every response
  *     itself; here EOS, stop-string and length stops must all occur);
  *  3. looking every 1, 3 or 8 steps, compacting the batch, CUDA graphs on or off: identical
- *     results (the emulated gemm does not depend on the batch size);
+ *     results (the emulated gemm does not depend on the batch size; on a GPU only graphs on
+ *     and off at the same schedule must be identical);
  *  4. the stop-string table against the text rule on random token sequences whose pieces have
  *     several bytes and overlap the stop string;
  *  5. struct rollout's device hook, errors, and a stop request.
@@ -204,15 +205,17 @@ static int same_run(const struct rollout_batch *a, const struct rollout_batch *b
 	       !memcmp(sa->fai, sb->fai, sqm * 4);
 }
 
+/* in the emulation every schedule gives the same bytes; on a GPU cuBLAS may pick another
+ * kernel for another batch size, so only graphs on and off at the same schedule must agree */
 static void check_schedules(struct fixture *f, struct engine_gpu *g)
 {
-	struct { int every, graphs; } s[3] = { { 1, 0 }, { 3, 1 }, { 8, 1 } };
-	struct rollout_batch rb[3];
-	struct attnstats *st[3];
-	struct rollout_gpu_counts n[3];
+	struct { int every, graphs; } s[4] = { { 1, 0 }, { 3, 1 }, { 8, 1 }, { 3, 0 } };
+	struct rollout_batch rb[4];
+	struct attnstats *st[4];
+	struct rollout_gpu_counts n[4];
 	struct rollout_params p = { .max_new_tokens = 20, .temperature = 1.0, .top_k = 20,
 				    .stop = "A", .seed = 5 };
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		rollout_batch_init(&rb[i], B, C);
 		st[i] = new_stats();
 		p.stats = st[i];
@@ -221,8 +224,14 @@ static void check_schedules(struct fixture *f, struct engine_gpu *g)
 			rollout_gpu_counts(r, &n[i]);
 		rollout_gpu_destroy(r);
 	}
+	CHECK(same_run(&rb[1], &rb[3], st[1], st[3]), "graphs on and off: results differ");
+#ifdef ATTNRL_CUDA_EMU
 	CHECK(same_run(&rb[0], &rb[1], st[0], st[1]) && same_run(&rb[0], &rb[2], st[0], st[2]),
 	      "looking every 1, 3, 8 steps, with or without graphs: results differ");
+#else
+	printf("rollout_gpu schedules: every 1 vs every 8 %s\n", same_run(&rb[0], &rb[2], st[0],
+	       st[2]) ? "identical" : "differ (cuBLAS kernels chosen per batch size)");
+#endif
 	CHECK(n[0].captures == 0 && n[0].checks == n[0].steps, "every step looked at, no graphs");
 	for (int i = 1; i < 3; i++) {
 		CHECK(n[i].graph_launches == n[i].steps && n[i].captures >= 1 &&
@@ -236,7 +245,7 @@ static void check_schedules(struct fixture *f, struct engine_gpu *g)
 	printf("rollout_gpu schedules: every 1: %ld steps, %ld compactions; every 8 with graphs: "
 	       "%ld steps, %ld checks, %ld captures\n", n[0].steps, n[0].compactions, n[2].steps,
 	       n[2].checks, n[2].captures);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		rollout_batch_free(&rb[i]);
 		attnstats_destroy(st[i]);
 	}
