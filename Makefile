@@ -136,7 +136,7 @@ build/emu/rollout_gpu.o: src/rollout_gpu.c include/attnrl/rollout_gpu.h include/
 	@mkdir -p build/emu
 	$(CC) $(CFLAGS) -Itests/gpu/emu -c -o $@ $<
 build/emu/check_rollout: tests/gpu/check_rollout.c build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ)
-	$(CC) $(CFLAGS) -Itests -Itests/gpu/emu -o $@ $< build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
+	$(CC) $(CFLAGS) -DATTNRL_CUDA_EMU -Itests -Itests/gpu/emu -o $@ $< build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
 
 build/emu/bench_rollout: tests/gpu/bench_rollout.c build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ)
 	$(CC) $(CFLAGS) -Itests -Itests/gpu/emu -o $@ $< build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++

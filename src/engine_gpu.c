@@ -263,7 +263,7 @@ void engine_gpu_destroy(struct engine_gpu *g)
 void engine_gpu_io(const struct engine_gpu *g, struct engine_gpu_io *io)
 {
 	*io = (struct engine_gpu_io){ g->seq, g->pos, g->tok, g->logits, g->stream, g->max_seqs,
-				      g->max_rows, g->cache_len };
+				      g->max_rows, g->cache_len, g->device };
 }
 
 void engine_gpu_set_stats(struct engine_gpu *g, const struct kern_stats *base,

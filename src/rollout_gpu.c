@@ -350,32 +350,34 @@ static int run_step(struct rollout_gpu *r, int n, const struct rollout_params *p
 	return queue_step(r, n, p);
 }
 
+/* queues the n prefill rows staged in h_seq, h_pos, h_tok (no logits) */
+static int flush_prefill(struct rollout_gpu *r, int n)
+{
+	cudaStream_t s = r->io.stream;
+	return n && (cudaMemcpyAsync(r->io.seq, r->h_seq, n * 4, cudaMemcpyHostToDevice, s) ||
+		     cudaMemcpyAsync(r->io.pos, r->h_pos, n * 4, cudaMemcpyHostToDevice, s) ||
+		     cudaMemcpyAsync(r->io.tok, r->h_tok, n * 4, cudaMemcpyHostToDevice, s) ||
+		     engine_gpu_run(r->g, n, 0));
+}
+
 /* prompt i's tokens but the last into slot i*G, max_rows rows per call, then copied to the
  * other G - 1 slots; the last prompt token is every sequence's first decode row */
 static int prefill(struct rollout_gpu *r, const int32_t *const *prompts, const int *lens,
 		   int n_prompts, int G)
 {
-	cudaStream_t s = r->io.stream;
 	int n = 0;
 	for (int i = 0; i < n_prompts; i++)
 		for (int t = 0; t < lens[i] - 1; t++) {
 			r->h_seq[n] = i * G;
 			r->h_pos[n] = t;
 			r->h_tok[n++] = prompts[i][t];
-			int last = t == lens[i] - 2 && i == n_prompts - 1;
-			if (n < r->io.max_rows && !last)
-				continue;
-			if (cudaMemcpyAsync(r->io.seq, r->h_seq, n * 4, cudaMemcpyHostToDevice, s) ||
-			    cudaMemcpyAsync(r->io.pos, r->h_pos, n * 4, cudaMemcpyHostToDevice, s) ||
-			    cudaMemcpyAsync(r->io.tok, r->h_tok, n * 4, cudaMemcpyHostToDevice, s) ||
-			    engine_gpu_run(r->g, n, 0))
-				return -1;
-			n = 0;
+			if (n == r->io.max_rows) {
+				if (flush_prefill(r, n))
+					return -1;
+				n = 0;
+			}
 		}
-	if (n && (cudaMemcpyAsync(r->io.seq, r->h_seq, n * 4, cudaMemcpyHostToDevice, s) ||
-		  cudaMemcpyAsync(r->io.pos, r->h_pos, n * 4, cudaMemcpyHostToDevice, s) ||
-		  cudaMemcpyAsync(r->io.tok, r->h_tok, n * 4, cudaMemcpyHostToDevice, s) ||
-		  engine_gpu_run(r->g, n, 0)))
+	if (flush_prefill(r, n))
 		return -1;
 	for (int i = 0; i < n_prompts; i++)
 		for (int g = 1; g < G; g++)
@@ -546,6 +548,10 @@ int rollout_gpu_generate(struct rollout_gpu *r, const int32_t *const *prompts, c
 			 struct rollout_batch *out, char *err, size_t n)
 {
 	int B = n_prompts * G;
+	if (cudaSetDevice(r->io.device)) {
+		snprintf(err, n, "rollout_gpu: cannot select cuda:%d", r->io.device);
+		return -1;
+	}
 	if (check_sizes(r, lens, n_prompts, G, p, out, r->io.cache_len, err, n) ||
 	    ensure_stop(r, p->stop, err, n))
 		return -1;

@@ -30,6 +30,7 @@ struct engine_gpu_io {
 	int dummy;       /* the spare slot */
 	int max_rows;    /* R */
 	int cache_len;   /* C */
+	int device;      /* the CUDA device of all of it */
 };
 
 /* on CUDA device `device`: plans every device buffer and loads the weights (engine_gpu_load);

@@ -341,7 +341,8 @@ int main(void)
 		rows[i] = ids[i];
 	}
 	char err[256];
-	struct engine_gpu *g = engine_gpu_create(&f.eng->cfg, &f.w, 0, 0, B, 64, C, err, sizeof(err));
+	/* B rows per engine call: the 23 prefill rows of the prompts go in three calls */
+	struct engine_gpu *g = engine_gpu_create(&f.eng->cfg, &f.w, 0, 0, B, B, C, err, sizeof(err));
 	CHECK(g != NULL, "engine_gpu_create: %s", err);
 	if (g) {
 		check_against_cpu(&f, g);

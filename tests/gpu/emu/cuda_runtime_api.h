@@ -8,8 +8,6 @@
 
 #include <stddef.h>
 
-#define ATTNRL_CUDA_EMU 1 /* for checks that hold only here (batch-size independent gemm) */
-
 #ifdef __cplusplus
 extern "C" {
 #endif
