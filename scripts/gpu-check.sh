@@ -235,7 +235,7 @@ train_table() {
 		       100 * (6 * np * tr + 2 * np * fw) / sec / 989e12, np / 1e9, tr, fw, sec
 	}'
 	grep -o 'peak device memory [0-9.]* GiB' <<<"$line" | sed 's/^/  /; s/$/ (torch.cuda.max_memory_allocated)/'
-	grep -o 'host copy of the weights [0-9.]* s' <<<"$line" | sed 's/^/  /; s/$/ over all steps (device-to-host, once per step, for checkpoints; not in the update time)/'
+	grep -o 'weight copies (host mirror, GPU engine) [0-9.]* s' <<<"$line" | sed 's/^/  /; s/$/ over all steps (the GPU engine'"'"'s bf16 refresh after each update, the host mirror before saves; not in the update time)/'
 	grep -o 'rollouts on the [A-Z]* engine' <<<"$line" | sed 's/^/  /'
 	awk -F'"time_step_s": ' 'NF > 1 { split($2, a, /[,}]/); s += a[1]; n++ }
 		END { if (n) printf "  step time, mean of %d steps: %.2f s\n", n, s / n }' \

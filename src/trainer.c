@@ -236,7 +236,7 @@ static int finish(struct trainer *t, char *err, size_t n)
 	if (t->rank)
 		return 0;
 	snprintf(path, sizeof(path), "%s/model.safetensors", t->run_dir);
-	if (model_save(t->pol.model, path, err, n))
+	if (trainer_device_mirror(t, err, n) || model_save(t->pol.model, path, err, n))
 		return -1;
 	trainer_device_report(t);
 	struct rusage ru;

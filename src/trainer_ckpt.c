@@ -38,7 +38,7 @@ static int save_begin(struct trainer *t, long step, struct ckpt_state *s, char *
 	if (ckpt_begin(t->run_dir, step, dir, sizeof(dir), err, n))
 		return -1;
 	snprintf(path, sizeof(path), "%s/model.safetensors", dir);
-	if (model_save(t->pol.model, path, err, n))
+	if (trainer_device_mirror(t, err, n) || model_save(t->pol.model, path, err, n))
 		return -1;
 	stop_test_point("ckpt_write", step);
 	return 0;

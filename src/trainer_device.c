@@ -6,8 +6,9 @@
  * copy of the policy on the device with fp32 master weights (AdamW moments are made beside
  * them, so fp32 too) and a bf16 forward/backward (model.h, compute_dtype); t->pol.model stays
  * on the host as the mirror the CPU decode engine, the checkpoints and the final save read.
- * The mirror is refreshed once per step, after the update (one device-to-host copy of the
- * weights), and the device copy from the mirror after a resume loaded it.
+ * The mirror is refreshed after the update (one device-to-host copy of the weights) when the
+ * CPU engine decodes from it, else only before it is saved; the device copy is refreshed from
+ * the mirror after a resume loaded it.
  * rollout.engine=gpu (auto on a GPU run): rollouts decode on the GPU engine (rollout_gpu.h),
  * whose bf16 weights are rounded from tm's fp32 master weights on the device after each of
  * these copies; the CPU engine over the mirror stays for credit.compute=maps and the tools.
@@ -201,24 +202,47 @@ static int reload_gpu_engine(struct trainer *t)
 #endif
 }
 
-/* to_host: the host mirror from the device weights (after an update), else the device
- * weights from the mirror (after a resume); a no-op on the CPU */
+static int copy_weights(struct trainer *t, int to_host, char *err, size_t n)
+{
+	int rc = to_host ? model_copy_weights(t->pol.model, t->tm) :
+			   model_copy_weights(t->tm, t->pol.model);
+	if (!rc) {
+		t->mirror_stale = 0;
+		return 0;
+	}
+	snprintf(err, n, "train.device: cannot copy the weights %s: %s",
+		 to_host ? "to the host" : "to the GPU", tensor_last_error());
+	return -1;
+}
+
+/* to_host: after an update, the GPU engine's weights from tm, and the host mirror when the CPU
+ * engine decodes from it (else it is refreshed when read: trainer_device_mirror); else the
+ * device weights from the mirror (after a resume); a no-op on the CPU */
 int trainer_device_sync(struct trainer *t, int to_host, char *err, size_t n)
 {
 	if (t->tm == t->pol.model)
 		return 0;
-	int rc = to_host ? model_copy_weights(t->pol.model, t->tm) :
-			   model_copy_weights(t->tm, t->pol.model);
-	if (!rc && reload_gpu_engine(t)) {
+	int cpu_reads = !t->gro || !strcmp(t->cfg.credit.compute, "maps");
+	if (to_host && !cpu_reads)
+		t->mirror_stale = 1;
+	else if (copy_weights(t, to_host, err, n))
+		return -1;
+	if (reload_gpu_engine(t)) {
 		snprintf(err, n, "rollout.engine=gpu: cannot refresh the GPU engine's weights on "
 			 "cuda:%d", t->device);
 		return -1;
 	}
-	if (!rc)
+	return 0;
+}
+
+int trainer_device_mirror(struct trainer *t, char *err, size_t n)
+{
+	if (!t->mirror_stale)
 		return 0;
-	snprintf(err, n, "train.device: cannot copy the weights %s: %s",
-		 to_host ? "to the host" : "to the GPU", tensor_last_error());
-	return -1;
+	double t0 = runlog_now();
+	int rc = copy_weights(t, 1, err, n);
+	t->sync_seconds += runlog_now() - t0;
+	return rc;
 }
 
 /* a host tensor on the training device (itself on the CPU) */
@@ -242,8 +266,8 @@ void trainer_device_report(const struct trainer *t)
 	if (t->device != TENSOR_CPU)
 		snprintf(dev, sizeof(dev), "cuda:%d", t->device);
 	printf("attnrl train: update on %s (%s): %ld tokens forward+backward (%ld with padding), "
-	       "%ld forward-only, %.3f s; %lld parameters; peak device memory %s (torch's); host "
-	       "copy of the weights %.3f s; rollouts on the %s engine\n", dev,
+	       "%ld forward-only, %.3f s; %lld parameters; peak device memory %s (torch's); weight "
+	       "copies (host mirror, GPU engine) %.3f s; rollouts on the %s engine\n", dev,
 	       t->tm->compute_dtype == TENSOR_BF16 ? "bf16" : "fp32", t->upd_tokens, t->upd_padded,
 	       t->fwd_tokens, t->upd_seconds, (long long)t->tm->n_elements, mem, t->sync_seconds,
 	       t->gro ? "GPU" : "CPU");

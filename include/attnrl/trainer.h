@@ -29,6 +29,7 @@ struct trainer {
 	struct engine_gpu *geng;
 	struct rollout_gpu *gro;
 	struct engine_layer_weights *glayers;
+	int mirror_stale;                 /* pol.model is behind tm (refreshed when read) */
 	/* the update's work in this process: seconds (log-prob recompute + update), tokens through
 	 * forward+backward (prompt + response, and with the padding of the packs), tokens through
 	 * no-grad forwards (recompute, reference); seconds of the host mirror's refresh (GPU runs);
@@ -109,6 +110,8 @@ int trainer_device_check_dist(const struct trainer *t, char *err, size_t n);
 int trainer_device_init(struct trainer *t, char *err, size_t n);
 void trainer_device_free(struct trainer *t);
 int trainer_device_sync(struct trainer *t, int to_host, char *err, size_t n);
+/* the host mirror brought up to date before it is read (saves) */
+int trainer_device_mirror(struct trainer *t, char *err, size_t n);
 tensor *trainer_on_device(const struct trainer *t, tensor *x);
 void trainer_device_report(const struct trainer *t); /* one line; GPU runs only */
 
