@@ -151,7 +151,8 @@ build/gpu/%_rollout: tests/gpu/%_rollout.c build/kernels/rollout_gpu.o build/ker
 	$(CC) $(CFLAGS) -Itests -I$(CUDA_HOME)/include -o $@ $< build/kernels/rollout_gpu.o build/kernels/engine_gpu.o $(GPU_LINK)
 
 # the emulated kernels under ASan + UBSan (a stand-in for compute-sanitizer's memcheck: out of
-# bounds global or dynamic shared memory); about 40 s, not part of make test
+# bounds global or dynamic shared memory), then the decode loop; about 40 s and 17 minutes on
+# 2 cores, not part of make test
 EMU_ASAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 build/emu-asan/%.o: build/emu/%.cpp $(EMU_HDR)
 	@mkdir -p build/emu-asan
@@ -162,8 +163,13 @@ build/emu-asan/emu.o: tests/gpu/emu/emu.cpp $(EMU_HDR)
 build/emu-asan/check_kernels: $(GPU_HARNESS_SRC) $(EMU_OBJ:build/emu/%=build/emu-asan/%)
 	$(CC) -std=c11 -O1 -g -Wall -Wextra -fopenmp -Iinclude -Itests/gpu/emu -D_GNU_SOURCE \
 		$(EMU_ASAN) -o $@ $(GPU_HARNESS_SRC) $(EMU_OBJ:build/emu/%=build/emu-asan/%) -lstdc++ -lm -fopenmp
-emu-asan: build/emu-asan/check_kernels
+# ... and the GPU decode loop's host code and kernels together (buffer sizes, copies)
+build/emu-asan/check_rollout: tests/gpu/check_rollout.c src/rollout_gpu.c src/engine_gpu.c $(EMU_OBJ:build/emu/%=build/emu-asan/%) $(PURE_OBJ)
+	$(CC) $(CFLAGS) -O1 -DATTNRL_CUDA_EMU -Itests -Itests/gpu/emu $(EMU_ASAN) -o $@ tests/gpu/check_rollout.c \
+		src/rollout_gpu.c src/engine_gpu.c $(EMU_OBJ:build/emu/%=build/emu-asan/%) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
+emu-asan: build/emu-asan/check_kernels build/emu-asan/check_rollout
 	ASAN_OPTIONS=detect_stack_use_after_return=0 build/emu-asan/check_kernels --small
+	ASAN_OPTIONS=detect_stack_use_after_return=0 build/emu-asan/check_rollout
 
 # the GPU comparison harness: each CUDA kernel against its CPU twin, plus timings; and a whole
 # decode step of a random-weight model (kernels + cuBLAS) timed; needs only nvcc, a C compiler,

@@ -115,6 +115,7 @@ static int gpu_rollout_init(struct trainer *t, char *err, size_t n)
 	gpu_weights(t, &ec, &ew);
 	const struct engine *cpu = t->pol.eng;
 	char why[256];
+	tensor_cuda_synchronize(t->device); /* torch's copy of tm is complete */
 	t->geng = engine_gpu_create(&ec, &ew, 1, t->device, cpu->max_seqs, cpu->max_rows,
 				    cpu->cache_len, why, sizeof(why));
 	if (!t->geng) {
