@@ -28,6 +28,10 @@ set -u
 cd "$(dirname "$0")/.."
 LOG_DIR=${OUT:-build/gpu-check}
 mkdir -p "$LOG_DIR" build
+# no log of an earlier run may end up in this run's summary
+rm -f "$LOG_DIR"/{gpu-check,harness,bench,build-engine,check-rollout,bench-rollout,build-cuda}.log \
+	"$LOG_DIR"/{train-default-cuda,train-qwen3}.log "$LOG_DIR"/train-qwen3-metrics.jsonl \
+	"$LOG_DIR"/summary.txt
 exec > >(tee "$LOG_DIR/gpu-check.log") 2>&1
 T0=$(date +%s)
 JOBS=$(nproc 2>/dev/null || echo 4)
@@ -300,6 +304,7 @@ say "4. summary"
 	echo "1-token run; bytes = bf16 weights + KV cache at the mean context, per step):"
 	if [ -f "$LOG_DIR/bench-rollout.log" ]; then
 		grep '^PERF' "$LOG_DIR/bench-rollout.log" | sed 's/^PERF /  /'
+		grep -q '^PERF rollout' "$LOG_DIR/bench-rollout.log" || echo "  no timings (see bench-rollout.log)"
 		awk '$1 == "PERF" && $2 == "rollout" {
 			for (i = 3; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 			t[v["B"], v["graphs"], v["stats"]] = v["ms_per_step"]; bs[v["B"]] = 1

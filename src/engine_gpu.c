@@ -192,10 +192,16 @@ static struct engine_gpu *start(const struct engine_config *c, int device, char 
 		g->allocs = calloc(g->cap_allocs, sizeof(void *));
 		g->layers = calloc(c->n_layers, sizeof(*g->layers));
 	}
-	if (!g || !g->allocs || !g->layers || cudaSetDevice(device) ||
-	    cudaStreamCreateWithFlags(&g->stream, cudaStreamNonBlocking)) {
-		snprintf(err, n, "engine_gpu: cannot start on cuda:%d (out of host memory, or no such "
-			 "CUDA device)", device);
+	if (!g || !g->allocs || !g->layers) {
+		snprintf(err, n, "engine_gpu: out of host memory");
+		goto fail;
+	}
+	cudaError_t e = cudaSetDevice(device);
+	if (e == cudaSuccess)
+		e = cudaStreamCreateWithFlags(&g->stream, cudaStreamNonBlocking);
+	if (e != cudaSuccess) {
+		snprintf(err, n, "engine_gpu: cannot start on cuda:%d: %s", device,
+			 cudaGetErrorString(e));
 		goto fail;
 	}
 	if (cublasCreate(&g->blas) != CUBLAS_STATUS_SUCCESS) {
