@@ -51,7 +51,7 @@ SRC_C   := $(filter-out src/main.c src/dist_nccl.c $(GPU_SRC),$(wildcard src/*.c
 SRC_CXX := $(wildcard src/*.cpp)
 OBJ     := $(SRC_C:src/%.c=build/%.o) $(SRC_CXX:src/%.cpp=build/%.o)
 # modules that never call into libtorch: the sanitizer build links only these
-TORCH_MODULES := tensor model hf hf_save cmd_export cmd_generate cmd_eval llama2c trainer_step trainer_dist trainer_zero trainer_device grpo trainer trainer_ckpt sft policy inspect inspect_report inspect_svg
+TORCH_MODULES := tensor model hf hf_save cmd_export cmd_generate cmd_eval llama2c trainer_step trainer_dist trainer_zero trainer_device grpo trainer trainer_ckpt sft policy policy_gpu inspect inspect_report inspect_svg
 # ... nor into Gloo (dist.c dispatches to dist_gloo.cpp; dist_env.c and dist_store.c are pure)
 PURE_OBJ := $(filter-out $(TORCH_MODULES:%=build/%.o) build/dist.o,$(SRC_C:src/%.c=build/%.o))
 TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))

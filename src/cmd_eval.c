@@ -434,7 +434,7 @@ static int eval_main(struct eval_args *a, struct config *c, char *err, size_t n)
 		per_call = r.n;
 	if (policy_init(&p, c, per_call * (int)a->k, err, n) ||
 	    (a->weights_over && model_load(p.model, a->weights, err, n)) ||
-	    run_all(&r, &p, &d, per_call, c, err, n) || eval_report(&r, a, c, &d, err, n))
+	    policy_gpu_auto(&p, c, err, n) || run_all(&r, &p, &d, per_call, c, err, n) || eval_report(&r, a, c, &d, err, n))
 		goto out;
 	rc = 0;
 out:

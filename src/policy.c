@@ -152,6 +152,7 @@ int policy_init(struct policy *p, const struct config *c, int max_seqs, char *er
 
 void policy_free(struct policy *p)
 {
+	policy_gpu_free(p);
 	rollout_free(&p->ro);
 	engine_destroy(p->eng);
 	free(p->layers);

@@ -15,11 +15,6 @@
  */
 #include "attnrl/trainer.h"
 
-#ifdef ATTNRL_CUDA
-#include "attnrl/engine_gpu.h"
-#include "attnrl/rollout_gpu.h"
-#endif
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,52 +86,6 @@ static int test_copy_dtype(void)
 	return !s ? -1 : !strcmp(s, "bf16") ? TENSOR_BF16 : !strcmp(s, "f32") ? TENSOR_F32 : -1;
 }
 
-#ifdef ATTNRL_CUDA
-/* the GPU engine's weights: tm's fp32 parameters, in device memory */
-static void gpu_weights(struct trainer *t, struct engine_config *c, struct engine_weights *w)
-{
-	model_engine_config(t->tm, c);
-	w->layers = t->glayers;
-	model_engine_weights(t->tm, w);
-}
-
-/* the GPU engine and loop over tm, hooked into pol.ro; 1 when the shapes are outside the
- * kernels and rollout.engine=auto (the CPU engine stays, with a note) */
-static int gpu_rollout_init(struct trainer *t, char *err, size_t n)
-{
-	const struct config *c = &t->cfg;
-	struct engine_config ec;
-	struct engine_weights ew;
-	t->glayers = calloc(t->tm->cfg.n_layers, sizeof(*t->glayers));
-	if (!t->glayers) {
-		snprintf(err, n, "rollout.engine: out of memory");
-		return -1;
-	}
-	gpu_weights(t, &ec, &ew);
-	const struct engine *cpu = t->pol.eng;
-	char why[256];
-	tensor_cuda_synchronize(t->device); /* torch's copy of tm is complete */
-	t->geng = engine_gpu_create(&ec, &ew, 1, t->device, cpu->max_seqs, cpu->max_rows,
-				    cpu->cache_len, why, sizeof(why));
-	if (!t->geng) {
-		if (!strcmp(c->rollout.engine, "auto") && strstr(why, "outside the CUDA kernels")) {
-			if (!t->rank)
-				printf("attnrl train: rollouts decode on the CPU engine: %s\n", why);
-			return 1;
-		}
-		snprintf(err, n, "rollout.engine=%s: %s", c->rollout.engine, why);
-		return -1;
-	}
-	struct rollout_gpu_opts o = { (int)c->rollout.check_every, c->rollout.cuda_graphs };
-	t->gro = rollout_gpu_create(t->geng, &ec, cpu->max_seqs, &t->pol.tok, &o, err, n);
-	if (!t->gro)
-		return -1;
-	t->pol.ro.device = rollout_gpu_device_fn;
-	t->pol.ro.device_ctx = t->gro;
-	return 0;
-}
-#endif
-
 /* rollout.engine: the GPU decode engine on a GPU run unless cpu is asked for */
 static int rollout_engine_init(struct trainer *t, char *err, size_t n)
 {
@@ -149,11 +98,8 @@ static int rollout_engine_init(struct trainer *t, char *err, size_t n)
 			 "CUDA=1` build) or rollout.engine=auto");
 		return -1;
 	}
-#ifdef ATTNRL_CUDA
-	return gpu_rollout_init(t, err, n) < 0 ? -1 : 0;
-#else
-	return 0; /* not reached: a CPU-only build has no GPU device */
-#endif
+	tensor_cuda_synchronize(t->device); /* torch's copy of tm is complete */
+	return policy_gpu_attach(&t->pol, &t->cfg, t->device, t->tm, t->rank, err, n);
 }
 
 int trainer_device_init(struct trainer *t, char *err, size_t n)
@@ -173,15 +119,7 @@ int trainer_device_init(struct trainer *t, char *err, size_t n)
 
 void trainer_device_free(struct trainer *t)
 {
-#ifdef ATTNRL_CUDA
-	rollout_gpu_destroy(t->gro);
-	engine_gpu_destroy(t->geng);
-#endif
-	t->gro = NULL;
-	t->geng = NULL;
-	t->pol.ro.device = NULL;
-	free(t->glayers);
-	t->glayers = NULL;
+	policy_gpu_free(&t->pol); /* it reads tm */
 	if (t->tm != t->pol.model)
 		model_destroy(t->tm);
 	t->tm = NULL;
@@ -190,17 +128,9 @@ void trainer_device_free(struct trainer *t)
 /* the GPU engine's bf16 weights from tm's, once torch's update is done */
 static int reload_gpu_engine(struct trainer *t)
 {
-#ifdef ATTNRL_CUDA
-	struct engine_config ec;
-	struct engine_weights ew;
-	if (!t->geng)
+	if (!t->pol.geng)
 		return 0;
-	gpu_weights(t, &ec, &ew);
-	return tensor_cuda_synchronize(t->device) || engine_gpu_load(t->geng, &ew, 1) ? -1 : 0;
-#else
-	(void)t;
-	return 0;
-#endif
+	return tensor_cuda_synchronize(t->device) || policy_gpu_reload(&t->pol, t->tm) ? -1 : 0;
 }
 
 static int copy_weights(struct trainer *t, int to_host, char *err, size_t n)
@@ -223,7 +153,7 @@ int trainer_device_sync(struct trainer *t, int to_host, char *err, size_t n)
 {
 	if (t->tm == t->pol.model)
 		return 0;
-	int cpu_reads = !t->gro || !strcmp(t->cfg.credit.compute, "maps");
+	int cpu_reads = !t->pol.gro || !strcmp(t->cfg.credit.compute, "maps");
 	if (to_host && !cpu_reads)
 		t->mirror_stale = 1;
 	else if (copy_weights(t, to_host, err, n))
@@ -271,5 +201,5 @@ void trainer_device_report(const struct trainer *t)
 	       "copies (host mirror, GPU engine) %.3f s; rollouts on the %s engine\n", dev,
 	       t->tm->compute_dtype == TENSOR_BF16 ? "bf16" : "fp32", t->upd_tokens, t->upd_padded,
 	       t->fwd_tokens, t->upd_seconds, (long long)t->tm->n_elements, mem, t->sync_seconds,
-	       t->gro ? "GPU" : "CPU");
+	       t->pol.gro ? "GPU" : "CPU");
 }

@@ -80,6 +80,10 @@ expect "mcq file" 0 "task mcq" ev --model data/default-sft.safetensors configs/d
 # 6. one-line errors
 expect "k without temperature" 2 "greedy responses are all the same" $bin eval --model data/default-sft.safetensors configs/default.yaml --k 4 --temperature 0
 expect "eval.k without temperature" 2 "eval.k=2 with eval.temperature=0: greedy responses are all the same" $bin config configs/default.yaml eval.k=2
+# without a GPU (a CPU-only build, or no device), rollout.engine=gpu is one line
+command -v nvidia-smi >/dev/null ||
+	expect "rollout.engine=gpu without a GPU" 1 "rollout.engine=gpu: " \
+		$bin eval --model data/default-sft.safetensors configs/default.yaml --limit 2 rollout.engine=gpu
 expect "by without data" 2 "--by reads a field of the --data file" $bin eval --model data/default-sft.safetensors --by level
 expect "missing model" 2 "--model 'nope.bin': not found" $bin eval --model nope.bin
 expect "run and CONFIG" 2 "is a run: its own config.yaml is used" $bin eval --model "$tmp/r" configs/default.yaml

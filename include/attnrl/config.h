@@ -100,7 +100,8 @@
 	X(rollout, engine, ENUM, "auto", "auto|cpu|gpu",                                           \
 	  "where rollouts decode: gpu = the CUDA decode engine on train.device (bf16 weights and "  \
 	  "KV cache, statistics fused into the attention, no per-token host sync); cpu = the C "   \
-	  "engine on a host copy of the weights; auto = gpu when the update runs on a GPU")        \
+	  "engine on a host copy of the weights; auto = gpu when the update runs on a GPU "        \
+	  "(train), when torch sees one (eval)")                                                  \
 	X(rollout, check_every, INT, 8, "[1, 1024]",                                               \
 	  "gpu engine: decode steps between the host's checks for finished sequences")            \
 	X(rollout, cuda_graphs, BOOL, 1, "", "gpu engine: replay each decode step as a CUDA graph")

@@ -16,20 +16,13 @@
 #include "attnrl/rhythm.h"
 #include "attnrl/runlog.h"
 
-struct engine_gpu;
-struct rollout_gpu;
-
 struct trainer {
 	struct config cfg;
 	struct policy pol;                /* on a GPU run: the host mirror the decode engine reads */
 	struct model *tm;                 /* the model the update trains: pol.model, or its GPU copy */
 	int device;                       /* TENSOR_CPU or the CUDA index of tm (train.device) */
-	/* rollout.engine=gpu (CUDA builds): the GPU decode engine over tm's weights, and its loop,
-	 * hooked into pol.ro so that every rollout_generate of the run decodes there */
-	struct engine_gpu *geng;
-	struct rollout_gpu *gro;
-	struct engine_layer_weights *glayers;
-	int mirror_stale;                 /* pol.model is behind tm (refreshed when read) */
+	int mirror_stale;                 /* pol.model is behind tm (refreshed when read); the GPU
+					   * engine of rollout.engine (pol.geng) reads tm */
 	/* the update's work in this process: seconds (log-prob recompute + update), tokens through
 	 * forward+backward (prompt + response, and with the padding of the packs), tokens through
 	 * no-grad forwards (recompute, reference); seconds of the host mirror's refresh (GPU runs);
