@@ -8,51 +8,37 @@
 # does that).
 set -u
 cd "$(dirname "$0")/.."
-bin=build/emu/check_kernels
-if [ ! -x $bin ]; then
-	echo "FAIL: $bin is missing (make test builds it; or: make $bin)"
+# emu NAME ARGS...: runs build/emu/NAME; its output in $out, its status returned
+emu() {
+	local bin=build/emu/$1
+	shift
+	if [ ! -x "$bin" ]; then
+		echo "FAIL: $bin is missing (make test builds it; or: make $bin)"
+		exit 1
+	fi
+	out=$("$bin" "$@" 2>&1)
+}
+# fails with the last lines of $out and a message
+die() {
+	echo "$out" | tail -"$1"
+	echo "test_kernels_emu: $2"
 	exit 1
-fi
-out=$($bin --small 2>&1)
+}
+emu check_kernels --small
 rc=$?
 echo "$out" | grep -E 'FAIL|emu:' || true
 n=$(echo "$out" | grep -c '^CHECK.*PASS$')
-if [ $rc -ne 0 ] || [ "$n" -lt 20 ]; then
-	echo "$out" | tail -5
-	echo "test_kernels_emu: FAILED (exit $rc, $n checks passed)"
-	exit 1
-fi
+[ $rc -eq 0 ] && [ "$n" -ge 20 ] || die 5 "FAILED (exit $rc, $n checks passed)"
 # the GPU decode engine over the emulated kernels and cuBLAS, against the CPU engine
-eng=build/emu/check_engine
-if [ ! -x $eng ]; then
-	echo "FAIL: $eng is missing (make test builds it; or: make $eng)"
-	exit 1
-fi
-if ! out=$($eng 2>&1); then
-	echo "$out" | tail -12
-	echo "test_kernels_emu: the GPU engine differs from the CPU engine"
-	exit 1
-fi
+emu check_engine || die 12 "the GPU engine differs from the CPU engine"
 echo "$out" | grep 'engine_gpu vs engine'
 eng_out=$(echo "$out" | tail -1)
 # the GPU decode loop (src/rollout_gpu.c) over the emulated engine: teacher-forced against the
 # CPU engine, stop decisions, schedules of host checks, compaction and graphs
-ro=build/emu/check_rollout
-if [ ! -x $ro ]; then
-	echo "FAIL: $ro is missing (make test builds it; or: make $ro)"
-	exit 1
-fi
-if ! out=$($ro 2>&1); then
-	echo "$out" | tail -12
-	echo "test_kernels_emu: the GPU decode loop failed its checks"
-	exit 1
-fi
+emu check_rollout || die 12 "the GPU decode loop failed its checks"
 echo "$out" | grep -v '^check_rollout'
 ro_out=$(echo "$out" | tail -1)
 # gpu-check's decode benchmark, tiny, so that it keeps working (its numbers mean nothing here)
-if ! out=$(build/emu/bench_rollout --small 2>&1) || [ "$(echo "$out" | grep -c '^PERF rollout')" -ne 6 ]; then
-	echo "$out" | tail -5
-	echo "test_kernels_emu: bench_rollout --small failed"
-	exit 1
-fi
+emu bench_rollout --small && [ "$(echo "$out" | grep -c '^PERF rollout')" -eq 6 ] ||
+	die 5 "bench_rollout --small failed"
 echo "test_kernels_emu: $n emulated kernel checks passed; $eng_out; $ro_out; bench_rollout ran"
