@@ -22,8 +22,8 @@
 # Logs: everything under $OUT when set (gpu-check.log, harness.log, bench.log, build-engine.log,
 # check-rollout.log, bench-rollout.log, build-cuda.log, train-default-cuda.log, train-qwen3.log,
 # summary.txt), else under
-# build/gpu-check/. Exit status: 0 when every kernel check passed (GPU_CHECK_TRAIN_ONLY: when
-# the Qwen3-shaped training run ended well).
+# build/gpu-check/. Exit status: 0 when every kernel check and the decode loop's checks passed
+# (GPU_CHECK_TRAIN_ONLY: when the Qwen3-shaped training run ended well).
 set -u
 cd "$(dirname "$0")/.."
 LOG_DIR=${OUT:-build/gpu-check}
@@ -334,4 +334,8 @@ say "4. summary"
 echo "gpu-check: done in $(($(date +%s) - T0)) s; logs in $LOG_DIR"
 exec >&- 2>&-
 sleep 1 # tee finishes gpu-check.log
-[ "$harness_rc" = 0 ] && { [ -z "${GPU_CHECK_TRAIN_ONLY:-}" ] || [ "$qwen_ok" = 1 ]; }
+if [ -n "${GPU_CHECK_TRAIN_ONLY:-}" ]; then
+	[ "$qwen_ok" = 1 ]
+else
+	[ "$harness_rc" = 0 ] && [ "$loop_ok" = 1 ]
+fi
