@@ -56,6 +56,20 @@ __device__ inline float warp_sum(float v)
 	return v;
 }
 
+/* head g's warps combined: each warp's factor f[w] = exp(m_w - M) onto the common max M
+ * (0 for a warp that saw no key), from part (NW, GM, 3) = (m, l, d); returns M */
+template <int GM> __device__ inline float warp_scales(const float *part, int g, float *f)
+{
+	float M = -INFINITY;
+	for (int w = 0; w < NW; w++)
+		M = fmaxf(M, part[(w * GM + g) * 3]);
+	for (int w = 0; w < NW; w++) {
+		const float mw = part[(w * GM + g) * 3];
+		f[w] = mw == -INFINITY ? 0.0f : expf(mw - M);
+	}
+	return M;
+}
+
 struct stats_view {
 	int *prompt_len;
 	double *dsum;
@@ -151,14 +165,11 @@ decode_attn_kernel(kern_attn a, stats_view st, int has_stats, int n_keep, float 
 	/* combine the warps: thread j does element j % E of head j / E */
 	for (int j = threadIdx.x; j < G * E; j += NW * 32) {
 		const int g = j / E, e = j % E;
-		float M = -INFINITY, L = 0.0f, O = 0.0f;
-		for (int w = 0; w < NW; w++)
-			M = fmaxf(M, part[(w * GM + g) * 3]);
+		float f[NW], L = 0.0f, O = 0.0f;
+		warp_scales<GM>(part, g, f);
 		for (int w = 0; w < NW; w++) {
-			const float mw = part[(w * GM + g) * 3];
-			const float f = mw == -INFINITY ? 0.0f : expf(mw - M);
-			L += part[(w * GM + g) * 3 + 1] * f;
-			O += pacc[(w * GM + g) * E + e] * f;
+			L += part[(w * GM + g) * 3 + 1] * f[w];
+			O += pacc[(w * GM + g) * E + e] * f[w];
 		}
 		const int h = kvh * G + g;
 		a.out[((size_t)b * a.H + h) * E + e] = __bfloat16_as_ushort(__float2bfloat16_rn(O / L));
@@ -170,14 +181,11 @@ decode_attn_kernel(kern_attn a, stats_view st, int has_stats, int n_keep, float 
 		return;
 	/* one warp per head: final max and sum, then WAAD, dsum and the FAI band */
 	for (int g = warp; g < G; g += NW) {
-		float M = -INFINITY, L = 0.0f, D = 0.0f;
-		for (int w = 0; w < NW; w++)
-			M = fmaxf(M, part[(w * GM + g) * 3]);
+		float f[NW], L = 0.0f, D = 0.0f;
+		const float M = warp_scales<GM>(part, g, f);
 		for (int w = 0; w < NW; w++) {
-			const float mw = part[(w * GM + g) * 3];
-			const float f = mw == -INFINITY ? 0.0f : expf(mw - M);
-			L += part[(w * GM + g) * 3 + 1] * f;
-			D += part[(w * GM + g) * 3 + 2] * f;
+			L += part[(w * GM + g) * 3 + 1] * f[w];
+			D += part[(w * GM + g) * 3 + 2] * f[w];
 		}
 		const float inv = 1.0f / L;
 		const int pair = st.pair0 + kvh * G + g, W = st.window;

@@ -41,7 +41,7 @@ struct rollout_gpu {
 	float *st_waad, *st_fai;       /* (S, Q, M) */
 	int st_q, st_m;
 	/* host scratch (S + 1 entries; max_rows for the prefill) */
-	int *h_int, *h_seq, *h_pos;
+	int *h_int, *h_seq, *h_pos, *h_init; /* h_init (5 S): reset_states' staging */
 	int32_t *h_tok;
 	uint64_t *h_rng;
 	/* the graphs of this call, one per batch size */
@@ -112,7 +112,8 @@ struct rollout_gpu *rollout_gpu_create(struct engine_gpu *g, const struct engine
 	r->h_pos = malloc(R * sizeof(int));
 	r->h_tok = malloc(R * sizeof(int32_t));
 	r->h_rng = malloc(S * 32);
-	if (bad || !r->h_int || !r->h_seq || !r->h_pos || !r->h_tok || !r->h_rng ||
+	r->h_init = malloc(5 * S * sizeof(int));
+	if (bad || !r->h_int || !r->h_seq || !r->h_pos || !r->h_tok || !r->h_rng || !r->h_init ||
 	    upload_is_stop(r)) {
 		snprintf(err, n, "rollout_gpu: cannot plan the decode loop's buffers for %d sequences "
 			 "(device or host memory)", max_seqs);
@@ -145,6 +146,7 @@ void rollout_gpu_destroy(struct rollout_gpu *r)
 	free(r->h_pos);
 	free(r->h_tok);
 	free(r->h_rng);
+	free(r->h_init);
 	free(r);
 }
 
@@ -386,33 +388,25 @@ static int prefill(struct rollout_gpu *r, const int32_t *const *prompts, const i
 	return 0;
 }
 
-static int upload_ints(struct rollout_gpu *r, void *dst, int B, int kind, const int *lens,
-		       const int32_t *const *prompts, int G)
-{
-	for (int b = 0; b < B; b++) {
-		int P = lens[b / G];
-		r->h_int[b] = kind == 0 ? 0 : kind == 1 ? P : kind == 2 ? -1 : kind == 3 ? b :
-			      prompts[b / G][P - 1];
-	}
-	return cudaMemcpyAsync(dst, r->h_int, B * 4, cudaMemcpyHostToDevice, r->io.stream) != 0;
-}
-
 /* every sequence sampling, no response yet, its own RNG stream as rollout.c seeds it */
 static int reset_states(struct rollout_gpu *r, const int32_t *const *prompts, const int *lens,
 			int B, int G, const struct rollout_params *p)
 {
-	for (int b = 0; b < B; b++)
+	int *zero = r->h_init, *plen = zero + B, *why = plen + B, *row = why + B, *last = row + B;
+	for (int b = 0; b < B; b++) {
+		int P = lens[b / G];
+		zero[b] = 0, plen[b] = P, why[b] = -1, row[b] = b, last[b] = prompts[b / G][P - 1];
 		rng_init3((struct rng *)(r->h_rng + 4 * b), p->seed,
 			  (uint64_t)(p->seq_ids ? p->seq_ids[b] : b), 0x726f6c6cULL);
-	/* one at a time: upload_ints stages through h_int */
-	return upload_ints(r, r->state, B, 0, lens, prompts, G) ||
-	       upload_ints(r, r->resp_len, B, 0, lens, prompts, G) ||
-	       upload_ints(r, r->match, B, 0, lens, prompts, G) ||
-	       upload_ints(r, r->prompt_len, B, 1, lens, prompts, G) ||
-	       upload_ints(r, r->stop_reason, B, 2, lens, prompts, G) ||
-	       upload_ints(r, r->row_seq, B, 3, lens, prompts, G) ||
-	       upload_ints(r, r->last, B, 4, lens, prompts, G) ||
-	       cudaMemcpyAsync(r->rng, r->h_rng, (size_t)B * 32, cudaMemcpyHostToDevice, r->io.stream);
+	}
+	struct { void *dst; const void *src; } up[] = {
+		{ r->state, zero }, { r->resp_len, zero }, { r->match, zero }, { r->prompt_len, plen },
+		{ r->stop_reason, why }, { r->row_seq, row }, { r->last, last } };
+	for (size_t i = 0; i < sizeof(up) / sizeof(up[0]); i++)
+		if (cudaMemcpyAsync(up[i].dst, up[i].src, B * 4, cudaMemcpyHostToDevice, r->io.stream))
+			return -1;
+	return cudaMemcpyAsync(r->rng, r->h_rng, (size_t)B * 32, cudaMemcpyHostToDevice,
+			       r->io.stream) != cudaSuccess;
 }
 
 static int check_sizes(const struct rollout_gpu *r, const int *lens, int n_prompts, int G,
