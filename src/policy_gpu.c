@@ -113,12 +113,12 @@ int policy_gpu_auto(struct policy *p, const struct config *c, char *err, size_t 
 		if (!strcmp(e, "auto"))
 			return 0;
 #ifdef ATTNRL_CUDA
-		snprintf(err, n, "rollout.engine=gpu: %s; set rollout.engine=auto or cpu", gpus ?
-			 "train.device=cpu asks for no GPU" : "torch sees no CUDA device");
-		return -1;
+		const char *why = gpus ? "train.device=cpu asks for no GPU" : "torch sees no CUDA device";
 #else
-		return policy_gpu_attach(p, c, 0, NULL, 0, err, n); /* its one line */
+		const char *why = "this attnrl is a CPU-only build (build with `make CUDA=1`)";
 #endif
+		snprintf(err, n, "rollout.engine=gpu: %s; set rollout.engine=auto or cpu", why);
+		return -1;
 	}
 	if (d >= gpus) {
 		snprintf(err, n, "train.device=%s: torch sees %d CUDA device(s)", c->train.device, gpus);
