@@ -1,4 +1,10 @@
-# attnrl - CPU build always; CUDA=1 builds against pip torch's CUDA libtorch and adds NCCL.
+# attnrl - three builds of one code base, each in its own folders:
+#   make           Debian's libtorch 1.13 (CPU)           objects build/       binary bin/attnrl
+#   make PIP=1     the torch of TORCH_PY (CPU, torch 2.x) objects build/pip/   binary bin/pip/attnrl
+#   make CUDA=1    the CUDA torch of TORCH_PY, + NCCL     objects build/cuda/  binary bin/cuda/attnrl
+# TORCH_PY is the project environment's python (.venv/, made by scripts/install-deps.sh) when
+# there is one, else python3; LIBTORCH=DIR names an unpacked libtorch instead. The C++ standard
+# and _GLIBCXX_USE_CXX11_ABI come from the torch built against (scripts/torch-flags.sh).
 # kernels/*.cu are compiled by nvcc in every build where nvcc is found (CUDA_HOME, PATH).
 # make          build bin/attnrl            make test     every test, "N passed, N failed"
 # make run      the embedded default job    make asan     the sanitizer build of the pure-C tests
@@ -9,18 +15,35 @@ CXX     ?= g++
 PY_REF  ?= /usr/bin/python3
 OPT     ?= -O2
 CFLAGS  := -std=c11 $(OPT) -g -Wall -Wextra -fopenmp -Iinclude -MMD -MP -D_GNU_SOURCE
-CXXFLAGS := -std=c++17 $(OPT) -g -Wall -Wextra -Iinclude -MMD -MP -D_GLIBCXX_USE_CXX11_ABI=1
+CXXFLAGS := $(OPT) -g -Wall -Wextra -Iinclude -MMD -MP
 
-# CUDA=1: libtorch from python3's torch (must be a CUDA build) unless LIBTORCH=DIR is given
 CUDA_HOME ?= /usr/local/cuda
-TORCH_PY  ?= python3
+TORCH_PY  ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)
+NOT_CLEAN := $(filter-out clean,$(or $(MAKECMDGOALS),all))
 ifeq ($(CUDA),1)
-ifeq ($(filter clean,$(MAKECMDGOALS)),)
+B   := build/cuda
+BIN := bin/cuda
+TORCH_WANT := a CUDA build of torch
+TORCH_ASK  := print(os.path.dirname(torch.__file__) if torch.version.cuda else "")
+else ifeq ($(PIP),1)
+B   := build/pip
+BIN := bin/pip
+TORCH_WANT := torch
+TORCH_ASK  := print(os.path.dirname(torch.__file__))
+else ifdef LIBTORCH
+B   := build/libtorch
+BIN := bin/libtorch
+else
+B   := build
+BIN := bin
+endif
+ifneq ($(TORCH_ASK),)
+ifneq ($(NOT_CLEAN),)
 ifeq ($(origin LIBTORCH),undefined)
-LIBTORCH := $(shell $(TORCH_PY) -c 'import os, torch; print(os.path.dirname(torch.__file__) if torch.version.cuda else "")' 2>/dev/null)
+LIBTORCH := $(shell $(TORCH_PY) -c 'import os, torch; $(TORCH_ASK)' 2>/dev/null)
 endif
 ifeq ($(LIBTORCH),)
-$(error make CUDA=1: '$(TORCH_PY)' has no CUDA build of torch (python3 -c 'import torch; print(torch.version.cuda)'); pass LIBTORCH=DIR of a CUDA libtorch or TORCH_PY=a python with one)
+$(error make $(if $(filter 1,$(CUDA)),CUDA=1,PIP=1): '$(TORCH_PY)' has no $(TORCH_WANT) ($(TORCH_PY) -c 'import torch; print(torch.__version__, torch.version.cuda)'); run 'scripts/install-deps.sh' for .venv/, or pass TORCH_PY=a python with one or LIBTORCH=DIR)
 endif
 endif
 endif
@@ -29,16 +52,22 @@ endif
 ifdef LIBTORCH
 TORCH_INC := $(LIBTORCH)/include
 TORCH_LIB := $(LIBTORCH)/lib
+TORCH_CMAKE := $(LIBTORCH)/share/cmake/Torch/TorchConfig.cmake
 TORCH_LDFLAGS := -L$(TORCH_LIB) -Wl,-rpath,$(TORCH_LIB)
 else
 TORCH_INC := /usr/include
+TORCH_CMAKE := $(firstword $(wildcard /usr/lib/*/cmake/Torch/TorchConfig.cmake))
 TORCH_LDFLAGS :=
 endif
+ifneq ($(NOT_CLEAN),)
+TORCH_CXXFLAGS := $(shell sh scripts/torch-flags.sh '$(TORCH_CMAKE)' $(if $(LIBTORCH),'$(TORCH_PY)'))
+endif
+CXXFLAGS += $(TORCH_CXXFLAGS)
 TORCH_H := $(TORCH_INC)/torch/csrc/api/include/torch/torch.h
 CXXFLAGS += $(if $(LIBTORCH),-isystem $(TORCH_INC)) -isystem $(TORCH_INC)/torch/csrc/api/include
 BLAS_INC := $(firstword $(wildcard /usr/include/x86_64-linux-gnu/openblas-openmp /usr/include/$(shell uname -m)-linux-gnu/openblas-openmp /usr/include/openblas))
 CFLAGS  += $(if $(BLAS_INC),-I$(BLAS_INC))
-LDLIBS  := $(TORCH_LDFLAGS) -ltorch -ltorch_cpu -lc10 -lgloo -lopenblas -lyaml -lstdc++ -lm -fopenmp
+LDLIBS  := $(TORCH_LDFLAGS) -ltorch -ltorch_cpu -lc10 -lopenblas -lyaml -lstdc++ -lm -fopenmp
 PURE_LDLIBS := -lopenblas -lyaml -lm -fopenmp
 # headers the deps check looks for (scripts/gpu-check.sh points them into unpacked .debs)
 YAML_H ?= /usr/include/yaml.h
@@ -47,17 +76,29 @@ GLOO_H ?= /usr/include/gloo/allreduce.h
 # dist_nccl.c, engine_gpu.c, rollout_gpu.c: CUDA=1 builds only (nccl-check compiles the first
 # here, `kernels` and the emulation build the other two)
 GPU_SRC := src/engine_gpu.c src/rollout_gpu.c
-SRC_C   := $(filter-out src/main.c src/dist_nccl.c $(GPU_SRC),$(wildcard src/*.c))
+SRC_C   := $(filter-out src/main.c src/dist_nccl.c src/dist_gloo_plugin.c $(GPU_SRC),$(wildcard src/*.c))
 SRC_CXX := $(wildcard src/*.cpp)
-OBJ     := $(SRC_C:src/%.c=build/%.o) $(SRC_CXX:src/%.cpp=build/%.o)
+# Gloo: Debian's libtorch uses the system libgloo itself, so that build links it. A torch 2.x
+# exports a Gloo of its own from libtorch_cpu.so: there dist_gloo.cpp and the system libgloo
+# become a plugin beside the binary, loaded in a symbol scope of its own (src/dist_gloo_plugin.c)
+ifdef LIBTORCH
+GLOO_PLUGIN := $(BIN)/libattnrl_gloo.so
+SRC_C   += src/dist_gloo_plugin.c
+SRC_CXX := $(filter-out src/dist_gloo.cpp,$(SRC_CXX))
+GLOO_EXPORTS := dist_store_set dist_store_get dist_store_wait dist_local_addr
+LDLIBS  += $(GLOO_EXPORTS:%=-Wl,--export-dynamic-symbol=%)
+else
+LDLIBS  += -lgloo
+endif
+OBJ     := $(SRC_C:src/%.c=$(B)/%.o) $(SRC_CXX:src/%.cpp=$(B)/%.o)
 # modules that never call into libtorch: the sanitizer build links only these
 TORCH_MODULES := tensor model hf hf_save cmd_export cmd_generate cmd_eval llama2c trainer_step trainer_dist trainer_zero trainer_device grpo trainer trainer_ckpt sft policy policy_gpu inspect inspect_report inspect_svg
 # ... nor into Gloo (dist.c dispatches to dist_gloo.cpp; dist_env.c and dist_store.c are pure)
-PURE_OBJ := $(filter-out $(TORCH_MODULES:%=build/%.o) build/dist.o,$(SRC_C:src/%.c=build/%.o))
-TESTS   := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
-TEST_HELPERS := build/tests/dist_worker build/emu/check_kernels build/emu/check_engine \
-	build/emu/check_rollout build/emu/bench_rollout
-TORCH_TESTS := $(patsubst %,build/tests/test_%,tensor model grpo trainer hf llama2c)
+PURE_OBJ := $(filter-out $(TORCH_MODULES:%=$(B)/%.o) $(B)/dist.o,$(SRC_C:src/%.c=$(B)/%.o))
+TESTS   := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
+TEST_HELPERS := $(B)/tests/dist_worker $(B)/emu/check_kernels $(B)/emu/check_engine \
+	$(B)/emu/check_rollout $(B)/emu/bench_rollout
+TORCH_TESTS := $(patsubst %,$(B)/tests/test_%,tensor model grpo trainer hf llama2c)
 PURE_TESTS := $(filter-out $(TORCH_TESTS),$(TESTS))
 
 # nvcc: every kernels/*.cu to an object (sm_$(CUDA_ARCH) machine code + PTX), in every build
@@ -67,7 +108,7 @@ CUDA_ARCH ?= 90
 NVCCFLAGS := -std=c++17 -O3 -Iinclude -Xcompiler -Wall,-Wextra,-fPIC \
 	-gencode arch=compute_$(CUDA_ARCH),code=sm_$(CUDA_ARCH) \
 	-gencode arch=compute_$(CUDA_ARCH),code=compute_$(CUDA_ARCH)
-KERNEL_OBJ := $(patsubst kernels/%.cu,build/kernels/%.o,$(wildcard kernels/*.cu))
+KERNEL_OBJ := $(patsubst kernels/%.cu,$(B)/kernels/%.o,$(wildcard kernels/*.cu))
 CUDA_LIB  := $(firstword $(wildcard $(CUDA_HOME)/lib64 $(CUDA_HOME)/lib) $(CUDA_HOME)/lib64)
 ifeq ($(CUDA),1)
 ifeq ($(NVCC),)
@@ -81,9 +122,14 @@ CUDA_MAJOR := $(shell $(NVCC) --version 2>/dev/null | sed -n 's/.*release \([0-9
 CUDA_LIBDIRS := $(TORCH_LIB) $(wildcard $(LIBTORCH)/../nvidia/*/lib) $(CUDA_LIB)
 NCCL_INC := $(firstword $(dir $(wildcard $(CUDA_HOME)/include/nccl.h $(LIBTORCH)/../nvidia/*/include/nccl.h)))
 NCCL_LIB := $(firstword $(wildcard $(addsuffix /libnccl.so.2,$(CUDA_LIBDIRS))))
-CFLAGS  += -DATTNRL_CUDA -DATTNRL_NCCL -I$(CUDA_HOME)/include $(if $(NCCL_INC),-I$(NCCL_INC:%/=%))
+CFLAGS  += -DATTNRL_CUDA -DATTNRL_NCCL
 CXXFLAGS += -DATTNRL_CUDA
-OBJ     += build/dist_nccl.o $(GPU_SRC:src/%.c=build/%.o) $(KERNEL_OBJ)
+# the CUDA headers only where they are included (the emulation's stand-ins must come first in
+# the emulated builds of the same files)
+CUDA_INC := -I$(CUDA_HOME)/include $(if $(NCCL_INC),-I$(NCCL_INC:%/=%))
+$(B)/dist_nccl.o $(B)/engine_gpu.o $(B)/rollout_gpu.o: CFLAGS += $(CUDA_INC)
+$(B)/tensor.o: CXXFLAGS += $(CUDA_INC)
+OBJ     += $(B)/dist_nccl.o $(GPU_SRC:src/%.c=$(B)/%.o) $(KERNEL_OBJ)
 LDLIBS  += $(addprefix -L,$(CUDA_LIBDIRS)) $(addprefix -Wl$(comma)-rpath$(comma),$(CUDA_LIBDIRS)) \
 	-Wl,--no-as-needed -ltorch_cuda -lc10_cuda -Wl,--as-needed \
 	$(if $(NCCL_LIB),-l:libnccl.so.2,-lnccl) -l:libcublas.so.$(CUDA_MAJOR) -l:libcudart.so.$(CUDA_MAJOR)
@@ -94,94 +140,94 @@ $(info attnrl: $(if $(filter 1,$(CUDA)),CUDA,CPU) build; libtorch $(if $(LIBTORC
 endif
 
 .PHONY: all kernels gpu-harness emu-asan deps-check run test asan bench clean config-ref test-slurm nccl-check fuzz fuzz-build fuzz-deps
-all: deps-check bin/attnrl $(if $(NVCC),kernels)
+all: deps-check $(BIN)/attnrl $(if $(NVCC),kernels)
 
 # the CUDA kernels as objects (CUDA=1 links them; CPU builds only prove they compile)
-kernels: $(KERNEL_OBJ) build/kernels/engine_gpu.o build/kernels/rollout_gpu.o
+kernels: $(KERNEL_OBJ) $(B)/kernels/engine_gpu.o $(B)/kernels/rollout_gpu.o
 # the GPU engine and decode loop against the real CUDA and cuBLAS headers (CUDA=1 links them
 # as build/engine_gpu.o, build/rollout_gpu.o)
-build/kernels/%_gpu.o: src/%_gpu.c include/attnrl/%_gpu.h include/attnrl/engine_gpu.h include/attnrl/kernels.h
-	@mkdir -p build/kernels
+$(B)/kernels/%_gpu.o: src/%_gpu.c include/attnrl/%_gpu.h include/attnrl/engine_gpu.h include/attnrl/kernels.h
+	@mkdir -p $(B)/kernels
 	$(CC) $(CFLAGS) -I$(CUDA_HOME)/include -c -o $@ $<
-build/kernels/%.o: kernels/%.cu include/attnrl/kernels.h
-	@mkdir -p build/kernels
+$(B)/kernels/%.o: kernels/%.cu include/attnrl/kernels.h
+	@mkdir -p $(B)/kernels
 	$(NVCC) $(NVCCFLAGS) -c -o $@ $<
 
 # the same harness over kernels/*.cu run on the CPU by tests/gpu/emu (fibers for CUDA threads):
 # tests/test_kernels_emu.sh compares the kernels' logic with their CPU twins without a GPU
 GPU_HARNESS_SRC := tests/gpu/check_kernels.c src/kernels_cpu.c src/rng.c
 EMU_HDR := $(wildcard tests/gpu/emu/*.h) include/attnrl/kernels.h
-EMU_OBJ := $(patsubst kernels/%.cu,build/emu/%.o,$(wildcard kernels/*.cu)) build/emu/emu.o
+EMU_OBJ := $(patsubst kernels/%.cu,$(B)/emu/%.o,$(wildcard kernels/*.cu)) $(B)/emu/emu.o
 EMU_CXXFLAGS := -std=c++17 -O1 -g -Wall -Wextra -Wno-unknown-pragmas -Itests/gpu/emu -Iinclude
-build/emu/%.cpp: kernels/%.cu tests/gpu/emu/prep.pl
-	@mkdir -p build/emu
+$(B)/emu/%.cpp: kernels/%.cu tests/gpu/emu/prep.pl
+	@mkdir -p $(B)/emu
 	perl tests/gpu/emu/prep.pl $< > $@
-build/emu/%.o: build/emu/%.cpp $(EMU_HDR)
+$(B)/emu/%.o: $(B)/emu/%.cpp $(EMU_HDR)
 	$(CXX) $(EMU_CXXFLAGS) -include cuda_runtime.h -c -o $@ $<
-build/emu/emu.o: tests/gpu/emu/emu.cpp $(EMU_HDR)
-	@mkdir -p build/emu
+$(B)/emu/emu.o: tests/gpu/emu/emu.cpp $(EMU_HDR)
+	@mkdir -p $(B)/emu
 	$(CXX) $(EMU_CXXFLAGS) -c -o $@ $<
-build/emu/check_kernels: $(GPU_HARNESS_SRC) $(EMU_OBJ)
+$(B)/emu/check_kernels: $(GPU_HARNESS_SRC) $(EMU_OBJ)
 	$(CC) -std=c11 -O2 -g -Wall -Wextra -fopenmp -Iinclude -Itests/gpu/emu -D_GNU_SOURCE -o $@ \
 		$(GPU_HARNESS_SRC) $(EMU_OBJ) -lstdc++ -lm -fopenmp
 
 # the GPU decode engine over the emulated kernels and cuBLAS, against the CPU engine
-build/emu/engine_gpu.o: src/engine_gpu.c include/attnrl/engine_gpu.h $(EMU_HDR)
-	@mkdir -p build/emu
+$(B)/emu/engine_gpu.o: src/engine_gpu.c include/attnrl/engine_gpu.h $(EMU_HDR)
+	@mkdir -p $(B)/emu
 	$(CC) $(CFLAGS) -Itests/gpu/emu -c -o $@ $<
-build/emu/check_engine: tests/gpu/check_engine.c build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ)
-	$(CC) $(CFLAGS) -Itests -o $@ $< build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
+$(B)/emu/check_engine: tests/gpu/check_engine.c $(B)/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(B)/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
 # the GPU decode loop over the emulated engine, against the CPU engine and rollout.c's rules
-build/emu/rollout_gpu.o: src/rollout_gpu.c include/attnrl/rollout_gpu.h include/attnrl/engine_gpu.h $(EMU_HDR)
-	@mkdir -p build/emu
+$(B)/emu/rollout_gpu.o: src/rollout_gpu.c include/attnrl/rollout_gpu.h include/attnrl/engine_gpu.h $(EMU_HDR)
+	@mkdir -p $(B)/emu
 	$(CC) $(CFLAGS) -Itests/gpu/emu -c -o $@ $<
-build/emu/check_rollout: tests/gpu/check_rollout.c build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ)
-	$(CC) $(CFLAGS) -DATTNRL_CUDA_EMU -Itests -Itests/gpu/emu -o $@ $< build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
+$(B)/emu/check_rollout: tests/gpu/check_rollout.c $(B)/emu/rollout_gpu.o $(B)/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ)
+	$(CC) $(CFLAGS) -DATTNRL_CUDA_EMU -Itests -Itests/gpu/emu -o $@ $< $(B)/emu/rollout_gpu.o $(B)/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
 
-build/emu/bench_rollout: tests/gpu/bench_rollout.c build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ)
-	$(CC) $(CFLAGS) -Itests -Itests/gpu/emu -o $@ $< build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
+$(B)/emu/bench_rollout: tests/gpu/bench_rollout.c $(B)/emu/rollout_gpu.o $(B)/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ)
+	$(CC) $(CFLAGS) -Itests -Itests/gpu/emu -o $@ $< $(B)/emu/rollout_gpu.o $(B)/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
 
 # ... and on a GPU: the real kernels and cuBLAS (needs the CPU build's BLAS and YAML too)
 GPU_LINK := $(KERNEL_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -L$(CUDA_LIB) -Wl,-rpath,$(CUDA_LIB) -lcublas -lcudart -lstdc++
-build/gpu/check_engine: tests/gpu/check_engine.c build/kernels/engine_gpu.o $(KERNEL_OBJ) $(PURE_OBJ)
-	@mkdir -p build/gpu
-	$(CC) $(CFLAGS) -Itests -o $@ $< build/kernels/engine_gpu.o $(GPU_LINK)
-build/gpu/%_rollout: tests/gpu/%_rollout.c build/kernels/rollout_gpu.o build/kernels/engine_gpu.o $(KERNEL_OBJ) $(PURE_OBJ)
-	@mkdir -p build/gpu
-	$(CC) $(CFLAGS) -Itests -I$(CUDA_HOME)/include -o $@ $< build/kernels/rollout_gpu.o build/kernels/engine_gpu.o $(GPU_LINK)
+$(B)/gpu/check_engine: tests/gpu/check_engine.c $(B)/kernels/engine_gpu.o $(KERNEL_OBJ) $(PURE_OBJ)
+	@mkdir -p $(B)/gpu
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(B)/kernels/engine_gpu.o $(GPU_LINK)
+$(B)/gpu/%_rollout: tests/gpu/%_rollout.c $(B)/kernels/rollout_gpu.o $(B)/kernels/engine_gpu.o $(KERNEL_OBJ) $(PURE_OBJ)
+	@mkdir -p $(B)/gpu
+	$(CC) $(CFLAGS) -Itests -I$(CUDA_HOME)/include -o $@ $< $(B)/kernels/rollout_gpu.o $(B)/kernels/engine_gpu.o $(GPU_LINK)
 
 # the emulated kernels under ASan + UBSan (a stand-in for compute-sanitizer's memcheck: out of
 # bounds global or dynamic shared memory), then the decode loop; about 40 s and 17 minutes on
 # 2 cores, not part of make test
 EMU_ASAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-build/emu-asan/%.o: build/emu/%.cpp $(EMU_HDR)
-	@mkdir -p build/emu-asan
+$(B)/emu-asan/%.o: $(B)/emu/%.cpp $(EMU_HDR)
+	@mkdir -p $(B)/emu-asan
 	$(CXX) $(EMU_CXXFLAGS) $(EMU_ASAN) -include cuda_runtime.h -c -o $@ $<
-build/emu-asan/emu.o: tests/gpu/emu/emu.cpp $(EMU_HDR)
-	@mkdir -p build/emu-asan
+$(B)/emu-asan/emu.o: tests/gpu/emu/emu.cpp $(EMU_HDR)
+	@mkdir -p $(B)/emu-asan
 	$(CXX) $(EMU_CXXFLAGS) $(EMU_ASAN) -c -o $@ $<
-build/emu-asan/check_kernels: $(GPU_HARNESS_SRC) $(EMU_OBJ:build/emu/%=build/emu-asan/%)
+$(B)/emu-asan/check_kernels: $(GPU_HARNESS_SRC) $(EMU_OBJ:$(B)/emu/%=$(B)/emu-asan/%)
 	$(CC) -std=c11 -O1 -g -Wall -Wextra -fopenmp -Iinclude -Itests/gpu/emu -D_GNU_SOURCE \
-		$(EMU_ASAN) -o $@ $(GPU_HARNESS_SRC) $(EMU_OBJ:build/emu/%=build/emu-asan/%) -lstdc++ -lm -fopenmp
+		$(EMU_ASAN) -o $@ $(GPU_HARNESS_SRC) $(EMU_OBJ:$(B)/emu/%=$(B)/emu-asan/%) -lstdc++ -lm -fopenmp
 # ... and the GPU decode loop's host code and kernels together (buffer sizes, copies)
-build/emu-asan/check_rollout: tests/gpu/check_rollout.c src/rollout_gpu.c src/engine_gpu.c $(EMU_OBJ:build/emu/%=build/emu-asan/%) $(PURE_OBJ)
+$(B)/emu-asan/check_rollout: tests/gpu/check_rollout.c src/rollout_gpu.c src/engine_gpu.c $(EMU_OBJ:$(B)/emu/%=$(B)/emu-asan/%) $(PURE_OBJ)
 	$(CC) $(CFLAGS) -O1 -DATTNRL_CUDA_EMU -Itests -Itests/gpu/emu $(EMU_ASAN) -o $@ tests/gpu/check_rollout.c \
-		src/rollout_gpu.c src/engine_gpu.c $(EMU_OBJ:build/emu/%=build/emu-asan/%) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
-emu-asan: build/emu-asan/check_kernels build/emu-asan/check_rollout
-	ASAN_OPTIONS=detect_stack_use_after_return=0 build/emu-asan/check_kernels --small
-	ASAN_OPTIONS=detect_stack_use_after_return=0 build/emu-asan/check_rollout
+		src/rollout_gpu.c src/engine_gpu.c $(EMU_OBJ:$(B)/emu/%=$(B)/emu-asan/%) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
+emu-asan: $(B)/emu-asan/check_kernels $(B)/emu-asan/check_rollout
+	ASAN_OPTIONS=detect_stack_use_after_return=0 $(B)/emu-asan/check_kernels --small
+	ASAN_OPTIONS=detect_stack_use_after_return=0 $(B)/emu-asan/check_rollout
 
 # the GPU comparison harness: each CUDA kernel against its CPU twin, plus timings; and a whole
 # decode step of a random-weight model (kernels + cuBLAS) timed; needs only nvcc, a C compiler,
 # the CUDA runtime and cuBLAS (no libtorch, BLAS or YAML); run by scripts/gpu-check.sh
-gpu-harness: build/gpu/check_kernels build/gpu/bench_decode
-build/gpu/bench_decode: tests/gpu/bench_decode.cu $(KERNEL_OBJ) include/attnrl/kernels.h
+gpu-harness: $(B)/gpu/check_kernels $(B)/gpu/bench_decode
+$(B)/gpu/bench_decode: tests/gpu/bench_decode.cu $(KERNEL_OBJ) include/attnrl/kernels.h
 	@test -n "$(NVCC)" || { echo "make gpu-harness: nvcc not found (set CUDA_HOME)"; exit 1; }
-	@mkdir -p build/gpu
+	@mkdir -p $(B)/gpu
 	$(NVCC) $(NVCCFLAGS) -o $@ $< $(KERNEL_OBJ) -L$(CUDA_LIB) -Xlinker -rpath,$(CUDA_LIB) -lcublas
-build/gpu/check_kernels: $(GPU_HARNESS_SRC) $(KERNEL_OBJ) include/attnrl/kernels.h
+$(B)/gpu/check_kernels: $(GPU_HARNESS_SRC) $(KERNEL_OBJ) include/attnrl/kernels.h
 	@test -n "$(NVCC)" || { echo "make gpu-harness: nvcc not found (set CUDA_HOME)"; exit 1; }
-	@mkdir -p build/gpu
+	@mkdir -p $(B)/gpu
 	$(CC) -std=c11 -O2 -g -Wall -Wextra -fopenmp -Iinclude -I$(CUDA_HOME)/include -D_GNU_SOURCE \
 		-o $@ $(GPU_HARNESS_SRC) $(KERNEL_OBJ) -L$(CUDA_LIB) -Wl,-rpath,$(CUDA_LIB) \
 		-lcudart -lstdc++ -lm -fopenmp
@@ -192,45 +238,51 @@ deps-check:
 	@test -n "$(BLAS_INC)" || { echo "make: OpenBLAS (openmp) headers not found: run 'sudo scripts/install-deps.sh'"; exit 1; }
 	@test -f $(GLOO_H) || { echo "make: Gloo not found ($(GLOO_H), libgloo-dev): run 'sudo scripts/install-deps.sh'"; exit 1; }
 
-bin/attnrl: build/main.o build/libattnrl.a
-	@mkdir -p bin
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/attnrl: $(B)/main.o $(B)/libattnrl.a $(GLOO_PLUGIN)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ $(B)/main.o $(B)/libattnrl.a $(LDLIBS)
 
-build/libattnrl.a: $(OBJ)
+$(B)/dist_gloo_plugin.o: CFLAGS += -DATTNRL_GLOO_PLUGIN='"$(abspath $(GLOO_PLUGIN))"'
+$(GLOO_PLUGIN): src/dist_gloo.cpp src/dist_internal.h include/attnrl/dist.h
+	@mkdir -p $(BIN)
+	$(CXX) $(filter-out -MMD -MP,$(CXXFLAGS)) -DATTNRL_GLOO_PLUGIN -fPIC -fvisibility=hidden -shared -o $@ $< -lgloo
+
+$(B)/libattnrl.a: $(OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 # the commit a checkpoint records (trainer_state.json), when the tree is a git checkout
 ATTNRL_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
-build/ckpt.o build/asan/ckpt.o: CFLAGS += $(if $(ATTNRL_COMMIT),-DATTNRL_COMMIT='"$(ATTNRL_COMMIT)"')
+$(B)/ckpt.o $(B)/asan/ckpt.o: CFLAGS += $(if $(ATTNRL_COMMIT),-DATTNRL_COMMIT='"$(ATTNRL_COMMIT)"')
 
-build/%.o: src/%.c
-	@mkdir -p build
+$(B)/%.o: src/%.c
+	@mkdir -p $(B)
 	$(CC) $(CFLAGS) -c -o $@ $<
-build/%.o: src/%.cpp
-	@mkdir -p build
+$(B)/%.o: src/%.cpp
+	@mkdir -p $(B)
 	$(CXX) $(CXXFLAGS) -c -o $@ $<
 
-build/tests/%: tests/%.c build/libattnrl.a
-	@mkdir -p build/tests
-	$(CC) $(CFLAGS) -Itests -o $@ $< build/libattnrl.a $(LDLIBS)
+$(B)/tests/%: tests/%.c $(B)/libattnrl.a
+	@mkdir -p $(B)/tests
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(B)/libattnrl.a $(LDLIBS)
 
+# the tests learn which build they test from ATTNRL_BUILD (its folder) and ATTNRL_BIN
 test: all $(TESTS) $(TEST_HELPERS)
-	@bash tests/run.sh
+	@ATTNRL_BUILD=$(B) ATTNRL_BIN=$(BIN)/attnrl TEST_BIN_DIR=$(B)/tests bash tests/run.sh
 
 # ASan + UBSan build of every module that does not call into libtorch, and of their tests
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-build/asan/%.o: src/%.c
-	@mkdir -p build/asan
+$(B)/asan/%.o: src/%.c
+	@mkdir -p $(B)/asan
 	$(CC) $(CFLAGS) -O1 $(ASAN_FLAGS) -c -o $@ $<
-build/asan/libpure.a: $(PURE_OBJ:build/%=build/asan/%)
+$(B)/asan/libpure.a: $(PURE_OBJ:$(B)/%=$(B)/asan/%)
 	@rm -f $@
 	ar rcs $@ $^
-build/asan/tests/%: tests/%.c build/asan/libpure.a
-	@mkdir -p build/asan/tests
-	$(CC) $(CFLAGS) -O1 $(ASAN_FLAGS) -Itests -o $@ $< build/asan/libpure.a $(PURE_LDLIBS)
-asan: $(PURE_TESTS:build/tests/%=build/asan/tests/%)
-	@TEST_BIN_DIR=build/asan/tests TEST_ONLY="$(notdir $(PURE_TESTS))" bash tests/run.sh
+$(B)/asan/tests/%: tests/%.c $(B)/asan/libpure.a
+	@mkdir -p $(B)/asan/tests
+	$(CC) $(CFLAGS) -O1 $(ASAN_FLAGS) -Itests -o $@ $< $(B)/asan/libpure.a $(PURE_LDLIBS)
+asan: $(PURE_TESTS:$(B)/tests/%=$(B)/asan/tests/%)
+	@TEST_BIN_DIR=$(B)/asan/tests TEST_ONLY="$(notdir $(PURE_TESTS))" bash tests/run.sh
 
 # libFuzzer targets tests/fuzz/fuzz_*.c: clang + ASan/UBSan objects of the pure-C modules (no
 # libtorch) in build/fuzz/, each target run FUZZ_TIME seconds (tests/fuzz/run.sh)
@@ -238,62 +290,62 @@ FUZZ_CC   ?= clang-14
 FUZZ_TIME ?= 60
 FUZZ_FLAGS := -std=c11 -O1 -g -Wall -Wextra -Wno-unknown-pragmas -Iinclude -D_GNU_SOURCE \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,build/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,$(B)/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
 fuzz-deps:
 	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz: $(FUZZ_CC) not found: sudo apt-get install clang-14 libclang-rt-14-dev (or FUZZ_CC=clang)"; exit 1; }
 	@echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n ? 0 : 0; }' | \
 		$(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null || { echo "make fuzz: $(FUZZ_CC) cannot link libFuzzer: sudo apt-get install libclang-rt-14-dev"; exit 1; }
-build/fuzz/obj/%.o: src/%.c tests/fuzz/coverage-ignore.txt
-	@mkdir -p build/fuzz/obj
+$(B)/fuzz/obj/%.o: src/%.c tests/fuzz/coverage-ignore.txt
+	@mkdir -p $(B)/fuzz/obj
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
 		-fsanitize-coverage-ignorelist=tests/fuzz/coverage-ignore.txt -MMD -MP -c -o $@ $<
-build/fuzz/libpure.a: $(PURE_OBJ:build/%=build/fuzz/obj/%)
+$(B)/fuzz/libpure.a: $(PURE_OBJ:$(B)/%=$(B)/fuzz/obj/%)
 	@rm -f $@
 	ar rcs $@ $^
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libpure.a
-	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< build/fuzz/libpure.a -lyaml \
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(B)/fuzz/libpure.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(B)/fuzz/libpure.a -lyaml \
 		-lopenblas -lgomp -lm # BLAS/OpenMP: fuzz_jsonl reaches evaluate.o, which links the engine
 fuzz-build: fuzz-deps
 	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
 fuzz: fuzz-build
-	@bash tests/fuzz/run.sh $(FUZZ_TIME) $(notdir $(FUZZ_TARGETS:build/fuzz/fuzz_%=%))
+	@bash tests/fuzz/run.sh $(FUZZ_TIME) $(notdir $(FUZZ_TARGETS:$(B)/fuzz/fuzz_%=%))
 
 run: all
-	bin/attnrl train configs/default.yaml
+	$(BIN)/attnrl train configs/default.yaml
 
 # attnrl under a real one-node SLURM (root; installs slurm-wlm + munge; ~3 min): srun -n 2
 # equals one process, and a preempted + requeued job resumes to the same weights
 test-slurm: all
 	bash tests/slurm/run.sh
 
-bench: all build/bench/stats_overhead
+bench: all $(B)/bench/stats_overhead
 	@bash bench/run.sh
 	@bash bench/credit.sh
 
-build/bench/%: bench/%.c build/libattnrl.a
-	@mkdir -p build/bench
-	$(CC) $(CFLAGS) -Itests -o $@ $< build/libattnrl.a $(LDLIBS)
+$(B)/bench/%: bench/%.c $(B)/libattnrl.a
+	@mkdir -p $(B)/bench
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(B)/libattnrl.a $(LDLIBS)
 
 # rewrites the README's config reference from the option table
-config-ref: bin/attnrl
-	@bin/attnrl config --reference > build/config-ref.md
-	@awk 'BEGIN{r=0} /<!-- config-reference:begin -->/{print; while ((getline l < "build/config-ref.md") > 0) print l; r=1; next} /<!-- config-reference:end -->/{r=0} !r' README.md > build/README.new && mv build/README.new README.md
+config-ref: $(BIN)/attnrl
+	@$(BIN)/attnrl config --reference > $(B)/config-ref.md
+	@awk 'BEGIN{r=0} /<!-- config-reference:begin -->/{print; while ((getline l < "$(B)/config-ref.md") > 0) print l; r=1; next} /<!-- config-reference:end -->/{r=0} !r' README.md > $(B)/README.new && mv $(B)/README.new README.md
 	@echo "README.md: config reference regenerated"
 
 # the NCCL backend compiled and a multi-rank worker linked against the CUDA toolkit's NCCL,
 # without a GPU; running it needs GPUs
 NCCL_FLAGS := -DATTNRL_NCCL -I$(CUDA_HOME)/include
-nccl-check: build/libattnrl.a
+nccl-check: $(B)/libattnrl.a
 	@test -f $(CUDA_HOME)/include/nccl.h || { echo "make: no $(CUDA_HOME)/include/nccl.h (set CUDA_HOME)"; exit 1; }
-	@mkdir -p build/nccl
-	$(CC) $(CFLAGS) $(NCCL_FLAGS) -c -o build/nccl/dist.o src/dist.c
-	$(CC) $(CFLAGS) $(NCCL_FLAGS) -c -o build/nccl/dist_nccl.o src/dist_nccl.c
-	$(CC) $(CFLAGS) -Itests -o build/nccl/dist_worker tests/dist_worker.c build/nccl/dist.o \
-		build/nccl/dist_nccl.o build/libattnrl.a $(LDLIBS) -L$(CUDA_HOME)/lib64 \
+	@mkdir -p $(B)/nccl
+	$(CC) $(CFLAGS) $(NCCL_FLAGS) -c -o $(B)/nccl/dist.o src/dist.c
+	$(CC) $(CFLAGS) $(NCCL_FLAGS) -c -o $(B)/nccl/dist_nccl.o src/dist_nccl.c
+	$(CC) $(CFLAGS) -Itests -o $(B)/nccl/dist_worker tests/dist_worker.c $(B)/nccl/dist.o \
+		$(B)/nccl/dist_nccl.o $(B)/libattnrl.a $(LDLIBS) -L$(CUDA_HOME)/lib64 \
 		-Wl,-rpath,$(CUDA_HOME)/lib64 -lnccl -lcudart
-	@echo "nccl-check: dist_nccl.c compiles and links (build/nccl/dist_worker; not run: no GPU here)"
+	@echo "nccl-check: dist_nccl.c compiles and links ($(B)/nccl/dist_worker; not run: no GPU here)"
 
 clean:
 	rm -rf build bin
 
--include $(OBJ:.o=.d) build/main.d $(wildcard build/asan/*.d build/asan/tests/*.d build/tests/*.d build/fuzz/obj/*.d build/fuzz/*.d)
+-include $(OBJ:.o=.d) $(B)/main.d $(wildcard $(B)/asan/*.d $(B)/asan/tests/*.d $(B)/tests/*.d $(B)/fuzz/obj/*.d $(B)/fuzz/*.d)

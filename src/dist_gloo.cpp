@@ -231,3 +231,16 @@ extern "C" int dist_gloo_barrier(struct dist *d, char *err, size_t n)
 		gloo::barrier(o);
 	});
 }
+
+#ifdef ATTNRL_GLOO_PLUGIN
+/* builds against a torch that carries its own Gloo: this file is libattnrl_gloo.so, loaded
+ * by dist_gloo_plugin.c with a symbol scope of its own, and this table is its one export */
+extern "C" __attribute__((visibility("default"))) const struct dist_gloo_api *
+dist_gloo_plugin(void)
+{
+	static const struct dist_gloo_api api = { dist_gloo_init,	    dist_gloo_free,
+						  dist_gloo_allreduce,	    dist_gloo_broadcast,
+						  dist_gloo_allgatherv_f32, dist_gloo_barrier };
+	return &api;
+}
+#endif

@@ -75,6 +75,19 @@ int dist_gloo_allgatherv_f32(struct dist *d, float *buf, const size_t *counts, c
 			     size_t n);
 int dist_gloo_barrier(struct dist *d, char *err, size_t n);
 
+/* the Gloo backend as a table: what libattnrl_gloo.so exports (dist_gloo_plugin) in builds
+ * whose torch carries a Gloo of its own (see dist_gloo_plugin.c) */
+struct dist_gloo_api {
+	int (*init)(struct dist *d, struct dist_store *s, char *err, size_t n);
+	void (*free)(struct dist *d);
+	int (*allreduce)(struct dist *d, void *buf, size_t count, enum dist_dtype t, char *err,
+			 size_t n);
+	int (*broadcast)(struct dist *d, void *buf, size_t bytes, int root, char *err, size_t n);
+	int (*allgatherv_f32)(struct dist *d, float *buf, const size_t *counts, char *err,
+			      size_t n);
+	int (*barrier)(struct dist *d, char *err, size_t n);
+};
+
 int dist_nccl_init(struct dist *d, struct dist_store *s, char *err, size_t n);
 void dist_nccl_free(struct dist *d);
 int dist_nccl_allreduce(struct dist *d, void *buf, size_t count, enum dist_dtype t, char *err,

@@ -19,6 +19,7 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 #ifdef ATTNRL_CUDA

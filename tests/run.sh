@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # run.sh - runs every test program (build/tests/test_*) and shell test (tests/test_*.sh) from
 # the repository root, prints one line per test and ends with "N passed, N failed".
-# TEST_BIN_DIR picks another build (the sanitizer one); TEST_ONLY limits to the named programs.
+# TEST_BIN_DIR picks another build of the programs (the sanitizer one), ATTNRL_BUILD the build
+# folder (build, build/pip, build/cuda) and ATTNRL_BIN its attnrl (make test sets both, for the
+# shell tests); TEST_ONLY limits to the named programs.
 set -u
 cd "$(dirname "$0")/.."
 bin_dir=${TEST_BIN_DIR:-build/tests}
@@ -9,7 +11,7 @@ only=${TEST_ONLY:-}
 pass=0
 fail=0
 failed=()
-log_dir=build/test-logs
+log_dir=${ATTNRL_BUILD:-build}/test-logs
 mkdir -p "$log_dir"
 
 run_one() { # name, command...

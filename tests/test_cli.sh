@@ -3,7 +3,7 @@
 # code 2, `config` prints a config that reloads to itself, unknown commands are refused, and
 # the README's config reference is exactly what the option table generates.
 set -u
-bin=bin/attnrl
+bin=${ATTNRL_BIN:-bin/attnrl}
 source tests/lib.sh
 
 expect "typo in an override" 2 "did you mean rollout.group_size?" $bin config configs/default.yaml rollout.group_szie=4

@@ -9,7 +9,7 @@
 # GPU's bf16 forward/backward over fp32 master weights: the recomputed log-probs then differ
 # from the fp32 decode engine's (itself checked against PyTorch) by bf16 rounding, not more.
 set -u
-bin=bin/attnrl
+bin=${ATTNRL_BIN:-bin/attnrl}
 source tests/lib.sh
 
 base=(configs/default.yaml rollout.prompts_per_step=4 rollout.group_size=4 algo.mini_batch=8

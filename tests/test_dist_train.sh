@@ -9,7 +9,7 @@
 # Also: the file rendezvous, a rank that never arrives, a batch that does not split, and a
 # resume with another world size.
 set -u
-bin=bin/attnrl
+bin=${ATTNRL_BIN:-bin/attnrl}
 source tests/lib.sh
 
 base=(configs/default.yaml train.steps=3 rollout.prompts_per_step=4 rollout.group_size=4

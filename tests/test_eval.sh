@@ -6,7 +6,7 @@
 # trained weights (as its Hugging Face export); the four benchmarks of ../shared/data run with
 # stories260K, with subset counts checked against the files; an mcq file; one-line errors.
 set -u
-bin=bin/attnrl
+bin=${ATTNRL_BIN:-bin/attnrl}
 py=/usr/bin/python3
 source tests/lib.sh
 ev() { $bin eval train.threads=1 "$@"; }

@@ -5,7 +5,7 @@
 # and tokenizer files from that folder, not from config.yaml's model.* keys; checkpoints by
 # --step; one-line errors.
 set -u
-bin=bin/attnrl
+bin=${ATTNRL_BIN:-bin/attnrl}
 py=/usr/bin/python3
 source tests/lib.sh
 

@@ -6,7 +6,7 @@
 # preplan / anchor sets are TopQ of Delta / FAI; teacher-forcing the greedy response reproduces
 # its numbers; bad input is one line with exit code 2 (1 for an unwritable output path).
 set -u
-bin=bin/attnrl
+bin=${ATTNRL_BIN:-bin/attnrl}
 source tests/lib.sh
 
 # --svg first: the runs that give no --svg of their own must not write inspect.svg here

@@ -8,9 +8,9 @@
 # does that).
 set -u
 cd "$(dirname "$0")/.."
-# emu NAME ARGS...: runs build/emu/NAME; its output in $out, its status returned
+# emu NAME ARGS...: runs $ATTNRL_BUILD/emu/NAME (build/emu/NAME); its output in $out, its status returned
 emu() {
-	local bin=build/emu/$1
+	local bin=${ATTNRL_BUILD:-build}/emu/$1
 	shift
 	if [ ! -x "$bin" ]; then
 		echo "FAIL: $bin is missing (make test builds it; or: make $bin)"

@@ -4,7 +4,7 @@
 # tokens from BOS, 200 after a prompt, and a full story that ends when the model emits BOS.
 # Skips when ../shared/models/stories260K is absent.
 set -u
-bin=bin/attnrl
+bin=${ATTNRL_BIN:-bin/attnrl}
 source tests/lib.sh
 m=../shared/models/stories260K
 fx=tests/fixtures/stories260K

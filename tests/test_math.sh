@@ -4,7 +4,7 @@
 # built-in character vocabulary and evaluates on its test file; `attnrl sft` trains one step
 # on GSM8K's worked solutions and refuses a file without solutions (AMC23).
 set -u
-bin=bin/attnrl
+bin=${ATTNRL_BIN:-bin/attnrl}
 source tests/lib.sh
 data=../shared/data
 tiny="model.path= model.dim=32 model.n_layers=1 model.n_heads=2 model.n_kv_heads=1 model.max_seq_len=1024 rollout.max_new_tokens=8 rollout.prompts_per_step=2 rollout.group_size=2 algo.mini_batch=4 rollout.stop= train.threads=1 data.eval_size=4 run.dir=$tmp/runs"

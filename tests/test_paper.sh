@@ -7,7 +7,7 @@
 # fractions, brute-force solvability, distinct and disjoint splits), is a pure function of its
 # seed, and its files train with data.task=countdown.
 set -u
-bin=bin/attnrl
+bin=${ATTNRL_BIN:-bin/attnrl}
 py=/usr/bin/python3
 source tests/lib.sh
 

@@ -10,7 +10,7 @@
 # write that fails (ulimit -f: EFBIG) stops the run with exit 1 and leaves the previous
 # checkpoint loadable; a changed config is refused with the keys named.
 set -u
-bin=bin/attnrl
+bin=${ATTNRL_BIN:-bin/attnrl}
 source tests/lib.sh
 
 base=(configs/default.yaml rollout.prompts_per_step=4 rollout.group_size=4 algo.mini_batch=8
