@@ -1,34 +1,50 @@
 #!/usr/bin/env bash
-# test_tokenizer_hf.sh - attnrl's byte-level BPE against Hugging Face's tokenizers core (npm
-# tokenizers 0.23.2, the Rust crate's node binding) on the Qwen3 and Llama 3 tokenizer.json:
-# the ids of every text of tests/tokenizer/gen_texts.py (GSM8K, MATH500 and generated texts)
-# must be equal, so must the pre-tokens of the Split regex alone (HF: a WordLevel tokenizer with
-# that pre-tokenizer; attnrl: tokenize --split), and decode(ids) must equal HF's decode(ids, skip_special_tokens) wherever
-# HF's text is valid UTF-8 (see oracle.js). A Qwen3 variant with lstrip/rstrip added tokens
-# checks those flags. The fixtures come from scripts/fetch-tokenizers.sh;
-# without them the test skips, or fails when CI=true.
-# ATTNRL_BIN picks another binary (e.g. an ASan build of attnrl), TOKENIZER_FIXTURES another
-# fixture folder.
+# test_tokenizer_hf.sh - attnrl's byte-level BPE against Hugging Face's tokenizers core (PyPI
+# tokenizers, the Rust crate's Python binding, run by tests/tokenizer/oracle.py) on the Qwen3
+# and Llama 3 tokenizer.json of ../shared/tokenizers: the ids of every text of
+# tests/tokenizer/gen_texts.py (GSM8K, MATH500 and generated texts) must be equal, so must the
+# pre-tokens of the Split regex alone (HF: a WordLevel tokenizer with that pre-tokenizer;
+# attnrl: tokenize --split), and decode(ids) must equal HF's decode(ids, skip_special_tokens)
+# wherever HF's text is valid UTF-8 (see oracle.py). A Qwen3 variant with lstrip/rstrip added
+# tokens checks those flags.
+# The oracle runs with the project environment's python (scripts/install-deps.sh makes .venv).
+# Without it the test skips, or fails when CI=true; without the tokenizer files of ../shared
+# it skips.
+# ATTNRL_BIN picks another binary (e.g. an ASan build of attnrl), ATTNRL_PY another python
+# (with tokenizers), TOKENIZER_FIXTURES another folder holding qwen3/ and llama3/.
 set -u
 source tests/lib.sh
 bin=${ATTNRL_BIN:-bin/attnrl}
-fix=${TOKENIZER_FIXTURES:-.cache/tokenizers}
-export NODE_PATH=$fix/node_modules
+py=${ATTNRL_PY:-.venv/bin/python}
+fix=${TOKENIZER_FIXTURES:-../shared/tokenizers}
 
 missing=""
-command -v node >/dev/null || missing="node"
-[ -f "$fix/node_modules/tokenizers/package.json" ] || missing="$missing $fix/node_modules/tokenizers"
 for m in qwen3 llama3; do
 	[ -f "$fix/$m/tokenizer.json" ] || missing="$missing $fix/$m/tokenizer.json"
 done
-if [ -n "$missing" ]; then
+no_py=""
+if ! command -v "$py" >/dev/null; then
+	no_py="$py"
+elif ! hf_version=$("$py" tests/tokenizer/oracle.py version 2>/dev/null); then
+	no_py="the tokenizers package of $py"
+fi
+if [ -n "$no_py" ]; then
+	what="missing $no_py (Hugging Face's tokenizers from PyPI: bash scripts/install-deps.sh creates .venv)"
+	[ -z "$missing" ] || what="$what and$missing (the tokenizer files of ../shared)"
 	if [ "${CI:-}" = true ]; then
-		echo "FAIL: tokenizer fixtures missing ($missing); CI must run scripts/install-deps.sh"
+		echo "FAIL: $what"
 		exit 1
 	fi
-	echo "SKIP: tokenizer fixtures missing ($missing); run scripts/fetch-tokenizers.sh"
+	echo "SKIP: $what"
 	exit 0
 fi
+if [ -n "$missing" ]; then
+	ci=""
+	[ "${CI:-}" = true ] && ci=" (CI=true: skipped all the same, ../shared comes with the machine, not the repository)"
+	echo "SKIP: missing$missing: the Qwen3 and Llama 3 tokenizer files, read from ../shared (or TOKENIZER_FIXTURES=DIR holding qwen3/ and llama3/)$ci"
+	exit 0
+fi
+echo "oracle: tokenizers $hf_version ($py); tokenizer files from $fix"
 
 python3 tests/tokenizer/gen_texts.py >"$tmp/texts.jsonl" 2>"$tmp/gen.log" || fail "gen_texts.py: $(cat "$tmp/gen.log")"
 sed "s/^/note: /" "$tmp/gen.log"
@@ -42,7 +58,7 @@ check() { # name tokenizer.json texts.jsonl [ids-only]
 	n_texts=$(wc -l <"$texts")
 	local more=("$d/decode_ids.txt" "$d/ref_split.txt")
 	[ -z "$only" ] || more=()
-	node tests/tokenizer/oracle.js encode "$tok" "$texts" "${more[@]}" >"$d/ref.txt" || { echo "FAIL: $m: oracle encode"; return; }
+	"$py" tests/tokenizer/oracle.py encode "$tok" "$texts" "${more[@]}" >"$d/ref.txt" 2>"$d/ref.err" || { echo "FAIL: $m: oracle encode: $(tail -n 1 "$d/ref.err")"; return; }
 	$bin tokenize --tokenizer "$tok" --json <"$texts" >"$d/ours.txt" || { echo "FAIL: $m: attnrl tokenize"; return; }
 	local bad lines split_bad=0
 	[ -n "$only" ] || $bin tokenize --tokenizer "$tok" --json --split <"$texts" >"$d/split.txt" || { echo "FAIL: $m: attnrl tokenize --split"; return; }
@@ -62,7 +78,7 @@ check() { # name tokenizer.json texts.jsonl [ids-only]
 		return
 	fi
 	$bin tokenize --tokenizer "$tok" --decode --json <"$d/decode_ids.txt" >"$d/dec.jsonl" || { echo "FAIL: $m: attnrl tokenize --decode"; return; }
-	node tests/tokenizer/oracle.js decode "$tok" "$d/decode_ids.txt" "$d/dec.jsonl" >"$d/dec.log" || echo "FAIL: $m: $(cat "$d/dec.log")"
+	"$py" tests/tokenizer/oracle.py decode "$tok" "$d/decode_ids.txt" "$d/dec.jsonl" >"$d/dec.log" || echo "FAIL: $m: $(cat "$d/dec.log")"
 	echo "$m: $n_texts texts, $split_bad pre-token mismatches, $bad encode mismatches, $(tail -n 1 "$d/dec.log")"
 }
 
