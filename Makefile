@@ -111,7 +111,7 @@ build/kernels/%.o: kernels/%.cu include/attnrl/kernels.h
 # tests/test_kernels_emu.sh compares the kernels' logic with their CPU twins without a GPU
 GPU_HARNESS_SRC := tests/gpu/check_kernels.c src/kernels_cpu.c src/rng.c
 EMU_HDR := $(wildcard tests/gpu/emu/*.h) include/attnrl/kernels.h
-EMU_OBJ := $(patsubst kernels/%.cu,build/emu/%.o,$(wildcard kernels/*.cu)) build/emu/emu.o
+EMU_OBJ := $(patsubst kernels/%.cu,build/emu/%.o,$(wildcard kernels/*.cu)) build/emu/emu.o build/emu/emu_mem.o
 EMU_CXXFLAGS := -std=c++17 -O1 -g -Wall -Wextra -Wno-unknown-pragmas -Itests/gpu/emu -Iinclude
 build/emu/%.cpp: kernels/%.cu tests/gpu/emu/prep.pl
 	@mkdir -p build/emu
@@ -140,6 +140,26 @@ build/emu/check_rollout: tests/gpu/check_rollout.c build/emu/rollout_gpu.o build
 
 build/emu/bench_rollout: tests/gpu/bench_rollout.c build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ)
 	$(CC) $(CFLAGS) -Itests -Itests/gpu/emu -o $@ $< build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
+# the NCCL backend and the trainer's data parallelism, two ranks, over the emulation's
+# allocation registry and stream order (emu_mem.cpp) and NCCL (nccl_emu.cpp), with the tensor
+# API of tests/gpu/tensor_emu.c (tests/test_dist_emu.sh)
+build/emu/emu_mem.o build/emu/nccl_emu.o: build/emu/%.o: tests/gpu/emu/%.cpp $(EMU_HDR)
+	@mkdir -p build/emu
+	$(CXX) $(EMU_CXXFLAGS) -c -o $@ $<
+build/emu-asan/emu_mem.o: tests/gpu/emu/emu_mem.cpp $(EMU_HDR)
+	@mkdir -p build/emu-asan
+	$(CXX) $(EMU_CXXFLAGS) $(EMU_ASAN) -c -o $@ $<
+DIST_EMU_OBJ := $(patsubst %,build/emu/dist/%.o,dist dist_nccl trainer_dist trainer_zero)
+build/emu/dist/%.o: src/%.c $(EMU_HDR)
+	@mkdir -p build/emu/dist
+	$(CC) -Itests/gpu/emu $(CFLAGS) -DATTNRL_NCCL -c -o $@ $<
+DIST_EMU_LINK := $(DIST_EMU_OBJ) build/emu/emu.o build/emu/emu_mem.o build/emu/nccl_emu.o \
+	build/dist_gloo.o $(PURE_OBJ)
+build/emu/check_dist: tests/gpu/check_dist.c tests/gpu/tensor_emu.c tests/gpu/tensor_emu.h $(DIST_EMU_LINK)
+	$(CC) -Itests/gpu -Itests/gpu/emu $(CFLAGS) -o $@ tests/gpu/check_dist.c tests/gpu/tensor_emu.c \
+		$(DIST_EMU_LINK) -lgloo $(PURE_LDLIBS) -lstdc++
+TEST_HELPERS += build/emu/check_dist
+-include $(wildcard build/emu/dist/*.d)
 
 # ... and on a GPU: the real kernels and cuBLAS (needs the CPU build's BLAS and YAML too)
 GPU_LINK := $(KERNEL_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -L$(CUDA_LIB) -Wl,-rpath,$(CUDA_LIB) -lcublas -lcudart -lstdc++
