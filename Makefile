@@ -157,7 +157,7 @@ $(B)/kernels/%.o: kernels/%.cu include/attnrl/kernels.h
 # tests/test_kernels_emu.sh compares the kernels' logic with their CPU twins without a GPU
 GPU_HARNESS_SRC := tests/gpu/check_kernels.c src/kernels_cpu.c src/rng.c
 EMU_HDR := $(wildcard tests/gpu/emu/*.h) include/attnrl/kernels.h
-EMU_OBJ := $(patsubst kernels/%.cu,$(B)/emu/%.o,$(wildcard kernels/*.cu)) $(B)/emu/emu.o
+EMU_OBJ := $(patsubst kernels/%.cu,$(B)/emu/%.o,$(wildcard kernels/*.cu)) $(B)/emu/emu.o $(B)/emu/emu_mem.o
 EMU_CXXFLAGS := -std=c++17 -O1 -g -Wall -Wextra -Wno-unknown-pragmas -Itests/gpu/emu -Iinclude
 $(B)/emu/%.cpp: kernels/%.cu tests/gpu/emu/prep.pl
 	@mkdir -p $(B)/emu
@@ -186,6 +186,26 @@ $(B)/emu/check_rollout: tests/gpu/check_rollout.c $(B)/emu/rollout_gpu.o $(B)/em
 
 $(B)/emu/bench_rollout: tests/gpu/bench_rollout.c $(B)/emu/rollout_gpu.o $(B)/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ)
 	$(CC) $(CFLAGS) -Itests -Itests/gpu/emu -o $@ $< $(B)/emu/rollout_gpu.o $(B)/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
+# the NCCL backend and the trainer's data parallelism, two ranks, over the emulation's
+# allocation registry and stream order (emu_mem.cpp) and NCCL (nccl_emu.cpp), with the tensor
+# API of tests/gpu/tensor_emu.c (tests/test_dist_emu.sh)
+$(B)/emu/emu_mem.o $(B)/emu/nccl_emu.o: $(B)/emu/%.o: tests/gpu/emu/%.cpp $(EMU_HDR)
+	@mkdir -p $(B)/emu
+	$(CXX) $(EMU_CXXFLAGS) -c -o $@ $<
+$(B)/emu-asan/emu_mem.o: tests/gpu/emu/emu_mem.cpp $(EMU_HDR)
+	@mkdir -p $(B)/emu-asan
+	$(CXX) $(EMU_CXXFLAGS) $(EMU_ASAN) -c -o $@ $<
+DIST_EMU_OBJ := $(patsubst %,$(B)/emu/dist/%.o,dist dist_nccl trainer_dist trainer_zero)
+$(B)/emu/dist/%.o: src/%.c $(EMU_HDR)
+	@mkdir -p $(B)/emu/dist
+	$(CC) -Itests/gpu/emu $(CFLAGS) -DATTNRL_NCCL -c -o $@ $<
+DIST_EMU_LINK := $(DIST_EMU_OBJ) $(B)/emu/emu.o $(B)/emu/emu_mem.o $(B)/emu/nccl_emu.o \
+	$(if $(GLOO_PLUGIN),,$(B)/dist_gloo.o) $(PURE_OBJ)
+$(B)/emu/check_dist: tests/gpu/check_dist.c tests/gpu/tensor_emu.c tests/gpu/tensor_emu.h $(DIST_EMU_LINK)
+	$(CC) -Itests/gpu -Itests/gpu/emu $(CFLAGS) -o $@ tests/gpu/check_dist.c tests/gpu/tensor_emu.c \
+		$(DIST_EMU_LINK) $(if $(GLOO_PLUGIN),,-lgloo) $(PURE_LDLIBS) -lstdc++
+TEST_HELPERS += $(B)/emu/check_dist
+-include $(wildcard $(B)/emu/dist/*.d)
 
 # ... and on a GPU: the real kernels and cuBLAS (needs the CPU build's BLAS and YAML too)
 GPU_LINK := $(KERNEL_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -L$(CUDA_LIB) -Wl,-rpath,$(CUDA_LIB) -lcublas -lcudart -lstdc++

@@ -97,6 +97,7 @@ int dist_init(struct dist *d, const struct dist_opts *o, char *err, size_t n)
 	d->rank = d->env.rank;
 	d->world = d->env.world;
 	d->timeout = o->timeout > 0 ? o->timeout : 300;
+	d->stream = o->stream;
 	if (pick_backend(d, o, err, n))
 		return -1;
 	if (d->backend == DIST_BACKEND_NONE)

@@ -24,6 +24,7 @@
 #include <torch/version.h>
 #ifdef ATTNRL_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAStream.h>
 #endif
 
 #include <algorithm>
@@ -310,6 +311,18 @@ extern "C" int64_t tensor_cuda_peak_bytes(int device)
 	set_error(__func__, "a CPU-only build (make CUDA=1 has the CUDA allocator)");
 	return -1;
 #endif
+}
+
+extern "C" void *tensor_cuda_current_stream(int device)
+{
+#ifdef ATTNRL_CUDA
+	if (device >= 0)
+		return value(__func__, (void *)nullptr, [&] {
+			return (void *)c10::cuda::getCurrentCUDAStream((c10::DeviceIndex)device).stream();
+		});
+#endif
+	(void)device;
+	return nullptr;
 }
 
 extern "C" long tensor_live_count(void)

@@ -53,10 +53,11 @@ int trainer_dist_check(const struct trainer *t, char *err, size_t n)
 int trainer_dist_init(struct trainer *t, char *err, size_t n)
 {
 	const struct config *c = &t->cfg;
-	struct dist_opts o = { c->dist.backend, c->dist.rendezvous, t->run_dir, c->dist.timeout,
-			       t->device != TENSOR_CPU, &t->dist.env };
 	struct dist_env env = t->dist.env;
-	o.env = &env;
+	/* stream: NCCL orders its own with torch's, where the gradients are copied */
+	struct dist_opts o = { c->dist.backend, c->dist.rendezvous, t->run_dir, c->dist.timeout,
+			       t->device != TENSOR_CPU, &env,
+			       tensor_cuda_current_stream(t->device) };
 	if (dist_init(&t->dist, &o, err, n))
 		return -1;
 	if (t->world > 1 && !t->rank)

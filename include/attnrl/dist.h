@@ -63,6 +63,9 @@ struct dist_opts {
 	double timeout;         /* seconds: the rendezvous, and each collective */
 	int use_gpu;            /* the model is on CUDA device local_rank (buffers on device) */
 	const struct dist_env *env; /* NULL = dist_env_read() */
+	void *stream;           /* NCCL: the cudaStream_t the caller writes and reads
+				 * device buffers on (tensor_cuda_current_stream); NULL =
+				 * the default stream */
 };
 
 struct dist_store;
@@ -72,6 +75,7 @@ struct dist {
 	int rank, world;
 	enum dist_backend backend;
 	double timeout;
+	void *stream;                   /* dist_opts.stream */
 	char where[DIST_HOST_MAX + 64]; /* "file store DIR" or "tcp store HOST:PORT" */
 	void *impl;                     /* the backend's state */
 };
@@ -83,8 +87,14 @@ int dist_init(struct dist *d, const struct dist_opts *o, char *err, size_t n);
 void dist_free(struct dist *d);
 
 /*
- * Collectives: every rank calls the same ones in the same order with the same sizes. Buffers
- * are host memory for Gloo, device memory for NCCL. Results are bit-identical on all ranks.
+ * Collectives: every rank calls the same ones in the same order with the same sizes. Results
+ * are bit-identical on all ranks. Buffers:
+ * - Gloo: host memory.
+ * - NCCL: device memory, used in place, written and read on dist_opts.stream: a collective
+ *   starts after the work queued there before the call, and work queued there after it
+ *   returns sees its result. Host memory (a few counts, flags or metrics: cudaPointerGetAttributes
+ *   says neither device nor managed) is copied to a device buffer, reduced, and copied back
+ *   before the call returns, so one call site serves both backends.
  */
 int dist_allreduce_sum(struct dist *d, void *buf, size_t count, enum dist_dtype t, char *err,
 		       size_t n);

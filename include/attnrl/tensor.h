@@ -34,6 +34,9 @@ int tensor_cuda_available(void);
 int tensor_cuda_device_count(void);
 int tensor_cuda_synchronize(int device);   /* waits for the device's work; CPU (< 0): no-op */
 int64_t tensor_cuda_peak_bytes(int device); /* torch.cuda.max_memory_allocated; -1 on CPU builds */
+/* the cudaStream_t torch queues the device's work on now (its current stream), for code that
+ * must order its own stream with torch's (NCCL); NULL for the CPU and on CPU-only builds */
+void *tensor_cuda_current_stream(int device);
 long tensor_live_count(void);
 
 /* ownership */

@@ -1,7 +1,8 @@
 /*
  * cuda_runtime_api.h (emulation) - the part of the CUDA runtime API the GPU harness uses, over
- * host memory, for the CPU emulation of the kernels (tests/gpu/emu/emu.cpp). Not CUDA: only
- * what tests/gpu/check_kernels.c and kernels/NAME.cu call.
+ * host memory, for the CPU emulation of the kernels (tests/gpu/emu/emu.cpp) and of the NCCL
+ * backend (emu_mem.cpp, nccl_emu.cpp). Not CUDA: only what tests/gpu/check_*.c, the GPU
+ * sources they build and kernels/NAME.cu call.
  */
 #ifndef ATTNRL_EMU_CUDA_RUNTIME_API_H
 #define ATTNRL_EMU_CUDA_RUNTIME_API_H
@@ -13,7 +14,8 @@ extern "C" {
 #endif
 
 typedef enum cudaError {
-	cudaSuccess = 0, cudaErrorInvalidValue = 1, cudaErrorStreamCaptureUnsupported = 900
+	cudaSuccess = 0, cudaErrorInvalidValue = 1, cudaErrorNotReady = 600,
+	cudaErrorStreamCaptureUnsupported = 900
 } cudaError_t;
 typedef enum cudaMemcpyKind {
 	cudaMemcpyHostToHost, cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost,
@@ -27,6 +29,17 @@ enum cudaStreamCaptureMode {
 	cudaStreamCaptureModeGlobal, cudaStreamCaptureModeThreadLocal, cudaStreamCaptureModeRelaxed
 };
 #define cudaStreamNonBlocking 0x01
+#define cudaEventDisableTiming 0x02
+
+enum cudaMemoryType {
+	cudaMemoryTypeUnregistered = 0, cudaMemoryTypeHost = 1, cudaMemoryTypeDevice = 2,
+	cudaMemoryTypeManaged = 3
+};
+struct cudaPointerAttributes {
+	enum cudaMemoryType type;
+	int device;
+	void *devicePointer, *hostPointer;
+};
 
 struct cudaDeviceProp {
 	char name[256];
@@ -63,6 +76,13 @@ cudaError_t cudaEventCreate(cudaEvent_t *e);
 cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s);
 cudaError_t cudaEventSynchronize(cudaEvent_t e);
 cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b);
+/* streams, events and the allocation registry: emu_mem.cpp (see emu_mem.h) */
+cudaError_t cudaGetDeviceCount(int *n);
+cudaError_t cudaStreamQuery(cudaStream_t s);
+cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t e, unsigned int flags);
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t *e, unsigned int flags);
+cudaError_t cudaEventDestroy(cudaEvent_t e);
+cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes *a, const void *p);
 
 #ifdef __cplusplus
 }

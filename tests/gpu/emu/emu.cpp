@@ -6,6 +6,7 @@
  * live thread never reaches) ends the program with a message naming where each thread waits.
  */
 #include "cuda_runtime.h"
+#include "emu_mem.h"
 
 #include <setjmp.h>
 #include <stdio.h>
@@ -249,24 +250,23 @@ unsigned int emu_match_any(uint64_t v)
 	return m;
 }
 
-/* ---- the runtime API over host memory --------------------------------------------------- */
-
-struct emu_event {
-	int unused;
-};
+/* ---- the runtime API over host memory (streams, events, the registry: emu_mem.cpp) ----- */
 
 extern "C" {
 
 cudaError_t cudaMalloc(void **p, size_t bytes)
 {
 	*p = malloc(bytes ? bytes : 1);
-	if (*p)
+	if (*p) {
 		memset(*p, 0x7f, bytes); /* device memory starts as garbage too */
+		emu_mem_add(*p, bytes);
+	}
 	return *p ? cudaSuccess : cudaErrorInvalidValue;
 }
 
 cudaError_t cudaFree(void *p)
 {
+	emu_mem_remove(p);
 	free(p);
 	return cudaSuccess;
 }
@@ -277,20 +277,24 @@ cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, enum cudaMemcpy
 	if (capture)
 		return cudaErrorStreamCaptureUnsupported;
 	memmove(dst, src, bytes);
+	emu_mem_wrote(dst, bytes, nullptr);
+	emu_stream_synced(nullptr);
 	return cudaSuccess;
 }
 
 cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, enum cudaMemcpyKind,
-			    cudaStream_t)
+			    cudaStream_t s)
 {
+	emu_mem_wrote(dst, bytes, s);
 	if (!captured([=] { memmove(dst, src, bytes); }))
 		memmove(dst, src, bytes);
 	return cudaSuccess;
 }
 
 cudaError_t cudaMemcpy2DAsync(void *dst, size_t dpitch, const void *src, size_t spitch,
-			      size_t width, size_t height, enum cudaMemcpyKind, cudaStream_t)
+			      size_t width, size_t height, enum cudaMemcpyKind, cudaStream_t s)
 {
+	emu_mem_wrote(dst, height ? (height - 1) * dpitch + width : 0, s);
 	auto op = [=] {
 		for (size_t r = 0; r < height; r++)
 			memmove((char *)dst + r * dpitch, (const char *)src + r * spitch, width);
@@ -300,8 +304,9 @@ cudaError_t cudaMemcpy2DAsync(void *dst, size_t dpitch, const void *src, size_t 
 	return cudaSuccess;
 }
 
-cudaError_t cudaMemsetAsync(void *p, int value, size_t bytes, cudaStream_t)
+cudaError_t cudaMemsetAsync(void *p, int value, size_t bytes, cudaStream_t s)
 {
+	emu_mem_wrote(p, bytes, s);
 	if (!captured([=] { memset(p, value, bytes); }))
 		memset(p, value, bytes);
 	return cudaSuccess;
@@ -312,21 +317,12 @@ cudaError_t cudaSetDevice(int device)
 	return device == 0 ? cudaSuccess : cudaErrorInvalidValue;
 }
 
-cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned int)
+cudaError_t cudaStreamSynchronize(cudaStream_t s)
 {
-	static int one;
-	*s = &one;
+	if (capture)
+		return cudaErrorStreamCaptureUnsupported;
+	emu_stream_synced(s);
 	return cudaSuccess;
-}
-
-cudaError_t cudaStreamDestroy(cudaStream_t)
-{
-	return cudaSuccess;
-}
-
-cudaError_t cudaStreamSynchronize(cudaStream_t)
-{
-	return capture ? cudaErrorStreamCaptureUnsupported : cudaSuccess;
 }
 
 struct emu_graph {
@@ -381,12 +377,17 @@ cudaError_t cudaGraphDestroy(cudaGraph_t g)
 cudaError_t cudaMemset(void *p, int value, size_t bytes)
 {
 	memset(p, value, bytes);
+	emu_mem_wrote(p, bytes, nullptr);
+	emu_stream_synced(nullptr);
 	return cudaSuccess;
 }
 
 cudaError_t cudaDeviceSynchronize(void)
 {
-	return capture ? cudaErrorStreamCaptureUnsupported : cudaSuccess;
+	if (capture)
+		return cudaErrorStreamCaptureUnsupported;
+	emu_device_synced();
+	return cudaSuccess;
 }
 
 cudaError_t cudaGetLastError(void)
@@ -410,29 +411,6 @@ const char *cudaGetErrorName(cudaError_t e)
 const char *cudaGetErrorString(cudaError_t e)
 {
 	return cudaGetErrorName(e);
-}
-
-cudaError_t cudaEventCreate(cudaEvent_t *e)
-{
-	static emu_event one;
-	*e = &one;
-	return cudaSuccess;
-}
-
-cudaError_t cudaEventRecord(cudaEvent_t, cudaStream_t)
-{
-	return cudaSuccess;
-}
-
-cudaError_t cudaEventSynchronize(cudaEvent_t)
-{
-	return cudaSuccess;
-}
-
-cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t, cudaEvent_t)
-{
-	*ms = 1.0f;
-	return cudaSuccess;
 }
 }
 
