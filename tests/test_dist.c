@@ -326,7 +326,7 @@ static void test_file_store(const char *dir)
 
 static int free_port(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(a);
 	int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
 	if (fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
