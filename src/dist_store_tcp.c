@@ -262,8 +262,8 @@ static struct store_server *server_start(const char *addr, int port, int world, 
 	}
 	return sv;
 fail:
-	snprintf(err, n, "dist: rank 0 cannot serve the rendezvous on %s port %d: %s; pick another "
-		 "MASTER_PORT", addr ? addr : "every address", port, strerror(errno));
+	snprintf(err, n, "dist: rank 0 cannot serve the rendezvous on %s%sport %d: %s; pick another "
+		 "MASTER_PORT", addr ? addr : "", addr ? " " : "", port, strerror(errno));
 	if (sv->lfd >= 0)
 		close(sv->lfd);
 	free(sv->fds);
@@ -458,14 +458,37 @@ const char *dist_loopback_addr(const struct dist_env *e)
 	return NULL;
 }
 
-enum dist_listen dist_local_addr(const struct dist_env *e, const char *ifname, char *out,
-				 size_t on)
+/* this host's address that other nodes reach: on the route to MASTER_ADDR (or the first SLURM
+ * host), else the first of this host's name, else of an interface, that is not loopback */
+static int network_addr(const struct dist_env *e, char *out, size_t on)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai, *p;
 	struct ifaddrs *ifs, *i;
 	char host[DIST_HOST_MAX];
-	const char *lo = dist_loopback_addr(e);
 	int ok = 0;
+	if (route_to(e->master_addr, out, on) || route_to(e->first_host, out, on))
+		return 1;
+	host[sizeof(host) - 1] = 0;
+	if (!gethostname(host, sizeof(host) - 1) && !getaddrinfo(host, NULL, &hints, &ai)) {
+		for (p = ai; p && !ok; p = p->ai_next)
+			ok = usable_addr(p->ai_addr, out, on);
+		freeaddrinfo(ai);
+		if (ok)
+			return 1;
+	}
+	if (!getifaddrs(&ifs)) {
+		for (i = ifs; i && !ok; i = i->ifa_next)
+			ok = i->ifa_addr && (i->ifa_flags & IFF_UP) && i->ifa_addr->sa_family == AF_INET &&
+			     usable_addr(i->ifa_addr, out, on);
+		freeifaddrs(ifs);
+	}
+	return ok;
+}
+
+enum dist_listen dist_local_addr(const struct dist_env *e, const char *ifname, char *out,
+				 size_t on)
+{
+	const char *lo = dist_loopback_addr(e);
 	if (lo) {
 		snprintf(out, on, "%s", lo);
 		return DIST_LISTEN_LOOPBACK;
@@ -474,24 +497,8 @@ enum dist_listen dist_local_addr(const struct dist_env *e, const char *ifname, c
 		snprintf(out, on, "%s", ifname);
 		return DIST_LISTEN_IFACE;
 	}
-	if (route_to(e->master_addr, out, on) || route_to(e->first_host, out, on))
+	if (network_addr(e, out, on))
 		return DIST_LISTEN_HOST;
-	host[sizeof(host) - 1] = 0;
-	if (!gethostname(host, sizeof(host) - 1) && !getaddrinfo(host, NULL, &hints, &ai)) {
-		for (p = ai; p && !ok; p = p->ai_next)
-			ok = usable_addr(p->ai_addr, out, on);
-		freeaddrinfo(ai);
-		if (ok)
-			return DIST_LISTEN_HOST;
-	}
-	if (!getifaddrs(&ifs)) {
-		for (i = ifs; i && !ok; i = i->ifa_next)
-			ok = i->ifa_addr && (i->ifa_flags & IFF_UP) && i->ifa_addr->sa_family == AF_INET &&
-			     usable_addr(i->ifa_addr, out, on);
-		freeifaddrs(ifs);
-		if (ok)
-			return DIST_LISTEN_HOST;
-	}
 	snprintf(out, on, "127.0.0.1");
 	return DIST_LISTEN_LOOPBACK;
 }
