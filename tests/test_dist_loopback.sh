@@ -3,12 +3,13 @@
 # build/tests/dist_worker start the way the other tests and the benchmarks start them (RANK,
 # WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, no LOCAL_WORLD_SIZE), with MASTER_ADDR 127.0.0.1, ::1 and
 # localhost, and as one SLURM node's two tasks (file rendezvous). Rank 1 arrives a second after
-# rank 0 (rank 0 serves the rendezvous meanwhile) and then stalls past the timeout (the Gloo
-# pairs stay connected meanwhile). Every TCP socket either rank holds over that time, read from
-# /proc/PID/net/tcp{,6} by the inodes in /proc/PID/fd, must have a loopback local address, and a
-# loopback remote one unless it is listening. The Gloo pairs must have been seen, and with the
-# tcp rendezvous its listener (alive for the whole second; a pair's listener may live too
-# briefly to be seen, but the socket it accepts has the same local address).
+# rank 0 (rank 0 serves the rendezvous meanwhile), then stalls past the timeout: the Gloo pairs
+# stay connected until rank 0's all-reduce fails, which also shows that both joined. Every TCP
+# socket either rank holds over that time, read from /proc/PID/net/tcp{,6} by the inodes in
+# /proc/PID/fd, must have a loopback local address, and a loopback remote one unless it is
+# listening. Connections must have been seen, and with the tcp rendezvous its listener (alive
+# for the whole second; a pair's listener may live too briefly to be seen, but the socket it
+# accepts has the same local address).
 set -u
 source tests/lib.sh
 w=build/tests/dist_worker
@@ -56,7 +57,7 @@ pair() {
 	shift 2
 	for r in 0 1; do
 		"${ENVS[@]}" "${@//@/$r}" /bin/sh -c 'sleep $0; exec "$@"' $r \
-			$w run "$tmp/$name" "$rdzv" 2 stall >"$tmp/$name.$r" 2>&1 &
+			$w run "$tmp/$name" "$rdzv" 3 stall >"$tmp/$name.$r" 2>&1 &
 		pids+=($!)
 	done
 	watch_sockets "${pids[@]}" >"$tmp/$name.sockets"
@@ -80,7 +81,9 @@ for line in open(sys.argv[1]).read().split("\n"):
         print(line)
 PY
 )
-	if [ -n "$bad" ]; then
+	if ! grep -q "dist: gloo allreduce failed" "$tmp/$name.0"; then
+		fail "$name: the ranks did not join, then stall: $(cat "$tmp/$name".[01])"
+	elif [ -n "$bad" ]; then
 		fail "$name: sockets not on loopback: $(tr '\n' ';' <<<"$bad")"
 	elif ! grep -q "^EST" "$tmp/$name.sockets" ||
 		{ [ $rdzv = tcp ] && ! grep -q "^LISTEN" "$tmp/$name.sockets"; }; then
