@@ -5,8 +5,9 @@
  * crosses the extern "C" functions (Gloo throws gloo::IoException on a lost or silent peer,
  * gloo::EnforceNotMet on misuse): the message goes to the caller's err buffer instead.
  *
- * The transport listens on the interface named by GLOO_SOCKET_IFNAME (as in PyTorch), else on
- * dist_local_addr's choice (127.0.0.1 when every rank is on this node).
+ * The transport listens where dist_local_addr says: on loopback when every rank is on this
+ * host, else on the interface named by GLOO_SOCKET_IFNAME (as in PyTorch), else on this host's
+ * address on the route to MASTER_ADDR.
  */
 #include "dist_internal.h"
 
@@ -94,18 +95,16 @@ Gloo *gloo_of(struct dist *d)
 	return static_cast<Gloo *>(d->impl);
 }
 
-/* the address the transport listens on: GLOO_SOCKET_IFNAME's interface, else dist_local_addr */
+/* where the transport listens: an interface or an address (dist_local_addr) */
 gloo::transport::tcp::attr device_attr(const struct dist_env *e)
 {
 	gloo::transport::tcp::attr a;
-	const char *ifname = getenv("GLOO_SOCKET_IFNAME");
-	char host[DIST_HOST_MAX];
-	if (ifname && *ifname) {
-		a.iface = ifname;
-	} else {
-		dist_local_addr(e, host, sizeof(host));
-		a.hostname = host;
-	}
+	char where[DIST_HOST_MAX];
+	if (dist_local_addr(e, getenv("GLOO_SOCKET_IFNAME"), where, sizeof(where)) ==
+	    DIST_LISTEN_IFACE)
+		a.iface = where;
+	else
+		a.hostname = where;
 	return a;
 }
 

@@ -59,11 +59,24 @@ int dist_tcp_set(struct dist_tcp *t, const char *key, const void *val, size_t le
 int dist_tcp_get(struct dist_tcp *t, const char *key, void *val, size_t cap, size_t *len,
 		 char *err, size_t n);
 
-/* the address this rank's transport listens on: 127.0.0.1 when all ranks are on this node,
- * else this host's address on the route to MASTER_ADDR (or the first SLURM host), else the
+/* the loopback address every rank listens and connects on when they are all on this host:
+ * MASTER_ADDR when it is one (127.0.0.0/8, ::1), 127.0.0.1 when it is localhost, when the world
+ * has one rank, or when this host's ranks (LOCAL_WORLD_SIZE, SLURM's tasks on this node) are
+ * the whole world; NULL when the ranks may span hosts */
+const char *dist_loopback_addr(const struct dist_env *e);
+
+/* where this rank's transport listens, in out: dist_loopback_addr when there is one (ifname
+ * ignored: loopback reaches every rank), else the interface ifname (GLOO_SOCKET_IFNAME) when
+ * set, else this host's address on the route to MASTER_ADDR (or the first SLURM host), else the
  * first address of this host's name, else of an interface, that is not loopback (Debian's
- * /etc/hosts maps the host name to 127.0.1.1); 1 when out is not loopback */
-int dist_local_addr(const struct dist_env *e, char *out, size_t on);
+ * /etc/hosts maps the host name to 127.0.1.1), else 127.0.0.1 */
+enum dist_listen {
+	DIST_LISTEN_LOOPBACK, /* out: a loopback address */
+	DIST_LISTEN_HOST,     /* out: an address of this host other nodes can reach */
+	DIST_LISTEN_IFACE,    /* out: an interface name */
+};
+enum dist_listen dist_local_addr(const struct dist_env *e, const char *ifname, char *out,
+				 size_t on);
 
 /* backends: impl is theirs; each returns 0 or -1 with one line in err */
 int dist_gloo_init(struct dist *d, struct dist_store *s, char *err, size_t n);

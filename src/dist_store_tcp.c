@@ -4,11 +4,13 @@
  * client of MASTER_ADDR:MASTER_PORT. Only start-up metadata goes through it (Gloo's pair
  * addresses, NCCL's id); the collectives never do. A fresh server per run, so nothing stale;
  * the first request of each client carries its rank and world size, and a world size that
- * differs from rank 0's is refused with a message. Also: the address other nodes reach this
- * one at (dist_local_addr).
+ * differs from rank 0's is refused with a message. When every rank is on this host
+ * (dist_loopback_addr) the server listens, and every rank connects, on loopback only; else it
+ * listens on every address. Also: the address other nodes reach this one at (dist_local_addr).
  */
 #include "dist_internal.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -206,24 +209,52 @@ static void server_stop(struct store_server *sv)
 	free(sv);
 }
 
-static struct store_server *server_start(int port, int world, char *err, size_t n)
+/* a listening socket on addr:port (a numeric address), or on every address when addr is NULL
+ * (IPv6 and IPv4); -1 with errno */
+static int listen_on(const char *addr, int port)
+{
+	struct sockaddr_in6 any = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port),
+				    .sin6_addr = IN6ADDR_ANY_INIT };
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST }, *ai = NULL;
+	char ps[16];
+	int one = 1, zero = 0, fd, rc;
+	snprintf(ps, sizeof(ps), "%d", port);
+	if (addr && getaddrinfo(addr, ps, &hints, &ai)) {
+		errno = EADDRNOTAVAIL;
+		return -1;
+	}
+	fd = socket(ai ? ai->ai_family : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (!ai)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		rc = ai ? bind(fd, ai->ai_addr, ai->ai_addrlen) :
+			  bind(fd, (struct sockaddr *)&any, sizeof(any));
+		if (rc || listen(fd, 128)) {
+			int e = errno;
+			close(fd);
+			fd = -1;
+			errno = e;
+		}
+	}
+	if (ai)
+		freeaddrinfo(ai);
+	return fd;
+}
+
+/* rank 0's server on addr:port (NULL: every address) */
+static struct store_server *server_start(const char *addr, int port, int world, char *err,
+					 size_t n)
 {
 	struct store_server *sv = calloc(1, sizeof(*sv));
-	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port),
-				  .sin6_addr = IN6ADDR_ANY_INIT };
-	int one = 1, zero = 0;
 	if (!sv || !(sv->fds = calloc((size_t)world + 64, sizeof(int)))) {
 		free(sv);
 		snprintf(err, n, "dist: out of memory");
 		return NULL;
 	}
 	sv->world = world;
-	sv->lfd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sv->lfd = listen_on(addr, port);
 	if (sv->lfd < 0 || pipe(sv->wake))
-		goto fail;
-	setsockopt(sv->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	setsockopt(sv->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(sv->lfd, (struct sockaddr *)&a, sizeof(a)) || listen(sv->lfd, 128))
 		goto fail;
 	if (pthread_create(&sv->thread, NULL, server_main, sv)) {
 		errno = EAGAIN;
@@ -231,8 +262,8 @@ static struct store_server *server_start(int port, int world, char *err, size_t 
 	}
 	return sv;
 fail:
-	snprintf(err, n, "dist: rank 0 cannot serve the rendezvous on port %d: %s; pick another "
-		 "MASTER_PORT", port, strerror(errno));
+	snprintf(err, n, "dist: rank 0 cannot serve the rendezvous on %s%sport %d: %s; pick another "
+		 "MASTER_PORT", addr ? addr : "", addr ? " " : "", port, strerror(errno));
 	if (sv->lfd >= 0)
 		close(sv->lfd);
 	free(sv->fds);
@@ -286,14 +317,17 @@ struct dist_tcp *dist_tcp_open(const char *host, int port, const struct dist_env
 {
 	struct dist_tcp *t = calloc(1, sizeof(*t));
 	double deadline = dist_now() + timeout;
+	const char *lo = dist_loopback_addr(e);
 	char hello[32], op;
+	if (lo)
+		host = lo;
 	if (!t) {
 		snprintf(err, n, "dist: out of memory");
 		return NULL;
 	}
 	t->fd = -1;
 	snprintf(t->where, sizeof(t->where), "tcp store %s:%d", host, port);
-	if (e->rank == 0 && !(t->server = server_start(port, e->world, err, n)))
+	if (e->rank == 0 && !(t->server = server_start(lo, port, e->world, err, n)))
 		goto fail;
 	if ((t->fd = tcp_connect(host, port, deadline, timeout, err, n)) < 0)
 		goto fail;
@@ -400,14 +434,38 @@ static int route_to(const char *host, char *out, size_t on)
 	return ok;
 }
 
-int dist_local_addr(const struct dist_env *e, char *out, size_t on)
+/* 2 when host is "localhost", 1 when it is an address of this host's loopback interface
+ * written as numbers (127.0.0.0/8, ::1), else 0; no lookup: a name that resolves to 127.0.1.1
+ * here (Debian's host name) may well name this host's network address on the other nodes */
+static int loopback_name(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (!strcasecmp(host, "localhost") || !strcasecmp(host, "localhost."))
+		return 2;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+const char *dist_loopback_addr(const struct dist_env *e)
+{
+	int lo = loopback_name(e->master_addr);
+	if (lo == 1)
+		return e->master_addr;
+	if (lo == 2 || e->world == 1 || (e->local_world && e->local_world == e->world))
+		return "127.0.0.1";
+	return NULL;
+}
+
+/* this host's address that other nodes reach: on the route to MASTER_ADDR (or the first SLURM
+ * host), else the first of this host's name, else of an interface, that is not loopback */
+static int network_addr(const struct dist_env *e, char *out, size_t on)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai, *p;
 	struct ifaddrs *ifs, *i;
 	char host[DIST_HOST_MAX];
 	int ok = 0;
-	if ((e->local_world && e->local_world == e->world) || e->world == 1)
-		goto lo;
 	if (route_to(e->master_addr, out, on) || route_to(e->first_host, out, on))
 		return 1;
 	host[sizeof(host) - 1] = 0;
@@ -423,10 +481,24 @@ int dist_local_addr(const struct dist_env *e, char *out, size_t on)
 			ok = i->ifa_addr && (i->ifa_flags & IFF_UP) && i->ifa_addr->sa_family == AF_INET &&
 			     usable_addr(i->ifa_addr, out, on);
 		freeifaddrs(ifs);
-		if (ok)
-			return 1;
 	}
-lo:
+	return ok;
+}
+
+enum dist_listen dist_local_addr(const struct dist_env *e, const char *ifname, char *out,
+				 size_t on)
+{
+	const char *lo = dist_loopback_addr(e);
+	if (lo) {
+		snprintf(out, on, "%s", lo);
+		return DIST_LISTEN_LOOPBACK;
+	}
+	if (ifname && *ifname) {
+		snprintf(out, on, "%s", ifname);
+		return DIST_LISTEN_IFACE;
+	}
+	if (network_addr(e, out, on))
+		return DIST_LISTEN_HOST;
 	snprintf(out, on, "127.0.0.1");
-	return 0;
+	return DIST_LISTEN_LOOPBACK;
 }

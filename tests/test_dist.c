@@ -326,7 +326,7 @@ static void test_file_store(const char *dir)
 
 static int free_port(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(a);
 	int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
 	if (fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
@@ -353,17 +353,60 @@ static void test_tcp_store(void)
 	      "rank 1 alone: %s", m[0].err);
 }
 
-/* all ranks here: loopback; else an address that is not loopback, when this host has one */
+/* where a rank's transport listens, from the launcher's variables (through dist_env_parse) and
+ * GLOO_SOCKET_IFNAME: on loopback whenever every rank is on this host, else the interface, else
+ * an address on the route out (when this host has one that is not loopback) */
 static void test_local_addr(void)
 {
-	struct dist_env e = { .rank = 0, .world = 2, .local_world = 2 };
-	char a[DIST_HOST_MAX];
-	CHECK(dist_local_addr(&e, a, sizeof(a)) == 0 && !strcmp(a, "127.0.0.1"), "local: %s", a);
-	e.local_world = 0;
-	snprintf(e.master_addr, sizeof(e.master_addr), "192.0.2.1"); /* TEST-NET-1 */
-	int rc = dist_local_addr(&e, a, sizeof(a));
-	CHECK(rc == 1 ? strncmp(a, "127.", 4) != 0 : !strcmp(a, "127.0.0.1"),
-	      "towards 192.0.2.1: %s (rc %d)", a, rc);
+	static const struct { struct kv t[6]; const char *ifname; enum dist_listen want;
+			      const char *addr; } cases[] = {
+		{ { { "RANK", "1" }, { "WORLD_SIZE", "2" }, { "MASTER_ADDR", "127.0.0.1" } }, NULL,
+		  DIST_LISTEN_LOOPBACK, "127.0.0.1" },
+		{ { { "RANK", "1" }, { "WORLD_SIZE", "2" }, { "MASTER_ADDR", "127.0.0.5" } }, NULL,
+		  DIST_LISTEN_LOOPBACK, "127.0.0.5" },
+		{ { { "RANK", "1" }, { "WORLD_SIZE", "2" }, { "MASTER_ADDR", "::1" } }, NULL,
+		  DIST_LISTEN_LOOPBACK, "::1" },
+		{ { { "RANK", "1" }, { "WORLD_SIZE", "2" }, { "MASTER_ADDR", "localhost" } }, NULL,
+		  DIST_LISTEN_LOOPBACK, "127.0.0.1" },
+		{ { { "RANK", "1" }, { "WORLD_SIZE", "2" }, { "MASTER_ADDR", "LocalHost" } }, NULL,
+		  DIST_LISTEN_LOOPBACK, "127.0.0.1" },
+		{ { { "RANK", "1" }, { "WORLD_SIZE", "2" }, { "MASTER_ADDR", "127.0.0.1" } }, "eth7",
+		  DIST_LISTEN_LOOPBACK, "127.0.0.1" },
+		{ { { "RANK", "1" }, { "WORLD_SIZE", "2" }, { "MASTER_ADDR", "192.0.2.1" },
+		    { "LOCAL_WORLD_SIZE", "2" } }, NULL, DIST_LISTEN_LOOPBACK, "127.0.0.1" },
+		{ { { "RANK", "1" }, { "WORLD_SIZE", "2" }, { "LOCAL_WORLD_SIZE", "2" } }, "eth7",
+		  DIST_LISTEN_LOOPBACK, "127.0.0.1" },
+		{ { { "PATH", "/bin" } }, "eth7", DIST_LISTEN_LOOPBACK, "127.0.0.1" },
+		{ { { "SLURM_PROCID", "1" }, { "SLURM_NTASKS", "2" }, { "SLURM_LOCALID", "1" },
+		    { "SLURM_STEP_TASKS_PER_NODE", "2" }, { "SLURM_STEP_NODELIST", "n7" } }, NULL,
+		  DIST_LISTEN_LOOPBACK, "127.0.0.1" },
+		{ { { "RANK", "1" }, { "WORLD_SIZE", "4" }, { "MASTER_ADDR", "192.0.2.1" },
+		    { "LOCAL_WORLD_SIZE", "2" } }, "eth7", DIST_LISTEN_IFACE, "eth7" },
+		{ { { "RANK", "1" }, { "WORLD_SIZE", "2" }, { "MASTER_ADDR", "192.0.2.1" } }, "eth7",
+		  DIST_LISTEN_IFACE, "eth7" },
+		{ { { "RANK", "1" }, { "WORLD_SIZE", "2" }, { "MASTER_ADDR", "127.0.0.1.example" } },
+		  "eth7", DIST_LISTEN_IFACE, "eth7" },
+		{ { { "SLURM_PROCID", "1" }, { "SLURM_NTASKS", "2" }, { "SLURM_NODEID", "1" },
+		    { "SLURM_STEP_TASKS_PER_NODE", "1(x2)" }, { "SLURM_STEP_NODELIST", "n[7-8]" } },
+		  "eth7", DIST_LISTEN_IFACE, "eth7" },
+	};
+	char a[DIST_HOST_MAX], err[256];
+	struct dist_env e;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK(parse(cases[i].t, &e, err, sizeof(err)) == 0, "case %zu: %s", i, err);
+		enum dist_listen got = dist_local_addr(&e, cases[i].ifname, a, sizeof(a));
+		CHECK(got == cases[i].want && !strcmp(a, cases[i].addr), "case %zu: %d '%s', want %d '%s'",
+		      i, got, a, cases[i].want, cases[i].addr);
+		CHECK((dist_loopback_addr(&e) != NULL) == (cases[i].want == DIST_LISTEN_LOOPBACK),
+		      "case %zu: loopback %s", i, dist_loopback_addr(&e));
+	}
+	/* ranks on several hosts, no interface named: this host's address towards MASTER_ADDR */
+	struct kv far[] = { { "RANK", "1" }, { "WORLD_SIZE", "2" }, { "MASTER_ADDR", "192.0.2.1" },
+			    { 0, 0 } }; /* TEST-NET-1 */
+	CHECK(parse(far, &e, err, sizeof(err)) == 0, "far: %s", err);
+	enum dist_listen rc = dist_local_addr(&e, "", a, sizeof(a));
+	CHECK(rc == DIST_LISTEN_HOST ? strncmp(a, "127.", 4) != 0 && strcmp(a, "::1") :
+	      rc == DIST_LISTEN_LOOPBACK && !strcmp(a, "127.0.0.1"), "towards 192.0.2.1: %s (%d)", a, rc);
 	printf("test_dist: this host's address for other nodes: %s\n", a);
 }
 

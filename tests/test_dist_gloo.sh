@@ -11,7 +11,8 @@ source tests/lib.sh
 w=${ATTNRL_BUILD:-build}/tests/dist_worker
 [ -x "$w" ] || { echo "test_dist_gloo: $w missing; run 'make'"; exit 1; }
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-ENVS=(env -u SLURM_PROCID -u SLURM_NTASKS -u MASTER_ADDR -u MASTER_PORT -u GLOO_SOCKET_IFNAME)
+ENVS=(env -u SLURM_PROCID -u SLURM_NTASKS -u MASTER_ADDR -u MASTER_PORT -u GLOO_SOCKET_IFNAME
+	-u LOCAL_WORLD_SIZE)
 
 # world ranks of one job; $1 = world, $2 = rendezvous (tcp|file), $3 = timeout, rest: extra
 # environment; every rank must print its "ok" line
@@ -53,7 +54,14 @@ expect "backend nccl on CPU" 1 "dist.backend=nccl needs a CUDA=1 build" \
 	"${ENVS[@]}" RANK=0 WORLD_SIZE=2 DIST_BACKEND=nccl $w run "$tmp/run" auto 5
 expect "tcp without MASTER_ADDR" 1 "dist.rendezvous=tcp needs MASTER_ADDR" \
 	"${ENVS[@]}" RANK=0 WORLD_SIZE=2 $w run "$tmp/run" tcp 5
+# GLOO_SOCKET_IFNAME picks the interface when the ranks may span hosts (no LOCAL_WORLD_SIZE, no
+# loopback MASTER_ADDR); ranks all on this host use loopback whatever it says
+"${ENVS[@]}" RANK=1 WORLD_SIZE=2 GLOO_SOCKET_IFNAME=nosuch0 $w run "$tmp/ifname" file 5 >/dev/null 2>&1 &
+peer=$!
 expect "bad interface" 1 "dist: gloo connect failed:" \
+	"${ENVS[@]}" RANK=0 WORLD_SIZE=2 GLOO_SOCKET_IFNAME=nosuch0 $w run "$tmp/ifname" file 5
+wait "$peer"
+expect "bad interface, one host" 0 "rank 0/1 ok (backend gloo" \
 	"${ENVS[@]}" -u RANK DIST_BACKEND=gloo GLOO_SOCKET_IFNAME=nosuch0 $w run "$tmp/run" auto 5
 expect "bad RANK" 1 "dist: RANK='one' is not a whole number" "${ENVS[@]}" RANK=one WORLD_SIZE=2 $w run "$tmp/run" auto 5
 

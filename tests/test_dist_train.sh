@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_dist_train.sh - data parallelism on the CPU: the same YAML on 2 ranks (Gloo, one torch
-# thread each, ranks from RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT) and on 1 rank gives the
+# thread each, ranks from RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT, or RANK/WORLD_SIZE/
+# LOCAL_WORLD_SIZE with the file rendezvous; loopback only either way) and on 1 rank gives the
 # same training: every step's rewards and the eval equal, and the weights after 3 steps equal
 # within fp32 tolerance (the gradients are summed in another order; the difference is printed).
 # ZeRO-1 (dist.shard_optimizer) gives the same weights as the plain all-reduce, writes one
@@ -34,7 +35,7 @@ $bin train "${base[@]}" run.dir="$tmp/one" >"$tmp/one.log" 2>&1 || fail "1 rank:
 two "$tmp/tcp" MASTER_ADDR=127.0.0.1 MASTER_PORT=$port || fail "2 ranks (tcp): $(tail -1 "$tmp/tcp.0.log")"
 grep -q "2 ranks, gloo backend, rendezvous by tcp store" "$tmp/tcp.0.log" || fail "rank 0 did not report 2 Gloo ranks"
 [ -s "$tmp/tcp.1.log" ] && fail "rank 1 printed: $(head -2 "$tmp/tcp.1.log")"
-two "$tmp/file" || fail "2 ranks (file rendezvous): $(tail -1 "$tmp/file.0.log")"
+two "$tmp/file" LOCAL_WORLD_SIZE=2 || fail "2 ranks (file rendezvous): $(tail -1 "$tmp/file.0.log")"
 
 # the outside check: numpy reads both weight files and both metrics logs
 for run in tcp file; do
