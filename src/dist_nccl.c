@@ -129,6 +129,9 @@ int dist_nccl_init(struct dist *d, struct dist_store *s, char *err, size_t n)
 	    (e = cudaEventCreateWithFlags(&c->reduced, cudaEventDisableTiming)) != cudaSuccess ||
 	    (e = cudaMalloc((void **)&c->one, sizeof(float))) != cudaSuccess)
 		return cuda_fail(e, "cuda set-up", err, n);
+	/* NCCL's own start-up sockets stay on loopback too when every rank is on this host */
+	if (dist_loopback_addr(&d->env))
+		setenv("NCCL_SOCKET_IFNAME", "lo", 0);
 	if (get_id(d, s, &id, err, n))
 		return -1;
 	ncclConfig_t cfg = NCCL_CONFIG_INITIALIZER;
