@@ -39,6 +39,6 @@ emu check_rollout || die 12 "the GPU decode loop failed its checks"
 echo "$out" | grep -v '^check_rollout'
 ro_out=$(echo "$out" | tail -1)
 # gpu-check's decode benchmark, tiny, so that it keeps working (its numbers mean nothing here)
-emu bench_rollout --small && [ "$(echo "$out" | grep -c '^PERF rollout')" -eq 6 ] ||
+emu bench_rollout --small && [ "$(echo "$out" | grep -c '^PERF rollout')" -eq 8 ] ||
 	die 5 "bench_rollout --small failed"
 echo "test_kernels_emu: $n emulated kernel checks passed; $eng_out; $ro_out; bench_rollout ran"
