@@ -126,7 +126,11 @@ if [ -x "$CUDA_HOME/bin/nvcc" ]; then
 else
 	echo "gpu-check: missing: nvcc (not in \$CUDA_HOME/bin nor on PATH; set CUDA_HOME)"
 fi
-torch_line=$("$TORCH_PY" -c 'import torch; print(torch.__version__, torch.version.cuda or "")' 2>/dev/null | tail -1)
+# torch/version.py read without importing torch (seconds of CPU)
+torch_line=$("$TORCH_PY" -c 'import importlib.util as u, os
+v = {}
+exec(open(os.path.join(os.path.dirname(u.find_spec("torch").origin), "version.py")).read(), v)
+print(v["__version__"], v.get("cuda") or "")' 2>/dev/null | tail -1)
 have_torch=0
 if [ -n "${torch_line#* }" ] && [ "${torch_line#* }" != "$torch_line" ]; then
 	have_torch=1
