@@ -141,6 +141,16 @@ build/emu/check_rollout: tests/gpu/check_rollout.c build/emu/rollout_gpu.o build
 build/emu/bench_rollout: tests/gpu/bench_rollout.c build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ)
 	$(CC) $(CFLAGS) -Itests -Itests/gpu/emu -o $@ $< build/emu/rollout_gpu.o build/emu/engine_gpu.o $(EMU_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -lstdc++
 
+# the decode-step benchmark (gpu-harness) over the emulated kernels and cuBLAS at tiny shapes,
+# so that it keeps working: tests/test_kernels_emu.sh runs it
+TEST_HELPERS += build/emu/bench_decode
+build/emu/bench_decode.cpp: tests/gpu/bench_decode.cu tests/gpu/emu/prep.pl
+	@mkdir -p build/emu
+	perl tests/gpu/emu/prep.pl $< > $@
+build/emu/bench_decode: build/emu/bench_decode.cpp tests/gpu/gpu_util.h $(EMU_OBJ) $(EMU_HDR)
+	$(CXX) $(EMU_CXXFLAGS) -DATTNRL_CUDA_EMU -Itests/gpu -include cuda_runtime.h -o $@ $< \
+		$(EMU_OBJ) -lm
+
 # ... and on a GPU: the real kernels and cuBLAS (needs the CPU build's BLAS and YAML too)
 GPU_LINK := $(KERNEL_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -L$(CUDA_LIB) -Wl,-rpath,$(CUDA_LIB) -lcublas -lcudart -lstdc++
 build/gpu/check_engine: tests/gpu/check_engine.c build/kernels/engine_gpu.o $(KERNEL_OBJ) $(PURE_OBJ)

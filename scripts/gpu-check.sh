@@ -25,9 +25,9 @@
 # installed or carried as .debs in .gpu-debs/ (scripts/gpu-debs.sh), which are unpacked into
 # a folder, never installed. The first lines say what is missing, one line each.
 # --rehearse: for a machine without a GPU: the same builds, then in place of the GPU runs the
-# emulated kernel checks, engine check and decode loop (tests/gpu/emu; tests/test_kernels_emu.sh
-# also runs the loop's teacher-forced checks), every GPU-only step reported as
-# "skipped (no GPU)"; its default part list is all.
+# emulated kernel checks, decode step, engine check and decode loop at tiny sizes
+# (tests/gpu/emu; tests/test_kernels_emu.sh also runs the loop's teacher-forced checks), every
+# GPU-only step reported as "skipped (no GPU)"; its default part list is all.
 # --plan: prints the prerequisites and the steps the parts make, runs nothing.
 # Builds: make CUDA=1 into ATTNRL_BUILD (build/cuda) and ATTNRL_BIN (bin/cuda/attnrl).
 # Logs: $OUT/gpu-check/ when OUT is set, else build/gpu-check/: gpu-check.log (everything),
@@ -116,6 +116,8 @@ echo "gpu-check needs: a GPU; nvcc; a CUDA torch in $TORCH_PY; make, cc, c++; li
 	"and Gloo installed or as .debs in .gpu-debs/ (unpacked into a folder, never installed)"
 have_gpu=0
 gpu_name=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1)
+[ -n "$gpu_name" ] || [ $rehearse = 1 ] || # no nvidia-smi in some containers: ask torch
+	gpu_name=$("$TORCH_PY" -c 'import torch; print(torch.cuda.get_device_name(0))' 2>/dev/null | tail -1)
 [ -n "$gpu_name" ] && have_gpu=1 && echo "GPU: $gpu_name"
 [ $rehearse = 1 ] && have_gpu=0 # a rehearsal never runs on a GPU
 [ $have_gpu = 1 ] || [ $rehearse = 1 ] || echo "gpu-check: missing: a GPU (nvidia-smi lists none; --rehearse rehearses without one)"
@@ -236,8 +238,11 @@ once() {
 # needs NAME STEP WHAT...: records NAME as not run when STEP did not pass
 needs() {
 	local name=$1 dep=$2
-	[ "${STATUS[$dep]:-}" = PASS ] && return 0
-	record "$name" "NOT RUN ($dep: ${STATUS[$dep]:-not run})"
+	case ${STATUS[$dep]:-} in
+	PASS) return 0 ;;
+	"NOT STARTED"*) record "$name" "${STATUS[$dep]}" ;;
+	*) record "$name" "NOT RUN ($dep did not pass)" ;;
+	esac
 	return 1
 }
 
@@ -278,7 +283,7 @@ build_engine() {
 }
 build_emu() {
 	step -q emu-build 300 "${MAKE[@]}" "$BUILD/emu/check_kernels" "$BUILD/emu/check_engine" \
-		"$BUILD/emu/check_rollout" "$BUILD/emu/bench_rollout"
+		"$BUILD/emu/bench_rollout" "$BUILD/emu/bench_decode"
 }
 build_full() {
 	[ $have_nvcc = 1 ] && [ $have_tools = 1 ] && [ $have_deps = 1 ] && [ $have_torch = 1 ] ||
@@ -333,7 +338,7 @@ if [ $plan = 1 ]; then
 	want build && echo "  build (make CUDA=1: $BIN), run-cpu (2 steps of the default job, train.device=cpu)"
 	want train && echo "  build, train-cuda (2 steps of the default job, train.device=cuda)"
 	want qwen3 && echo "  build, qwen3 (5 steps, Qwen3-0.6B shapes, train.device=cuda; $QWEN3_GIB GiB of /dev/shm or /tmp)"
-	[ $rehearse = 1 ] && echo "  (rehearsal: emu-build; kernels, engine, loop emulated on the CPU; GPU-only steps skipped)"
+	[ $rehearse = 1 ] && echo "  (rehearsal: emu-build; kernels, step, engine, loop emulated on the CPU; GPU-only steps skipped)"
 	exit 0
 fi
 
@@ -343,10 +348,13 @@ if [ ${#debs[@]} -gt 0 ] && [ $have_deps = 1 ] &&
 	unpack_debs || { have_deps=0; echo "gpu-check: the .debs did not unpack"; }
 fi
 
-if [ $rehearse = 1 ] && { want kernels || want engine || want loop; }; then
+if [ $rehearse = 1 ] && { want kernels || want step || want engine || want loop; }; then
 	build_emu
 	if want kernels && needs emu-kernels emu-build; then
 		step emu-kernels 240 "$BUILD/emu/check_kernels" --small
+	fi
+	if want step && needs emu-step emu-build; then
+		step emu-step 120 "$BUILD/emu/bench_decode"
 	fi
 	if want engine && needs emu-engine emu-build; then
 		step emu-engine 240 "$BUILD/emu/check_engine"
@@ -362,7 +370,7 @@ if want kernels || want sanitizer || want step; then
 		gpu_step kernels 240 "$BUILD/gpu/check_kernels"
 	fi
 	if want sanitizer && needs memcheck harness-build && needs racecheck harness-build; then
-		if [ -z "$SANITIZER" ]; then
+		if [ -z "$SANITIZER" ] && [ $have_gpu = 1 ]; then
 			record memcheck "skipped (no compute-sanitizer)"
 			record racecheck "skipped (no compute-sanitizer)"
 		else
@@ -475,12 +483,21 @@ summary() {
 	for n in "${ORDER[@]}"; do
 		printf '  %-14s %-44s %s\n' "$n" "${STATUS[$n]}" "${SECS[$n]:+${SECS[$n]} s}"
 	done
-	if f=$(log emu-kernels); then
+	if [ -n "${STATUS[emu-build]+x}" ]; then
 		echo
-		echo "emulated kernel checks (tests/gpu/emu on the CPU): $(grep -c '^CHECK.*PASS$' "$f") passed, $(grep -c '^CHECK.*FAIL' "$f") failed"
+		echo "emulated on the CPU (tests/gpu/emu; correctness only, the timings mean nothing):"
+	fi
+	if f=$(log emu-kernels); then
+		echo "  kernel checks: $(grep -c '^CHECK.*PASS$' "$f") passed, $(grep -c '^CHECK.*FAIL' "$f") failed"
+	fi
+	if f=$(log emu-step); then
+		echo "  decode step: $(grep -c '^PERF step B=' "$f") timing lines, $(grep -c '^KERNEL breakdown' "$f") kernel tables"
 	fi
 	if f=$(log emu-engine); then
 		grep 'engine_gpu vs engine' "$f" | sed 's/^/  /'
+	fi
+	if f=$(log emu-loop); then
+		echo "  decode loop: $(grep -c '^PERF rollout' "$f") runs"
 	fi
 	if f=$(log kernels); then
 		echo

@@ -16,10 +16,10 @@ rc=$?
 sum=$tmp/gpu-check/summary.txt
 [ $rc -eq 0 ] || fail "gpu-check --rehearse: exit $rc"
 [ -s "$sum" ] || fail "gpu-check --rehearse wrote no summary.txt"
-for s in emu-build emu-kernels emu-engine emu-loop harness-build engine-build build run-cpu; do
+for s in emu-build emu-kernels emu-step emu-engine emu-loop harness-build engine-build build run-cpu; do
 	grep -qE "^  $s +PASS" "$sum" || fail "the rehearsal's step $s did not pass"
 done
-for s in kernels step check-engine check-rollout bench-rollout train-cuda qwen3; do
+for s in kernels memcheck racecheck step check-engine check-rollout bench-rollout train-cuda qwen3; do
 	grep -qE "^  $s +skipped \(no GPU\)" "$sum" || fail "the rehearsal's GPU step $s is not 'skipped (no GPU)'"
 done
 if [ "$fails" -ne 0 ]; then

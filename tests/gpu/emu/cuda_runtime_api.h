@@ -1,7 +1,7 @@
 /*
  * cuda_runtime_api.h (emulation) - the part of the CUDA runtime API the GPU harness uses, over
  * host memory, for the CPU emulation of the kernels (tests/gpu/emu/emu.cpp). Not CUDA: only
- * what tests/gpu/check_kernels.c and kernels/NAME.cu call.
+ * what tests/gpu/check_kernels.c, tests/gpu/bench_decode.cu and kernels/NAME.cu call.
  */
 #ifndef ATTNRL_EMU_CUDA_RUNTIME_API_H
 #define ATTNRL_EMU_CUDA_RUNTIME_API_H
@@ -60,6 +60,7 @@ cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *p, int device);
 const char *cudaGetErrorName(cudaError_t e);
 const char *cudaGetErrorString(cudaError_t e);
 cudaError_t cudaEventCreate(cudaEvent_t *e);
+cudaError_t cudaEventDestroy(cudaEvent_t e);
 cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s);
 cudaError_t cudaEventSynchronize(cudaEvent_t e);
 cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b);

@@ -5,6 +5,7 @@
  * switch is _setjmp/_longjmp (no system call, unlike swapcontext). A deadlock (a barrier some
  * live thread never reaches) ends the program with a message naming where each thread waits.
  */
+#include <time.h>
 #include "cuda_runtime.h"
 
 #include <setjmp.h>
@@ -251,8 +252,8 @@ unsigned int emu_match_any(uint64_t v)
 
 /* ---- the runtime API over host memory --------------------------------------------------- */
 
-struct emu_event {
-	int unused;
+struct emu_event { /* the host clock at the record: launches run when they are made */
+	double t;
 };
 
 extern "C" {
@@ -414,13 +415,21 @@ const char *cudaGetErrorString(cudaError_t e)
 
 cudaError_t cudaEventCreate(cudaEvent_t *e)
 {
-	static emu_event one;
-	*e = &one;
+	*e = new emu_event{ 0 };
 	return cudaSuccess;
 }
 
-cudaError_t cudaEventRecord(cudaEvent_t, cudaStream_t)
+cudaError_t cudaEventDestroy(cudaEvent_t e)
 {
+	delete e;
+	return cudaSuccess;
+}
+
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	e->t = ts.tv_sec + ts.tv_nsec * 1e-9;
 	return cudaSuccess;
 }
 
@@ -429,9 +438,9 @@ cudaError_t cudaEventSynchronize(cudaEvent_t)
 	return cudaSuccess;
 }
 
-cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t, cudaEvent_t)
+cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b)
 {
-	*ms = 1.0f;
+	*ms = (float)((b->t - a->t) * 1e3);
 	return cudaSuccess;
 }
 }
