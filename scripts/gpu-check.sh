@@ -166,6 +166,8 @@ if want sanitizer; then
 	[ -n "$SANITIZER" ] && echo "compute-sanitizer: $SANITIZER" ||
 		echo "gpu-check: missing: compute-sanitizer (in the CUDA toolkit): the sanitizer part will be skipped"
 fi
+free_mib=$(df -Pk "${LOG_DIR:-.}" 2>/dev/null | awk 'NR == 2 { print int($4 / 1024) }')
+[ "${free_mib:-0}" -ge 64 ] || echo "gpu-check: missing: room for the logs in ${LOG_DIR:-.} (${free_mib:-?} MiB free)"
 df -h /dev/shm "${TMPDIR:-/tmp}" "${LOG_DIR:-.}" 2>/dev/null | awk '!seen[$1 $6]++' | sed 's/^/  /'
 
 # ---- the steps --------------------------------------------------------------------------------
@@ -400,12 +402,14 @@ if want build || want train || want qwen3; then
 		rm -rf runs/gpu-check
 		step run-cpu 150 "$BIN" train configs/default.yaml run.name=gpu-check train.steps=2 \
 			train.eval_every=0 train.threads="$JOBS" train.device=cpu run.resume=never
+		rm -rf runs/gpu-check
 	fi
 	if want train && needs train-cuda build; then
 		rm -rf runs/gpu-check-cuda
 		gpu_step train-cuda 150 "$BIN" train configs/default.yaml run.name=gpu-check-cuda \
 			train.steps=2 train.eval_every=1 data.eval_size=16 train.threads="$JOBS" \
 			train.device=cuda run.resume=never
+		rm -rf runs/gpu-check-cuda
 	fi
 	if want qwen3 && needs qwen3 build; then
 		rdir=$(qwen3_dir)
@@ -565,7 +569,7 @@ summary() {
 		echo "training on the GPU: random-weight Qwen3-0.6B shapes (character vocabulary), coupled credit,"
 		echo "5 steps x 32 responses of 64 tokens, update on cuda (bf16 over fp32 master weights),"
 		echo "rollouts on the GPU decode loop (rollout.engine=auto): ${STATUS[qwen3]}"
-		train_table
+		[ -f "$LOG_DIR/qwen3.log" ] && train_table
 	fi
 	echo
 	echo "NOT MEASURED:"
