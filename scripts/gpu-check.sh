@@ -5,7 +5,6 @@
 # Parts, in the order they run (GPU_CHECK_PARTS or --parts, comma-separated; `all` = every part):
 #   kernels    the kernel harness (nvcc, no libtorch): every CUDA kernel against its CPU twin on
 #              fresh random inputs, then decode-attention (random K/V) and sampling timings
-#   sanitizer  compute-sanitizer memcheck and racecheck over the small kernel checks
 #   step       a whole decode step of a random-weight Qwen3-0.6B-shaped model (kernels + cuBLAS)
 #              at batch 64 and 256, top-p 1 and 0.95, with a per-kernel time breakdown
 #   engine     the GPU decode engine and the GPU decode loop against the CPU engine
@@ -15,8 +14,10 @@
 #   qwen3      5 steps of a random-weight Qwen3-0.6B-shaped model, coupled credit, on the GPU;
 #              its last checkpoint is ~7 GB: written to /dev/shm or /tmp, skipped when neither
 #              has room
-# The default is kernels,step,engine,loop,build,train; `--parts sanitizer,qwen3` is the rest
-# (each fits one call of 600 s). A part that needs a build runs it first.
+#   sanitizer  compute-sanitizer memcheck and racecheck over the small kernel checks
+# The default is kernels,step,engine,loop,build,train; `--parts qwen3,sanitizer` is the rest
+# (each planned to fit one call of 600 s; the deadline cuts what does not). A part that needs
+# a build runs it first.
 # Deadline: GPU_CHECK_DEADLINE or --deadline seconds (default 540) from the start; each step's
 # time-out is its own limit or the time left, whichever is less; a step cut off, or not
 # started, is reported as such, and the summary is printed in any case.
@@ -35,11 +36,11 @@
 # Exit status: 0 when every step that was due ran and passed (a step skipped for want of a
 # tool, of room or of a GPU in a rehearsal does not count), 1 otherwise, 2 for a usage error.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 BUILD=${ATTNRL_BUILD:-build/cuda}
 BIN=${ATTNRL_BIN:-bin/cuda/attnrl}
-PARTS_ALL="kernels sanitizer step engine loop build train qwen3"
+PARTS_ALL="kernels step engine loop build train qwen3 sanitizer"
 PARTS_DEFAULT="kernels,step,engine,loop,build,train"
 RESERVE=15     # seconds kept for the summary
 QWEN3_GIB=8    # free space the Qwen3-shaped run's checkpoint and model file need
@@ -333,13 +334,13 @@ qwen3_args() {
 if [ $plan = 1 ]; then
 	echo "steps of ${parts}:"
 	want kernels && echo "  harness-build (make CUDA=1 $BUILD/gpu/check_kernels $BUILD/gpu/bench_decode), kernels ($BUILD/gpu/check_kernels)"
-	want sanitizer && echo "  harness-build, memcheck, racecheck (compute-sanitizer $BUILD/gpu/check_kernels --small)"
 	want step && echo "  harness-build, step ($BUILD/gpu/bench_decode)"
 	want engine && echo "  engine-build, check-engine, check-rollout ($BUILD/gpu/check_engine, check_rollout)"
 	want loop && echo "  engine-build, bench-rollout ($BUILD/gpu/bench_rollout)"
 	want build && echo "  build (make CUDA=1: $BIN), run-cpu (2 steps of the default job, train.device=cpu)"
 	want train && echo "  build, train-cuda (2 steps of the default job, train.device=cuda)"
 	want qwen3 && echo "  build, qwen3 (5 steps, Qwen3-0.6B shapes, train.device=cuda; $QWEN3_GIB GiB of /dev/shm or /tmp)"
+	want sanitizer && echo "  harness-build, memcheck, racecheck (compute-sanitizer $BUILD/gpu/check_kernels --small)"
 	[ $rehearse = 1 ] && echo "  (rehearsal: emu-build; kernels, step, engine, loop emulated on the CPU; GPU-only steps skipped)"
 	exit 0
 fi
@@ -366,19 +367,10 @@ if [ $rehearse = 1 ] && { want kernels || want step || want engine || want loop;
 	fi
 fi
 
-if want kernels || want sanitizer || want step; then
+if want kernels || want step; then
 	once harness-build build_harness
 	if want kernels && needs kernels harness-build; then
 		gpu_step kernels 240 "$BUILD/gpu/check_kernels"
-	fi
-	if want sanitizer && needs memcheck harness-build && needs racecheck harness-build; then
-		if [ -z "$SANITIZER" ] && [ $have_gpu = 1 ]; then
-			record memcheck "skipped (no compute-sanitizer)"
-			record racecheck "skipped (no compute-sanitizer)"
-		else
-			sanitize memcheck
-			sanitize racecheck
-		fi
 	fi
 	if want step && needs step harness-build; then
 		gpu_step step 180 "$BUILD/gpu/bench_decode"
@@ -421,6 +413,19 @@ if want build || want train || want qwen3; then
 			gpu_step qwen3 360 "${QWEN3[@]}"
 			cp "$rdir/default/metrics.jsonl" "$LOG_DIR/qwen3-metrics.jsonl" 2>/dev/null
 			rm -rf "$rdir"
+		fi
+	fi
+fi
+
+if want sanitizer; then
+	once harness-build build_harness
+	if want sanitizer && needs memcheck harness-build && needs racecheck harness-build; then
+		if [ -z "$SANITIZER" ] && [ $have_gpu = 1 ]; then
+			record memcheck "skipped (no compute-sanitizer)"
+			record racecheck "skipped (no compute-sanitizer)"
+		else
+			sanitize memcheck
+			sanitize racecheck
 		fi
 	fi
 fi
