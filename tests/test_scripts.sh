@@ -31,10 +31,10 @@ expect "an unknown part" 2 "unknown part 'kernel'" $gc --parts kernel,build
 expect "an unknown part from the environment" 2 "unknown part 'gpu'" env GPU_CHECK_PARTS=gpu $gc
 expect "a bad deadline" 2 "deadline '9m' is not a whole number" $gc --deadline 9m
 expect "an unknown option" 2 "unknown option '--parts-all'" $gc --parts-all
-expect "the plan" 0 "build, qwen3 (5 steps" $gc --plan --parts qwen3
-expect "the plan's prerequisites" 0 "gpu-check needs: a GPU; nvcc; a CUDA torch" $gc --plan
+expect "the plan" 0 "build, qwen3 (5 steps" $gc --plan --rehearse --parts qwen3
+expect "the plan's prerequisites" 0 "gpu-check needs: a GPU; nvcc; a CUDA torch" $gc --plan --rehearse
 # no time for any step: each is reported as not started, the summary still comes, exit 1
-out=$(OUT=$tmp $gc --deadline 1 --parts kernels,build 2>&1)
+out=$(OUT=$tmp $gc --rehearse --deadline 1 --parts kernels,build 2>&1)
 rc=$?
 [ $rc -eq 1 ] || fail "gpu-check past its deadline: exit $rc (want 1)"
 [[ $out == *"harness-build  NOT STARTED (the deadline came)"* ]] || fail "gpu-check past its deadline: no 'NOT STARTED' row: $out"
