@@ -9,8 +9,9 @@
  * radix select of the nucleus). Prints one line per (batch, context, statistics, top-p):
  *   PERF step B=.. ctx=.. stats=.. top_p=.. ms_per_step=.. tokens_per_s=.. GBps=.. roofline_frac=..
  * and for a few of them where one step's time goes: an event before each launch, the time to
- * the next summed per kernel (host launch gaps included), one table row per kernel:
- *   KERNEL <kernel> calls=.. us=.. share=..%
+ * the next summed per kernel (host launch gaps included), a table after a title line:
+ *   KERNEL <kernel> <calls> <us> <share of the step>%
+ * Built for the CPU emulation (ATTNRL_CUDA_EMU) it runs tiny shapes, to keep working.
  */
 #include "attnrl/kernels.h"
 
