@@ -8,7 +8,11 @@ set -u
 cd "$(dirname "$0")/.."
 source tests/lib.sh
 
-named=$(grep -oE '(scripts|bench|tests)/[A-Za-z0-9_./-]+\.(sh|sbatch)' README.md | sort -u)
+# paths of scripts anywhere in the text, and whatever `bash X` or `sudo X` runs when X is a path
+named=$( {
+	grep -oE '(scripts|bench|tests)/[A-Za-z0-9_./-]+\.(sh|sbatch)' README.md
+	grep -oE '(^|[ `(])(bash|sudo) +[A-Za-z0-9_.-]*/[A-Za-z0-9_./-]+' README.md | awk '{ print $NF }'
+} | sort -u)
 [ "$(echo "$named" | grep -c '^scripts/')" -ge 3 ] || fail "README.md names fewer than 3 scripts/ (is the pattern stale?)"
 n=0
 for f in $(printf '%s\n' $named scripts/*.sh | sort -u); do
