@@ -116,9 +116,9 @@ echo "gpu-check: parts ${parts}; deadline ${deadline} s; $JOBS jobs$([ $rehearse
 echo "gpu-check needs: a GPU; nvcc; a CUDA torch in $TORCH_PY; make, cc, c++; libyaml, OpenBLAS" \
 	"and Gloo installed or as .debs in .gpu-debs/ (unpacked into a folder, never installed)"
 have_gpu=0
-gpu_name=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1)
+gpu_name=$(timeout 30 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1)
 [ -n "$gpu_name" ] || [ $rehearse = 1 ] || # no nvidia-smi in some containers: ask torch
-	gpu_name=$("$TORCH_PY" -c 'import torch; print(torch.cuda.get_device_name(0))' 2>/dev/null | tail -1)
+	gpu_name=$(timeout 60 "$TORCH_PY" -c 'import torch; print(torch.cuda.get_device_name(0))' 2>/dev/null | tail -1)
 [ -n "$gpu_name" ] && have_gpu=1 && echo "GPU: $gpu_name"
 [ $rehearse = 1 ] && have_gpu=0 # a rehearsal never runs on a GPU
 [ $have_gpu = 1 ] || [ $rehearse = 1 ] || echo "gpu-check: missing: a GPU (nvidia-smi lists none; --rehearse rehearses without one)"
