@@ -207,6 +207,16 @@ $(B)/emu/check_dist: tests/gpu/check_dist.c tests/gpu/tensor_emu.c tests/gpu/ten
 TEST_HELPERS += $(B)/emu/check_dist
 -include $(wildcard $(B)/emu/dist/*.d)
 
+# the decode-step benchmark (gpu-harness) over the emulated kernels and cuBLAS at tiny shapes,
+# so that it keeps working: tests/test_kernels_emu.sh runs it
+TEST_HELPERS += $(B)/emu/bench_decode
+$(B)/emu/bench_decode.cpp: tests/gpu/bench_decode.cu tests/gpu/emu/prep.pl
+	@mkdir -p $(B)/emu
+	perl tests/gpu/emu/prep.pl $< > $@
+$(B)/emu/bench_decode: $(B)/emu/bench_decode.cpp tests/gpu/gpu_util.h $(EMU_OBJ) $(EMU_HDR)
+	$(CXX) $(EMU_CXXFLAGS) -DATTNRL_CUDA_EMU -Itests/gpu -include cuda_runtime.h -o $@ $< \
+		$(EMU_OBJ) -lm
+
 # ... and on a GPU: the real kernels and cuBLAS (needs the CPU build's BLAS and YAML too)
 GPU_LINK := $(KERNEL_OBJ) $(PURE_OBJ) $(PURE_LDLIBS) -L$(CUDA_LIB) -Wl,-rpath,$(CUDA_LIB) -lcublas -lcudart -lstdc++
 $(B)/gpu/check_engine: tests/gpu/check_engine.c $(B)/kernels/engine_gpu.o $(KERNEL_OBJ) $(PURE_OBJ)

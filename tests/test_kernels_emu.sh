@@ -3,9 +3,9 @@
 # tests/gpu/emu (a fiber per CUDA thread, real barrier and warp-shuffle semantics) against
 # their CPU twins (src/kernels_cpu.c) on fresh random inputs: the GPU harness's checks at small
 # sizes; then the GPU decode engine (src/engine_gpu.c) over them against the CPU engine, and the
-# GPU decode loop (src/rollout_gpu.c) over that engine. It proves the kernels' indexing,
-# synchronisation structure and arithmetic, not their behaviour on a GPU (scripts/gpu-check.sh
-# does that).
+# GPU decode loop (src/rollout_gpu.c) over that engine; gpu-check's two benchmarks at tiny
+# shapes, so that they keep working. It proves the kernels' indexing, synchronisation
+# structure and arithmetic, not their behaviour on a GPU (scripts/gpu-check.sh does that).
 set -u
 cd "$(dirname "$0")/.."
 # emu NAME ARGS...: runs $ATTNRL_BUILD/emu/NAME (build/emu/NAME); its output in $out, its status returned
@@ -39,6 +39,14 @@ emu check_rollout || die 12 "the GPU decode loop failed its checks"
 echo "$out" | grep -v '^check_rollout'
 ro_out=$(echo "$out" | tail -1)
 # gpu-check's decode benchmark, tiny, so that it keeps working (its numbers mean nothing here)
-emu bench_rollout --small && [ "$(echo "$out" | grep -c '^PERF rollout')" -eq 6 ] ||
+emu bench_rollout --small && [ "$(echo "$out" | grep -c '^PERF rollout')" -eq 8 ] ||
 	die 5 "bench_rollout --small failed"
-echo "test_kernels_emu: $n emulated kernel checks passed; $eng_out; $ro_out; bench_rollout ran"
+# gpu-check's decode-step benchmark likewise: every timing line, and per-kernel tables whose
+# shares add up to the step (one row per kernel name, no launch left out)
+emu bench_decode && [ "$(echo "$out" | grep -c '^PERF step B=')" -eq 12 ] ||
+	die 5 "bench_decode failed"
+shares=$(echo "$out" | awk '/^KERNEL breakdown/ { if (n) print s; s = 0; n++; next }
+	/^KERNEL / && $NF ~ /%$/ { s += $NF + 0 } END { if (n) print s }')
+[ "$(echo "$shares" | awk '$1 > 99.5 && $1 < 100.5' | wc -l)" -eq 2 ] ||
+	die 30 "bench_decode's kernel shares do not add up to the step: $(echo $shares)"
+echo "test_kernels_emu: $n emulated kernel checks passed; $eng_out; $ro_out; bench_rollout and bench_decode ran"

@@ -7,8 +7,9 @@
  * cancel), over N - 1 steps. The roofline: bytes read per step (bf16 weights, the tied
  * embedding once as the output projection, the KV cache at the mean context) over the time,
  * against the measured device-to-device copy rate (gpu_util.h). Variants: CUDA graphs on or
- * off, statistics (5 sampled layers) on or off. Prints one line per run:
- *   PERF rollout B=.. graphs=.. stats=.. tokens_per_s=.. ms_per_step=.. GBps=.. roofline_frac=..
+ * off, statistics (5 sampled layers) on or off, top-p 1 or 0.95 (the nucleus's radix select).
+ * Prints one line per run:
+ *   PERF rollout B=.. graphs=.. stats=.. top_p=.. tokens_per_s=.. ms_per_step=.. GBps=.. roofline_frac=..
  * --small: a tiny model and a few tokens (the emulated build runs it in tests/test_kernels_emu.sh
  * to keep this program working; its numbers mean nothing there).
  */
@@ -82,9 +83,10 @@ static double step_bytes(const struct shape *s, int B, double ctx)
 }
 
 static double run(struct rollout_gpu *r, struct rollout_batch *rb, const int32_t *const *rows,
-		  const int *lens, const struct shape *s, int B, int n_new, struct attnstats *st)
+		  const int *lens, const struct shape *s, int B, int n_new, double top_p,
+		  struct attnstats *st)
 {
-	struct rollout_params p = { .max_new_tokens = n_new, .temperature = 1.0, .top_p = 1.0,
+	struct rollout_params p = { .max_new_tokens = n_new, .temperature = 1.0, .top_p = top_p,
 				    .ignore_eos = 1, .stop = "", .seed = 1, .stats = st };
 	char err[256];
 	if (rollout_gpu_generate(r, rows, lens, B / s->G, s->G, &p, rb, err, sizeof(err))) {
@@ -111,8 +113,9 @@ static void bench(struct engine_gpu *g, const struct engine_config *c, const str
 				       .fai_lo = 10, .fai_hi = 100, .head_quantile = 0.3 };
 	ac.n_sampled = attnstats_auto_layers(s->L, ac.layers);
 	struct attnstats *st = attnstats_create(&ac, B, s->N);
-	struct { int graphs, stats; } v[3] = { { 1, 1 }, { 0, 1 }, { 1, 0 } };
-	for (int i = 0; i < 3; i++) {
+	struct { int graphs, stats; double top_p; } v[4] = { { 1, 1, 1.0 }, { 0, 1, 1.0 },
+							       { 1, 0, 1.0 }, { 1, 1, 0.95 } };
+	for (int i = 0; i < 4; i++) {
 		char err[256];
 		struct rollout_gpu_opts o = { 8, v[i].graphs };
 		struct rollout_gpu *r = rollout_gpu_create(g, c, B, tok, &o, err, sizeof(err));
@@ -122,16 +125,18 @@ static void bench(struct engine_gpu *g, const struct engine_config *c, const str
 		}
 		const int32_t *const *rows = (const int32_t *const *)ids;
 		struct attnstats *sv = v[i].stats ? st : NULL;
-		run(r, &rb, rows, lens, s, B, s->N, sv); /* warm-up: graphs, cuBLAS plans */
-		double t1 = run(r, &rb, rows, lens, s, B, 1, sv);
-		double tn = run(r, &rb, rows, lens, s, B, s->N, sv);
+		double tp = v[i].top_p;
+		run(r, &rb, rows, lens, s, B, s->N, tp, sv); /* warm-up: graphs, cuBLAS plans */
+		double t1 = run(r, &rb, rows, lens, s, B, 1, tp, sv);
+		double tn = run(r, &rb, rows, lens, s, B, s->N, tp, sv);
 		struct rollout_gpu_counts n;
 		rollout_gpu_counts(r, &n);
 		double per_step = (tn - t1) / (s->N - 1), bytes = step_bytes(s, B, s->P + s->N / 2.0);
-		printf("PERF rollout B=%d graphs=%d stats=%d tokens_per_s=%.0f ms_per_step=%.3f "
-		       "GBps=%.0f roofline_frac=%.3f steps=%ld checks=%ld captures=%ld\n", B,
-		       v[i].graphs, v[i].stats, B / per_step, per_step * 1e3, bytes / per_step / 1e9,
-		       bytes / per_step / bw, n.steps, n.checks, n.captures);
+		printf("PERF rollout B=%d graphs=%d stats=%d top_p=%.2f tokens_per_s=%.0f "
+		       "ms_per_step=%.3f GBps=%.0f roofline_frac=%.3f steps=%ld checks=%ld "
+		       "captures=%ld\n", B, v[i].graphs, v[i].stats, tp, B / per_step,
+		       per_step * 1e3, bytes / per_step / 1e9, bytes / per_step / bw, n.steps,
+		       n.checks, n.captures);
 		fflush(stdout);
 		rollout_gpu_destroy(r);
 	}

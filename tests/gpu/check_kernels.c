@@ -388,16 +388,36 @@ static void check_sample(const char *name, int B, int V, double temp, double top
 
 /* ---- timings ------------------------------------------------------------------------------- */
 
-/* Qwen3-0.6B shapes (H 16, K 8, E 128, 28 layers): every row at position ctx - 1 */
+/* n bf16 values of N(0, std^2) in device memory: a block made on the host, repeated with a
+ * period of no whole number of rows, so that every row and head sees different values */
+#define RANDOM_PERIOD (((size_t)1 << 22) + 7)
+static uint16_t *dev_random_bf16(size_t n, double std, uint64_t seed)
+{
+	size_t period = n < RANDOM_PERIOD ? n : RANDOM_PERIOD;
+	uint16_t *h = malloc(period * 2), *d = dev_copy(NULL, n * 2);
+	struct rng r;
+	rng_init(&r, seed);
+	fill_bf(&r, h, period, std);
+	CU(cudaMemcpy(d, h, period * 2, cudaMemcpyHostToDevice));
+	for (size_t done = period; done < n;) { /* doubling copies keep the period */
+		size_t c = done < n - done ? done : n - done;
+		CU(cudaMemcpy(d + done, d, c * 2, cudaMemcpyDeviceToDevice));
+		done += c;
+	}
+	free(h);
+	return d;
+}
+
+/* Qwen3-0.6B shapes (H 16, K 8, E 128, 28 layers): every row at position ctx - 1; q, K and V
+ * random (as after the q/k RMSNorm: scores of about unit spread), so that the softmax's
+ * running maximum moves as it does on real data */
 static void perf_attn(int B, int ctx, int stats, double bw)
 {
 	int H = 16, K = 8, E = 128, C = ctx, S = B, Q = 5 * H, M = ctx;
 	size_t cache = (size_t)S * K * C * E;
-	uint16_t *d_kc = dev_copy(NULL, cache * 2), *d_vc = dev_copy(NULL, cache * 2);
-	uint16_t *d_q = dev_copy(NULL, (size_t)B * H * E * 2), *d_out = dev_copy(NULL, (size_t)B * H * E * 2);
-	CU(cudaMemset(d_kc, 0x3c, cache * 2)); /* bf16 ~0.0115: finite */
-	CU(cudaMemset(d_vc, 0x3c, cache * 2));
-	CU(cudaMemset(d_q, 0x3c, (size_t)B * H * E * 2));
+	uint16_t *d_kc = dev_random_bf16(cache, 1.0, 11), *d_vc = dev_random_bf16(cache, 1.0, 12);
+	uint16_t *d_q = dev_random_bf16((size_t)B * H * E, 1.0, 13);
+	uint16_t *d_out = dev_copy(NULL, (size_t)B * H * E * 2);
 	int *seq = malloc(B * sizeof(int)), *pos = malloc(B * sizeof(int)), *P = malloc(S * sizeof(int));
 	for (int b = 0; b < B; b++) {
 		seq[b] = b;

@@ -56,6 +56,11 @@ template <class F> cudaError_t cudaFuncSetAttribute(F, cudaFuncAttribute, int)
 {
 	return cudaSuccess;
 }
+/* CUDA's C++ overload: any T ** (tests/gpu/bench_decode.cu) */
+template <class T> cudaError_t cudaMalloc(T **p, size_t bytes)
+{
+	return cudaMalloc((void **)p, bytes);
+}
 
 void emu_run(dim3 grid, dim3 block, size_t smem, const std::function<void()> &body);
 template <class F>

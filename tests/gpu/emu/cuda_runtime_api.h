@@ -1,8 +1,8 @@
 /*
  * cuda_runtime_api.h (emulation) - the part of the CUDA runtime API the GPU harness uses, over
  * host memory, for the CPU emulation of the kernels (tests/gpu/emu/emu.cpp) and of the NCCL
- * backend (emu_mem.cpp, nccl_emu.cpp). Not CUDA: only what tests/gpu/check_*.c, the GPU
- * sources they build and kernels/NAME.cu call.
+ * backend (emu_mem.cpp, nccl_emu.cpp). Not CUDA: only what tests/gpu/check_*.c,
+ * tests/gpu/bench_decode.cu, the GPU sources they build and kernels/NAME.cu call.
  */
 #ifndef ATTNRL_EMU_CUDA_RUNTIME_API_H
 #define ATTNRL_EMU_CUDA_RUNTIME_API_H
@@ -73,6 +73,7 @@ cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *p, int device);
 const char *cudaGetErrorName(cudaError_t e);
 const char *cudaGetErrorString(cudaError_t e);
 cudaError_t cudaEventCreate(cudaEvent_t *e);
+cudaError_t cudaEventDestroy(cudaEvent_t e);
 cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s);
 cudaError_t cudaEventSynchronize(cudaEvent_t e);
 cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b);

@@ -5,6 +5,7 @@
  * switch is _setjmp/_longjmp (no system call, unlike swapcontext). A deadlock (a barrier some
  * live thread never reaches) ends the program with a message naming where each thread waits.
  */
+#include <time.h>
 #include "cuda_runtime.h"
 #include "emu_mem.h"
 

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <map>
 
@@ -76,6 +77,7 @@ void name_stream(uint64_t id, char *buf, size_t n)
 
 struct emu_event {
 	vclock clock;
+	double t; /* the host clock at the record: launches run when they are made */
 };
 
 extern "C" {
@@ -206,6 +208,9 @@ cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s)
 	stream_state *st = state(s);
 	queue(st);
 	e->clock = st->seen;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	e->t = ts.tv_sec + ts.tv_nsec * 1e-9;
 	return cudaSuccess;
 }
 
@@ -217,9 +222,11 @@ cudaError_t cudaEventSynchronize(cudaEvent_t e)
 	return cudaSuccess;
 }
 
-cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t, cudaEvent_t)
+cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b)
 {
-	*ms = 1.0f;
+	if (!a || !b)
+		return cudaErrorInvalidValue;
+	*ms = (float)((b->t - a->t) * 1e3);
 	return cudaSuccess;
 }
 
