@@ -23,7 +23,7 @@ NOT_CLEAN := $(filter-out clean,$(or $(MAKECMDGOALS),all))
 ifeq ($(CUDA),1)
 B   := build/cuda
 BIN := bin/cuda
-TORCH_WANT := a CUDA build of torch
+TORCH_WANT := CUDA build of torch
 TORCH_ASK  := print(os.path.dirname(torch.__file__) if torch.version.cuda else "")
 else ifeq ($(PIP),1)
 B   := build/pip
