@@ -126,7 +126,8 @@ struct rollout_gpu *rollout_gpu_create(struct engine_gpu *g, const struct engine
 static void drop_graphs(struct rollout_gpu *r)
 {
 	for (int i = 0; i < r->n_graphs; i++)
-		cudaGraphExecDestroy(r->graphs[i].exec);
+		if (r->graphs[i].exec)
+			cudaGraphExecDestroy(r->graphs[i].exec);
 	r->n_graphs = 0;
 }
 
@@ -309,14 +310,27 @@ static int queue_step(struct rollout_gpu *r, int n, const struct rollout_params 
 	       kern_loop_advance(&lp, s) ? -1 : 0;
 }
 
-/* the graph of a step over n rows, captured on first use; NULL when capture failed */
-static cudaGraphExec_t graph_for(struct rollout_gpu *r, int n, const struct rollout_params *p)
+/* the graph of a step over n rows. A batch size's first step is not captured (NULL, *warmup
+ * set): it runs every kernel and cuBLAS's kernels for n once, since a GPU loads a kernel's module
+ * at its first launch and that must not happen inside a capture; the second step is captured.
+ * NULL without *warmup: the capture failed. */
+static cudaGraphExec_t graph_for(struct rollout_gpu *r, int n, const struct rollout_params *p,
+				 int *warmup)
 {
-	for (int i = 0; i < r->n_graphs; i++)
-		if (r->graphs[i].n == n)
-			return r->graphs[i].exec;
-	if (r->n_graphs == MAX_GRAPHS)
-		drop_graphs(r);
+	int i = 0;
+	*warmup = 0;
+	while (i < r->n_graphs && r->graphs[i].n != n)
+		i++;
+	if (i < r->n_graphs && r->graphs[i].exec)
+		return r->graphs[i].exec;
+	if (i == r->n_graphs) {
+		if (r->n_graphs == MAX_GRAPHS)
+			drop_graphs(r);
+		r->graphs[r->n_graphs].n = n;
+		r->graphs[r->n_graphs++].exec = NULL;
+		*warmup = 1;
+		return NULL;
+	}
 	cudaStream_t s = r->io.stream;
 	cudaGraph_t graph = NULL;
 	cudaGraphExec_t exec = NULL;
@@ -330,8 +344,7 @@ static cudaGraphExec_t graph_for(struct rollout_gpu *r, int n, const struct roll
 	cudaGetLastError(); /* a failed capture leaves an error behind */
 	if (!ok)
 		return NULL;
-	r->graphs[r->n_graphs].n = n;
-	r->graphs[r->n_graphs++].exec = exec;
+	r->graphs[i].exec = exec;
 	r->counts.captures++;
 	return exec;
 }
@@ -340,10 +353,15 @@ static int run_step(struct rollout_gpu *r, int n, const struct rollout_params *p
 {
 	r->counts.steps++;
 	if (r->o.graphs && !r->graphs_off) {
-		cudaGraphExec_t e = graph_for(r, n, p);
+		int warmup;
+		cudaGraphExec_t e = graph_for(r, n, p, &warmup);
 		if (e) {
 			r->counts.graph_launches++;
 			return cudaGraphLaunch(e, r->io.stream) ? -1 : 0;
+		}
+		if (warmup) {
+			r->counts.warmups++;
+			return queue_step(r, n, p);
 		}
 		r->graphs_off = 1;
 		fprintf(stderr, "attnrl: rollout.cuda_graphs: capturing a decode step failed; decoding "
