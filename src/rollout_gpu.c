@@ -36,11 +36,11 @@ struct rollout_gpu {
 	char stop[MAX_STOP + 1];       /* the string stop_next was built for */
 	int stop_len;
 	/* device statistics, shaped as the host struct they were last made for */
-	int *st_prompt_len;            /* (S + 1) */
+	int *st_prompt_len;            /* (dummy + 1): every engine slot a row may name, -1 beyond B */
 	double *st_dsum;               /* (S, Q) */
 	float *st_waad, *st_fai;       /* (S, Q, M) */
 	int st_q, st_m;
-	/* host scratch (S + 1 entries; max_rows for the prefill) */
+	/* host scratch (dummy + 1 entries; max_rows for the prefill) */
 	int *h_int, *h_seq, *h_pos, *h_init; /* h_init (5 S): reset_states' staging */
 	int32_t *h_tok;
 	uint64_t *h_rng;
@@ -106,8 +106,8 @@ struct rollout_gpu *rollout_gpu_create(struct engine_gpu *g, const struct engine
 	      dalloc(&r->match, S * 4) || dalloc(&r->row_seq, S * 4) || dalloc(&r->last, S * 4) ||
 	      dalloc(&r->sampled, S * 4) || dalloc(&r->logp, S * 4) || dalloc(&r->ent, S * 4) ||
 	      dalloc(&r->scratch, S * V * 4) || dalloc(&r->rng, S * 32) || dalloc(&r->is_stop, V) ||
-	      dalloc(&r->st_prompt_len, (S + 1) * 4);
-	r->h_int = malloc((S + 1) * sizeof(int));
+	      dalloc(&r->st_prompt_len, ((size_t)r->io.dummy + 1) * 4);
+	r->h_int = malloc(((size_t)r->io.dummy + 1) * sizeof(int));
 	r->h_seq = malloc(R * sizeof(int));
 	r->h_pos = malloc(R * sizeof(int));
 	r->h_tok = malloc(R * sizeof(int32_t));
@@ -268,9 +268,10 @@ static int stats_begin(struct rollout_gpu *r, struct attnstats *st, int B, char 
 	}
 	cudaStream_t s = r->io.stream;
 	size_t sq = (size_t)B * r->st_q, sqm = sq * r->st_m;
-	for (int b = 0; b <= r->S; b++)
+	for (int b = 0; b <= r->io.dummy; b++)
 		r->h_int[b] = b < B ? st->prompt_len[b] : -1;
-	if (cudaMemcpyAsync(r->st_prompt_len, r->h_int, (r->S + 1) * 4, cudaMemcpyHostToDevice, s) ||
+	if (cudaMemcpyAsync(r->st_prompt_len, r->h_int, ((size_t)r->io.dummy + 1) * 4,
+			    cudaMemcpyHostToDevice, s) ||
 	    cudaMemsetAsync(r->st_dsum, 0, sq * 8, s) || cudaMemsetAsync(r->st_waad, 0, sqm * 4, s) ||
 	    cudaMemsetAsync(r->st_fai, 0, sqm * 4, s)) {
 		snprintf(err, n, "rollout_gpu: cannot reset the statistics on the device");
