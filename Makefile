@@ -12,7 +12,9 @@
 # make fuzz     libFuzzer targets (clang-14) of every input parser, FUZZ_TIME seconds each
 CC      ?= gcc
 CXX     ?= g++
-PY_REF  ?= /usr/bin/python3
+# the reference scripts' python: Debian's (torch 1.13) for the Debian build, else the one whose
+# torch the build links
+PY_REF  ?= $(if $(LIBTORCH),$(TORCH_PY),/usr/bin/python3)
 OPT     ?= -O2
 CFLAGS  := -std=c11 $(OPT) -g -Wall -Wextra -fopenmp -Iinclude -MMD -MP -D_GNU_SOURCE
 CXXFLAGS := $(OPT) -g -Wall -Wextra -Iinclude -MMD -MP
@@ -298,7 +300,7 @@ $(B)/tests/%: tests/%.c $(B)/libattnrl.a
 
 # the tests learn which build they test from ATTNRL_BUILD (its folder) and ATTNRL_BIN
 test: all $(TESTS) $(TEST_HELPERS)
-	@ATTNRL_BUILD=$(B) ATTNRL_BIN=$(BIN)/attnrl TEST_BIN_DIR=$(B)/tests bash tests/run.sh
+	@ATTNRL_BUILD=$(B) ATTNRL_BIN=$(BIN)/attnrl TEST_BIN_DIR=$(B)/tests PY_REF=$(PY_REF) bash tests/run.sh
 
 # ASan + UBSan build of every module that does not call into libtorch, and of their tests
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -9,13 +9,16 @@
  * are combined at the end. The statistics need the probabilities of the last
  * max(H_hi + 1, W) keys only (WAAD window, FAI band): their scores are kept in shared memory
  * and turned into probabilities once the final max and sum are known. K and V are read in one
- * pass and the statistics add no pass at all.
+ * pass and the statistics add no pass at all. When those scores do not fit the device's shared
+ * memory (a long FAI band, a GPU with less than the 227 KiB of an H100), none are kept and the
+ * statistics recompute them from the last keys of K, with the same arithmetic.
  */
 #include "attnrl/kernels.h"
 
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <math.h>
+#include <stdio.h>
 
 namespace {
 
@@ -56,6 +59,38 @@ __device__ inline float warp_sum(float v)
 	return v;
 }
 
+/* the scaled score of key row kr (this lane's EPL elements) for query q: lane 0's sum of the
+ * warp's parts, on every lane */
+template <int EPL> __device__ inline float score(const float *q, const float *kr, float scale)
+{
+	float dot = 0.0f;
+#pragma unroll
+	for (int i = 0; i < EPL; i++)
+		dot += q[i] * kr[i];
+	return __shfl_sync(0xffffffffu, warp_sum(dot), 0) * scale;
+}
+
+/* this lane's score of key k0 + lane (keys past hi: 0) for one head: from its kept scores keep
+ * (key keep0 first), or, when none were kept (n_keep 0), recomputed from the cache kc (this
+ * lane's elements of key 0) and the head's query q, one key of the 32 after another */
+template <int EPL>
+__device__ inline float lane_score(const float *keep, int n_keep, int keep0, int k0, int hi,
+				   const float *q, const uint16_t *kc, float scale)
+{
+	const int lane = threadIdx.x % 32;
+	if (n_keep)
+		return k0 + lane <= hi ? keep[k0 + lane - keep0] : 0.0f;
+	float mine = 0.0f;
+	for (int j = 0; j < 32 && k0 + j <= hi; j++) {
+		float kr[EPL];
+		load_row<EPL>(kc + (size_t)(k0 + j) * EPL * 32, kr);
+		const float sc = score<EPL>(q, kr, scale);
+		if (lane == j)
+			mine = sc;
+	}
+	return mine;
+}
+
 /* head g's warps combined: each warp's factor f[w] = exp(m_w - M) onto the common max M
  * (0 for a warp that saw no key), from part (NW, GM, 3) = (m, l, d); returns M */
 template <int GM> __device__ inline float warp_scales(const float *part, int g, float *f)
@@ -86,7 +121,7 @@ decode_attn_kernel(kern_attn a, stats_view st, int has_stats, int n_keep, float 
 	const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
 	const int s = a.seq[b], t = a.pos[b];
 	extern __shared__ float smem[];
-	float *keep = smem;               /* (G, n_keep) raw scores of the last keys */
+	float *keep = smem;               /* (G, n_keep) raw scores of the last keys; n_keep 0: none */
 	float *part = keep + GM * n_keep; /* (NW, G, 3): m, l, d of each warp */
 	float *pacc = part + NW * GM * 3; /* (NW, G, E) */
 	const int keep0 = t - n_keep + 1; /* first key whose score is kept */
@@ -122,12 +157,8 @@ decode_attn_kernel(kern_attn a, stats_view st, int has_stats, int n_keep, float 
 			for (int g = 0; g < GM; g++) {
 				if (g >= G)
 					break;
-				float dot = 0.0f;
-#pragma unroll
-				for (int i = 0; i < EPL; i++)
-					dot += q[g][i] * kr[u][i];
 				/* lane 0's sum for all lanes: the same max and sums everywhere */
-				const float sc = __shfl_sync(0xffffffffu, warp_sum(dot), 0) * scale;
+				const float sc = score<EPL>(q[g], kr[u], scale);
 				if (has_stats && lane == 0 && k >= keep0)
 					keep[g * n_keep + k - keep0] = sc;
 				if (sc > m[g]) {
@@ -190,34 +221,62 @@ decode_attn_kernel(kern_attn a, stats_view st, int has_stats, int n_keep, float 
 		const float inv = 1.0f / L;
 		const int pair = st.pair0 + kvh * G + g, W = st.window;
 		const size_t cell = ((size_t)s * st.n_pairs + pair) * st.max_resp;
+		const float *kg = keep + g * n_keep;
+		float qg[EPL];
+		load_row<EPL>(a.q + ((size_t)b * a.H + kvh * G + g) * E + lane * EPL, qg);
 		float near = 0.0f;
-		for (int k = max(t - W + 1, 0) + lane; k <= t; k += 32)
-			near += expf(keep[g * n_keep + k - keep0] - M) * (float)(W - (t - k));
+		for (int k0 = max(t - W + 1, 0); k0 <= t; k0 += 32) {
+			const int k = k0 + lane;
+			const float sc = lane_score<EPL>(kg, n_keep, keep0, k0, t, qg, kc, scale);
+			if (k <= t)
+				near += expf(sc - M) * (float)(W - (t - k));
+		}
 		near = warp_sum(near);
 		if (lane == 0) {
 			st.dsum[(size_t)s * st.n_pairs + pair] += (double)D * inv;
 			st.waad[cell + r] = W - near * inv;
 		}
 		float *fai = st.fai + cell - P;
-		for (int k = max(t - st.fai_hi, P) + lane; k <= t - st.fai_lo; k += 32)
-			fai[k] += expf(keep[g * n_keep + k - keep0] - M) * inv;
+		const int hi = t - st.fai_lo;
+		for (int k0 = max(t - st.fai_hi, P); k0 <= hi; k0 += 32) {
+			const float sc = lane_score<EPL>(kg, n_keep, keep0, k0, hi, qg, kc, scale);
+			if (k0 + lane <= hi)
+				fai[k0 + lane] += expf(sc - M) * inv;
+		}
 	}
+}
+
+/* the most dynamic shared memory a block of this device may ask for */
+int smem_optin()
+{
+	int dev = 0, v = 0;
+	if (cudaGetDevice(&dev) != cudaSuccess ||
+	    cudaDeviceGetAttribute(&v, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev) != cudaSuccess)
+		return 48 * 1024;
+	return v;
 }
 
 template <int EPL, int GM> int launch(const kern_attn *a, cudaStream_t stream)
 {
 	stats_view st = {};
-	int n_keep = 1;
+	int n_keep = 0;
 	if (a->stats) {
 		const kern_stats *s = a->stats;
 		st = { const_cast<int *>(s->prompt_len), s->dsum, s->waad, s->fai, s->n_pairs,
 		       s->max_resp, s->pair0, s->window, s->fai_lo, s->fai_hi };
 		n_keep = max(s->fai_hi + 1, s->window);
 	}
-	size_t bytes = ((size_t)GM * n_keep + NW * GM * 3 + (size_t)NW * GM * EPL * 32) *
-		       sizeof(float);
-	if (bytes > 200 * 1024)
+	const size_t fixed = ((size_t)NW * GM * 3 + (size_t)NW * GM * EPL * 32) * sizeof(float);
+	const size_t optin = (size_t)smem_optin();
+	if (fixed + (size_t)GM * n_keep * sizeof(float) > optin)
+		n_keep = 0; /* the statistics recompute the scores of the last keys */
+	const size_t bytes = fixed + (size_t)GM * n_keep * sizeof(float);
+	if (bytes > optin) {
+		fprintf(stderr, "%s:%d: decode attention (head dim %d, %d query heads per kv head) needs "
+			"%zu bytes of shared memory per block, the device allows %zu\n", __FILE__,
+			__LINE__, a->E, a->H / a->K, bytes, optin);
 		return -1;
+	}
 	if (bytes > 48 * 1024 &&
 	    cudaFuncSetAttribute(decode_attn_kernel<EPL, GM>, cudaFuncAttributeMaxDynamicSharedMemorySize,
 				 (int)bytes) != cudaSuccess)

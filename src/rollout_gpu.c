@@ -36,11 +36,11 @@ struct rollout_gpu {
 	char stop[MAX_STOP + 1];       /* the string stop_next was built for */
 	int stop_len;
 	/* device statistics, shaped as the host struct they were last made for */
-	int *st_prompt_len;            /* (S + 1) */
+	int *st_prompt_len;            /* (dummy + 1): every engine slot a row may name, -1 beyond B */
 	double *st_dsum;               /* (S, Q) */
 	float *st_waad, *st_fai;       /* (S, Q, M) */
 	int st_q, st_m;
-	/* host scratch (S + 1 entries; max_rows for the prefill) */
+	/* host scratch (dummy + 1 entries; max_rows for the prefill) */
 	int *h_int, *h_seq, *h_pos, *h_init; /* h_init (5 S): reset_states' staging */
 	int32_t *h_tok;
 	uint64_t *h_rng;
@@ -106,8 +106,8 @@ struct rollout_gpu *rollout_gpu_create(struct engine_gpu *g, const struct engine
 	      dalloc(&r->match, S * 4) || dalloc(&r->row_seq, S * 4) || dalloc(&r->last, S * 4) ||
 	      dalloc(&r->sampled, S * 4) || dalloc(&r->logp, S * 4) || dalloc(&r->ent, S * 4) ||
 	      dalloc(&r->scratch, S * V * 4) || dalloc(&r->rng, S * 32) || dalloc(&r->is_stop, V) ||
-	      dalloc(&r->st_prompt_len, (S + 1) * 4);
-	r->h_int = malloc((S + 1) * sizeof(int));
+	      dalloc(&r->st_prompt_len, ((size_t)r->io.dummy + 1) * 4);
+	r->h_int = malloc(((size_t)r->io.dummy + 1) * sizeof(int));
 	r->h_seq = malloc(R * sizeof(int));
 	r->h_pos = malloc(R * sizeof(int));
 	r->h_tok = malloc(R * sizeof(int32_t));
@@ -126,7 +126,8 @@ struct rollout_gpu *rollout_gpu_create(struct engine_gpu *g, const struct engine
 static void drop_graphs(struct rollout_gpu *r)
 {
 	for (int i = 0; i < r->n_graphs; i++)
-		cudaGraphExecDestroy(r->graphs[i].exec);
+		if (r->graphs[i].exec)
+			cudaGraphExecDestroy(r->graphs[i].exec);
 	r->n_graphs = 0;
 }
 
@@ -267,9 +268,10 @@ static int stats_begin(struct rollout_gpu *r, struct attnstats *st, int B, char 
 	}
 	cudaStream_t s = r->io.stream;
 	size_t sq = (size_t)B * r->st_q, sqm = sq * r->st_m;
-	for (int b = 0; b <= r->S; b++)
+	for (int b = 0; b <= r->io.dummy; b++)
 		r->h_int[b] = b < B ? st->prompt_len[b] : -1;
-	if (cudaMemcpyAsync(r->st_prompt_len, r->h_int, (r->S + 1) * 4, cudaMemcpyHostToDevice, s) ||
+	if (cudaMemcpyAsync(r->st_prompt_len, r->h_int, ((size_t)r->io.dummy + 1) * 4,
+			    cudaMemcpyHostToDevice, s) ||
 	    cudaMemsetAsync(r->st_dsum, 0, sq * 8, s) || cudaMemsetAsync(r->st_waad, 0, sqm * 4, s) ||
 	    cudaMemsetAsync(r->st_fai, 0, sqm * 4, s)) {
 		snprintf(err, n, "rollout_gpu: cannot reset the statistics on the device");
@@ -309,14 +311,27 @@ static int queue_step(struct rollout_gpu *r, int n, const struct rollout_params 
 	       kern_loop_advance(&lp, s) ? -1 : 0;
 }
 
-/* the graph of a step over n rows, captured on first use; NULL when capture failed */
-static cudaGraphExec_t graph_for(struct rollout_gpu *r, int n, const struct rollout_params *p)
+/* the graph of a step over n rows. A batch size's first step is not captured (NULL, *warmup
+ * set): it runs every kernel and cuBLAS's kernels for n once, since a GPU loads a kernel's module
+ * at its first launch and that must not happen inside a capture; the second step is captured.
+ * NULL without *warmup: the capture failed. */
+static cudaGraphExec_t graph_for(struct rollout_gpu *r, int n, const struct rollout_params *p,
+				 int *warmup)
 {
-	for (int i = 0; i < r->n_graphs; i++)
-		if (r->graphs[i].n == n)
-			return r->graphs[i].exec;
-	if (r->n_graphs == MAX_GRAPHS)
-		drop_graphs(r);
+	int i = 0;
+	*warmup = 0;
+	while (i < r->n_graphs && r->graphs[i].n != n)
+		i++;
+	if (i < r->n_graphs && r->graphs[i].exec)
+		return r->graphs[i].exec;
+	if (i == r->n_graphs) {
+		if (r->n_graphs == MAX_GRAPHS)
+			drop_graphs(r);
+		r->graphs[r->n_graphs].n = n;
+		r->graphs[r->n_graphs++].exec = NULL;
+		*warmup = 1;
+		return NULL;
+	}
 	cudaStream_t s = r->io.stream;
 	cudaGraph_t graph = NULL;
 	cudaGraphExec_t exec = NULL;
@@ -330,8 +345,7 @@ static cudaGraphExec_t graph_for(struct rollout_gpu *r, int n, const struct roll
 	cudaGetLastError(); /* a failed capture leaves an error behind */
 	if (!ok)
 		return NULL;
-	r->graphs[r->n_graphs].n = n;
-	r->graphs[r->n_graphs++].exec = exec;
+	r->graphs[i].exec = exec;
 	r->counts.captures++;
 	return exec;
 }
@@ -340,10 +354,15 @@ static int run_step(struct rollout_gpu *r, int n, const struct rollout_params *p
 {
 	r->counts.steps++;
 	if (r->o.graphs && !r->graphs_off) {
-		cudaGraphExec_t e = graph_for(r, n, p);
+		int warmup;
+		cudaGraphExec_t e = graph_for(r, n, p, &warmup);
 		if (e) {
 			r->counts.graph_launches++;
 			return cudaGraphLaunch(e, r->io.stream) ? -1 : 0;
+		}
+		if (warmup) {
+			r->counts.warmups++;
+			return queue_step(r, n, p);
 		}
 		r->graphs_off = 1;
 		fprintf(stderr, "attnrl: rollout.cuda_graphs: capturing a decode step failed; decoding "

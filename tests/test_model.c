@@ -170,6 +170,9 @@ static int write_case(const char *path, const struct model *m, const struct ref_
 /* attnrl's forward + loss + backward on the case, then the PyTorch reference judges */
 /* the reference cases are written beside this program (its build's tests/ folder) */
 static char scratch[200] = ".";
+/* the reference's python: PY_REF (make test: the one whose torch this build links, so that
+ * both bf16 computations round in the same kernels), else Debian's */
+static const char *py_ref = "/usr/bin/python3";
 
 static void check_against_reference(const struct ref_case *rc, uint64_t seed)
 {
@@ -208,7 +211,7 @@ static void check_against_reference(const struct ref_case *rc, uint64_t seed)
 	char path[256], cmd[512];
 	snprintf(path, sizeof(path), "%s/ref_%s.safetensors", scratch, rc->name);
 	CHECK(!write_case(path, m, rc, &d, logits, lv), "%s: cannot write %s", rc->name, path);
-	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 tests/ref/model_ref.py %s", path);
+	snprintf(cmd, sizeof(cmd), "%s tests/ref/model_ref.py %s", py_ref, path);
 	int status = system(cmd);
 	CHECK(status == 0, "%s: the PyTorch reference disagrees (or could not run: %s)", rc->name, cmd);
 	tensor_frame_pop();
@@ -290,6 +293,8 @@ static void check_engine(const struct ref_case *rc, uint64_t seed)
 int main(int argc, char **argv)
 {
 	const char *slash = argc > 0 ? strrchr(argv[0], '/') : NULL;
+	if (getenv("PY_REF"))
+		py_ref = getenv("PY_REF");
 	if (slash && slash - argv[0] < (long)sizeof(scratch))
 		snprintf(scratch, sizeof(scratch), "%.*s", (int)(slash - argv[0]), argv[0]);
 	static const struct ref_case cases[] = {

@@ -29,7 +29,8 @@ extern "C" {
 
 /* statistics of one sampled layer, the arrays of struct attnstats (attnstats.h) */
 struct kern_stats {
-	const int *prompt_len;  /* (S) P of the tracked sequence, -1 = not tracked */
+	const int *prompt_len;  /* (S) P of the tracked sequence, -1 = not tracked; every slot a
+				 * row may name has an entry (a decode loop's spare slot too) */
 	double *dsum;           /* (S, Q) */
 	float *waad, *fai;      /* (S, Q, M) */
 	int n_pairs, max_resp;  /* Q, M */

@@ -9,7 +9,8 @@
  * statistics of the sampled layers are added by the attention kernel itself. The host looks at
  * the sequences' states every check_every steps: it stops when all are complete, honours a stop
  * request (p->interruptible), and drops complete sequences from the batch when that shrinks it
- * by a quarter. Each step can be replayed as a CUDA graph (one per batch size). At the end
+ * by a quarter. Each step can be replayed as a CUDA graph (one per batch size, captured at the
+ * second step of that size: the first runs every kernel once outside a capture). At the end
  * tokens, log-probs and entropies come back once; the host rebuilds the texts and checks that
  * it reaches the same stop decisions. Statistics (p->stats) come back into the host struct.
  */
@@ -52,9 +53,10 @@ int rollout_gpu_device_fn(void *ctx, const int32_t *const *prompts, const int *l
  * ends with s", rollout_append's rule (KMP over the bytes of each piece); 0, or -1 */
 int rollout_gpu_stop_table(const char *const *pieces, int V, const char *s, uint16_t *next);
 
-/* what the last call did: decode steps, host checks, graphs captured and launched */
+/* what the last call did: decode steps, host checks, graphs captured and launched, and the
+ * steps run uncaptured as the first of their batch size before its capture */
 struct rollout_gpu_counts {
-	long steps, checks, captures, graph_launches, compactions;
+	long steps, checks, captures, graph_launches, compactions, warmups;
 };
 void rollout_gpu_counts(const struct rollout_gpu *r, struct rollout_gpu_counts *c);
 

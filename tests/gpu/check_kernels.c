@@ -83,6 +83,7 @@ static double f_err(const float *a, const float *b, size_t n, double rel, double
 struct attn_case {
 	const char *name;
 	int B, S, H, K, E, C, M, stats;
+	int fai_hi; /* 0: 100; a long band keeps more scores than some GPUs' shared memory holds */
 };
 
 static void check_attn(const struct attn_case *c, uint64_t seed)
@@ -122,8 +123,9 @@ static void check_attn(const struct attn_case *c, uint64_t seed)
 	int *d_P = dev_copy(P, S * sizeof(int));
 	double *d_dsum = dev_copy(dsum, S * Q * sizeof(double));
 	float *d_waad = dev_copy(waad, qm * 4), *d_fai = dev_copy(fai, qm * 4);
-	struct kern_stats hs = { P, dsum, waad, fai, Q, M, H, 10, 10, 100 };
-	struct kern_stats ds = { d_P, d_dsum, d_waad, d_fai, Q, M, H, 10, 10, 100 };
+	int fai_hi = c->fai_hi ? c->fai_hi : 100;
+	struct kern_stats hs = { P, dsum, waad, fai, Q, M, H, 10, 10, fai_hi };
+	struct kern_stats ds = { d_P, d_dsum, d_waad, d_fai, Q, M, H, 10, 10, fai_hi };
 	struct kern_attn ha = { B, H, c->K, E, c->C, q, kc, vc, seq, pos, out, c->stats ? &hs : NULL };
 	struct kern_attn da = { B, H, c->K, E, c->C, d_q, d_kc, d_vc, d_seq, d_pos, d_out,
 				c->stats ? &ds : NULL };
@@ -610,18 +612,23 @@ static void check_to_bf16(long n, uint64_t seed)
 static void checks(int small)
 {
 	struct attn_case big[] = {
-		{ "qwen3-0.6b H16 K8 E128 stats", 24, 30, 16, 8, 128, 700, 400, 1 },
-		{ "qwen3-8b H32 K8 E128 stats", 12, 16, 32, 8, 128, 300, 200, 1 },
-		{ "H8 K8 E64 no-stats", 16, 20, 8, 8, 64, 257, 100, 0 },
-		{ "H8 K1 E256 stats", 6, 8, 8, 1, 256, 130, 60, 1 },
-		{ "H4 K2 E32 stats", 9, 9, 4, 2, 32, 40, 30, 1 },
+		{ "qwen3-0.6b H16 K8 E128 stats", 24, 30, 16, 8, 128, 700, 400, 1, 0 },
+		{ "qwen3-8b H32 K8 E128 stats", 12, 16, 32, 8, 128, 300, 200, 1, 0 },
+		{ "H8 K8 E64 no-stats", 16, 20, 8, 8, 64, 257, 100, 0, 0 },
+		{ "H8 K1 E256 stats", 6, 8, 8, 1, 256, 130, 60, 1, 0 },
+		{ "H4 K2 E32 stats", 9, 9, 4, 2, 32, 40, 30, 1, 0 },
+		{ "H32 K8 E128 stats fai_hi 8000", 8, 10, 32, 8, 128, 600, 500, 1, 8000 },
 	};
 	struct attn_case little[] = {
-		{ "H4 K2 E128 stats", 5, 7, 4, 2, 128, 130, 120, 1 },
-		{ "H8 K2 E64 stats", 3, 4, 8, 2, 64, 40, 30, 1 },
-		{ "H2 K2 E256 no-stats", 2, 3, 2, 2, 256, 20, 10, 0 },
-		{ "H8 K1 E32 stats", 3, 5, 8, 1, 32, 25, 20, 1 },
-		{ "H4 K1 E256 stats", 2, 3, 4, 1, 256, 30, 25, 1 },
+		{ "H4 K2 E128 stats", 5, 7, 4, 2, 128, 130, 120, 1, 0 },
+		{ "H8 K2 E64 stats", 3, 4, 8, 2, 64, 40, 30, 1, 0 },
+		{ "H2 K2 E256 no-stats", 2, 3, 2, 2, 256, 20, 10, 0, 0 },
+		{ "H8 K1 E32 stats", 3, 5, 8, 1, 32, 25, 20, 1, 0 },
+		{ "H4 K1 E256 stats", 2, 3, 4, 1, 256, 30, 25, 1, 0 },
+		/* blocks of 67 and 133 KiB: shared memory by opt-in, or recomputed scores where a
+		 * device allows less (tests/test_kernels_emu.sh runs at 227, 99 and 48 KiB) */
+		{ "H8 K1 E32 stats fai_hi 2000", 3, 4, 8, 1, 32, 70, 60, 1, 2000 },
+		{ "H4 K1 E128 stats fai_hi 8000", 2, 3, 4, 1, 128, 50, 40, 1, 8000 },
 	};
 	struct attn_case *ac = small ? little : big;
 	size_t n_ac = small ? sizeof(little) / sizeof(little[0]) : sizeof(big) / sizeof(big[0]);

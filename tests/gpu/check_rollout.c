@@ -10,10 +10,19 @@
  *     itself; here EOS, stop-string and length stops must all occur);
  *  3. looking every 1, 3 or 8 steps, compacting the batch, CUDA graphs on or off: identical
  *     results (the emulated gemm does not depend on the batch size; on a GPU only graphs on
- *     and off at the same schedule must be identical);
+ *     and off at the same schedule must be identical); no capture may be the first use of a
+ *     kernel or of a gemm shape (the emulation invalidates such a capture, as lazy loading
+ *     does on a GPU);
  *  4. the stop-string table against the text rule on random token sequences whose pieces have
  *     several bytes and overlap the stop string;
- *  5. struct rollout's device hook, errors, and a stop request.
+ *  5. struct rollout's device hook, errors, and a stop request;
+ *  6. an engine planned for more sequences than the decode loop (the finished rows name the
+ *     engine's spare slot, past the loop's own sequences), with a FAI band long enough that the
+ *     attention's kept scores need more than 48 KiB of shared memory: the same bytes as on an
+ *     engine of the loop's size. `check_rollout --slots` runs this check alone and prints a
+ *     digest of its results, which must not depend on the device's shared memory limit
+ *     (tests/test_kernels_emu.sh runs it with ATTNRL_EMU_SMEM_OPTIN at 227, 99 and 48 KiB; the
+ *     ASan build runs it in seconds).
  */
 #include <string.h>
 
@@ -234,17 +243,20 @@ static void check_schedules(struct fixture *f, struct engine_gpu *g)
 #endif
 	CHECK(n[0].captures == 0 && n[0].checks == n[0].steps, "every step looked at, no graphs");
 	for (int i = 1; i < 3; i++) {
-		CHECK(n[i].graph_launches == n[i].steps && n[i].captures >= 1 &&
-		      n[i].captures == n[i].compactions + 1, "graphs: %ld steps, %ld launches, %ld "
-		      "captures, %ld compactions", n[i].steps, n[i].graph_launches, n[i].captures,
-		      n[i].compactions);
+		/* each batch size's first step runs uncaptured, every later one is a graph (a failed
+		 * capture would decode the rest uncaptured) */
+		CHECK(n[i].graph_launches + n[i].warmups == n[i].steps &&
+		      n[i].warmups == n[i].compactions + 1 && n[i].captures >= 1 &&
+		      n[i].captures <= n[i].warmups, "graphs: %ld steps, %ld launches, %ld warm-up "
+		      "steps, %ld captures, %ld compactions", n[i].steps, n[i].graph_launches,
+		      n[i].warmups, n[i].captures, n[i].compactions);
 		CHECK(n[i].checks == (n[i].steps + s[i].every - 1) / s[i].every,
 		      "every %d: %ld checks for %ld steps", s[i].every, n[i].checks, n[i].steps);
 	}
 	CHECK(n[0].compactions >= 1, "responses of different lengths should compact the batch");
 	printf("rollout_gpu schedules: every 1: %ld steps, %ld compactions; every 8 with graphs: "
-	       "%ld steps, %ld checks, %ld captures\n", n[0].steps, n[0].compactions, n[2].steps,
-	       n[2].checks, n[2].captures);
+	       "%ld steps, %ld checks, %ld warm-up steps, %ld captures\n", n[0].steps,
+	       n[0].compactions, n[2].steps, n[2].checks, n[2].warmups, n[2].captures);
 	for (int i = 0; i < 4; i++) {
 		rollout_batch_free(&rb[i]);
 		attnstats_destroy(st[i]);
@@ -330,8 +342,60 @@ out:
 	rollout_gpu_destroy(r);
 }
 
-int main(void)
+/* ---- 6: more engine slots than sequences, a long FAI band ------------------------------- */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const unsigned char *)p)[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static void check_slots(struct fixture *f, struct engine_gpu *g)
+{
+	char err[256];
+	struct engine_gpu *wide = engine_gpu_create(&f->eng->cfg, &f->w, 0, 0, B + 1, B, C, err,
+						    sizeof(err));
+	CHECK(wide != NULL, "engine_gpu_create: %s", err);
+	struct attnstats_config c = { .n_layers = L, .n_heads = H, .n_sampled = 2, .layers = { 0, 1 },
+				      .window = 4, .fai_lo = 3, .fai_hi = 4000, .head_quantile = 0.3 };
+	struct attnstats *st[2] = { attnstats_create(&c, B, 20), attnstats_create(&c, B, 20) };
+	struct rollout_batch rb[2];
+	struct rollout_params p = { .max_new_tokens = 20, .temperature = 1.0, .top_k = 20,
+				    .stop = "A", .seed = 5 };
+	struct engine_gpu *eng[2] = { g, wide };
+	for (int i = 0; i < 2; i++) {
+		rollout_batch_init(&rb[i], B, C);
+		p.stats = st[i];
+		struct rollout_gpu *r = wide ? loop_new(eng[i], f, 8, 1) : NULL;
+		if (r)
+			gen(r, &p, &rb[i]);
+		rollout_gpu_destroy(r);
+	}
+	if (wide) {
+		CHECK(same_run(&rb[0], &rb[1], st[0], st[1]), "%d sequences on an engine of %d and "
+		      "of %d slots: results differ", B, B, B + 1);
+		size_t bt = (size_t)B * rb[0].cap_len, sq = (size_t)B * st[0]->n_pairs;
+		uint64_t h = 0xcbf29ce484222325ULL;
+		h = fnv(h, rb[0].tokens, bt * 4);
+		h = fnv(h, rb[0].logp, bt * 4);
+		h = fnv(h, rb[0].entropy, bt * 4);
+		h = fnv(h, st[0]->dsum, sq * 8);
+		h = fnv(h, st[0]->waad, sq * st[0]->max_resp * 4);
+		h = fnv(h, st[0]->fai, sq * st[0]->max_resp * 4);
+		printf("rollout_gpu on engines of %d and %d slots, FAI band %d: digest %016llx\n", B,
+		       B + 1, c.fai_hi, (unsigned long long)h);
+	}
+	for (int i = 0; i < 2; i++) {
+		rollout_batch_free(&rb[i]);
+		attnstats_destroy(st[i]);
+	}
+	engine_gpu_destroy(wide);
+}
+
+int main(int argc, char **argv)
+{
+	int only_slots = argc > 1 && !strcmp(argv[1], "--slots");
 	struct fixture f;
 	fixture_init(&f, B);
 	bf16_fixture(&f);
@@ -344,12 +408,15 @@ int main(void)
 	/* B rows per engine call: the 23 prefill rows of the prompts go in three calls */
 	struct engine_gpu *g = engine_gpu_create(&f.eng->cfg, &f.w, 0, 0, B, B, C, err, sizeof(err));
 	CHECK(g != NULL, "engine_gpu_create: %s", err);
-	if (g) {
+	if (g && !only_slots) {
 		check_against_cpu(&f, g);
 		check_schedules(&f, g);
 		check_hook_and_errors(&f, g);
 	}
-	check_stop_table();
+	if (g)
+		check_slots(&f, g);
+	if (!only_slots)
+		check_stop_table();
 	engine_gpu_destroy(g);
 	fixture_free(&f);
 	return check_done("check_rollout");

@@ -51,10 +51,14 @@ extern const uint3 *emu_thread_idx;
 #define threadIdx (*emu_thread_idx)
 extern void *emu_dyn_smem;
 
+/* a launch asking for more than 48 KiB of dynamic shared memory (or the device's opt-in limit,
+ * if lower) fails unless the kernel's attribute allows it, as on a GPU; a kernel's first launch
+ * (a GPU loads it lazily) while a stream is captured invalidates the capture */
 enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize };
-template <class F> cudaError_t cudaFuncSetAttribute(F, cudaFuncAttribute, int)
+cudaError_t emu_set_smem(const void *kernel, int bytes);
+template <class F> cudaError_t cudaFuncSetAttribute(F *kernel, cudaFuncAttribute, int bytes)
 {
-	return cudaSuccess;
+	return emu_set_smem(reinterpret_cast<const void *>(kernel), bytes);
 }
 /* CUDA's C++ overload: any T ** (tests/gpu/bench_decode.cu) */
 template <class T> cudaError_t cudaMalloc(T **p, size_t bytes)
@@ -62,11 +66,12 @@ template <class T> cudaError_t cudaMalloc(T **p, size_t bytes)
 	return cudaMalloc((void **)p, bytes);
 }
 
-void emu_run(dim3 grid, dim3 block, size_t smem, const std::function<void()> &body);
-template <class F>
-void emu_launch(F body, dim3 grid, dim3 block, size_t smem = 0, cudaStream_t = nullptr)
+void emu_run(const void *kernel, dim3 grid, dim3 block, size_t smem,
+	     const std::function<void()> &body);
+template <class K, class F>
+void emu_launch(K *kernel, F body, dim3 grid, dim3 block, size_t smem = 0, cudaStream_t = nullptr)
 {
-	emu_run(grid, block, smem, body);
+	emu_run(reinterpret_cast<const void *>(kernel), grid, block, smem, body);
 }
 
 void __syncthreads(void);

@@ -15,7 +15,7 @@ extern "C" {
 
 typedef enum cudaError {
 	cudaSuccess = 0, cudaErrorInvalidValue = 1, cudaErrorNotReady = 600,
-	cudaErrorStreamCaptureUnsupported = 900
+	cudaErrorStreamCaptureUnsupported = 900, cudaErrorStreamCaptureInvalidated = 901
 } cudaError_t;
 typedef enum cudaMemcpyKind {
 	cudaMemcpyHostToHost, cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost,
@@ -40,6 +40,10 @@ struct cudaPointerAttributes {
 	int device;
 	void *devicePointer, *hostPointer;
 };
+/* the opt-in limit is ATTNRL_EMU_SMEM_OPTIN bytes (default an H100's 227 KiB) */
+enum cudaDeviceAttr {
+	cudaDevAttrMaxSharedMemoryPerBlock = 8, cudaDevAttrMaxSharedMemoryPerBlockOptin = 97
+};
 
 struct cudaDeviceProp {
 	char name[256];
@@ -57,6 +61,8 @@ cudaError_t cudaMemsetAsync(void *p, int value, size_t bytes, cudaStream_t s);
 cudaError_t cudaMemcpy2DAsync(void *dst, size_t dpitch, const void *src, size_t spitch,
 			      size_t width, size_t height, enum cudaMemcpyKind kind, cudaStream_t s);
 cudaError_t cudaSetDevice(int device);
+cudaError_t cudaGetDevice(int *device);
+cudaError_t cudaDeviceGetAttribute(int *value, enum cudaDeviceAttr attr, int device);
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned int flags);
 cudaError_t cudaStreamDestroy(cudaStream_t s);
 cudaError_t cudaStreamSynchronize(cudaStream_t s);

@@ -15,6 +15,9 @@
 #include <ucontext.h>
 
 #include <deque>
+#include <map>
+#include <set>
+#include <tuple>
 #include <vector>
 
 uint3 blockIdx;
@@ -147,10 +150,59 @@ static int captured(const std::function<void()> &op)
 	return capture != nullptr;
 }
 
-void emu_run(dim3 grid, dim3 block, size_t smem, const std::function<void()> &fn)
+/* the runtime's sticky state: the last error (cudaGetLastError), whether the capture under way
+ * was invalidated, the kernels that ran once (a GPU loads a kernel's module at its first launch,
+ * which is illegal while a stream is captured) and the kernels' shared memory attributes */
+static cudaError_t last_error;
+static int capture_invalid;
+static std::set<const void *> loaded;
+static std::map<const void *, int> smem_allowed;
+
+static void invalidate_capture(const char *what)
 {
-	if (captured([=] { emu_run(grid, block, smem, fn); }))
+	fprintf(stderr, "emu: %s runs for the first time while a stream is captured; on a GPU "
+		"loading it breaks the capture (run it once before capturing)\n", what);
+	capture_invalid = 1;
+	last_error = cudaErrorStreamCaptureInvalidated;
+}
+
+/* the device's opt-in limit of shared memory per block: ATTNRL_EMU_SMEM_OPTIN bytes, or an
+ * H100's 227 KiB */
+static int smem_optin(void)
+{
+	static int v = -1;
+	if (v < 0) {
+		const char *e = getenv("ATTNRL_EMU_SMEM_OPTIN");
+		v = e && *e ? atoi(e) : 227 * 1024;
+	}
+	return v;
+}
+
+cudaError_t emu_set_smem(const void *kernel, int bytes)
+{
+	if (bytes < 0 || bytes > smem_optin())
+		return last_error = cudaErrorInvalidValue;
+	smem_allowed[kernel] = bytes;
+	return cudaSuccess;
+}
+
+void emu_run(const void *kernel, dim3 grid, dim3 block, size_t smem, const std::function<void()> &fn)
+{
+	auto at = smem_allowed.find(kernel);
+	size_t allowed = at != smem_allowed.end() ? at->second : std::min(48 * 1024, smem_optin());
+	if (smem > allowed) {
+		fprintf(stderr, "emu: a launch asks for %zu bytes of dynamic shared memory, the kernel "
+			"may use %zu (the device's opt-in limit is %d)\n", smem, allowed, smem_optin());
+		last_error = cudaErrorInvalidValue;
 		return;
+	}
+	if (capture && !loaded.count(kernel)) {
+		invalidate_capture("a kernel");
+		return;
+	}
+	if (captured([=] { emu_run(kernel, grid, block, smem, fn); }))
+		return;
+	loaded.insert(kernel);
 	n_threads = block.x * block.y * block.z;
 	if (block.y != 1 || block.z != 1 || n_threads > 1024) {
 		fprintf(stderr, "emu: only 1-D blocks of at most 1024 threads\n");
@@ -318,6 +370,20 @@ cudaError_t cudaSetDevice(int device)
 	return device == 0 ? cudaSuccess : cudaErrorInvalidValue;
 }
 
+cudaError_t cudaGetDevice(int *device)
+{
+	*device = 0;
+	return cudaSuccess;
+}
+
+cudaError_t cudaDeviceGetAttribute(int *value, enum cudaDeviceAttr attr, int device)
+{
+	if (device != 0)
+		return cudaErrorInvalidValue;
+	*value = attr == cudaDevAttrMaxSharedMemoryPerBlockOptin ? smem_optin() : 48 * 1024;
+	return cudaSuccess;
+}
+
 cudaError_t cudaStreamSynchronize(cudaStream_t s)
 {
 	if (capture)
@@ -342,9 +408,13 @@ cudaError_t cudaStreamEndCapture(cudaStream_t, cudaGraph_t *g)
 {
 	if (!capture)
 		return cudaErrorInvalidValue;
-	*g = new emu_graph{ std::move(*capture) };
+	*g = capture_invalid ? nullptr : new emu_graph{ std::move(*capture) };
 	delete capture;
 	capture = nullptr;
+	if (capture_invalid) {
+		capture_invalid = 0;
+		return cudaErrorStreamCaptureInvalidated;
+	}
 	return cudaSuccess;
 }
 
@@ -393,7 +463,9 @@ cudaError_t cudaDeviceSynchronize(void)
 
 cudaError_t cudaGetLastError(void)
 {
-	return cudaSuccess;
+	cudaError_t e = last_error;
+	last_error = cudaSuccess;
+	return e;
 }
 
 cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *p, int)
@@ -406,7 +478,10 @@ cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *p, int)
 
 const char *cudaGetErrorName(cudaError_t e)
 {
-	return e == cudaSuccess ? "cudaSuccess" : "cudaErrorInvalidValue";
+	return e == cudaSuccess ? "cudaSuccess" :
+	       e == cudaErrorStreamCaptureUnsupported ? "cudaErrorStreamCaptureUnsupported" :
+	       e == cudaErrorStreamCaptureInvalidated ? "cudaErrorStreamCaptureInvalidated" :
+	       "cudaErrorInvalidValue";
 }
 
 const char *cudaGetErrorString(cudaError_t e)
@@ -463,9 +538,18 @@ cublasStatus_t cublasGemmEx(cublasHandle_t, cublasOperation_t ta, cublasOperatio
 			    const void *B, cudaDataType bt, int ldb, const void *beta, void *C,
 			    cudaDataType ct, int ldc, cublasComputeType_t, cublasGemmAlgo_t)
 {
+	/* cuBLAS picks its kernels by shape: a shape's first gemm may load one */
+	static std::set<std::tuple<int, int, int, int, int, int, int, int>> shapes;
+	auto shape = std::make_tuple(ta, tb, m, n, k, at, bt, ct);
+	if (capture && !shapes.count(shape)) {
+		invalidate_capture("a cuBLAS gemm of a new shape");
+		return CUBLAS_STATUS_EXECUTION_FAILED;
+	}
 	float al = *(const float *)alpha, be = *(const float *)beta; /* host pointer mode */
-	if (!captured([=] { gemm(ta, tb, m, n, k, al, A, at, lda, B, bt, ldb, be, C, ct, ldc); }))
+	if (!captured([=] { gemm(ta, tb, m, n, k, al, A, at, lda, B, bt, ldb, be, C, ct, ldc); })) {
 		gemm(ta, tb, m, n, k, al, A, at, lda, B, bt, ldb, be, C, ct, ldc);
+		shapes.insert(shape);
+	}
 	return CUBLAS_STATUS_SUCCESS;
 }
 }
