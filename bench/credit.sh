@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# credit.sh - the cost of attention-rhythm credit (issue 3): the same GRPO step with credit off,
+# credit.sh - the cost of attention-rhythm credit: the same GRPO step with credit off,
 # with statistics streamed from the decode attention (credit.compute=stream), and the paper's
 # way (credit.compute=maps: a separate forward per response that materialises N x N maps), for
 # response lengths 128..1024. Prints step time, the overhead over credit off, and peak memory.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# study.sh - the first strategy study (issue 3): short GRPO runs of every credit strategy on the
+# study.sh - a strategy study: short GRPO runs of every credit strategy on the
 # embedded default task, several seeds each, the same budget; prints held-out accuracy at the
 # start and at the end (mean +- spread over seeds).
 # Usage: bash bench/study.sh [steps] [seeds...]   e.g. bash bench/study.sh 60 1 2 3

@@ -103,7 +103,7 @@ static void test_rows(void)
 	dataset_free(&ds);
 
 	/* a million blank lines around one row: room is made for the row, not for every line
-	 * (found by fuzz_jsonl's review: 768 bytes a line made 10M blank lines ask for 7.7 GB) */
+	 * (768 bytes a line once made 10M blank lines ask for 7.7 GB) */
 	size_t blanks = 1000000, big_len = blanks + 64;
 	char *big = malloc(big_len);
 	memset(big, '\n', blanks);
