@@ -4,7 +4,8 @@ Llama / Qwen2 / Qwen3 conventions (not from attnrl's code).
 Usage: /usr/bin/python3 tests/ref/model_ref.py CASE.safetensors
 The file holds the weights (Hugging Face names), the batch (ids, targets, old_logp, ref_logp,
 adv, weight), the hyperparameters in the metadata, and attnrl's own results under "out.*":
-out.logits, out.loss and out.grad.<param>. Exits 1 when any differs beyond fp32 tolerance.
+out.logits, out.loss and out.grad.<param>. Exits 1 when any differs beyond fp32 tolerance
+(bf16 cases: when attnrl is further from the fp32 reference than PyTorch's own bf16 is).
 """
 import math
 import sys
@@ -95,6 +96,22 @@ def grpo_loss(logits, batch, hp):
     return ((tok * mask).sum(-1) / hp["max_new_tokens"]).mean()
 
 
+def run(T, cfg, hp, batch, dtype):
+    """logits, loss and every parameter's gradient of the reference in dtype"""
+    P = {k: torch.tensor(v, requires_grad=True) for k, v in T.items()
+         if k.startswith("model.") or k.startswith("lm_head")}
+    logits = forward(P, torch.tensor(T["ids"]), cfg, dtype)
+    loss = grpo_loss(logits, batch, hp)
+    loss.backward()
+    out = {"logits": logits.detach().float(), "loss": loss.detach().reshape(1)}
+    out.update({"grad " + k: p.grad for k, p in P.items()})
+    return out
+
+
+def rel(a, b):
+    return ((a - b).norm() / a.norm().clamp(min=1e-12)).item()
+
+
 def main(path):
     T, meta = st.load(path)
     cfg = {k: int(meta[k]) for k in ("dim", "n_layers", "n_heads", "n_kv_heads", "head_dim")}
@@ -102,38 +119,37 @@ def main(path):
     hp = {k: float(meta[k]) for k in ("clip_low", "clip_high", "kl_coef", "entropy_coef",
                                       "temperature", "max_new_tokens")}
     hp["loss_agg"] = meta["loss_agg"]
-    P = {k: torch.tensor(v, requires_grad=True) for k, v in T.items()
-         if k.startswith("model.") or k.startswith("lm_head")}
     batch = {k: torch.tensor(T[k]) for k in ("targets", "old_logp", "ref_logp", "adv", "mask")}
     bf16 = meta.get("dtype") == "bf16"
-    logits = forward(P, torch.tensor(T["ids"]), cfg, torch.bfloat16 if bf16 else torch.float32)
-    loss = grpo_loss(logits, batch, hp)
-    loss.backward()
+    ref = run(T, cfg, hp, batch, torch.float32)
+    got = {"logits": torch.tensor(T["out.logits"]),
+           "loss": torch.tensor(T["out.loss"]).reshape(1)}
+    got.update({k: torch.tensor(T["out." + k.replace(" ", ".")]) for k in ref if k.startswith("grad ")})
     worst, fails = 0.0, []
-
-    def compare(name, ref, got, atol, rtol):
-        nonlocal worst
-        if bf16:  # two bf16 computations: rounding differs where the kernels' order does and
-            # grows through the layers; ~2-3% measured, where bf16 against fp32 is 5-10%
-            rel = ((ref - got).norm() / ref.norm().clamp(min=1e-12)).item()
-            worst = max(worst, rel)
-            if rel > 5e-2:
-                fails.append(f"{name}: error {rel:.3g} of its norm exceeds bf16's tolerance")
-            return
-        err = (ref - got).abs()
-        bound = atol + rtol * ref.abs()
-        excess = (err - bound).max().item()
-        worst = max(worst, err.max().item())
-        if excess > 0:
-            fails.append(f"{name}: max abs err {err.max().item():.3g} exceeds tol")
-
-    compare("logits", logits.detach(), torch.tensor(T["out.logits"]), 1e-4, 1e-4)
-    compare("loss", loss.detach().reshape(1), torch.tensor(T["out.loss"]).reshape(1), 1e-6, 1e-4)
-    for k, p in P.items():
-        compare("grad " + k, p.grad, torch.tensor(T["out.grad." + k]), 1e-6, 1e-3)
-    print(f"model_ref: {meta.get('case', path)}: loss {loss.item():.6f}, {len(P)} grads, "
-          f"max {'error relative to the norm' if bf16 else 'abs err'} {worst:.3g}, "
-          f"{'FAIL' if fails else 'ok'}")
+    if bf16:
+        # attnrl in bf16 must be as close to the fp32 truth as PyTorch's own bf16 computation
+        # of the same model is: rel(fp32, attnrl) <= 1.5 rel(fp32, torch bf16) + 0.03 for every
+        # tensor. (Two bf16 computations differ from each other by as much as each differs from
+        # fp32, 5-18% of the norm depending on the CPU's kernels, so they are not compared
+        # with each other.)
+        torch_bf16 = run(T, cfg, hp, batch, torch.bfloat16)
+        for name in ref:
+            e, e_torch = rel(ref[name], got[name]), rel(ref[name], torch_bf16[name])
+            worst = max(worst, e)
+            if e > 1.5 * e_torch + 0.03:
+                fails.append(f"{name}: error {e:.3g} of its norm against fp32, PyTorch's "
+                             f"bf16 has {e_torch:.3g}")
+    else:
+        tols = {"logits": (1e-4, 1e-4), "loss": (1e-6, 1e-4)}
+        for name in ref:
+            atol, rtol = tols.get(name, (1e-6, 1e-3))
+            err = (ref[name] - got[name]).abs()
+            worst = max(worst, err.max().item())
+            if (err - (atol + rtol * ref[name].abs())).max().item() > 0:
+                fails.append(f"{name}: max abs err {err.max().item():.3g} exceeds tol")
+    print(f"model_ref: {meta.get('case', path)}: loss {ref['loss'].item():.6f}, "
+          f"{len(ref) - 2} grads, max {'error against fp32 relative to the norm' if bf16 else 'abs err'} "
+          f"{worst:.3g}, {'FAIL' if fails else 'ok'}")
     for f in fails[:10]:
         print("  " + f)
     return 1 if fails else 0
