@@ -463,7 +463,7 @@ int tokenizer_parse_bpe(struct tokenizer *t, const char *json, size_t len, const
 	return load_root(t, &L, root);
 }
 
-int pretok_kind_of_tokenizer(const struct tokenizer *t)
+int tokenizer_pretok_kind(const struct tokenizer *t)
 {
 	return t->kind == TOKENIZER_BPE ? (int)((const struct bpe *)t->impl)->pretok : -1;
 }
