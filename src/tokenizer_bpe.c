@@ -28,6 +28,7 @@
 #include "attnrl/pretok.h"
 #include "attnrl/unicode.h"
 #include "bpe_internal.h"
+#include "tokenizer_internal.h"
 
 /* GPT-2's bytes_to_unicode, inverted: the byte of each code point below 324, or -1 */
 static void byte_level_map(int16_t cp_byte[324])

@@ -79,7 +79,4 @@ int tokenizer_is_stop(const struct tokenizer *t, int32_t id);
 /* the enum pretok_kind (pretok.h) of a TOKENIZER_BPE tokenizer; -1 for the other kinds */
 int tokenizer_pretok_kind(const struct tokenizer *t);
 
-/* internal to the tokenizer module: one block for V pieces holding text_bytes of text */
-int tokenizer_alloc(struct tokenizer *t, int V, size_t text_bytes);
-
 #endif
