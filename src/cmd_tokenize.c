@@ -68,7 +68,7 @@ static int parse_args(struct tok_opts *o, int argc, char **argv)
 /* the pre-tokens of text as the code point offsets where they end */
 static int split_line(const struct tokenizer *t, const char *text, size_t n)
 {
-	int kind = pretok_kind_of_tokenizer(t);
+	int kind = tokenizer_pretok_kind(t);
 	if (kind < 0) {
 		fprintf(stderr, "attnrl tokenize: --split needs a tokenizer.json (byte-level BPE)\n");
 		return -1;

@@ -164,28 +164,11 @@ static int check_key(const char *key, char *err, size_t n)
 
 /* ---- file store ---- */
 
-static int file_rank0(struct dist_store *s, const struct dist_env *e, uint64_t mine,
-		      double deadline, char *err, size_t n)
+/* rank 0: every rank's nonce from join/<r> into ids (have[r] set) by deadline; 0, or -1 */
+static int file_gather(struct dist_store *s, const struct dist_env *e, uint64_t *ids, char *have,
+		       double deadline, char *err, size_t n)
 {
-	char p[STORE_PATH_MAX + 64], have[e->world], miss[256];
-	uint64_t *ids = calloc((size_t)e->world, sizeof(*ids));
-	if (!ids) {
-		snprintf(err, n, "dist: out of memory");
-		return -1;
-	}
-	rmtree(s->scope);
-	snprintf(p, sizeof(p), "%s/join", s->scope);
-	if (mkdirs(p)) {
-		snprintf(err, n, "dist: cannot create the rendezvous folder %s: %s; run.dir must be "
-			 "writable (and shared by every node)", p, strerror(errno));
-		free(ids);
-		return -1;
-	}
-	ids[0] = mine;
-	memset(have, 0, sizeof(have));
-	have[0] = 1;
-	snprintf(p, sizeof(p), "%s/join/0", s->scope);
-	write_file(p, &mine, sizeof(mine));
+	char p[STORE_PATH_MAX + 64], miss[256];
 	for (int left = e->world - 1; left > 0;) {
 		for (int r = 1; r < e->world; r++) {
 			size_t len;
@@ -201,17 +184,22 @@ static int file_rank0(struct dist_store *s, const struct dist_env *e, uint64_t m
 			snprintf(err, n, "dist: rendezvous timed out after %g s: %s never arrived (%s); "
 				 "check that every task started and sees the same run.dir",
 				 s->timeout, miss, s->where);
-			free(ids);
 			return -1;
 		}
 		if (left)
 			dist_nap(STORE_POLL_S);
 	}
-	/* the attempt folder, then `current` = "a-<nonce> <nonce of rank 0> ... <rank w-1>" */
+	return 0;
+}
+
+/* rank 0: the attempt folder, then `current` = "a-<nonce> <nonce of rank 0> ... <rank w-1>" */
+static int file_publish(struct dist_store *s, const struct dist_env *e, uint64_t mine,
+			const uint64_t *ids, char *err, size_t n)
+{
+	char p[STORE_PATH_MAX + 64];
 	size_t cap = 32 + 17 * (size_t)e->world, len;
 	char *cur = malloc(cap);
 	if (!cur) {
-		free(ids);
 		snprintf(err, n, "dist: out of memory");
 		return -1;
 	}
@@ -225,6 +213,35 @@ static int file_rank0(struct dist_store *s, const struct dist_env *e, uint64_t m
 		snprintf(err, n, "dist: cannot write the rendezvous folder %s: %s", s->dir,
 			 strerror(errno));
 	free(cur);
+	return rc;
+}
+
+static int file_rank0(struct dist_store *s, const struct dist_env *e, uint64_t mine,
+		      double deadline, char *err, size_t n)
+{
+	char p[STORE_PATH_MAX + 64];
+	int rc = -1;
+	uint64_t *ids = calloc((size_t)e->world, sizeof(*ids));
+	char *have = calloc((size_t)e->world, 1); /* (world) 1 once rank r's nonce is read */
+	if (!ids || !have) {
+		snprintf(err, n, "dist: out of memory: the rendezvous of %d ranks", e->world);
+		goto out;
+	}
+	rmtree(s->scope);
+	snprintf(p, sizeof(p), "%s/join", s->scope);
+	if (mkdirs(p)) {
+		snprintf(err, n, "dist: cannot create the rendezvous folder %s: %s; run.dir must be "
+			 "writable (and shared by every node)", p, strerror(errno));
+		goto out;
+	}
+	ids[0] = mine;
+	have[0] = 1;
+	snprintf(p, sizeof(p), "%s/join/0", s->scope);
+	write_file(p, &mine, sizeof(mine));
+	if (!file_gather(s, e, ids, have, deadline, err, n))
+		rc = file_publish(s, e, mine, ids, err, n);
+out:
+	free(have);
 	free(ids);
 	return rc;
 }
@@ -252,10 +269,37 @@ static int file_current(struct dist_store *s, int rank, int world, uint64_t mine
 	return ok;
 }
 
+/* rank k timed out: the ranks whose join files are not this run's (p is ours), in err */
+static void file_missing(struct dist_store *s, const struct dist_env *e, const char *p, char *err,
+			 size_t n)
+{
+	char miss[256];
+	char *have = calloc((size_t)e->world, 1); /* (world) 1 when rank r's join file is fresh */
+	snprintf(miss, sizeof(miss), "some of the %d ranks", e->world);
+	if (have) {
+		/* join files written within the timeout of ours (the filesystem's clock) are this
+		 * run's */
+		struct stat own;
+		int fresh = !stat(p, &own);
+		for (int r = 0; r < e->world; r++) {
+			char q[STORE_PATH_MAX + 64];
+			struct stat st;
+			snprintf(q, sizeof(q), "%s/join/%d", s->scope, r);
+			have[r] = r == e->rank ||
+				  (fresh && !stat(q, &st) &&
+				   (double)st.st_mtime >= (double)own.st_mtime - s->timeout - 1);
+		}
+		missing_ranks(have, e->world, miss, sizeof(miss));
+	}
+	free(have);
+	snprintf(err, n, "dist: rendezvous timed out after %g s: %s never arrived (%s); check "
+		 "that every task started and sees the same run.dir", s->timeout, miss, s->where);
+}
+
 static int file_rank_k(struct dist_store *s, const struct dist_env *e, uint64_t mine,
 		       double deadline, char *err, size_t n)
 {
-	char p[STORE_PATH_MAX + 64], have[e->world], miss[256];
+	char p[STORE_PATH_MAX + 64];
 	snprintf(p, sizeof(p), "%s/join/%d", s->scope, e->rank);
 	for (;;) {
 		uint64_t got = 0;
@@ -272,19 +316,7 @@ static int file_rank_k(struct dist_store *s, const struct dist_env *e, uint64_t 
 			break;
 		dist_nap(STORE_POLL_S);
 	}
-	/* join files written within the timeout of ours (the filesystem's clock) are this run's */
-	struct stat own;
-	int fresh = !stat(p, &own);
-	for (int r = 0; r < e->world; r++) {
-		char q[STORE_PATH_MAX + 64];
-		struct stat st;
-		snprintf(q, sizeof(q), "%s/join/%d", s->scope, r);
-		have[r] = r == e->rank || (fresh && !stat(q, &st) &&
-					   (double)st.st_mtime >= (double)own.st_mtime - s->timeout - 1);
-	}
-	missing_ranks(have, e->world, miss, sizeof(miss));
-	snprintf(err, n, "dist: rendezvous timed out after %g s: %s never arrived (%s); check "
-		 "that every task started and sees the same run.dir", s->timeout, miss, s->where);
+	file_missing(s, e, p, err, n);
 	return -1;
 }
 
@@ -405,23 +437,28 @@ int dist_store_wait(struct dist_store *s, const char *key, double timeout, char 
 int dist_store_arrive(struct dist_store *s, const struct dist_env *e, double timeout, char *err,
 		      size_t n)
 {
-	char key[32], have[e->world], miss[256], b;
+	char key[32], miss[256], b;
 	double deadline = dist_now() + timeout;
 	size_t len;
+	int rc = -1;
+	char *have = calloc((size_t)e->world, 1); /* (world) 1 once rank r has arrived */
+	if (!have) {
+		snprintf(err, n, "dist: out of memory: the rendezvous of %d ranks", e->world);
+		return -1;
+	}
 	snprintf(key, sizeof(key), "arrived-%d", e->rank);
 	if (dist_store_set(s, key, "1", 1, err, n))
-		return -1;
-	memset(have, 0, sizeof(have));
+		goto out;
 	have[e->rank] = 1;
 	for (int left = e->world - 1; left > 0;) {
 		for (int r = 0; r < e->world; r++) {
 			if (have[r])
 				continue;
 			snprintf(key, sizeof(key), "arrived-%d", r);
-			int rc = dist_store_get(s, key, &b, 0, &len, err, n);
-			if (rc < 0)
-				return -1;
-			if (rc)
+			int got = dist_store_get(s, key, &b, 0, &len, err, n);
+			if (got < 0)
+				goto out;
+			if (got)
 				have[r] = 1, left--;
 		}
 		if (!left)
@@ -431,9 +468,12 @@ int dist_store_arrive(struct dist_store *s, const struct dist_env *e, double tim
 			snprintf(err, n, "dist: rendezvous timed out after %g s: %s never arrived "
 				 "(%s); check that every task started with the same MASTER_ADDR, "
 				 "MASTER_PORT and WORLD_SIZE", timeout, miss, s->where);
-			return -1;
+			goto out;
 		}
 		dist_nap(STORE_POLL_S);
 	}
-	return 0;
+	rc = 0;
+out:
+	free(have);
+	return rc;
 }

@@ -40,8 +40,6 @@ static inline int starts(const char *s, const char *prefix)
 }
 
 /* the '}' matching the '{' at p, or NULL; escape: a backslash hides the next character */
-
-/* the '}' matching the '{' at p, or NULL; escape: a backslash hides the next character */
 const char *mathans_brace_match(const char *p, int escape);
 /* *b..*e without surrounding whitespace and trailing '.' */
 void mathans_trim_span(const char **b, const char **e);

@@ -26,12 +26,11 @@ int rollout_init(struct rollout *r, struct engine *eng, const struct tokenizer *
 	r->seq = malloc(R * sizeof(int));
 	r->pos = malloc(R * sizeof(int));
 	r->out_row = malloc(R * sizeof(int));
-	r->row_of = malloc(r->max_seqs * sizeof(int));
 	r->row_tok = malloc(R * sizeof(int32_t));
 	r->order = malloc(V * sizeof(int));
 	r->probs = malloc(V * sizeof(float));
-	if (!r->logits || !r->seq || !r->pos || !r->out_row || !r->row_of || !r->row_tok ||
-	    !r->order || !r->probs) {
+	if (!r->logits || !r->seq || !r->pos || !r->out_row || !r->row_tok || !r->order ||
+	    !r->probs) {
 		rollout_free(r);
 		return -1;
 	}
@@ -44,7 +43,6 @@ void rollout_free(struct rollout *r)
 	free(r->seq);
 	free(r->pos);
 	free(r->out_row);
-	free(r->row_of);
 	free(r->row_tok);
 	free(r->order);
 	free(r->probs);

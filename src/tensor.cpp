@@ -1,5 +1,5 @@
 /*
- * tensor.cpp - the C API of include/attnrl/tensor.h over libtorch; the only C++ file of attnrl.
+ * tensor.cpp - the C API of include/attnrl/tensor.h over libtorch; the one door to libtorch.
  *
  * Invariants:
  * - No C++ exception leaves this file: each exported function catches everything and turns it

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "attnrl/fsutil.h"
+#include "tokenizer_internal.h"
 
 #define CHARS_SPECIALS 3
 #define CHARS_V (CHARS_SPECIALS + 2 + 95)

@@ -28,6 +28,7 @@
 #include "attnrl/pretok.h"
 #include "attnrl/unicode.h"
 #include "bpe_internal.h"
+#include "tokenizer_internal.h"
 
 /* GPT-2's bytes_to_unicode, inverted: the byte of each code point below 324, or -1 */
 static void byte_level_map(int16_t cp_byte[324])
@@ -463,7 +464,7 @@ int tokenizer_parse_bpe(struct tokenizer *t, const char *json, size_t len, const
 	return load_root(t, &L, root);
 }
 
-int pretok_kind_of_tokenizer(const struct tokenizer *t)
+int tokenizer_pretok_kind(const struct tokenizer *t)
 {
 	return t->kind == TOKENIZER_BPE ? (int)((const struct bpe *)t->impl)->pretok : -1;
 }

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tokenizer_internal.h"
+
 #define L2C_SPECIALS 3  /* <unk> <s> </s> */
 #define L2C_BYTE0 3     /* ids 3..258 are the bytes <0x00>..<0xFF> */
 

@@ -175,8 +175,10 @@ static void print_start(const struct trainer *t)
 	       t->run_dir, t->pol.model->n_elements / 1e6, t->n_prompts, t->G, tensor_backend_info());
 	if (t->device != TENSOR_CPU)
 		printf("attnrl train: the update runs on cuda:%d (bf16 forward/backward, fp32 master "
-		       "weights and AdamW moments); rollouts decode on the CPU from a host copy of the "
-		       "weights, refreshed once per step\n", t->device);
+		       "weights and AdamW moments); rollouts decode %s\n", t->device, t->pol.gro ?
+		       "on the GPU engine, its bf16 weights rounded from the master weights after "
+		       "each update" : "on the CPU engine from a host copy of the weights, refreshed "
+		       "once per step");
 	data_print(&t->data, &t->cfg, stdout);
 	if (t->start_step)
 		printf("attnrl train: resumed from %s (step %ld of %ld)%s\n", t->resumed_from,

@@ -21,8 +21,4 @@ int pretok_kind_of(const char *pattern);
 /* the length in bytes of the pre-token at the start of s[0..n), n > 0 (always > 0) */
 size_t pretok_next(enum pretok_kind k, const char *s, size_t n);
 
-struct tokenizer;
-/* the pre-tokenizer of a TOKENIZER_BPE tokenizer; -1 for the other kinds (tokenizer_bpe.c) */
-int pretok_kind_of_tokenizer(const struct tokenizer *t);
-
 #endif

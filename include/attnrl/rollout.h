@@ -57,7 +57,7 @@ struct rollout {
 	const struct tokenizer *tok;
 	int max_seqs, max_rows;
 	float *logits;       /* (max_rows, V) */
-	int *seq, *pos, *out_row, *row_of; /* row lists (max_rows), row_of (max_seqs) */
+	int *seq, *pos, *out_row; /* row lists (max_rows) */
 	int32_t *row_tok;
 	int *order;          /* (V) sampling scratch */
 	float *probs;        /* (V) */
