@@ -1,6 +1,6 @@
 /*
  * decode_attn.cu - decode attention over a bf16 KV cache with the attention statistics of
- * METHOD.md section 7 fused in (kernels.h: kern_decode_attn; CPU twin in src/kernels_cpu.c).
+ * docs/method.md section 7 fused in (kernels.h: kern_decode_attn; CPU twin in src/kernels_cpu.c).
  *
  * One block per (row, kv head) serves the H/K query heads of the group, so each K and V row is
  * read once. Warps take interleaved chunks of UNROLL keys; a lane holds E/32 consecutive

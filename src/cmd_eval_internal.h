@@ -12,7 +12,7 @@
 #include "attnrl/data.h"
 #include "attnrl/rollout.h"
 
-/* --preset aime: avg@16 at temperature 1.0, top-p 0.7 (DAPO's validation sampling; METHOD.md
+/* --preset aime: avg@16 at temperature 1.0, top-p 0.7 (DAPO's validation sampling; docs/method.md
  * names avg@16 but not the sampling) */
 #define EVAL_AIME_K 16
 #define EVAL_AIME_TEMPERATURE 1.0

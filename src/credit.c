@@ -1,8 +1,8 @@
 /*
- * credit.c - METHOD.md sections 5-6: Delta, the TopQ sets, the coupled sets D and I and the
+ * credit.c - docs/method.md sections 5-6: Delta, the TopQ sets, the coupled sets D and I and the
  * per-token gamma of each strategy, for one response of R tokens (see credit.h).
  *
- * Our choices where METHOD.md is silent:
+ * Our choices where docs/method.md is silent:
  * - TopQ marks n = ceil(q * R - 1e-9) tokens, clamped to [0, R] (the 1e-9 keeps q = 0.55,
  *   R = 100 at 55 although 0.55 * 100 = 55.00000000000001 in double). R counts every
  *   response token even when only some are eligible, so fewer than n are marked when fewer

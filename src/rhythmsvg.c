@@ -149,7 +149,7 @@ static void guides(FILE *f, const struct rhythmsvg *v)
 	}
 }
 
-/* the introducer of dominated anchor t (METHOD.md section 6): argmax Delta in [t-k, t-1], ties
+/* the introducer of dominated anchor t (docs/method.md section 6): argmax Delta in [t-k, t-1], ties
  * -> the latest */
 static int intro_of(const struct rhythmsvg *v, int t)
 {

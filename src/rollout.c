@@ -253,7 +253,8 @@ static int prefill(struct rollout *r, const int32_t *const *prompts, const int *
 }
 
 /* done[b]: 0 sampling; 1 finished, its last token's attention row still to compute (only
- * when statistics are on: METHOD.md section 7); 2 complete. Returns 1 when b became complete. */
+ * when statistics are on: docs/method.md section 7); 2 complete. Returns 1 when b became
+ * complete. */
 static int finish(const struct rollout_params *p, int finished, int *done_b)
 {
 	*done_b = finished ? (p->stats ? 1 : 2) : 0;

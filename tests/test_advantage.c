@@ -1,5 +1,5 @@
 /*
- * test_advantage.c - METHOD.md section 8 worked by hand: group advantages (grpo with the N-1
+ * test_advantage.c - docs/method.md section 8 worked by hand: group advantages (grpo with the N-1
  * std and +1e-6, drgrpo), the token weights of the three loss aggregations, the schedule.
  */
 #include <math.h>

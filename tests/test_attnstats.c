@@ -1,5 +1,5 @@
 /*
- * test_attnstats.c - METHOD.md sections 2-4 and 7:
+ * test_attnstats.c - docs/method.md sections 2-4 and 7:
  *  1. the sampled layers (round half to even of linspace(floor(L/3), floor(2L/3), 5));
  *  2. d, head groups, WAAD and FAI from a small hand-worked map;
  *  3. streamed statistics equal the map-based reference within 1e-5, with identical head

@@ -1,5 +1,5 @@
 /*
- * test_credit.c - METHOD.md sections 5-6 worked by hand: Delta, TopQ (ceil, ties, bottom side,
+ * test_credit.c - docs/method.md sections 5-6 worked by hand: Delta, TopQ (ceil, ties, bottom side,
  * eligibility), the local / global / coupled gammas (median with even R, tau_delta, D, I, the
  * latest-u intro tie, indicators adding up), explicit taus, random, entropy, sign modes,
  * R = 0 and 1, and the parse functions. Every expected value below is derived in a comment.

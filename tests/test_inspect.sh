@@ -2,7 +2,7 @@
 # test_inspect.sh - `attnrl inspect` as a user meets it, on the default config with random
 # weights (no checkpoint): a given and a generated response print one table row per response
 # token; the SVG is well-formed XML; WAAD, FAI, d and the head groups recomputed in Python from
-# the JSON's maps (METHOD.md sections 3-4, an outside oracle) equal the streamed values; the
+# the JSON's maps (docs/method.md sections 3-4, an outside oracle) equal the streamed values; the
 # preplan / anchor sets are TopQ of Delta / FAI; teacher-forcing the greedy response reproduces
 # its numbers; bad input is one line with exit code 2 (1 for an unwritable output path).
 set -u

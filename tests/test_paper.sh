@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_paper.sh - configs/paper/*.yaml and the Countdown data generator.
 # Each paper config is accepted by `attnrl config` (its model and data paths need not exist:
-# they are read by train, not by config) and carries METHOD.md section 8's numbers, read back
+# they are read by train, not by config) and carries docs/method.md section 8's numbers, read back
 # from the resolved YAML by PyYAML. `attnrl countdown-data` is checked by
 # tests/ref/countdown_check.py (sizes, ranges, each row's own answer evaluated with exact
 # fractions, brute-force solvability, distinct and disjoint splits), is a pure function of its
@@ -13,7 +13,7 @@ source tests/lib.sh
 
 for f in configs/paper/*.yaml; do
 	$bin config "$f" >"$tmp/resolved.yaml" 2>"$tmp/err" || { fail "$f: $(cat "$tmp/err")"; continue; }
-	$py - "$tmp/resolved.yaml" "$f" <<'PY' || fail "$f: METHOD.md section 8 hyperparameters"
+	$py - "$tmp/resolved.yaml" "$f" <<'PY' || fail "$f: docs/method.md section 8 hyperparameters"
 import sys, yaml
 c = yaml.safe_load(open(sys.argv[1]))
 r, a = c["rollout"], c["algo"]

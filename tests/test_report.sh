@@ -4,7 +4,7 @@
 # - every chart's polyline has one point per metrics.jsonl line holding its key, and its pixel
 #   coordinates are a linear map of (step, value) from metrics.jsonl (the outside oracle);
 #   the time chart has one bar per step; each rhythm picture has one WAAD point per token;
-# - samples.jsonl's delta is |WAAD_t - WAAD_t+1| (METHOD.md section 5);
+# - samples.jsonl's delta is |WAAD_t - WAAD_t+1| (docs/method.md section 5);
 # - headless Chromium renders it with no console error, its DOM holds every SVG, and the
 #   screenshot (pixels read with PIL + numpy) shows each chart's line colour inside the chart's
 #   box and the rhythm's WAAD curve, anchor and preplan colours inside the rhythm's box;

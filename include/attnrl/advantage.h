@@ -1,6 +1,6 @@
 /*
- * advantage.h - the torch-free half of GRPO (METHOD.md section 8): group-normalised advantages,
- * per-token loss weights for the three aggregation modes, the learning-rate schedule.
+ * advantage.h - the torch-free half of GRPO (docs/method.md section 8): group-normalised
+ * advantages, per-token loss weights for the three aggregation modes, the learning-rate schedule.
  * Shapes: B sequences, G responses per group, T token positions.
  */
 #ifndef ATTNRL_ADVANTAGE_H

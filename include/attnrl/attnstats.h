@@ -1,7 +1,7 @@
 /*
- * attnstats.h - METHOD.md sections 2-4 and 7: attention statistics of the sampled (layer, head)
- * pairs, accumulated while the decode engine generates (no N x N buffer), and the same
- * quantities computed from materialised attention maps (the reference).
+ * attnstats.h - docs/method.md sections 2-4 and 7: attention statistics of the sampled
+ * (layer, head) pairs, accumulated while the decode engine generates (no N x N buffer), and
+ * the same quantities computed from materialised attention maps (the reference).
  *
  * Streaming: for every response row t of sequence s and every sampled pair, the decode
  * attention calls attnstats_row() with the row's probabilities; it adds to dsum, writes the
@@ -26,7 +26,7 @@ struct attnstats_config {
 	double head_quantile;           /* 0.3 */
 };
 
-/* round(linspace(floor(L/3), floor(2L/3), 5)), duplicates removed (METHOD.md section 2) */
+/* round(linspace(floor(L/3), floor(2L/3), 5)), duplicates removed (docs/method.md section 2) */
 int attnstats_auto_layers(int n_layers, int *layers);
 /* "auto" or "12,15,18" into c->layers; -1 with one line in err */
 int attnstats_parse_layers(struct attnstats_config *c, const char *text, char *err, size_t n);

@@ -179,7 +179,7 @@
 
 #define CONFIG_CREDIT(X)                                                                           \
 	X(credit, strategy, ENUM, "none", "none|local|global|coupled|random|entropy",              \
-	  "per-token credit (METHOD.md section 6); none = plain GRPO")                             \
+	  "per-token credit (docs/method.md section 6); none = plain GRPO")                        \
 	X(credit, gamma_amp, FLOAT, 1.5, "[0, 100]", "multiplier of selected tokens' advantage")   \
 	X(credit, top_q, FLOAT, 0.4, "(0, 1]", "fraction of response tokens selected (TopQ)")      \
 	X(credit, window, INT, 10, "[1, 100000]", "W: WAAD's distance clip")                       \

@@ -1,6 +1,6 @@
 /*
- * credit.h - METHOD.md sections 5-6: from one response's per-token WAAD, FAI and entropy to the
- * preplan (T_loc) and anchor (T_glob) sets, the coupled sets D and I, and the per-token
+ * credit.h - docs/method.md sections 5-6: from one response's per-token WAAD, FAI and entropy to
+ * the preplan (T_loc) and anchor (T_glob) sets, the coupled sets D and I, and the per-token
  * multiplier gamma of each credit strategy. Pure C; the same code serves the streamed
  * statistics and the map-based reference. R = response tokens (positions P..N-1, index 0..R-1).
  */

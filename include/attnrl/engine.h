@@ -7,7 +7,7 @@
  * the same call. K/V of every row are written first, then each row attends causally to
  * positions 0..pos[r] of its own sequence. Logits are computed only for the rows asked for.
  * When e->stats is set, the attention of its sampled layers hands every row's probabilities to
- * attnstats_row() (statistics while generating, METHOD.md section 7); a call must then hold at
+ * attnstats_row() (statistics while generating, docs/method.md section 7); a call must then hold at
  * most one response row per tracked sequence.
  * Shapes: L layers, S sequence slots, C cache length, R rows, D dim, H heads, K kv heads, E head
  * dim, F hidden dim, V vocab.

@@ -1,5 +1,5 @@
 /*
- * grpo.h - the PPO-clip objective of GRPO on ATen (METHOD.md section 8):
+ * grpo.h - the PPO-clip objective of GRPO on ATen (docs/method.md section 8):
  *   token loss = -min(rho A~, clip(rho, 1 - clip_low, 1 + clip_high) A~), rho = exp(logp - old)
  *   + kl_coef * k3(ref, logp) - entropy_coef * entropy;  loss = sum(token loss * weight).
  * A~ = gamma * A arrives per token in adv; weight carries the mask and the aggregation mode.

@@ -1,7 +1,7 @@
 /*
  * inspect.h - `attnrl inspect`: one prompt and one response (given, teacher-forced, or generated
  * by the model) through the decode engine with the attention statistics streaming, as in
- * training (METHOD.md sections 3-7); prints the head groups and a per-token table (WAAD, FAI,
+ * training (docs/method.md sections 3-7); prints the head groups and a per-token table (WAAD, FAI,
  * Delta, entropy, the preplan / anchor / dominated / introducer sets, gamma), checks the
  * streamed statistics against the map-based reference (the sequence fed again in slot 1 with
  * its maps captured), and optionally writes a picture (SVG) and every number (JSON).
@@ -23,7 +23,7 @@
 /* exit statuses of inspect_run */
 #define INSPECT_FAILED 1    /* run-time failure: memory, a file, the engine */
 #define INSPECT_BAD_INPUT 2 /* usage: text outside the vocabulary, too long, bad credit.* keys */
-#define INSPECT_CHECK_TOL 1e-5 /* streamed vs map-based WAAD / FAI (METHOD.md section 7) */
+#define INSPECT_CHECK_TOL 1e-5 /* streamed vs map-based WAAD / FAI (docs/method.md section 7) */
 
 struct inspect_options {
 	const char *prompt;          /* --prompt TEXT (required) */

@@ -8,7 +8,7 @@
  * are outside what the kernel handles (or a launch failed); they do not synchronise.
  *
  *  - decode attention: one query row per sequence over a bf16 KV cache, GQA, per-row length,
- *    fp32 softmax and accumulation, fused with the attention statistics of METHOD.md section 7
+ *    fp32 softmax and accumulation, fused with the attention statistics of docs/method.md section 7
  *    for a sampled layer (same layout and semantics as struct attnstats and attnstats_row());
  *  - q/k RMSNorm + RoPE + KV-cache write: the step between the QKV projection and attention;
  *  - sampling: temperature, top-k, top-p, the token's log-prob and the distribution's entropy

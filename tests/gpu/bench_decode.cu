@@ -2,7 +2,7 @@
  * bench_decode.cu - times a whole decode step of a random-weight Qwen3-0.6B-shaped model on the
  * GPU (built by `make gpu-harness`, run by scripts/gpu-check.sh): the kernels of kernels.h
  * between cuBLAS bf16 projections (fused QKV and gate/up weights), fp32 logits, sampling, the
- * statistics of METHOD.md section 7 on the 5 sampled layers or none. Not an engine: weights
+ * statistics of docs/method.md section 7 on the 5 sampled layers or none. Not an engine: weights
  * are random, nothing is compared; it measures what a GPU decode step built from these pieces
  * costs against the HBM roofline (bytes of weights + KV cache read per step over the measured
  * copy bandwidth). The KV cache holds random values; sampling runs at top-p 1 and 0.95 (the
