@@ -358,11 +358,11 @@ $(B)/bench/%: bench/%.c $(B)/libattnrl.a
 	@mkdir -p $(B)/bench
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(B)/libattnrl.a $(LDLIBS)
 
-# rewrites the README's config reference from the option table
+# rewrites the config reference of docs/config.md from the option table
 config-ref: $(BIN)/attnrl
 	@$(BIN)/attnrl config --reference > $(B)/config-ref.md
-	@awk 'BEGIN{r=0} /<!-- config-reference:begin -->/{print; while ((getline l < "$(B)/config-ref.md") > 0) print l; r=1; next} /<!-- config-reference:end -->/{r=0} !r' README.md > $(B)/README.new && mv $(B)/README.new README.md
-	@echo "README.md: config reference regenerated"
+	@awk 'BEGIN{r=0} /<!-- config-reference:begin -->/{print; while ((getline l < "$(B)/config-ref.md") > 0) print l; r=1; next} /<!-- config-reference:end -->/{r=0} !r' docs/config.md > $(B)/config.md.new && mv $(B)/config.md.new docs/config.md
+	@echo "docs/config.md: config reference regenerated"
 
 # the NCCL backend compiled and a multi-rank worker linked against the CUDA toolkit's NCCL,
 # without a GPU; running it needs GPUs
