@@ -8,7 +8,7 @@
 # 2. Predicted: the training state per GPU of Qwen3-0.6B, -4B and -8B (shapes of their
 #    config.json) as attnrl keeps it (fp32 weights, gradients, the flat communication buffer,
 #    AdamW moments), plain and sharded over 2 and 8 ranks; activations and the KV cache depend
-#    on the batch and are not included. The README's table is this output.
+#    on the batch and are not included. The table of docs/distributed.md is this output.
 # Usage: bash bench/zero_memory.sh   (about 2 minutes on 2 cores, 5 GB of memory)
 set -eu
 cd "$(dirname "$0")/.."

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # report-screenshot.sh - a picture of a run's report: `attnrl report RUN_DIR --samples 1`, drawn
 # by headless Chromium 1000 px wide and as tall as the page, then cut to 256 colours with PIL
-# (Debian python3-pil) so that it stays small. Makes docs/report.png (README, "Run reports"):
+# (Debian python3-pil) so that it stays small. Makes docs/report.png (docs/running.md, "Run
+# reports"):
 #   bin/attnrl train configs/default.yaml credit.strategy=coupled train.steps=40 train.threads=1 \
 #     run.name=report-demo
 #   scripts/report-screenshot.sh runs/report-demo docs/report.png
