@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# test_scripts.sh - the scripts the README tells a user to run run as written: every shell
-# script it names (scripts/, bench/, tests/) and every scripts/*.sh is committed executable
+# test_scripts.sh - the scripts the README and docs/ tell a user to run run as written: every
+# shell script they name (scripts/, bench/, tests/) and every scripts/*.sh is committed executable
 # (mode 100755; outside a git checkout: executable) and starts with a shebang. And
 # scripts/gpu-check.sh, which only a GPU machine runs in full, keeps its interface: one-line
 # refusals of bad options, its plan, and a summary even when the deadline leaves no time.
@@ -9,16 +9,18 @@ cd "$(dirname "$0")/.."
 source tests/lib.sh
 
 # paths of scripts anywhere in the text, and whatever `bash X` or `sudo X` runs when X is a path
+docs="README.md $(ls docs/*.md)"
 named=$( {
-	grep -oE '(scripts|bench|tests)/[A-Za-z0-9_./-]+\.(sh|sbatch)' README.md
-	grep -oE '(^|[ `(])(bash|sudo) +[A-Za-z0-9_.-]*/[A-Za-z0-9_./-]+' README.md | awk '{ print $NF }'
+	grep -ohE '(scripts|bench|tests)/[A-Za-z0-9_./-]+\.(sh|sbatch)' $docs
+	grep -ohE '(^|[ `(])(bash|sudo) +[A-Za-z0-9_.-]*/[A-Za-z0-9_./-]+' $docs | awk '{ print $NF }'
 } | sort -u)
-[ "$(echo "$named" | grep -c '^scripts/')" -ge 3 ] || fail "README.md names fewer than 3 scripts/ (is the pattern stale?)"
+echo "$named" | grep -qx 'scripts/install-deps.sh' || fail "README.md and docs/ do not name scripts/install-deps.sh (is the pattern stale?)"
+[ "$(echo "$named" | grep -c '^scripts/')" -ge 3 ] || fail "README.md and docs/ name fewer than 3 scripts/ (is the pattern stale?)"
 n=0
 for f in $(printf '%s\n' $named scripts/*.sh | sort -u); do
 	n=$((n + 1))
 	if [ ! -f "$f" ]; then
-		fail "README.md names $f, which does not exist"
+		fail "README.md or docs/ names $f, which does not exist"
 		continue
 	fi
 	mode=$(git ls-files -s -- "$f" 2>/dev/null | cut -d' ' -f1)
