@@ -1,7 +1,8 @@
 /*
  * config.h - the run configuration: one option table (CONFIG_SECTIONS below) generates
  * struct config, the YAML schema, the `section.key=value` overrides, the range checks, the
- * resolved-config printer and the README reference, so none of them can drift from another.
+ * resolved-config printer and the reference of docs/config.md, so none of them can drift from
+ * another.
  *
  * Order of use: config_init (defaults) -> config_load_file -> config_apply_override for each
  * command-line `section.key=value` -> config_validate (cross-key checks). A failed load or
@@ -255,7 +256,8 @@ int config_device_parse(const char *s);
 
 /* the resolved config as YAML, every key, doc and range as trailing comments; reloads equal */
 int config_write_yaml(const struct config *c, FILE *f);
-/* the README reference: a Markdown table, key | type | default | range / values | doc */
+/* the reference of docs/config.md: a Markdown table,
+ * key | type | default | range / values | doc */
 int config_write_reference(FILE *f);
 /* FNV-1a 64 over the comment-free resolved YAML (doc edits do not change it) */
 uint64_t config_hash(const struct config *c);
