@@ -20,3 +20,13 @@ expect() {
 		fail "$what: error is not one line: $out"
 	fi
 }
+
+# a free TCP port on loopback
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# the path of this build's dist_worker (ATTNRL_BUILD); a line naming the test when it is missing
+dist_worker() { # test name
+	local w=${ATTNRL_BUILD:-build}/tests/dist_worker
+	[ -x "$w" ] || { echo "$1: $w missing; run 'make'" >&2; return 1; }
+	echo "$w"
+}

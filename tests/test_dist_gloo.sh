@@ -8,9 +8,7 @@
 # SLURM host lists are compared with Slurm's own `scontrol show hostnames` when installed.
 set -u
 source tests/lib.sh
-w=${ATTNRL_BUILD:-build}/tests/dist_worker
-[ -x "$w" ] || { echo "test_dist_gloo: $w missing; run 'make'"; exit 1; }
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+w=$(dist_worker test_dist_gloo) || exit 1
 ENVS=(env -u SLURM_PROCID -u SLURM_NTASKS -u MASTER_ADDR -u MASTER_PORT -u GLOO_SOCKET_IFNAME
 	-u LOCAL_WORLD_SIZE)
 

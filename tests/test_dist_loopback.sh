@@ -12,9 +12,7 @@
 # accepts has the same local address).
 set -u
 source tests/lib.sh
-w=${ATTNRL_BUILD:-build}/tests/dist_worker
-[ -x "$w" ] || { echo "test_dist_loopback: $w missing; run 'make'"; exit 1; }
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+w=$(dist_worker test_dist_loopback) || exit 1
 ENVS=(env -u SLURM_PROCID -u SLURM_NTASKS -u MASTER_ADDR -u MASTER_PORT -u GLOO_SOCKET_IFNAME
 	-u LOCAL_WORLD_SIZE -u RANK -u WORLD_SIZE -u LOCAL_RANK DIST_BACKEND=gloo)
 
