@@ -9,6 +9,7 @@
 #include "attnrl/batch.h"
 #include "attnrl/data.h"
 #include "attnrl/evaluate.h"
+#include "attnrl/fsutil.h"
 #include "attnrl/policy.h"
 #include "attnrl/rng.h"
 #include "attnrl/runlog.h"
@@ -176,13 +177,13 @@ int sft_run(const struct config *c, char *err, size_t n)
 	printf("attnrl sft: %.2fM parameters, %ld steps of %ld examples -> %s\n",
 	       s.pol.model->n_elements / 1e6, c->sft.steps, c->sft.batch_size, path);
 	data_print(&s.data, c, stdout);
-	double t0 = runlog_now(), loss = 0.0;
+	double t0 = fs_now(), loss = 0.0;
 	long every = c->sft.steps >= 5 ? c->sft.steps / 5 : 1;
 	for (long step = 0; step < c->sft.steps; step++) {
 		if (sft_step(&s, step, &loss, err, n))
 			goto out;
 		if ((step + 1) % 50 == 0)
-			printf("sft   step %5ld | loss %.4f | %.1fs\n", step + 1, loss, runlog_now() - t0), fflush(stdout);
+			printf("sft   step %5ld | loss %.4f | %.1fs\n", step + 1, loss, fs_now() - t0), fflush(stdout);
 		if ((step + 1) % every == 0 && sft_eval(&s, step + 1, err, n))
 			goto out;
 	}

@@ -85,7 +85,7 @@ static void init_sizes(struct trainer *t)
 int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 {
 	memset(t, 0, sizeof(*t));
-	t->t_init = runlog_now();
+	t->t_init = fs_now();
 	t->cfg = *c;
 	if (trainer_dist_env(t, err, n) || trainer_device_resolve(t, err, n))
 		return -1;
@@ -260,7 +260,7 @@ int trainer_run(struct trainer *t, char *err, size_t n)
 	}
 	trainer_deadline_init(t);
 	for (long step = t->start_step + 1; step <= c->train.steps; step++) {
-		double t0 = runlog_now();
+		double t0 = fs_now();
 		t->cursor0 = t->data.cursor;
 		trainer_deadline_check(t);
 		int stop = trainer_any(t, stop_requested(), err, n); /* every rank stops together */
@@ -271,8 +271,8 @@ int trainer_run(struct trainer *t, char *err, size_t n)
 		int rc = stop ? 1 : run_step(t, step, err, n);
 		if (rc)
 			return rc < 0 ? -1 : trainer_stop_save(t, step - 1, err, n);
-		if (runlog_now() - t0 > t->step_max)
-			t->step_max = runlog_now() - t0;
+		if (fs_now() - t0 > t->step_max)
+			t->step_max = fs_now() - t0;
 		if (save_due(t, step) && trainer_save(t, step, err, n))
 			return -1;
 	}
