@@ -350,7 +350,7 @@ static int run_all(struct eval_run *r, struct policy *p, const struct data *d, i
 		   const struct config *c, char *err, size_t n)
 {
 	struct eval_chunk s;
-	struct rollout_params rp = { 0 };
+	struct rollout_params rp = rollout_params_from_config(c);
 	int rc = -1, tty = isatty(2);
 	memset(&s, 0, sizeof(s));
 	s.rows = calloc((size_t)per_call, sizeof(*s.rows));
@@ -362,12 +362,9 @@ static int run_all(struct eval_run *r, struct policy *p, const struct data *d, i
 		snprintf(err, n, "eval: out of memory");
 		goto out;
 	}
-	rp.max_new_tokens = (int)c->rollout.max_new_tokens;
+	rp.ignore_eos = 0;
 	rp.temperature = c->eval.temperature;
 	rp.top_p = c->eval.top_p;
-	rp.top_k = (int)c->rollout.top_k;
-	rp.stop = c->rollout.stop;
-	rp.seed = (uint64_t)c->run.seed;
 	rp.seq_ids = s.seq_ids;
 	for (int first = 0; first < r->n; first += per_call) {
 		int count = r->n - first < per_call ? r->n - first : per_call;

@@ -8,11 +8,22 @@
 #include "attnrl/stop.h"
 
 #include "attnrl/attnstats.h"
+#include "attnrl/config.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+struct rollout_params rollout_params_from_config(const struct config *c)
+{
+	return (struct rollout_params){ .max_new_tokens = (int)c->rollout.max_new_tokens,
+					.top_k = (int)c->rollout.top_k,
+					.ignore_eos = c->rollout.ignore_eos,
+					.temperature = c->rollout.temperature,
+					.top_p = c->rollout.top_p, .stop = c->rollout.stop,
+					.seed = (uint64_t)c->run.seed };
+}
 
 int rollout_init(struct rollout *r, struct engine *eng, const struct tokenizer *tok)
 {

@@ -152,8 +152,13 @@ static int sft_step(struct sft *s, long step, double *loss, char *err, size_t n)
 
 static int sft_eval(struct sft *s, long step, char *err, size_t n)
 {
-	struct rollout_params p = { .max_new_tokens = (int)s->c->rollout.max_new_tokens, .top_k = 0, .temperature = 0.0, .top_p = 1.0, .stop = s->c->rollout.stop, .seed = 0 };
+	struct rollout_params p = rollout_params_from_config(s->c);
 	struct eval_result r;
+	p.ignore_eos = 0; /* greedy, EOS ends a response */
+	p.top_k = 0;
+	p.temperature = 0.0;
+	p.top_p = 1.0;
+	p.seed = 0;
 	if (evaluate(&s->pol.ro, &s->data, s->data.eval_size, 1, &p, s->pol.ro.max_seqs, &r, err, n))
 		return -1;
 	printf("sft   step %5ld | eval accuracy %.3f (%d held-out, greedy) | reward %.3f\n", step,

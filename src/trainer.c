@@ -71,11 +71,7 @@ static void init_sizes(struct trainer *t)
 	t->cap_len = (int)c->model.max_seq_len;
 	t->opt_steps_total = c->train.steps * (c->rollout.prompts_per_step * t->G / c->algo.mini_batch) *
 			     c->algo.ppo_epochs;
-	t->rp = (struct rollout_params){ .max_new_tokens = (int)c->rollout.max_new_tokens,
-					 .top_k = (int)c->rollout.top_k,
-					 .ignore_eos = c->rollout.ignore_eos,
-					 .temperature = c->rollout.temperature,
-					 .top_p = c->rollout.top_p, .stop = c->rollout.stop };
+	t->rp = rollout_params_from_config(c); /* seed: per step (trainer_step.c) */
 	t->hp = (struct grpo_hparams){ c->algo.clip_low, c->algo.clip_high, c->algo.kl_coef,
 				       c->algo.entropy_coef };
 	adv_mode_parse(c->algo.advantage, &t->adv_mode);
