@@ -286,7 +286,7 @@ int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n)
 	size_t first, count; /* each rank evaluates a contiguous share of the problems */
 	dist_slice((size_t)t->data.eval_size, t->world, t->rank, &first, &count);
 	if (evaluate_range(&t->pol.ro, &t->data, (int)first, (int)count, (int)e->k, &p,
-			   t->pol.ro.max_seqs, &r, err, n))
+			   t->pol.ro.max_seqs, NULL, &r, err, n))
 		return -1;
 	double v[2] = { r.correct, r.reward_mean * r.n * r.k };
 	if (trainer_sum(t, v, 2, err, n))
