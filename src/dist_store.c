@@ -73,24 +73,15 @@ static void missing_ranks(const char *have, int world, char *out, size_t on)
 	snprintf(out + len, on - len, " of %d", world);
 }
 
-/* writes path atomically: a temporary file named by pid, then rename */
+/* writes path atomically through a temporary file named by pid (ranks may share a folder) */
 static int write_file(const char *path, const void *val, size_t len)
 {
 	char tmp[STORE_PATH_MAX + 32];
-	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "wb");
-	if (!f)
-		return -1;
-	int ok = fwrite(val, 1, len, f) == len;
-	ok &= fflush(f) == 0 && fsync(fileno(f)) == 0;
-	ok &= fclose(f) == 0;
-	if (!ok || rename(tmp, path)) {
-		int e = errno;
-		unlink(tmp);
-		errno = e;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
 		return -1;
 	}
-	return 0;
+	return fs_write_atomic(path, tmp, val, len);
 }
 
 /* 1 and the contents (at most cap bytes, *len the full size), 0 when absent, -1 */

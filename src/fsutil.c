@@ -51,6 +51,25 @@ int fs_read_file(const char *path, char **data, size_t *len)
 	return 0;
 }
 
+int fs_write_atomic(const char *path, const char *tmp, const void *data, size_t len)
+{
+	FILE *f = fopen(tmp, "wb");
+	if (!f)
+		return -1;
+	errno = 0;
+	int ok = fwrite(data, 1, len, f) == len && !fflush(f) && !fsync(fileno(f));
+	int e = errno;
+	if (fclose(f) && ok)
+		ok = 0, e = errno;
+	if (ok && rename(tmp, path))
+		ok = 0, e = errno;
+	if (ok)
+		return 0;
+	unlink(tmp);
+	errno = e ? e : EIO;
+	return -1;
+}
+
 int fs_mkdir_p(const char *path, int parents_only, char *err, size_t n)
 {
 	char buf[FS_PATH_MAX];

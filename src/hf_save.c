@@ -33,17 +33,9 @@ static int write_atomic(const char *path, const void *data, size_t len, char *er
 {
 	char tmp[HF_PATH_MAX + 16];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "wb");
-	int ok = f && fwrite(data, 1, len, f) == len && !fflush(f) && !fsync(fileno(f));
-	int e = errno;
-	if (f && fclose(f) && ok)
-		ok = 0, e = errno;
-	if (ok && rename(tmp, path))
-		ok = 0, e = errno;
-	if (ok)
+	if (!fs_write_atomic(path, tmp, data, len))
 		return 0;
-	remove(tmp);
-	snprintf(err, n, "cannot write '%s': %s", path, strerror(e ? e : EIO));
+	snprintf(err, n, "cannot write '%s': %s", path, strerror(errno));
 	return -1;
 }
 
