@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "attnrl/attnstats.h"
+#include "attnrl/fsutil.h"
 #include "attnrl/rollout.h"
 #include "attnrl/runlog.h"
 
@@ -30,12 +31,12 @@ static double run(struct rollout *ro, const int32_t *prompt, int P, int B, int N
 	struct rollout_params p = { .max_new_tokens = N, .ignore_eos = 1, .temperature = 1.0,
 				    .top_p = 1.0, .seed = 1, .stats = stats };
 	char err[256];
-	double t0 = runlog_now();
+	double t0 = fs_now();
 	if (rollout_generate(ro, rows, lens, 1, B, &p, rb, err, sizeof(err))) {
 		fprintf(stderr, "stats_overhead: %s\n", err);
 		exit(1);
 	}
-	return runlog_now() - t0;
+	return fs_now() - t0;
 }
 
 int main(int argc, char **argv)

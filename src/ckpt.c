@@ -1,8 +1,8 @@
 /*
  * ckpt.c - checkpoint folders: the write protocol (.tmp folder, fsync, rename, DONE), the
  * search for the newest complete one, pruning, trainer_state.json, and the config check of a
- * resume (see ckpt.h). Checkpoint folders hold plain files only, so removing one is unlinking
- * its files and rmdir. This module never calls libtorch.
+ * resume (see ckpt.h). Checkpoint folders hold plain files only. This module never calls
+ * libtorch.
  */
 #include "attnrl/ckpt.h"
 
@@ -78,22 +78,6 @@ static int write_synced(const char *dir, const char *name, const char *text, siz
 	return ok ? 0 : -1;
 }
 
-/* a folder of plain files, removed */
-static void remove_dir(const char *dir)
-{
-	char path[CKPT_PATH_MAX];
-	DIR *d = opendir(dir);
-	for (struct dirent *e; d && (e = readdir(d));) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
-}
-
 int ckpt_complete(const char *dir)
 {
 	char path[CKPT_PATH_MAX + 400];
@@ -131,7 +115,7 @@ static long *scan(const char *run_dir, int clean, int *n)
 				break;
 			steps[(*n)++] = s;
 		} else if (clean && (s >= 0 || t >= 0)) {
-			remove_dir(path);
+			fs_rm_tree(path);
 		}
 	}
 	if (d)
@@ -164,7 +148,7 @@ void ckpt_discard(const char *run_dir, long step)
 {
 	char path[CKPT_PATH_MAX];
 	ckpt_tmp_dir(run_dir, step, path, sizeof(path));
-	remove_dir(path);
+	fs_rm_tree(path);
 }
 
 void ckpt_prune(const char *run_dir, long keep)
@@ -174,7 +158,7 @@ void ckpt_prune(const char *run_dir, long keep)
 	long *steps = scan(run_dir, 0, &n);
 	for (int i = (int)keep; keep > 0 && i < n; i++) {
 		snprintf(path, sizeof(path), "%s/ckpt/step_%ld", run_dir, steps[i]);
-		remove_dir(path);
+		fs_rm_tree(path);
 	}
 	free(steps);
 }
@@ -186,7 +170,7 @@ int ckpt_remove_after(const char *run_dir, long step)
 	long *steps = scan(run_dir, 0, &n);
 	for (int i = 0; i < n && steps[i] > step; i++, removed++) {
 		snprintf(path, sizeof(path), "%s/ckpt/step_%ld", run_dir, steps[i]);
-		remove_dir(path);
+		fs_rm_tree(path);
 	}
 	free(steps);
 	return removed;

@@ -14,8 +14,9 @@
  * model.max_seq_len is set to the longest prompt plus rollout.max_new_tokens, so no problem is
  * left out for its length.
  * k, the temperature and top-p are eval.* of the config (a run's own), unless given.
- * Response j of problem i samples from RNG stream i * k + j of run.seed, as training's periodic
- * eval does (evaluate.h), so the results depend neither on --batch nor on how they were run.
+ * The responses come from evaluate.c's loop, the one training's periodic eval runs: response j
+ * of problem i samples from RNG stream i * k + j of run.seed, so the results depend neither on
+ * --batch nor on how they were run.
  */
 #include "attnrl/commands.h"
 
@@ -258,36 +259,34 @@ static int eval_config(struct eval_args *a, struct config *c, char *err, size_t 
 	return config_validate(c, err, n);
 }
 
-/* every prompt encoded into r->ids; the longest into *longest */
-static int encode_prompts(struct eval_run *r, const struct data *d, int *longest, char *err,
+/* the longest prompt, in tokens, into *longest */
+static int longest_prompt(const struct eval_run *r, const struct data *d, int *longest, char *err,
 			  size_t n)
 {
 	struct task_example *ex = malloc(sizeof(*ex));
-	r->ids = malloc((size_t)r->n * DATA_PROMPT_MAX * sizeof(*r->ids));
-	r->lens = calloc((size_t)r->n, sizeof(*r->lens));
-	if (!ex || !r->ids || !r->lens) {
-		free(ex);
+	int32_t *ids = malloc(DATA_PROMPT_MAX * sizeof(*ids));
+	int rc = -1;
+	if (!ex || !ids) {
 		snprintf(err, n, "eval: out of memory for %d prompts", r->n);
-		return -1;
+		goto out;
 	}
 	*longest = 1;
 	for (int i = 0; i < r->n; i++) {
-		int32_t *ids = r->ids + (size_t)i * DATA_PROMPT_MAX;
 		if (data_eval_example(d, i, ex)) {
 			snprintf(err, n, "eval: cannot read problem %d", i);
-			free(ex);
-			return -1;
+			goto out;
 		}
-		r->lens[i] = data_encode(d, ex->prompt, ids, DATA_PROMPT_MAX, err, n);
-		if (r->lens[i] < 0) {
-			free(ex);
-			return -1;
-		}
-		if (r->lens[i] > *longest)
-			*longest = r->lens[i];
+		int len = data_encode(d, ex->prompt, ids, DATA_PROMPT_MAX, err, n);
+		if (len < 0)
+			goto out;
+		if (len > *longest)
+			*longest = len;
 	}
+	rc = 0;
+out:
 	free(ex);
-	return 0;
+	free(ids);
+	return rc;
 }
 
 static int run_alloc(struct eval_run *r, int keep_text)
@@ -300,88 +299,46 @@ static int run_alloc(struct eval_run *r, int keep_text)
 	return r->correct && r->reward && r->resp_len && (r->text || !keep_text) ? 0 : -1;
 }
 
-/* problems [first, first + count): k responses each, scored */
-static int run_chunk(struct eval_run *r, struct policy *p, const struct data *d, int first,
-		     int count, const struct rollout_params *rp, struct eval_chunk *s, char *err,
-		     size_t n)
+/* eval_hooks.response: the verdict (and with --responses the text) of response j of problem i */
+static int keep_response(void *ctx, int i, int j, const char *text, double reward, int correct,
+			 int len, char *err, size_t n)
 {
-	int k = (int)r->k;
-	for (int i = 0; i < count; i++) {
-		s->rows[i] = r->ids + (size_t)(first + i) * DATA_PROMPT_MAX;
-		s->lens[i] = r->lens[first + i];
-		for (int j = 0; j < k; j++)
-			s->seq_ids[i * k + j] = (int64_t)(first + i) * k + j;
-	}
-	if (rollout_generate(&p->ro, s->rows, s->lens, count, k, rp, &s->rb, err, n))
+	struct eval_run *r = ctx;
+	size_t o = (size_t)i * r->k + j;
+	r->reward[o] = (float)reward;
+	r->correct[o] = (char)correct;
+	r->resp_len[o] = len;
+	if (r->text && !(r->text[o] = strdup(text))) {
+		snprintf(err, n, "eval: out of memory");
 		return -1;
-	for (int i = 0; i < count; i++) {
-		if (data_eval_example(d, first + i, s->ex)) {
-			snprintf(err, n, "eval: cannot read problem %d", first + i);
-			return -1;
-		}
-		for (int j = 0; j < k; j++) {
-			size_t b = (size_t)i * k + j, o = (size_t)(first + i) * k + j;
-			int ok = 0;
-			const char *text = rollout_text(&s->rb, (int)b);
-			r->reward[o] = (float)data_reward(d, s->ex, text, &ok);
-			r->correct[o] = (char)ok;
-			r->resp_len[o] = s->rb.resp_len[b];
-			if (r->text && !(r->text[o] = strdup(text))) {
-				snprintf(err, n, "eval: out of memory");
-				return -1;
-			}
-		}
 	}
-	r->seconds += s->rb.seconds;
-	r->tokens += s->rb.tokens_generated;
 	return 0;
 }
 
-static void chunk_free(struct eval_chunk *s)
+static void show_progress(void *ctx, int done, int n, double seconds)
 {
-	rollout_batch_free(&s->rb);
-	free(s->rows);
-	free(s->lens);
-	free(s->seq_ids);
-	free(s->ex);
+	(void)ctx;
+	fprintf(stderr, "\reval: %d/%d problems, %.1f s", done, n, seconds);
 }
 
+/* every problem through evaluate.c's loop, per_call problems per call */
 static int run_all(struct eval_run *r, struct policy *p, const struct data *d, int per_call,
 		   const struct config *c, char *err, size_t n)
 {
-	struct eval_chunk s;
-	struct rollout_params rp = { 0 };
-	int rc = -1, tty = isatty(2);
-	memset(&s, 0, sizeof(s));
-	s.rows = calloc((size_t)per_call, sizeof(*s.rows));
-	s.lens = calloc((size_t)per_call, sizeof(*s.lens));
-	s.seq_ids = calloc((size_t)per_call * r->k, sizeof(*s.seq_ids));
-	s.ex = malloc(sizeof(*s.ex));
-	if (!s.rows || !s.lens || !s.seq_ids || !s.ex ||
-	    rollout_batch_init(&s.rb, per_call * (int)r->k, (int)c->model.max_seq_len)) {
-		snprintf(err, n, "eval: out of memory");
-		goto out;
-	}
-	rp.max_new_tokens = (int)c->rollout.max_new_tokens;
+	struct rollout_params rp = rollout_params_from_config(c);
+	struct eval_hooks h = { keep_response, isatty(2) ? show_progress : NULL, r };
+	struct eval_result res;
+	rp.ignore_eos = 0;
 	rp.temperature = c->eval.temperature;
 	rp.top_p = c->eval.top_p;
-	rp.top_k = (int)c->rollout.top_k;
-	rp.stop = c->rollout.stop;
-	rp.seed = (uint64_t)c->run.seed;
-	rp.seq_ids = s.seq_ids;
-	for (int first = 0; first < r->n; first += per_call) {
-		int count = r->n - first < per_call ? r->n - first : per_call;
-		if (run_chunk(r, p, d, first, count, &rp, &s, err, n))
-			goto out;
-		if (tty)
-			fprintf(stderr, "\reval: %d/%d problems, %.1f s", first + count, r->n, r->seconds);
-	}
-	if (tty)
+	if (evaluate_range(&p->ro, d, 0, r->n, (int)r->k, &rp, per_call * (int)r->k, &h, &res, err,
+			   n))
+		return -1;
+	if (h.progress)
 		fprintf(stderr, "\n");
-	rc = 0;
-out:
-	chunk_free(&s);
-	return rc;
+	r->seconds = res.seconds;
+	r->tokens = res.tokens;
+	return 0;
 }
 
 static void run_free(struct eval_run *r)
@@ -393,8 +350,6 @@ static void run_free(struct eval_run *r)
 	free(r->correct);
 	free(r->reward);
 	free(r->resp_len);
-	free(r->ids);
-	free(r->lens);
 	if (r->labels)
 		for (int i = 0; i < r->n; i++)
 			free(r->labels[i]);
@@ -425,7 +380,7 @@ static int eval_main(struct eval_args *a, struct config *c, char *err, size_t n)
 		snprintf(err, n, "eval: no problem to evaluate");
 		goto out;
 	}
-	if (encode_prompts(&r, &d, &longest, err, n) || run_alloc(&r, a->responses) ||
+	if (longest_prompt(&r, &d, &longest, err, n) || run_alloc(&r, a->responses) ||
 	    (a->by && eval_labels(&r, &d, a->data, a->by, err, n)))
 		goto out;
 	c->model.max_seq_len = longest + c->rollout.max_new_tokens;

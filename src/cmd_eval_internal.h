@@ -33,8 +33,6 @@ struct eval_args {
 struct eval_run {
 	int n, n_skipped;
 	long k;
-	int32_t *ids;       /* (N, DATA_PROMPT_MAX) prompts */
-	int *lens;          /* (N) */
 	char **labels;      /* (N) --by's value of each problem, or NULL */
 	char *correct;      /* (N, K) */
 	float *reward;      /* (N, K) */
@@ -42,15 +40,6 @@ struct eval_run {
 	char **text;        /* (N, K) with --responses, else NULL */
 	double seconds;
 	long tokens;
-};
-
-/* one call's worth of buffers */
-struct eval_chunk {
-	const int32_t **rows;
-	int *lens;
-	int64_t *seq_ids;
-	struct task_example *ex;
-	struct rollout_batch rb;
 };
 
 /* the --by field of every problem's row in path (re-read; rows in d's file order) */

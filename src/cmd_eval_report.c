@@ -9,27 +9,10 @@
 #include <string.h>
 
 #include "attnrl/evaluate.h"
+#include "attnrl/fsutil.h"
 #include "attnrl/json.h"
 
 #include "cmd_eval_internal.h"
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long size;
-	if (f && !fseek(f, 0, SEEK_END) && (size = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET) &&
-	    (buf = malloc((size_t)size + 1)) && fread(buf, 1, (size_t)size, f) == (size_t)size) {
-		buf[size] = '\0';
-		*len = (size_t)size;
-	} else {
-		free(buf);
-		buf = NULL;
-	}
-	if (f)
-		fclose(f);
-	return buf;
-}
 
 /* a string, a number or a bool as text (malloc'ed); NULL for anything else */
 static char *label_of(const struct json *v)
@@ -56,7 +39,8 @@ int eval_labels(struct eval_run *r, const struct data *d, const char *path, cons
 		char *err, size_t n)
 {
 	size_t len;
-	char *text = read_file(path, &len);
+	char *text;
+	fs_read_file(path, &text, &len);
 	int found = 0, i = 0;
 	r->labels = calloc((size_t)r->n, sizeof(*r->labels));
 	if (!text || !r->labels) {

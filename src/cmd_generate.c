@@ -139,7 +139,7 @@ static int gen_run(struct policy *p, const struct config *c, const char *prompt,
 		   size_t n)
 {
 	struct rollout_batch b;
-	struct rollout_params rp = { 0 };
+	struct rollout_params rp = rollout_params_from_config(c);
 	int cap = (int)c->model.max_seq_len, rc = -1;
 	int32_t *ids = malloc((size_t)cap * sizeof(*ids));
 	memset(&b, 0, sizeof(b));
@@ -150,11 +150,7 @@ static int gen_run(struct policy *p, const struct config *c, const char *prompt,
 	int len = gen_prompt(&p->tok, prompt, ids, cap, err, n);
 	if (len < 0)
 		goto out;
-	rp.max_new_tokens = (int)c->rollout.max_new_tokens;
-	rp.temperature = c->rollout.temperature;
-	rp.top_k = (int)c->rollout.top_k;
-	rp.top_p = c->rollout.top_p;
-	rp.seed = (uint64_t)c->run.seed;
+	rp.ignore_eos = 0;
 	rp.stop = "";
 	const int32_t *prompts[1] = { ids };
 	if (rollout_generate(&p->ro, prompts, &len, 1, 1, &rp, &b, err, n))

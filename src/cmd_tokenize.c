@@ -16,8 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "attnrl/fsutil.h"
 #include "attnrl/json.h"
 #include "attnrl/pretok.h"
 #include "attnrl/tokenizer.h"
@@ -29,13 +29,6 @@ struct tok_opts {
 	const char *path;
 	int json, decode, split, time;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int parse_args(struct tok_opts *o, int argc, char **argv)
 {
@@ -131,9 +124,9 @@ static int encode_line(const struct tokenizer *t, const char *text, size_t n, lo
 {
 	int max = (int)(3 * n + 16); /* NFC may grow a text up to 3 times */
 	int32_t *ids = malloc((size_t)max * sizeof(*ids));
-	double t0 = now();
+	double t0 = fs_now();
 	int k = ids ? tokenizer_encode(t, text, ids, max) : -1;
-	*secs += now() - t0;
+	*secs += fs_now() - t0;
 	if (k < 0)
 		fprintf(stderr, "attnrl tokenize: line %ld: cannot encode (a byte outside the "
 			"vocabulary, or out of memory)\n", lineno);
@@ -173,12 +166,12 @@ int cmd_tokenize(int argc, char **argv)
 	char err[1024];
 	if (parse_args(&o, argc, argv))
 		return EXIT_USAGE;
-	double t0 = now(), secs = 0;
+	double t0 = fs_now(), secs = 0;
 	if (tokenizer_load(&t, o.path, err, sizeof(err))) {
 		fprintf(stderr, "attnrl tokenize: %s\n", err);
 		return EXIT_USAGE;
 	}
-	double load = now() - t0;
+	double load = fs_now() - t0;
 	char *line = NULL;
 	size_t cap = 0, bytes = 0;
 	ssize_t len;

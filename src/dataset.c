@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attnrl/fsutil.h"
 #include "attnrl/json.h"
 #include "attnrl/mathans.h"
 #include "attnrl/task.h"
@@ -274,26 +275,6 @@ static int load_row(struct loader *l, const struct json *row, struct dataset_row
 	return load_numbers(l, row, r);
 }
 
-static char *read_all(const char *path, size_t *len, char *err, size_t n)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long size;
-	if (!f || fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
-	    !(buf = malloc((size_t)size + 1)) || fread(buf, 1, (size_t)size, f) != (size_t)size) {
-		snprintf(err, n, "%s: cannot read: %s; check data.path / data.eval_path", path,
-			 errno ? strerror(errno) : "out of memory");
-		free(buf);
-		if (f)
-			fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	buf[size] = '\0';
-	*len = (size_t)size;
-	return buf;
-}
-
 /* one JSON line: 0, or -1 with "FILE:LINE:COL: invalid JSON: what" */
 static int parse_line(struct loader *l, const char *s, size_t len, struct dataset_row *r)
 {
@@ -362,11 +343,13 @@ int dataset_load(struct dataset *ds, const char *path, const struct dataset_opts
 		 size_t n)
 {
 	size_t len;
+	char *text;
 	memset(ds, 0, sizeof(*ds));
-	errno = 0;
-	char *text = read_all(path, &len, err, n);
-	if (!text)
+	if (fs_read_file(path, &text, &len)) {
+		snprintf(err, n, "%s: cannot read: %s; check data.path / data.eval_path", path,
+			 errno ? strerror(errno) : "out of memory");
 		return -1;
+	}
 	int rc = dataset_parse(ds, text, len, path, o, err, n);
 	free(text);
 	return rc;

@@ -46,7 +46,6 @@ int dist_store_wait(struct dist_store *s, const char *key, double timeout, char 
 int dist_store_arrive(struct dist_store *s, const struct dist_env *e, double timeout, char *err,
 		      size_t n);
 
-double dist_now(void); /* monotonic seconds */
 void dist_nap(double s);
 
 /* the tcp kind (dist_store_tcp.c), behind dist_store_*; same conventions */

@@ -30,6 +30,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "attnrl/fsutil.h"
+
 struct nccl {
 	ncclComm_t comm;
 	cudaStream_t stream;   /* NCCL's */
@@ -56,7 +58,7 @@ static int nccl_wait(struct dist *d, const char *what, ncclResult_t r, int strea
 		     size_t n)
 {
 	struct nccl *c = d->impl;
-	double deadline = dist_now() + d->timeout;
+	double deadline = fs_now() + d->timeout;
 	for (;;) {
 		if (r == ncclInProgress || r == ncclSuccess)
 			ncclCommGetAsyncError(c->comm, &r);
@@ -69,7 +71,7 @@ static int nccl_wait(struct dist *d, const char *what, ncclResult_t r, int strea
 			if (q != cudaErrorNotReady)
 				return cuda_fail(q, what, err, n);
 		}
-		if (dist_now() > deadline) {
+		if (fs_now() > deadline) {
 			ncclCommAbort(c->comm);
 			c->comm = NULL;
 			snprintf(err, n, "dist: nccl %s timed out after %g s (a rank exited or stalled; "

@@ -7,7 +7,6 @@
  */
 #include "dist_internal.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -18,6 +17,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "attnrl/fsutil.h"
 
 #define STORE_PATH_MAX 4096
 #define STORE_KEY_MAX 256
@@ -32,13 +33,6 @@ struct dist_store {
 	char dir[STORE_PATH_MAX + 64]; /* file: the attempt folder */
 	char scope[STORE_PATH_MAX]; /* file: the scope folder rank 0 removes at close */
 };
-
-double dist_now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 void dist_nap(double s)
 {
@@ -79,62 +73,15 @@ static void missing_ranks(const char *have, int world, char *out, size_t on)
 	snprintf(out + len, on - len, " of %d", world);
 }
 
-static int mkdirs(const char *path)
-{
-	char p[STORE_PATH_MAX];
-	snprintf(p, sizeof(p), "%s", path);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = 0;
-		if (mkdir(p, 0777) && errno != EEXIST)
-			return -1;
-		*s = '/';
-	}
-	return mkdir(p, 0777) && errno != EEXIST ? -1 : 0;
-}
-
-/* removes a folder tree of plain files and folders (the rendezvous scope); errors ignored */
-static void rmtree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (d) {
-		struct dirent *de;
-		while ((de = readdir(d))) {
-			char p[STORE_PATH_MAX];
-			struct stat st;
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			if (snprintf(p, sizeof(p), "%s/%s", path, de->d_name) >= (int)sizeof(p))
-				continue;
-			if (!lstat(p, &st) && S_ISDIR(st.st_mode))
-				rmtree(p);
-			else
-				unlink(p);
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
-
-/* writes path atomically: a temporary file named by pid, then rename */
+/* writes path atomically through a temporary file named by pid (ranks may share a folder) */
 static int write_file(const char *path, const void *val, size_t len)
 {
 	char tmp[STORE_PATH_MAX + 32];
-	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "wb");
-	if (!f)
-		return -1;
-	int ok = fwrite(val, 1, len, f) == len;
-	ok &= fflush(f) == 0 && fsync(fileno(f)) == 0;
-	ok &= fclose(f) == 0;
-	if (!ok || rename(tmp, path)) {
-		int e = errno;
-		unlink(tmp);
-		errno = e;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
 		return -1;
 	}
-	return 0;
+	return fs_write_atomic(path, tmp, val, len);
 }
 
 /* 1 and the contents (at most cap bytes, *len the full size), 0 when absent, -1 */
@@ -178,9 +125,9 @@ static int file_gather(struct dist_store *s, const struct dist_env *e, uint64_t 
 			if (read_file(p, &ids[r], sizeof(ids[r]), &len) == 1 && len == sizeof(ids[r]))
 				have[r] = 1, left--;
 		}
-		if (left && dist_now() > deadline) {
+		if (left && fs_now() > deadline) {
 			missing_ranks(have, e->world, miss, sizeof(miss));
-			rmtree(s->scope);
+			fs_rm_tree(s->scope);
 			snprintf(err, n, "dist: rendezvous timed out after %g s: %s never arrived (%s); "
 				 "check that every task started and sees the same run.dir",
 				 s->timeout, miss, s->where);
@@ -208,7 +155,7 @@ static int file_publish(struct dist_store *s, const struct dist_env *e, uint64_t
 	for (int r = 0; r < e->world; r++)
 		len += (size_t)snprintf(cur + len, cap - len, " %016" PRIx64, ids[r]);
 	snprintf(p, sizeof(p), "%s/current", s->scope);
-	int rc = mkdirs(s->dir) || write_file(p, cur, len) ? -1 : 0;
+	int rc = fs_mkdir_p(s->dir, 0, NULL, 0) || write_file(p, cur, len) ? -1 : 0;
 	if (rc)
 		snprintf(err, n, "dist: cannot write the rendezvous folder %s: %s", s->dir,
 			 strerror(errno));
@@ -227,9 +174,9 @@ static int file_rank0(struct dist_store *s, const struct dist_env *e, uint64_t m
 		snprintf(err, n, "dist: out of memory: the rendezvous of %d ranks", e->world);
 		goto out;
 	}
-	rmtree(s->scope);
+	fs_rm_tree(s->scope);
 	snprintf(p, sizeof(p), "%s/join", s->scope);
-	if (mkdirs(p)) {
+	if (fs_mkdir_p(p, 0, NULL, 0)) {
 		snprintf(err, n, "dist: cannot create the rendezvous folder %s: %s; run.dir must be "
 			 "writable (and shared by every node)", p, strerror(errno));
 		goto out;
@@ -307,12 +254,12 @@ static int file_rank_k(struct dist_store *s, const struct dist_env *e, uint64_t 
 		if (read_file(p, &got, sizeof(got), &len) != 1 || got != mine) {
 			char j[STORE_PATH_MAX + 8];
 			snprintf(j, sizeof(j), "%s/join", s->scope);
-			mkdirs(j);
+			fs_mkdir_p(j, 0, NULL, 0);
 			write_file(p, &mine, sizeof(mine));
 		}
 		if (file_current(s, e->rank, e->world, mine))
 			return 0;
-		if (dist_now() > deadline)
+		if (fs_now() > deadline)
 			break;
 		dist_nap(STORE_POLL_S);
 	}
@@ -324,7 +271,7 @@ struct dist_store *dist_store_open_file(const char *dir, const struct dist_env *
 					char *err, size_t n)
 {
 	struct dist_store *s = calloc(1, sizeof(*s));
-	double deadline = dist_now() + timeout;
+	double deadline = fs_now() + timeout;
 	if (!s) {
 		snprintf(err, n, "dist: out of memory");
 		return NULL;
@@ -372,7 +319,7 @@ void dist_store_close(struct dist_store *s)
 	if (s->tcp)
 		dist_tcp_close(s->tcp);
 	else if (s->rank == 0)
-		rmtree(s->scope);
+		fs_rm_tree(s->scope);
 	free(s);
 }
 
@@ -418,14 +365,14 @@ int dist_store_get(struct dist_store *s, const char *key, void *val, size_t cap,
 
 int dist_store_wait(struct dist_store *s, const char *key, double timeout, char *err, size_t n)
 {
-	double deadline = dist_now() + timeout;
+	double deadline = fs_now() + timeout;
 	char b;
 	size_t len;
 	for (;;) {
 		int rc = dist_store_get(s, key, &b, 0, &len, err, n);
 		if (rc)
 			return rc > 0 ? 0 : -1;
-		if (dist_now() > deadline) {
+		if (fs_now() > deadline) {
 			snprintf(err, n, "dist: rendezvous timed out after %g s waiting for key '%s' "
 				 "(%s)", timeout, key, s->where);
 			return -1;
@@ -438,7 +385,7 @@ int dist_store_arrive(struct dist_store *s, const struct dist_env *e, double tim
 		      size_t n)
 {
 	char key[32], miss[256], b;
-	double deadline = dist_now() + timeout;
+	double deadline = fs_now() + timeout;
 	size_t len;
 	int rc = -1;
 	char *have = calloc((size_t)e->world, 1); /* (world) 1 once rank r has arrived */
@@ -463,7 +410,7 @@ int dist_store_arrive(struct dist_store *s, const struct dist_env *e, double tim
 		}
 		if (!left)
 			break;
-		if (dist_now() > deadline) {
+		if (fs_now() > deadline) {
 			missing_ranks(have, e->world, miss, sizeof(miss));
 			snprintf(err, n, "dist: rendezvous timed out after %g s: %s never arrived "
 				 "(%s); check that every task started with the same MASTER_ADDR, "

@@ -27,6 +27,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "attnrl/fsutil.h"
+
 #define TCP_KEY_MAX 256
 #define TCP_VAL_MAX (1 << 20)
 
@@ -305,7 +307,7 @@ static int tcp_connect(const char *host, int port, double deadline, double timeo
 		}
 		freeaddrinfo(ai);
 		dist_nap(0.1);
-	} while (dist_now() < deadline);
+	} while (fs_now() < deadline);
 	snprintf(err, n, "dist: rendezvous timed out after %g s: cannot reach rank 0 at %s:%d "
 		 "(%s); check that rank 0 started and MASTER_ADDR/MASTER_PORT point at it", timeout,
 		 host, port, why);
@@ -316,7 +318,7 @@ struct dist_tcp *dist_tcp_open(const char *host, int port, const struct dist_env
 			       double timeout, char *err, size_t n)
 {
 	struct dist_tcp *t = calloc(1, sizeof(*t));
-	double deadline = dist_now() + timeout;
+	double deadline = fs_now() + timeout;
 	const char *lo = dist_loopback_addr(e);
 	char hello[32], op;
 	if (lo)

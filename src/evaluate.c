@@ -42,8 +42,8 @@ static void scratch_free(struct eval_scratch *s)
 /* problems [first, first + count), k responses each; response j of problem i samples from
  * stream i * k + j, whatever the chunking or the rank split */
 static int eval_chunk(struct rollout *ro, const struct data *d, int first, int count, int k,
-		      const struct rollout_params *p, struct eval_scratch *s, struct eval_result *out,
-		      char *err, size_t errn)
+		      const struct rollout_params *p, const struct eval_hooks *h,
+		      struct eval_scratch *s, struct eval_result *out, char *err, size_t errn)
 {
 	struct rollout_params q = *p;
 	for (int i = 0; i < count; i++) {
@@ -64,17 +64,23 @@ static int eval_chunk(struct rollout *ro, const struct data *d, int first, int c
 		return -1;
 	for (int b = 0; b < count * k; b++) {
 		int correct = 0;
-		out->reward_mean += data_reward(d, &s->ex[b / k], rollout_text(&s->rb, b), &correct);
+		const char *text = rollout_text(&s->rb, b);
+		double reward = data_reward(d, &s->ex[b / k], text, &correct);
+		out->reward_mean += reward;
 		out->correct += correct;
 		out->response_len_mean += s->rb.resp_len[b];
+		if (h && h->response && h->response(h->ctx, first + b / k, b % k, text, reward,
+						     correct, s->rb.resp_len[b], err, errn))
+			return -1;
 	}
 	out->seconds += s->rb.seconds;
+	out->tokens += s->rb.tokens_generated;
 	return 0;
 }
 
 int evaluate_range(struct rollout *ro, const struct data *d, int first, int n, int k,
-		   const struct rollout_params *p, int max_batch, struct eval_result *out, char *err,
-		   size_t errn)
+		   const struct rollout_params *p, int max_batch, const struct eval_hooks *h,
+		   struct eval_result *out, char *err, size_t errn)
 {
 	struct eval_scratch s;
 	int cap_len = DATA_PROMPT_MAX + p->max_new_tokens, rc = -1;
@@ -93,8 +99,10 @@ int evaluate_range(struct rollout *ro, const struct data *d, int first, int n, i
 	}
 	for (int done = 0; done < n; done += per_call) {
 		int count = n - done < per_call ? n - done : per_call;
-		if (eval_chunk(ro, d, first + done, count, k, p, &s, out, err, errn))
+		if (eval_chunk(ro, d, first + done, count, k, p, h, &s, out, err, errn))
 			goto out;
+		if (h && h->progress)
+			h->progress(h->ctx, done + count, n, out->seconds);
 	}
 	long m = (long)n * k;
 	out->n = n;
@@ -111,7 +119,7 @@ out:
 int evaluate(struct rollout *ro, const struct data *d, int n, int k, const struct rollout_params *p,
 	     int max_batch, struct eval_result *out, char *err, size_t errn)
 {
-	return evaluate_range(ro, d, 0, n, k, p, max_batch, out, err, errn);
+	return evaluate_range(ro, d, 0, n, k, p, max_batch, NULL, out, err, errn);
 }
 
 #define EVAL_NO_LABEL "(none)"

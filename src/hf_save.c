@@ -33,17 +33,9 @@ static int write_atomic(const char *path, const void *data, size_t len, char *er
 {
 	char tmp[HF_PATH_MAX + 16];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "wb");
-	int ok = f && fwrite(data, 1, len, f) == len && !fflush(f) && !fsync(fileno(f));
-	int e = errno;
-	if (f && fclose(f) && ok)
-		ok = 0, e = errno;
-	if (ok && rename(tmp, path))
-		ok = 0, e = errno;
-	if (ok)
+	if (!fs_write_atomic(path, tmp, data, len))
 		return 0;
-	remove(tmp);
-	snprintf(err, n, "cannot write '%s': %s", path, strerror(e ? e : EIO));
+	snprintf(err, n, "cannot write '%s': %s", path, strerror(errno));
 	return -1;
 }
 
@@ -185,28 +177,11 @@ out:
 	return rc;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long size;
-	if (!f)
-		return NULL;
-	if (!fseek(f, 0, SEEK_END) && (size = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET) &&
-	    (buf = malloc((size_t)size + 1)) && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-		free(buf);
-		buf = NULL;
-	}
-	*len = buf ? (size_t)size : 0;
-	fclose(f);
-	return buf;
-}
-
 static int copy_file(const char *from, const char *to, char *err, size_t n)
 {
 	size_t len;
-	char *buf = read_file(from, &len);
-	if (!buf) {
+	char *buf;
+	if (fs_read_file(from, &buf, &len)) {
 		snprintf(err, n, "cannot read '%s': %s", from, strerror(errno));
 		return -1;
 	}

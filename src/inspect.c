@@ -188,12 +188,10 @@ static int generate(struct inspect *in, int max_new, char *err, size_t n)
 {
 	const struct config *c = in->cfg;
 	struct rollout_batch rb;
-	struct rollout_params p = { .max_new_tokens = max_new, .top_k = (int)c->rollout.top_k,
-				    .ignore_eos = c->rollout.ignore_eos,
-				    .temperature = c->rollout.temperature, .top_p = c->rollout.top_p,
-				    .stop = c->rollout.stop, .seed = (uint64_t)c->run.seed,
-				    .stats = in->stats };
+	struct rollout_params p = rollout_params_from_config(c);
 	const int32_t *prompt = in->tokens;
+	p.max_new_tokens = max_new;
+	p.stats = in->stats;
 	if (rollout_batch_init(&rb, 1, in->P + max_new)) {
 		snprintf(err, n, "inspect: out of memory");
 		return INSPECT_FAILED;

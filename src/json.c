@@ -19,8 +19,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "attnrl/fsutil.h"
 #include "attnrl/unicode.h"
 
 #define HASH_MIN 8
@@ -591,32 +591,17 @@ struct json *json_parse(const char *text, size_t len, char *err, size_t errlen)
 	return &p.doc->root;
 }
 
-static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	struct stat st;
-	char *buf = NULL;
-	if (!f || fstat(fileno(f), &st) || !(buf = malloc((size_t)st.st_size + 1)) ||
-	    fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: cannot read: %s", path,
-				 f && !ferror(f) && buf ? "file changed while reading" : strerror(errno));
-		free(buf);
-		buf = NULL;
-	}
-	*len = buf ? (size_t)st.st_size : 0;
-	if (f)
-		fclose(f);
-	return buf;
-}
-
 struct json *json_load(const char *path, char *err, size_t errlen)
 {
 	size_t len;
 	char msg[160];
-	char *text = read_file(path, &len, err, errlen);
-	if (!text)
+	char *text;
+	if (fs_read_file(path, &text, &len)) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: cannot read: %s", path,
+				 errno ? strerror(errno) : "file changed while reading");
 		return NULL;
+	}
 	struct json *root = json_parse(text, len, msg, sizeof(msg));
 	free(text);
 	if (!root && err && errlen)

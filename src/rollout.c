@@ -4,15 +4,26 @@
  * advances one token per engine call.
  */
 #include "attnrl/rollout.h"
+#include "attnrl/fsutil.h"
 #include "attnrl/stop.h"
 
 #include "attnrl/attnstats.h"
+#include "attnrl/config.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+struct rollout_params rollout_params_from_config(const struct config *c)
+{
+	return (struct rollout_params){ .max_new_tokens = (int)c->rollout.max_new_tokens,
+					.top_k = (int)c->rollout.top_k,
+					.ignore_eos = c->rollout.ignore_eos,
+					.temperature = c->rollout.temperature,
+					.top_p = c->rollout.top_p, .stop = c->rollout.stop,
+					.seed = (uint64_t)c->run.seed };
+}
 
 int rollout_init(struct rollout *r, struct engine *eng, const struct tokenizer *tok)
 {
@@ -184,13 +195,6 @@ int32_t rollout_sample(const float *logits, int V, const struct rollout_params *
 }
 
 /* ---- generation ------------------------------------------------------------------------ */
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 int rollout_append(const struct tokenizer *tok, struct rollout_batch *out, int b, int32_t t,
 		   float logp, float ent, const struct rollout_params *p)
@@ -367,7 +371,7 @@ int rollout_generate(struct rollout *r, const int32_t *const *prompts, const int
 	int B = n_prompts * G, rc = -1;
 	if (check_sizes(r, lens, n_prompts, G, p, out, err, n))
 		return -1;
-	double t0 = now_s();
+	double t0 = fs_now();
 	struct rng *rngs = malloc(B * sizeof(*rngs));
 	int *done = calloc(B, sizeof(int));
 	float *first = malloc((size_t)n_prompts * r->eng->cfg.vocab_size * sizeof(float));
@@ -394,7 +398,7 @@ int rollout_generate(struct rollout *r, const int32_t *const *prompts, const int
 			goto engine_failed;
 		complete += f;
 	}
-	out->seconds = now_s() - t0;
+	out->seconds = fs_now() - t0;
 	rc = 0;
 	goto out;
 engine_failed:

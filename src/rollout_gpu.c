@@ -7,6 +7,7 @@
 #include "attnrl/rollout_gpu.h"
 
 #include "attnrl/attnstats.h"
+#include "attnrl/fsutil.h"
 #include "attnrl/kernels.h"
 #include "attnrl/stop.h"
 
@@ -14,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define MAX_GRAPHS 16
 #define MAX_STOP 1024 /* bytes of a stop string the device table handles */
@@ -549,13 +549,6 @@ out:
 	return rc;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int rollout_gpu_generate(struct rollout_gpu *r, const int32_t *const *prompts, const int *lens,
 			 int n_prompts, int G, const struct rollout_params *p,
 			 struct rollout_batch *out, char *err, size_t n)
@@ -572,7 +565,7 @@ int rollout_gpu_generate(struct rollout_gpu *r, const int32_t *const *prompts, c
 		snprintf(err, n, "rollout_gpu: cannot allocate the responses on the device");
 		return -1;
 	}
-	double t0 = now_s();
+	double t0 = fs_now();
 	memset(&r->counts, 0, sizeof(r->counts));
 	rollout_batch_reset(out, prompts, lens, n_prompts, G);
 	for (int b = 0; p->stats && b < B; b++)
@@ -594,7 +587,7 @@ int rollout_gpu_generate(struct rollout_gpu *r, const int32_t *const *prompts, c
 		return rc;
 	if (collect(r, B, p, out, err, n))
 		return -1;
-	out->seconds = now_s() - t0;
+	out->seconds = fs_now() - t0;
 	return 0;
 }
 

@@ -4,17 +4,10 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "attnrl/fsutil.h"
 #include "attnrl/json.h"
-
-double runlog_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* dir/name, fresh ("w"), or cut to keep bytes and appended to (resume) */
 static FILE *open_in(const char *dir, const char *name, long keep, char *err, size_t n)
@@ -54,7 +47,7 @@ int runlog_open(struct runlog *l, const char *dir, long total_steps, const struc
 	l->tty = isatty(STDOUT_FILENO);
 	l->total_steps = total_steps;
 	l->first_step = at ? at->step : 0;
-	l->t_start = runlog_now();
+	l->t_start = fs_now();
 	return 0;
 }
 
@@ -122,7 +115,7 @@ static void write_metrics(FILE *f, const struct step_metrics *m)
 static void progress_bar(const struct runlog *l, long step)
 {
 	int width = 30, done = l->total_steps ? (int)(width * step / l->total_steps) : width;
-	double el = runlog_now() - l->t_start;
+	double el = fs_now() - l->t_start;
 	long done_here = step - l->first_step;
 	double eta = done_here > 0 ? el / done_here * (l->total_steps - step) : 0.0;
 	char bar[64];

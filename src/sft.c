@@ -9,6 +9,7 @@
 #include "attnrl/batch.h"
 #include "attnrl/data.h"
 #include "attnrl/evaluate.h"
+#include "attnrl/fsutil.h"
 #include "attnrl/policy.h"
 #include "attnrl/rng.h"
 #include "attnrl/runlog.h"
@@ -151,8 +152,13 @@ static int sft_step(struct sft *s, long step, double *loss, char *err, size_t n)
 
 static int sft_eval(struct sft *s, long step, char *err, size_t n)
 {
-	struct rollout_params p = { .max_new_tokens = (int)s->c->rollout.max_new_tokens, .top_k = 0, .temperature = 0.0, .top_p = 1.0, .stop = s->c->rollout.stop, .seed = 0 };
+	struct rollout_params p = rollout_params_from_config(s->c);
 	struct eval_result r;
+	p.ignore_eos = 0; /* greedy, EOS ends a response */
+	p.top_k = 0;
+	p.temperature = 0.0;
+	p.top_p = 1.0;
+	p.seed = 0;
 	if (evaluate(&s->pol.ro, &s->data, s->data.eval_size, 1, &p, s->pol.ro.max_seqs, &r, err, n))
 		return -1;
 	printf("sft   step %5ld | eval accuracy %.3f (%d held-out, greedy) | reward %.3f\n", step,
@@ -176,13 +182,13 @@ int sft_run(const struct config *c, char *err, size_t n)
 	printf("attnrl sft: %.2fM parameters, %ld steps of %ld examples -> %s\n",
 	       s.pol.model->n_elements / 1e6, c->sft.steps, c->sft.batch_size, path);
 	data_print(&s.data, c, stdout);
-	double t0 = runlog_now(), loss = 0.0;
+	double t0 = fs_now(), loss = 0.0;
 	long every = c->sft.steps >= 5 ? c->sft.steps / 5 : 1;
 	for (long step = 0; step < c->sft.steps; step++) {
 		if (sft_step(&s, step, &loss, err, n))
 			goto out;
 		if ((step + 1) % 50 == 0)
-			printf("sft   step %5ld | loss %.4f | %.1fs\n", step + 1, loss, runlog_now() - t0), fflush(stdout);
+			printf("sft   step %5ld | loss %.4f | %.1fs\n", step + 1, loss, fs_now() - t0), fflush(stdout);
 		if ((step + 1) % every == 0 && sft_eval(&s, step + 1, err, n))
 			goto out;
 	}

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attnrl/fsutil.h"
+
 #include "tokenizer_internal.h"
 
 #define L2C_SPECIALS 3  /* <unk> <s> </s> */
@@ -172,24 +174,14 @@ static int fail(char *err, size_t n, const char *path, const char *what)
 /* the whole file into *data (a NUL added); its size, or -1 with err */
 static long file_read(const char *path, char **data, char *err, size_t n)
 {
-	FILE *f = fopen(path, "rb");
-	long size = -1;
-	if (!f) {
+	size_t len;
+	int rc = fs_read_file(path, data, &len);
+	if (rc == -1)
 		snprintf(err, n, "%s: cannot open the tokenizer: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
-		size = -1;
-	*data = size >= 0 ? malloc((size_t)size + 1) : NULL;
-	if (!*data || fread(*data, 1, (size_t)size, f) != (size_t)size) {
+	else if (rc)
 		snprintf(err, n, "%s: cannot read the tokenizer: %s", path,
-			 *data ? strerror(errno) : "out of memory");
-		free(*data);
-		*data = NULL;
-		size = -1;
-	}
-	fclose(f);
-	return size;
+			 errno == ENOMEM ? "out of memory" : strerror(errno));
+	return rc ? -1 : (long)len;
 }
 
 /* the records of data: their count, or -1 when the file does not end after one */

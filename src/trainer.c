@@ -71,11 +71,7 @@ static void init_sizes(struct trainer *t)
 	t->cap_len = (int)c->model.max_seq_len;
 	t->opt_steps_total = c->train.steps * (c->rollout.prompts_per_step * t->G / c->algo.mini_batch) *
 			     c->algo.ppo_epochs;
-	t->rp = (struct rollout_params){ .max_new_tokens = (int)c->rollout.max_new_tokens,
-					 .top_k = (int)c->rollout.top_k,
-					 .ignore_eos = c->rollout.ignore_eos,
-					 .temperature = c->rollout.temperature,
-					 .top_p = c->rollout.top_p, .stop = c->rollout.stop };
+	t->rp = rollout_params_from_config(c); /* seed: per step (trainer_step.c) */
 	t->hp = (struct grpo_hparams){ c->algo.clip_low, c->algo.clip_high, c->algo.kl_coef,
 				       c->algo.entropy_coef };
 	adv_mode_parse(c->algo.advantage, &t->adv_mode);
@@ -85,7 +81,7 @@ static void init_sizes(struct trainer *t)
 int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 {
 	memset(t, 0, sizeof(*t));
-	t->t_init = runlog_now();
+	t->t_init = fs_now();
 	t->cfg = *c;
 	if (trainer_dist_env(t, err, n) || trainer_device_resolve(t, err, n))
 		return -1;
@@ -260,7 +256,7 @@ int trainer_run(struct trainer *t, char *err, size_t n)
 	}
 	trainer_deadline_init(t);
 	for (long step = t->start_step + 1; step <= c->train.steps; step++) {
-		double t0 = runlog_now();
+		double t0 = fs_now();
 		t->cursor0 = t->data.cursor;
 		trainer_deadline_check(t);
 		int stop = trainer_any(t, stop_requested(), err, n); /* every rank stops together */
@@ -271,8 +267,8 @@ int trainer_run(struct trainer *t, char *err, size_t n)
 		int rc = stop ? 1 : run_step(t, step, err, n);
 		if (rc)
 			return rc < 0 ? -1 : trainer_stop_save(t, step - 1, err, n);
-		if (runlog_now() - t0 > t->step_max)
-			t->step_max = runlog_now() - t0;
+		if (fs_now() - t0 > t->step_max)
+			t->step_max = fs_now() - t0;
 		if (save_due(t, step) && trainer_save(t, step, err, n))
 			return -1;
 	}

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "attnrl/ckpt.h"
+#include "attnrl/fsutil.h"
 #include "attnrl/safetensors.h"
 #include "attnrl/stop.h"
 
@@ -85,7 +86,7 @@ static int save_files(struct trainer *t, long step, char *err, size_t n)
 int trainer_save(struct trainer *t, long step, char *err, size_t n)
 {
 	char why[1024];
-	double t0 = runlog_now();
+	double t0 = fs_now();
 	if (save_files(t, step, why, sizeof(why))) {
 		if (!t->rank)
 			ckpt_discard(t->run_dir, step);
@@ -98,7 +99,7 @@ int trainer_save(struct trainer *t, long step, char *err, size_t n)
 		return -1;
 	}
 	t->last_saved = step;
-	t->save_seconds = runlog_now() - t0;
+	t->save_seconds = fs_now() - t0;
 	if (t->rank)
 		return 0;
 	stop_test_point("after_ckpt", step);
@@ -208,7 +209,7 @@ int trainer_stop_save(struct trainer *t, long step, char *err, size_t n)
 
 void trainer_deadline_init(struct trainer *t)
 {
-	double now = runlog_now(), d = 0;
+	double now = fs_now(), d = 0;
 	if (t->cfg.train.time_limit > 0)
 		d = t->t_init + t->cfg.train.time_limit;
 	const char *end = getenv("SLURM_JOB_END_TIME");
@@ -226,7 +227,7 @@ void trainer_deadline_check(struct trainer *t)
 {
 	if (t->deadline <= 0)
 		return;
-	double now = runlog_now(), need = t->step_max + t->save_seconds + 1.0;
+	double now = fs_now(), need = t->step_max + t->save_seconds + 1.0;
 	if (now + need > t->deadline && (t->step_max > 0 || now >= t->deadline))
 		stop_request(STOP_DEADLINE);
 }

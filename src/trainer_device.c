@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attnrl/fsutil.h"
+
 #define NO_DEVICE (-2) /* resolve(): train.device cannot be honoured */
 
 /* train.device -> TENSOR_CPU or a CUDA index; NO_DEVICE with err when it cannot be honoured */
@@ -170,9 +172,9 @@ int trainer_device_mirror(struct trainer *t, char *err, size_t n)
 {
 	if (!t->mirror_stale)
 		return 0;
-	double t0 = runlog_now();
+	double t0 = fs_now();
 	int rc = copy_weights(t, 1, err, n);
-	t->sync_seconds += runlog_now() - t0;
+	t->sync_seconds += fs_now() - t0;
 	return rc;
 }
 

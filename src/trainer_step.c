@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "attnrl/evaluate.h"
+#include "attnrl/fsutil.h"
 #include "attnrl/rng.h"
 #include "attnrl/stop.h"
 
@@ -285,7 +286,7 @@ int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n)
 	size_t first, count; /* each rank evaluates a contiguous share of the problems */
 	dist_slice((size_t)t->data.eval_size, t->world, t->rank, &first, &count);
 	if (evaluate_range(&t->pol.ro, &t->data, (int)first, (int)count, (int)e->k, &p,
-			   t->pol.ro.max_seqs, &r, err, n))
+			   t->pol.ro.max_seqs, NULL, &r, err, n))
 		return -1;
 	double v[2] = { r.correct, r.reward_mean * r.n * r.k };
 	if (trainer_sum(t, v, 2, err, n))
@@ -300,7 +301,7 @@ int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n)
 /* 0, -1 with err, or 1: a stop was requested before the update (the step is discarded) */
 int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err, size_t n)
 {
-	double t0 = runlog_now();
+	double t0 = fs_now();
 	memset(m, 0, sizeof(*m));
 	m->step = step;
 	int rc = step_rollout(t, step, err, n);
@@ -312,14 +313,14 @@ int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err
 		return stop < 0 ? -1 : 1; /* every rank discards the step */
 	if (rollout_metrics(t, m, err, n))
 		return -1;
-	double tc = runlog_now();
+	double tc = fs_now();
 	if (rhythm_assign(&t->rh, &t->rb, t->pol.eng, t->rp.seed, &m->credit)) {
 		snprintf(err, n, "credit: the decode engine rejected the maps forward");
 		return -1;
 	}
 	m->has_credit = t->rh.stats != NULL;
-	m->time_credit_s = runlog_now() - tc;
-	double t1 = runlog_now();
+	m->time_credit_s = fs_now() - tc;
+	double t1 = fs_now();
 	if (t->cfg.algo.recompute_logprobs) {
 		double mis[2];
 		if (logp_all(t, t->tm, t->old_logp, err, n))
@@ -336,10 +337,10 @@ int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err
 	struct update_acc a = { 0 };
 	if (update(t, &a, err, n))
 		return -1;
-	double ts = runlog_now();
+	double ts = fs_now();
 	if (trainer_device_sync(t, 1, err, n))
 		return -1;
-	double sync = runlog_now() - ts;
+	double sync = fs_now() - ts;
 	t->sync_seconds += sync;
 	double sums[4] = { a.loss, a.kl, (double)a.tokens, (double)a.clipped };
 	if (trainer_sum(t, sums, 4, err, n))
@@ -353,9 +354,9 @@ int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err
 			  t->cfg.optim.warmup_steps, !strcmp(t->cfg.optim.schedule, "cosine"));
 	m->skipped_updates = t->skipped;
 	m->bad_step = a.skipped > 0;
-	m->time_update_s = runlog_now() - t1;
+	m->time_update_s = fs_now() - t1;
 	t->upd_seconds += m->time_update_s - sync;
-	m->time_step_s = runlog_now() - t0;
+	m->time_step_s = fs_now() - t0;
 	return 0;
 }
 

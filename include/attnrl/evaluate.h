@@ -16,6 +16,17 @@
 struct eval_result {
 	int n, k, correct;  /* problems, responses per problem, right responses */
 	double accuracy, reward_mean, response_len_mean, seconds; /* means over the n x k */
+	long tokens;        /* generated */
+};
+
+/* what a caller sees of each scored response and of each call (either function may be NULL) */
+struct eval_hooks {
+	/* response j of problem i (of the eval split); non-0 (with err) ends the evaluation */
+	int (*response)(void *ctx, int i, int j, const char *text, double reward, int correct,
+			int len, char *err, size_t errn);
+	/* after each call: done of the n problems asked, seconds generating so far */
+	void (*progress)(void *ctx, int done, int n, double seconds);
+	void *ctx;
 };
 
 /* the first n problems of the eval split, k responses each (avg@k; greedy k = 1 when
@@ -23,10 +34,11 @@ struct eval_result {
  * samples from RNG stream i * k + j of p->seed (p->seq_ids is not used) */
 int evaluate(struct rollout *ro, const struct data *d, int n, int k, const struct rollout_params *p,
 	     int max_batch, struct eval_result *out, char *err, size_t errn);
-/* the same over problems [first, first + n) (one rank's share; the streams stay global) */
+/* the same over problems [first, first + n) (one rank's share; the streams stay global),
+ * with hooks (NULL: none) */
 int evaluate_range(struct rollout *ro, const struct data *d, int first, int n, int k,
-		   const struct rollout_params *p, int max_batch, struct eval_result *out, char *err,
-		   size_t errn);
+		   const struct rollout_params *p, int max_batch, const struct eval_hooks *h,
+		   struct eval_result *out, char *err, size_t errn);
 
 /* one problem's k responses (eval_summarize's input) */
 struct eval_problem {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct attnstats;
+struct config;
 
 #include "attnrl/engine.h"
 #include "attnrl/rng.h"
@@ -31,6 +32,10 @@ struct rollout_params {
 				    * the last token of each response is fed once more for its row */
 	int interruptible;         /* stop between decode steps when stop_requested() (stop.h) */
 };
+
+/* the config's sampling: rollout.{max_new_tokens,top_k,ignore_eos,temperature,top_p,stop} and
+ * run.seed; no seq_ids, stats or interruption. Callers override what their job changes. */
+struct rollout_params rollout_params_from_config(const struct config *c);
 
 struct rollout_batch {
 	int n_seqs, cap_seqs, cap_len, text_cap; /* n_seqs of the last call, capacity */

@@ -56,6 +56,5 @@ void runlog_sample(struct runlog *l, long step, const char *prompt, const char *
 		   double reward, int correct, const struct sample_detail *d);
 /* a one-line eval report (before the first step) */
 void runlog_eval(struct runlog *l, long step, double accuracy, double reward, int n);
-double runlog_now(void);
 
 #endif

@@ -65,7 +65,7 @@ struct trainer {
 	long bad_run;                     /* steps in a row with a skipped (non-finite) update */
 	long cur_step;
 	int64_t cursor0;                  /* data cursor at the start of the current step */
-	double t_init, deadline;          /* runlog_now() clock; deadline 0 = none */
+	double t_init, deadline;          /* fs_now() clock; deadline 0 = none */
 	double step_max, save_seconds;    /* longest step (with eval) and last save, seconds */
 	char resumed_from[1200];
 };
