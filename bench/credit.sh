@@ -21,7 +21,7 @@ run() { # name length overrides... -> prints "step_s rollout_s credit_s peak_mib
 		rollout.max_new_tokens="$len" model.max_seq_len=$((len + 32)) "$@" >"$out/$name.log" 2>&1
 	python3 - "$out/$name/metrics.jsonl" "$out/$name.rss" <<'PY'
 import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1])][1:]  # step 1 is a warm-up
+rows = [r for r in map(json.loads, open(sys.argv[1])) if "time_step_s" in r][1:]  # step 1 is a warm-up
 med = lambda k: sorted(r[k] for r in rows)[len(rows) // 2]
 print(f"{med('time_step_s'):.4f} {med('time_rollout_s'):.4f} {med('time_credit_s'):.4f} "
       f"{int(open(sys.argv[2]).read().split()[-1]) / 1024:.0f}")

@@ -102,7 +102,7 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "attnrl report: %s\n", err);
 	else
 		printf("attnrl report: %s (%ld steps, %ld samples; %ld + %ld bad lines skipped)\n", out,
-		       r.n_rows, r.n_samples, r.metrics.skipped, r.samples.skipped);
+		       r.n_steps, r.n_samples, r.metrics.skipped, r.samples.skipped);
 	report_free(&r);
 	return rc ? 1 : 0;
 }

@@ -126,6 +126,8 @@ static int metrics_row(struct report *r, struct json *j, int64_t step, long line
 		v[k] = isfinite(x) ? x : NAN;
 	}
 	r->step[r->n_rows++] = (long)step;
+	if (step >= 1 && !r->n_steps++)
+		r->first_step = (long)step;
 	return 0;
 }
 
@@ -191,5 +193,5 @@ void report_free(struct report *r)
 	r->step = NULL;
 	r->val = NULL;
 	r->sample = NULL;
-	r->n_rows = r->n_samples = r->cap_rows = r->cap_samples = 0;
+	r->n_rows = r->n_steps = r->n_samples = r->cap_rows = r->cap_samples = 0;
 }

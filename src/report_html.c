@@ -79,8 +79,8 @@ static void header(FILE *f, const struct report *r)
 			c->rollout.prompts_per_step, c->rollout.group_size, c->credit.strategy);
 	}
 	fputs("</p>\n<p class=\"meta\">", f);
-	if (r->n_rows)
-		fprintf(f, "%ld steps logged (steps %ld to %ld", r->n_rows, r->step[0],
+	if (r->n_steps)
+		fprintf(f, "%ld steps logged (steps %ld to %ld", r->n_steps, r->first_step,
 			r->step[r->n_rows - 1]);
 	else
 		fputs("no step logged (", f);

@@ -150,6 +150,13 @@ void runlog_step(struct runlog *l, const struct step_metrics *m, int print)
 
 void runlog_eval(struct runlog *l, long step, double accuracy, double reward, int n)
 {
+	struct json_out o; /* a metrics line of its own: the held-out curve starts at this step */
+	json_obj_begin(&o, l->metrics);
+	json_kv_int(&o, "step", step);
+	json_kv_num(&o, "eval_accuracy", accuracy);
+	json_kv_num(&o, "eval_reward_mean", reward);
+	json_obj_end(&o);
+	fflush(l->metrics);
 	if (l->tty)
 		printf("\r\033[K");
 	printf("eval  step %ld: accuracy %.3f (%d held-out problems), reward %.3f\n", step, accuracy,

@@ -3,6 +3,7 @@
 # - the page is self-contained (no script, no external resource) and the run's text is escaped;
 # - every chart's polyline has one point per metrics.jsonl line holding its key, and its pixel
 #   coordinates are a linear map of (step, value) from metrics.jsonl (the outside oracle);
+#   the eval of step 0 is the first line and the held-out chart's first point;
 #   the time chart has one bar per step; each rhythm picture has one WAAD point per token;
 # - samples.jsonl's delta is |WAAD_t - WAAD_t+1| (docs/method.md section 5);
 # - headless Chromium renders it with no console error, its DOM holds every SVG, and the
@@ -66,11 +67,15 @@ for key in ("reward_mean", "accuracy", "eval_accuracy", "entropy", "clip_frac", 
             "frac_preplan", "frac_anchor", "frac_dominated", "frac_intro"):
     if key not in keys:
         bad.append(f"no series {key}")
-if sum(1 for r in rows if "eval_accuracy" in r) != 2:
-    bad.append("the run should have logged eval at steps 2 and 4")
+if [r["step"] for r in rows if "eval_accuracy" in r] != [0, 2, 4]:
+    bad.append("the run should have logged eval at steps 0, 2 and 4")
+if rows[0] != {"step": 0, "eval_accuracy": rows[0].get("eval_accuracy"),
+               "eval_reward_mean": rows[0].get("eval_reward_mean")}:
+    bad.append(f"the first metrics line is not the eval of step 0: {rows[0]}")
+steps = [r for r in rows if "time_step_s" in r]
 bars = re.findall(r'<g data-key="(time_[a-z]+_s)" data-n="(\d+)" data-steps="(\d+)"', page)
-if len(bars) != 4 or any(int(n) != len(rows) or int(m) != len(rows) for _, n, m in bars):
-    bad.append(f"time bars {bars}, want 4 parts of {len(rows)} bars")
+if len(steps) != 4 or len(bars) != 4 or any(int(n) != 4 or int(m) != 4 for _, n, m in bars):
+    bad.append(f"time bars {bars}, want 4 parts of 4 bars")
 # rhythm pictures: the first and the last logged sample, one WAAD point per token
 rh = re.findall(r'<svg class="rhythm" data-tokens="(\d+)".*?<polyline class="waad"[^>]*points="([^"]*)"',
                 page, re.S)
@@ -110,7 +115,7 @@ cp "$run/config.yaml" "$tmp/bad/"
 { echo '{"step": 1, "prompt": "a<b & \"c\" '"'"'d'"'"' </pre><script>x()</script>", "response": "</div>", "reward": 1, "correct": true, "tokens": ["<s>", "&", "\"q\""], "waad": [1, 2, 3], "fai": [0.1, 0.3, 0.2], "delta": [1, 1, 0], "gamma": [1, 1.5, 1], "preplan": [1], "anchor": [1], "dominated": [], "intro": [9]}'
   echo '{"step": 2, "prompt": "p", "response": "r", "tokens": ["a", "b"], "waad": [1], "fai": [1, 2], "gamma": [1, 1]}'
   echo '[1, 2]'; } >"$tmp/bad/samples.jsonl"
-expect "garbage lines" 0 "4 steps, 2 samples; 3 + 1 bad lines skipped" "$bin" report "$tmp/bad"
+expect "garbage lines" 0 "3 steps, 2 samples; 3 + 1 bad lines skipped" "$bin" report "$tmp/bad"
 $py - "$tmp/bad/report.html" <<'EOF' || fail "garbage: the page does not count the bad lines"
 import re, sys
 page = open(sys.argv[1], encoding="utf-8").read()
@@ -128,8 +133,8 @@ if not re.search(r'<svg class="rhythm" data-tokens="3"', page) or ">&lt;s&gt;</t
     bad.append("the hostile tokens are not drawn escaped")
 if "not drawn: its waad / fai / gamma arrays do not have one value per token" not in page:
     bad.append("no note of the sample with arrays of the wrong length")
-if not re.search(r'<polyline data-key="reward_mean" data-n="4"', page):
-    bad.append("reward: not the 4 good lines")
+if not re.search(r'<polyline data-key="reward_mean" data-n="3"', page):
+    bad.append("reward: not the 3 good steps (the 4th good line is the eval of step 0)")
 for b in bad:
     print("garbage:", b)
 sys.exit(1 if bad else 0)

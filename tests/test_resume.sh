@@ -177,10 +177,10 @@ section7() {
 	: >"$log"
 	run run.name=k train.steps=7 train.save_every=4 optim.lr=2e-4 run.resume_force=true || fail "resume_force"
 	grep -q "warning: .*another config: optim.lr: 0.0001 -> 0.0002 (run.resume_force" "$log" || fail "resume_force: $(grep warning "$log")"
-	[ "$(grep -c '"step"' "$tmp/k/metrics.jsonl")" -eq 7 ] || fail "train.steps=7 on resume: not 7 metrics lines"
+	[ "$(grep -c '"step"' "$tmp/k/metrics.jsonl")" -eq 8 ] || fail "train.steps=7 on resume: not 8 metrics lines (the eval of step 0 and 7 steps)"
 	expect "no DONE" 1 "run.resume '$tmp/k/ckpt/step_3': not a complete checkpoint" "$bin" train "${base[@]}" run.name=z run.resume="$tmp/k/ckpt/step_3"
 	run run.name=k train.steps=2 run.resume=never || fail "run.resume=never"
-	[ "$(grep -c '"step"' "$tmp/k/metrics.jsonl")" -eq 2 ] || fail "run.resume=never did not start over"
+	[ "$(grep -c '"step"' "$tmp/k/metrics.jsonl")" -eq 3 ] || fail "run.resume=never did not start over"
 	[ "$(ls "$tmp/k/ckpt")" = "$(printf 'step_1\nstep_2')" ] || fail "run.resume=never: the old checkpoints stayed: $(ls "$tmp/k/ckpt")"
 }
 

@@ -1,8 +1,8 @@
 /*
  * test_trainer.c - the GRPO loop end to end on a tiny model:
  * every training step leaves the number of live tensor handles unchanged (no leak); the run
- * directory holds config.yaml, metrics.jsonl with the documented keys on every line (and
- * eval_accuracy on eval steps), samples.jsonl and the model; the rollout's log-probs equal the
+ * directory holds config.yaml, metrics.jsonl with the eval of step 0 on its first line and
+ * the documented keys on every later line (and eval_accuracy on eval steps), samples.jsonl and the model; the rollout's log-probs equal the
  * training forward's; the same seed gives the same
  * metrics and a byte-identical model; a different seed does not.
  */
@@ -84,17 +84,28 @@ static char *run_job(const char *name, long seed, char **model, size_t *model_le
 	return slurp(path, &len);
 }
 
-/* every line parses, has the keys, steps count 1..n, eval on steps 2 and 4 */
+/* the first line is step 0's eval (step, eval_accuracy, eval_reward_mean); every later line
+ * parses, has the keys, steps count 1..n, eval on steps 2 and 4 */
 static void check_metrics(char *text, double *loss_sum)
 {
-	int line_no = 0;
+	int line_no = 0, first = 1;
 	*loss_sum = 0;
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
 		char err[256];
 		struct json *j = json_parse(line, strlen(line), err, sizeof(err));
-		CHECK(j != NULL, "metrics line %d: %s", line_no + 1, err);
+		CHECK(j != NULL, "metrics line %d: %s", line_no + 1 + !first, err);
 		if (!j)
 			continue;
+		if (first) {
+			int64_t step = -1;
+			json_int(json_get(j, "step"), &step);
+			double acc = json_num(json_get(j, "eval_accuracy"));
+			CHECK(step == 0 && acc >= 0 && acc <= 1 && json_get(j, "eval_reward_mean") &&
+			      !json_get(j, "loss"), "first metrics line: not the eval of step 0: %s", line);
+			first = 0;
+			json_free(j);
+			continue;
+		}
 		line_no++;
 		for (size_t k = 0; k < sizeof(KEYS) / sizeof(KEYS[0]); k++)
 			CHECK(json_get(j, KEYS[k]) != NULL, "metrics line %d lacks %s", line_no, KEYS[k]);
@@ -111,11 +122,13 @@ static void check_metrics(char *text, double *loss_sum)
 	CHECK(line_no == 4, "%d metrics lines, expected 4", line_no);
 }
 
-/* per step, gamma_mean and loss of two credit runs agree */
+/* per step, gamma_mean and loss of two credit runs agree (from step 1: line 1 is step 0's eval) */
 static void compare_runs(char *a, char *b)
 {
 	char *sa, *sb;
 	char *la = strtok_r(a, "\n", &sa), *lb = strtok_r(b, "\n", &sb);
+	CHECK(la && lb && strstr(la, "\"step\": 0,") && strstr(lb, "\"step\": 0,"), "step 0's eval first");
+	la = strtok_r(NULL, "\n", &sa), lb = strtok_r(NULL, "\n", &sb);
 	int steps = 0;
 	for (; la && lb; la = strtok_r(NULL, "\n", &sa), lb = strtok_r(NULL, "\n", &sb), steps++) {
 		char err[256];

@@ -45,7 +45,8 @@ struct report {
 	int has_cfg;                 /* config.yaml read; else cfg holds the defaults */
 	char cfg_err[320];
 	struct report_file metrics, samples;
-	long n_rows;
+	long n_rows;                 /* metrics lines: the training steps and the eval of step 0 */
+	long n_steps, first_step;    /* the training steps among them (step >= 1), the first */
 	long *step;                  /* (n_rows) */
 	double *val;                 /* (n_rows, RK_COUNT), NAN where absent or not a number */
 	long n_samples;

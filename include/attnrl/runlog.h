@@ -54,7 +54,8 @@ struct sample_detail {
 };
 void runlog_sample(struct runlog *l, long step, const char *prompt, const char *response,
 		   double reward, int correct, const struct sample_detail *d);
-/* a one-line eval report (before the first step) */
+/* the eval before the first step: a metrics.jsonl line of step, eval_accuracy and
+ * eval_reward_mean, and a console line */
 void runlog_eval(struct runlog *l, long step, double accuracy, double reward, int n);
 
 #endif
