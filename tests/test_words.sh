@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_words.sh - the product speaks of itself only: no file of the repository (code, comments,
-# docs, scripts, tests) cites issue numbers or tells how its work was organised (work sessions,
-# machines lent to it). Such history belongs in the git log. Fuzz inputs and fixtures are data.
+# docs, scripts, tests) cites tracker numbers or tells how its work was organised (who worked
+# when, on which machines). Such history belongs in the git log. Fuzz inputs and fixtures are
+# data.
 set -u
 cd "$(dirname "$0")/.."
 source tests/lib.sh
