@@ -26,12 +26,12 @@ ifeq ($(CUDA),1)
 B   := build/cuda
 BIN := bin/cuda
 TORCH_WANT := CUDA build of torch
-TORCH_ASK  := print(os.path.dirname(torch.__file__) if torch.version.cuda else "")
+TORCH_ASK  := torch.version.cuda
 else ifeq ($(PIP),1)
 B   := build/pip
 BIN := bin/pip
 TORCH_WANT := torch
-TORCH_ASK  := print(os.path.dirname(torch.__file__))
+TORCH_ASK  := True
 else ifdef LIBTORCH
 B   := build/libtorch
 BIN := bin/libtorch
@@ -42,7 +42,10 @@ endif
 ifneq ($(TORCH_ASK),)
 ifneq ($(NOT_CLEAN),)
 ifeq ($(origin LIBTORCH),undefined)
-LIBTORCH := $(shell $(TORCH_PY) -c 'import os, torch; $(TORCH_ASK)' 2>/dev/null)
+# one import of torch: its folder and its libstdc++ ABI (which its TorchConfig.cmake omits)
+TORCH_SAYS := $(shell $(TORCH_PY) -c 'import os, torch; $(TORCH_ASK) and print(os.path.dirname(torch.__file__), int(torch._C._GLIBCXX_USE_CXX11_ABI))' 2>/dev/null)
+LIBTORCH := $(word 1,$(TORCH_SAYS))
+TORCH_ABI := $(word 2,$(TORCH_SAYS))
 endif
 ifeq ($(LIBTORCH),)
 $(error make $(if $(filter 1,$(CUDA)),CUDA=1,PIP=1): '$(TORCH_PY)' has no $(TORCH_WANT) ($(TORCH_PY) -c 'import torch; print(torch.__version__, torch.version.cuda)'); run 'scripts/install-deps.sh' for .venv/, or pass TORCH_PY=a python with one or LIBTORCH=DIR)
@@ -62,7 +65,7 @@ TORCH_CMAKE := $(firstword $(wildcard /usr/lib/*/cmake/Torch/TorchConfig.cmake))
 TORCH_LDFLAGS :=
 endif
 ifneq ($(NOT_CLEAN),)
-TORCH_CXXFLAGS := $(shell sh scripts/torch-flags.sh '$(TORCH_CMAKE)' $(if $(LIBTORCH),'$(TORCH_PY)'))
+TORCH_CXXFLAGS := $(shell sh scripts/torch-flags.sh '$(TORCH_CMAKE)' $(TORCH_ABI))
 endif
 CXXFLAGS += $(TORCH_CXXFLAGS)
 TORCH_H := $(TORCH_INC)/torch/csrc/api/include/torch/torch.h
