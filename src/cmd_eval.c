@@ -13,7 +13,9 @@
  * mcq or countdown), else the config's held-out split (data.eval_size problems).
  * model.max_seq_len is set to the longest prompt plus rollout.max_new_tokens, so no problem is
  * left out for its length.
- * k, the temperature and top-p are eval.* of the config (a run's own), unless given.
+ * k, the temperature and top-p are eval.* of the config (a run's own), unless given; the rest
+ * of the sampling (top-k, the stop string, rollout.ignore_eos) is the rollout's, as in training's
+ * eval (evaluate_params).
  * The responses come from evaluate.c's loop, the one training's periodic eval runs: response j
  * of problem i samples from RNG stream i * k + j of run.seed, so the results depend neither on
  * --batch nor on how they were run.
@@ -325,12 +327,9 @@ static void show_progress(void *ctx, int done, int n, double seconds)
 static int run_all(struct eval_run *r, struct policy *p, const struct data *d, int per_call,
 		   const struct config *c, char *err, size_t n)
 {
-	struct rollout_params rp = rollout_params_from_config(c);
+	struct rollout_params rp = evaluate_params(c); /* training's eval: the same rule */
 	struct eval_hooks h = { keep_response, isatty(2) ? show_progress : NULL, r };
 	struct eval_result res;
-	rp.ignore_eos = 0;
-	rp.temperature = c->eval.temperature;
-	rp.top_p = c->eval.top_p;
 	if (evaluate_range(&p->ro, d, 0, r->n, (int)r->k, &rp, per_call * (int)r->k, &h, &res, err,
 			   n))
 		return -1;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attnrl/config.h"
+
 struct eval_scratch {
 	struct task_example *ex; /* (P) P = problems per call */
 	int32_t *ids;            /* (P, DATA_PROMPT_MAX) */
@@ -15,6 +17,15 @@ struct eval_scratch {
 	int64_t *seq_ids;        /* (P, k) */
 	struct rollout_batch rb;
 };
+
+struct rollout_params evaluate_params(const struct config *c)
+{
+	struct rollout_params p = rollout_params_from_config(c);
+	p.temperature = c->eval.temperature;
+	p.top_p = c->eval.top_p;
+	p.seed = (uint64_t)c->run.seed; /* the same draws at every eval */
+	return p;
+}
 
 static int scratch_init(struct eval_scratch *s, int per_call, int k, int cap_len)
 {

@@ -2,9 +2,10 @@
 # test_eval.sh - `attnrl eval`: every response of the default model on the arithmetic task is
 # re-judged by tests/ref/eval_check.py (Python's own arithmetic) and avg@k / pass@k recomputed;
 # the starting model, a run directory and its checkpoint give the trainer's own (sampled,
-# eval.k=3) eval accuracy; a run that started from a llama2.c file is evaluated with its
-# trained weights (as its Hugging Face export); the four benchmarks of ../shared/data run with
-# stories260K, with subset counts checked against the files; an mcq file; one-line errors.
+# eval.k=3) eval accuracy, and so does a run with rollout.ignore_eos=true; a run that started
+# from a llama2.c file is evaluated with its trained weights (as its Hugging Face export); the
+# four benchmarks of ../shared/data run with stories260K, with subset counts checked against
+# the files; an mcq file; one-line errors.
 set -u
 bin=${ATTNRL_BIN:-bin/attnrl}
 py=/usr/bin/python3
@@ -36,6 +37,17 @@ for m in "$tmp/r" "$tmp/r/ckpt/step_1"; do
 	grep -q "^all  *40  *120 " "$tmp/run.txt" || fail "eval $m: k=3 from the run's config: $(cat "$tmp/run.txt")"
 	[ "$(acc "$tmp/run.json")" = "$after" ] || fail "eval $m: $(acc "$tmp/run.json") != training's eval $after"
 done
+# ... with the run's rollout.ignore_eos=true and no stop string too: both run every response to
+# max_new_tokens (64), so the command samples by the run's rule, as training's eval does
+$bin train configs/default.yaml train.steps=1 rollout.prompts_per_step=4 rollout.group_size=4 \
+	algo.mini_batch=16 train.eval_every=1 data.eval_size=40 train.threads=1 optim.lr=1e-3 \
+	eval.k=3 eval.temperature=1.0 rollout.ignore_eos=true rollout.stop= run.dir="$tmp" \
+	run.name=noeos >"$tmp/noeos.log" 2>&1 || fail "train ignore_eos: $(tail -n 2 "$tmp/noeos.log")"
+after=$($py -c 'import json,sys; print("%.3f" % json.loads(open(sys.argv[1]).readlines()[-1])["eval_accuracy"])' "$tmp/noeos/metrics.jsonl")
+ev --model "$tmp/noeos" --json "$tmp/noeos.json" >/dev/null || fail "eval the ignore_eos run"
+len=$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"][0]["response_len_mean"])' "$tmp/noeos.json")
+[ "$(acc "$tmp/noeos.json")" = "$after" ] && [ "$len" = 64 ] ||
+	fail "eval of a rollout.ignore_eos=true run: $(acc "$tmp/noeos.json") (length $len) != training's eval $after (length 64)"
 
 # 3. a run from a llama2.c file: its weights over the file's shape, as its export has them
 S=../shared/models/stories260K

@@ -29,6 +29,11 @@ struct eval_hooks {
 	void *ctx;
 };
 
+/* the eval's sampling, one rule for training's periodic eval and `attnrl eval` (so that the
+ * command reproduces a run's eval): the rollout's (rollout_params_from_config: max_new_tokens,
+ * top_k, ignore_eos, the stop string) at eval.temperature and eval.top_p, seed run.seed */
+struct rollout_params evaluate_params(const struct config *c);
+
 /* the first n problems of the eval split, k responses each (avg@k; greedy k = 1 when
  * p->temperature == 0), at most max_batch sequences per call; response j of problem i
  * samples from RNG stream i * k + j of p->seed (p->seq_ids is not used) */
