@@ -17,7 +17,7 @@
 
 #include "attnrl/fsutil.h"
 #include "attnrl/json.h"
-#include "attnrl/stop.h"
+#include "attnrl/testhook.h"
 
 #ifndef ATTNRL_COMMIT
 #define ATTNRL_COMMIT "unknown"
@@ -265,7 +265,7 @@ int ckpt_commit(const char *run_dir, long step, char *err, size_t n)
 	const char *what = tmp;
 	if (fs_sync(tmp) || rename(tmp, dst) || (what = ck, fs_sync(ck)))
 		goto fail;
-	stop_test_point("ckpt_rename", step);
+	testhook_point("ckpt_rename", step);
 	what = dst;
 	if (write_synced(dst, "DONE", "", 0) || fs_sync(dst))
 		goto fail;

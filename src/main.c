@@ -79,15 +79,15 @@ static int cmd_config(int argc, char **argv)
 static int cmd_train(int argc, char **argv)
 {
 	static struct config c;
-	static struct trainer t;
 	char err[1024];
 	if (load_config(&c, argc, argv))
 		return EXIT_USAGE;
 	stop_install();
-	int rc = trainer_init(&t, &c, err, sizeof(err)) ? -1 : trainer_run(&t, err, sizeof(err));
+	struct trainer *t = trainer_create(&c, err, sizeof(err));
+	int rc = !t ? -1 : trainer_run(t, err, sizeof(err));
 	if (rc < 0)
 		fprintf(stderr, "attnrl train: %s\n", err);
-	trainer_free(&t);
+	trainer_destroy(t);
 	return rc < 0 ? 1 : rc == TRAINER_STOPPED ? STOP_EXIT_PREEMPTED : 0;
 }
 

@@ -3,6 +3,7 @@
  * checkpoints, stop requests and deadlines. One step itself is trainer_step.c.
  */
 #include "attnrl/trainer.h"
+#include "trainer_internal.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include "attnrl/fsutil.h"
 #include "attnrl/rng.h"
 #include "attnrl/stop.h"
+#include "attnrl/testhook.h"
 
 /* ---- set-up ---------------------------------------------------------------------------- */
 
@@ -78,7 +80,7 @@ static void init_sizes(struct trainer *t)
 	loss_agg_parse(c->algo.loss_agg, &t->agg);
 }
 
-int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
+static int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 {
 	memset(t, 0, sizeof(*t));
 	t->t_init = fs_now();
@@ -129,7 +131,7 @@ int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 	return runlog_open(&t->log, t->run_dir, c->train.steps, resumed ? &pos : NULL, err, n);
 }
 
-void trainer_free(struct trainer *t)
+static void trainer_free(struct trainer *t)
 {
 	runlog_close(&t->log);
 	dist_free(&t->dist);
@@ -146,6 +148,27 @@ void trainer_free(struct trainer *t)
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		free(bufs[i]);
 	memset(t, 0, sizeof(*t));
+}
+
+struct trainer *trainer_create(const struct config *c, char *err, size_t n)
+{
+	struct trainer *t = calloc(1, sizeof(*t));
+	if (!t) {
+		snprintf(err, n, "trainer: out of memory for the trainer state");
+		return NULL;
+	}
+	if (!trainer_init(t, c, err, n))
+		return t;
+	trainer_destroy(t);
+	return NULL;
+}
+
+void trainer_destroy(struct trainer *t)
+{
+	if (!t)
+		return;
+	trainer_free(t);
+	free(t);
 }
 
 static void log_samples(struct trainer *t, long step)
@@ -201,11 +224,11 @@ static int run_step(struct trainer *t, long step, char *err, size_t n)
 	if (!t->rank)
 		runlog_step(&t->log, &m, step % c->train.log_every == 0 || m.has_eval ||
 					      step == c->train.steps);
-	stop_test_point("log", step);
+	testhook_point("log", step);
 	t->bad_run = m.bad_step ? t->bad_run + 1 : 0;
 	if (m.bad_step && !t->rank)
-		fprintf(stderr, "attnrl train: step %ld: non-finite loss or gradient, update skipped "
-			"(%ld in a row)\n", step, t->bad_run);
+		fprintf(stderr, "attnrl train: warning: step %ld: non-finite loss or gradient, "
+			"update skipped (%ld in a row)\n", step, t->bad_run);
 	if (!c->train.max_bad_steps || t->bad_run < c->train.max_bad_steps)
 		return 0;
 	char last[1200] = "none (no checkpoint was saved)";

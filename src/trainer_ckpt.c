@@ -6,6 +6,7 @@
  * (data.seed, cursor), and everything else that carries over is saved here.
  */
 #include "attnrl/trainer.h"
+#include "trainer_internal.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include "attnrl/fsutil.h"
 #include "attnrl/safetensors.h"
 #include "attnrl/stop.h"
+#include "attnrl/testhook.h"
 
 
 static void state_of(const struct trainer *t, long step, struct ckpt_state *s)
@@ -41,7 +43,7 @@ static int save_begin(struct trainer *t, long step, struct ckpt_state *s, char *
 	snprintf(path, sizeof(path), "%s/model.safetensors", dir);
 	if (trainer_device_mirror(t, err, n) || model_save(t->pol.model, path, err, n))
 		return -1;
-	stop_test_point("ckpt_write", step);
+	testhook_point("ckpt_write", step);
 	return 0;
 }
 
@@ -102,7 +104,7 @@ int trainer_save(struct trainer *t, long step, char *err, size_t n)
 	t->save_seconds = fs_now() - t0;
 	if (t->rank)
 		return 0;
-	stop_test_point("after_ckpt", step);
+	testhook_point("after_ckpt", step);
 	ckpt_prune(t->run_dir, t->cfg.train.keep_last);
 	if (t->log.tty)
 		printf("\r\033[K");

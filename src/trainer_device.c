@@ -14,12 +14,14 @@
  * these copies; the CPU engine over the mirror stays for credit.compute=maps and the tools.
  */
 #include "attnrl/trainer.h"
+#include "trainer_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "attnrl/fsutil.h"
+#include "attnrl/testhook.h"
 
 #define NO_DEVICE (-2) /* resolve(): train.device cannot be honoured */
 
@@ -80,12 +82,12 @@ int trainer_device_check_dist(const struct trainer *t, char *err, size_t n)
 	return -1;
 }
 
-/* tests/test_device.sh: ATTNRL_TEST_TRAIN_COPY=f32|bf16 makes a CPU run train a separate copy
- * as a GPU run does (mirror, syncs, staging), in fp32 or with the GPU's bf16 forward */
+/* the test hook ATTNRL_TEST_TRAIN_COPY (testhook.h): a CPU run trains a separate copy as a GPU
+ * run does, in this dtype; -1 for none */
 static int test_copy_dtype(void)
 {
-	const char *s = getenv("ATTNRL_TEST_TRAIN_COPY");
-	return !s ? -1 : !strcmp(s, "bf16") ? TENSOR_BF16 : !strcmp(s, "f32") ? TENSOR_F32 : -1;
+	enum testhook_copy c = testhook_train_copy();
+	return c == TESTHOOK_COPY_BF16 ? TENSOR_BF16 : c == TESTHOOK_COPY_F32 ? TENSOR_F32 : -1;
 }
 
 /* rollout.engine: the GPU decode engine on a GPU run unless cpu is asked for */

@@ -11,6 +11,7 @@
  * ranks are the one-process gradient; sampling streams follow the global sequence index.
  */
 #include "attnrl/trainer.h"
+#include "trainer_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,12 +1,13 @@
 /*
- * trainer_step.c - one GRPO step (see trainer.h): prompts -> rollouts -> rewards -> advantages
- * -> credit -> old log-probs -> PPO-clip update in mini-batches; and the held-out eval. The
- * rollout runs on the decode engine, which reads the parameter memory that AdamW updates in
- * place; the update runs on ATen.
+ * trainer_step.c - one GRPO step (see trainer.h): prompts -> rollouts -> rewards -> credit ->
+ * old (and reference) log-probs -> advantages -> PPO-clip update in mini-batches -> metrics; and
+ * the held-out eval. The rollout runs on the decode engine, which reads the parameter memory
+ * that AdamW updates in place; the update runs on ATen.
  * Invariant: per-token host arrays (old_logp, ref_logp, rb.logp) are indexed by token position
  * in the rollout batch, (B, cap_len); packed arrays by training position, (micro, T).
  */
 #include "attnrl/trainer.h"
+#include "trainer_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -16,10 +17,11 @@
 #include "attnrl/fsutil.h"
 #include "attnrl/rng.h"
 #include "attnrl/stop.h"
+#include "attnrl/testhook.h"
 
-/* ---- rollout and rewards --------------------------------------------------------------- */
+/* ---- rollout, rewards, credit, advantages ---------------------------------------------- */
 
-/* 0, -1 with err, or ROLLOUT_INTERRUPTED */
+/* the step's prompts -> G responses each; 0, -1 with err, or ROLLOUT_INTERRUPTED */
 static int step_rollout(struct trainer *t, long step, char *err, size_t n)
 {
 	for (int g = 0; g < t->cfg.rollout.prompts_per_step; g++) {
@@ -41,15 +43,35 @@ static int step_rollout(struct trainer *t, long step, char *err, size_t n)
 	rng_init3(&r, (uint64_t)t->cfg.run.seed, (uint64_t)step, 0x73616d706c65ULL);
 	t->rp.seed = rng_u64(&r);
 	t->rp.interruptible = 1;
-	int rc = rollout_generate(&t->pol.ro, t->prompt_rows, t->prompt_lens, t->n_prompts, t->G,
-				  &t->rp, &t->rb, err, n);
-	if (rc)
-		return rc;
+	return rollout_generate(&t->pol.ro, t->prompt_rows, t->prompt_lens, t->n_prompts, t->G,
+				&t->rp, &t->rb, err, n);
+}
+
+/* the task's reward of every response, and whether it is right */
+static void step_score(struct trainer *t)
+{
 	for (int b = 0; b < t->B; b++)
 		t->rewards[b] = (float)data_reward(&t->data, &t->ex[b / t->G],
 						   rollout_text(&t->rb, b), &t->correct[b]);
-	adv_compute(t->rewards, t->n_prompts, t->G, t->adv_mode, t->adv);
+}
+
+/* the statistics streamed during the rollout -> gamma per token (credit.strategy) */
+static int step_credit(struct trainer *t, struct step_metrics *m, char *err, size_t n)
+{
+	double tc = fs_now();
+	if (rhythm_assign(&t->rh, &t->rb, t->pol.eng, t->rp.seed, &m->credit)) {
+		snprintf(err, n, "credit: the decode engine rejected the maps forward");
+		return -1;
+	}
+	m->has_credit = t->rh.stats != NULL;
+	m->time_credit_s = fs_now() - tc;
 	return 0;
+}
+
+/* group advantages (B) from the rewards */
+static void step_advantages(struct trainer *t)
+{
+	adv_compute(t->rewards, t->n_prompts, t->G, t->adv_mode, t->adv);
 }
 
 /* ---- forward passes -------------------------------------------------------------------- */
@@ -122,6 +144,30 @@ static void logp_mismatch(const struct trainer *t, double *sum_count)
 	sum_count[1] = count;
 }
 
+/* the old log-probs: recomputed by the training forward (their mismatch with the rollout's,
+ * summed over ranks, into m), or the rollout's own (algo.recompute_logprobs=false) */
+static int step_old_logp(struct trainer *t, struct step_metrics *m, char *err, size_t n)
+{
+	if (!t->cfg.algo.recompute_logprobs) {
+		memcpy(t->old_logp, t->rb.logp, (size_t)t->B * t->cap_len * sizeof(float));
+		return 0;
+	}
+	double mis[2];
+	if (logp_all(t, t->tm, t->old_logp, err, n))
+		return -1;
+	logp_mismatch(t, mis);
+	if (trainer_sum(t, mis, 2, err, n))
+		return -1;
+	m->logp_mismatch = mis[1] ? mis[0] / mis[1] : 0.0;
+	return 0;
+}
+
+/* the reference model's log-probs, when algo.kl_coef > 0 */
+static int step_ref_logp(struct trainer *t, char *err, size_t n)
+{
+	return t->ref ? logp_all(t, t->ref, t->ref_logp, err, n) : 0;
+}
+
 /* ---- the update ------------------------------------------------------------------------ */
 
 struct update_acc {
@@ -171,7 +217,7 @@ static int micro_step(struct trainer *t, int first, int n_mb, long tokens_mb, st
 	tensor *logp = pack_logp(t, t->tm, t->hp.entropy_coef != 0.0 ? &ent : NULL);
 	tensor *loss = grpo_loss(logp, pack_tensor_f32(t, old), t->ref ? pack_tensor_f32(t, ref) : NULL,
 				 ent, pack_tensor_f32(t, adv), pack_tensor_f32(t, w), &t->hp);
-	if (loss && stop_test_nan(t->cur_step))
+	if (loss && testhook_nan(t->cur_step))
 		loss = tensor_mul_scalar(loss, NAN);
 	double lv;
 	if (!loss || tensor_backward(loss) || tensor_item(loss, &lv) ||
@@ -180,6 +226,14 @@ static int micro_step(struct trainer *t, int first, int n_mb, long tokens_mb, st
 	a->loss += lv;
 	micro_stats(t, lp, old, adv, ref, a);
 	return 0;
+}
+
+static int zero_grad(struct model *m, char *err, size_t n)
+{
+	if (!tensor_zero_grad(m->params, m->n_params))
+		return 0;
+	snprintf(err, n, "update: %s", tensor_last_error());
+	return -1;
 }
 
 static int optimizer_step(struct trainer *t, struct update_acc *a, char *err, size_t n)
@@ -191,9 +245,10 @@ static int optimizer_step(struct trainer *t, struct update_acc *a, char *err, si
 	if (!isfinite(norm)) {
 		t->skipped++;
 		a->skipped++;
-		fprintf(stderr, "trainer: non-finite gradient at optimizer step %ld, update skipped\n",
-			t->opt_step);
-		return tensor_zero_grad(m->params, m->n_params);
+		if (!t->rank) /* the norm is global: every rank skips this update */
+			fprintf(stderr, "attnrl train: warning: non-finite gradient at optimizer step "
+				"%ld, update skipped\n", t->opt_step);
+		return zero_grad(m, err, n);
 	}
 	const struct config *c = &t->cfg;
 	struct tensor_adamw hp = { adv_lr_at(t->opt_step, t->opt_steps_total, c->optim.lr,
@@ -206,10 +261,7 @@ static int optimizer_step(struct trainer *t, struct update_acc *a, char *err, si
 	a->opt_steps++;
 	if (trainer_adamw(t, &hp, err, n))
 		return -1;
-	if (!tensor_zero_grad(m->params, m->n_params))
-		return 0;
-	snprintf(err, n, "update: %s", tensor_last_error());
-	return -1;
+	return zero_grad(m, err, n);
 }
 
 /* this rank's share of each mini-batch; loss weights count the whole mini-batch, so the
@@ -237,7 +289,7 @@ static int update(struct trainer *t, struct update_acc *a, char *err, size_t n)
 			tensor_frame_pop();
 			if (rc)
 				return -1;
-			stop_test_point("update", t->cur_step);
+			testhook_point("update", t->cur_step);
 		}
 	}
 	return 0;
@@ -275,14 +327,10 @@ static int rollout_metrics(struct trainer *t, struct step_metrics *m, char *err,
 
 int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n)
 {
-	struct rollout_params p = t->rp;
+	/* `attnrl eval`'s sampling; not interruptible: eval belongs to a completed step */
+	struct rollout_params p = evaluate_params(&t->cfg);
 	struct eval_result r;
 	const struct config_eval *e = &t->cfg.eval;
-	p.temperature = e->temperature;
-	p.top_p = e->top_p;
-	p.seed = (uint64_t)t->cfg.run.seed; /* the same draws at every eval, as `attnrl eval` */
-	p.stats = NULL;
-	p.interruptible = 0; /* eval belongs to a completed step: it runs to its end */
 	size_t first, count; /* each rank evaluates a contiguous share of the problems */
 	dist_slice((size_t)t->data.eval_size, t->world, t->rank, &first, &count);
 	if (evaluate_range(&t->pol.ro, &t->data, (int)first, (int)count, (int)e->k, &p,
@@ -298,65 +346,67 @@ int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n)
 	return 0;
 }
 
+/* fs_now() at the start of the step and of the update (log-probs + update), and the seconds
+ * of the weight copy after it */
+struct step_times {
+	double start, update, sync;
+};
+
+/* after the update: the weights where the next rollout and the saves read them, timed */
+static int step_sync(struct trainer *t, struct step_times *tm, char *err, size_t n)
+{
+	double ts = fs_now();
+	if (trainer_device_sync(t, 1, err, n))
+		return -1;
+	tm->sync = fs_now() - ts;
+	t->sync_seconds += tm->sync;
+	return 0;
+}
+
+/* the update's sums over ranks -> loss, grad_norm, clip_frac, kl; lr, skips and timing */
+static int step_metrics_fill(struct trainer *t, struct update_acc *a, const struct step_times *tm,
+			     struct step_metrics *m, char *err, size_t n)
+{
+	double sums[4] = { a->loss, a->kl, (double)a->tokens, (double)a->clipped };
+	if (trainer_sum(t, sums, 4, err, n))
+		return -1;
+	a->loss = sums[0], a->kl = sums[1], a->tokens = (long)sums[2], a->clipped = (long)sums[3];
+	m->loss = a->mini_batches ? a->loss / a->mini_batches : 0.0;
+	m->grad_norm = a->opt_steps ? a->gnorm / a->opt_steps : 0.0;
+	m->clip_frac = a->tokens ? (double)a->clipped / a->tokens : 0.0;
+	m->kl = a->tokens ? a->kl / a->tokens : 0.0;
+	m->lr = adv_lr_at(t->opt_step - 1, t->opt_steps_total, t->cfg.optim.lr, t->cfg.optim.lr_min,
+			  t->cfg.optim.warmup_steps, !strcmp(t->cfg.optim.schedule, "cosine"));
+	m->skipped_updates = t->skipped;
+	m->bad_step = a->skipped > 0;
+	m->time_update_s = fs_now() - tm->update;
+	t->upd_seconds += m->time_update_s - tm->sync;
+	m->time_step_s = fs_now() - tm->start;
+	return 0;
+}
+
 /* 0, -1 with err, or 1: a stop was requested before the update (the step is discarded) */
 int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err, size_t n)
 {
-	double t0 = fs_now();
+	struct step_times tm = { .start = fs_now() };
 	memset(m, 0, sizeof(*m));
 	m->step = step;
 	int rc = step_rollout(t, step, err, n);
 	if (rc && rc != ROLLOUT_INTERRUPTED)
 		return -1;
-	stop_test_point("rollout", step);
+	testhook_point("rollout", step);
 	int stop = trainer_any(t, rc == ROLLOUT_INTERRUPTED || stop_requested(), err, n);
 	if (stop)
 		return stop < 0 ? -1 : 1; /* every rank discards the step */
-	if (rollout_metrics(t, m, err, n))
+	step_score(t);
+	if (rollout_metrics(t, m, err, n) || step_credit(t, m, err, n))
 		return -1;
-	double tc = fs_now();
-	if (rhythm_assign(&t->rh, &t->rb, t->pol.eng, t->rp.seed, &m->credit)) {
-		snprintf(err, n, "credit: the decode engine rejected the maps forward");
+	tm.update = fs_now();
+	if (step_old_logp(t, m, err, n) || step_ref_logp(t, err, n))
 		return -1;
-	}
-	m->has_credit = t->rh.stats != NULL;
-	m->time_credit_s = fs_now() - tc;
-	double t1 = fs_now();
-	if (t->cfg.algo.recompute_logprobs) {
-		double mis[2];
-		if (logp_all(t, t->tm, t->old_logp, err, n))
-			return -1;
-		logp_mismatch(t, mis);
-		if (trainer_sum(t, mis, 2, err, n))
-			return -1;
-		m->logp_mismatch = mis[1] ? mis[0] / mis[1] : 0.0;
-	} else {
-		memcpy(t->old_logp, t->rb.logp, (size_t)t->B * t->cap_len * sizeof(float));
-	}
-	if (t->ref && logp_all(t, t->ref, t->ref_logp, err, n))
-		return -1;
+	step_advantages(t);
 	struct update_acc a = { 0 };
-	if (update(t, &a, err, n))
+	if (update(t, &a, err, n) || step_sync(t, &tm, err, n))
 		return -1;
-	double ts = fs_now();
-	if (trainer_device_sync(t, 1, err, n))
-		return -1;
-	double sync = fs_now() - ts;
-	t->sync_seconds += sync;
-	double sums[4] = { a.loss, a.kl, (double)a.tokens, (double)a.clipped };
-	if (trainer_sum(t, sums, 4, err, n))
-		return -1;
-	a.loss = sums[0], a.kl = sums[1], a.tokens = (long)sums[2], a.clipped = (long)sums[3];
-	m->loss = a.mini_batches ? a.loss / a.mini_batches : 0.0;
-	m->grad_norm = a.opt_steps ? a.gnorm / a.opt_steps : 0.0;
-	m->clip_frac = a.tokens ? (double)a.clipped / a.tokens : 0.0;
-	m->kl = a.tokens ? a.kl / a.tokens : 0.0;
-	m->lr = adv_lr_at(t->opt_step - 1, t->opt_steps_total, t->cfg.optim.lr, t->cfg.optim.lr_min,
-			  t->cfg.optim.warmup_steps, !strcmp(t->cfg.optim.schedule, "cosine"));
-	m->skipped_updates = t->skipped;
-	m->bad_step = a.skipped > 0;
-	m->time_update_s = fs_now() - t1;
-	t->upd_seconds += m->time_update_s - sync;
-	m->time_step_s = fs_now() - t0;
-	return 0;
+	return step_metrics_fill(t, &a, &tm, m, err, n);
 }
-

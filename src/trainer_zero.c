@@ -16,6 +16,7 @@
  * from either layout, so a run can switch dist.shard_optimizer on or off when it resumes.
  */
 #include "attnrl/trainer.h"
+#include "trainer_internal.h"
 
 #include <dirent.h>
 #include <errno.h>

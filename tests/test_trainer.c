@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "attnrl/json.h"
+#include "attnrl/tensor.h"
 #include "attnrl/trainer.h"
 #include "check.h"
 
@@ -57,17 +58,17 @@ static char *slurp(const char *path, size_t *len)
 static char *run_job(const char *name, long seed, char **model, size_t *model_len)
 {
 	static struct config c;
-	static struct trainer t;
 	char err[1024], path[256];
 	tiny_config(&c, name, seed);
 	long live0 = tensor_live_count();
-	CHECK(!trainer_init(&t, &c, err, sizeof(err)), "trainer_init: %s", err);
+	struct trainer *t = trainer_create(&c, err, sizeof(err));
+	CHECK(t != NULL, "trainer_create: %s", err);
 	long live1 = tensor_live_count();
-	CHECK(!trainer_run(&t, err, sizeof(err)), "trainer_run: %s", err);
+	CHECK(t && !trainer_run(t, err, sizeof(err)), "trainer_run: %s", err);
 	CHECK(tensor_live_count() == live1, "live handles %ld after the steps, %ld before",
 	      tensor_live_count(), live1);
-	trainer_free(&t);
-	CHECK(tensor_live_count() == live0, "live handles %ld after trainer_free, %ld at start",
+	trainer_destroy(t);
+	CHECK(tensor_live_count() == live0, "live handles %ld after trainer_destroy, %ld at start",
 	      tensor_live_count(), live0);
 	size_t len;
 	snprintf(path, sizeof(path), "build/tests/runs/%s/model.safetensors", name);

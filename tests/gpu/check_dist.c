@@ -15,6 +15,7 @@
  */
 #define _XOPEN_SOURCE 700
 #include "attnrl/trainer.h"
+#include "../../src/trainer_internal.h"
 
 #include "tensor_emu.h"
 
