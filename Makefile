@@ -78,11 +78,17 @@ PURE_LDLIBS := -lopenblas -lyaml -lm -fopenmp
 YAML_H ?= /usr/include/yaml.h
 GLOO_H ?= /usr/include/gloo/allreduce.h
 
-# dist_nccl.c, engine_gpu.c, rollout_gpu.c: CUDA=1 builds only (nccl-check compiles the first
-# here, `kernels` and the emulation build the other two)
-GPU_SRC := src/engine_gpu.c src/rollout_gpu.c
-SRC_C   := $(filter-out src/main.c src/dist_nccl.c src/dist_gloo_plugin.c $(GPU_SRC),$(wildcard src/*.c))
-SRC_CXX := $(wildcard src/*.cpp)
+# The tree says what links libtorch: src/torch/ holds every file that needs it at link time,
+# src/ the pure C (no libtorch, no C++ but Gloo's backend), which the sanitizer build (make
+# asan) and the fuzzers link (PURE_OBJ). Special cases in src/: main.c; dist.c, which dispatches
+# to Gloo (dist_gloo.cpp; dist_env.c and dist_store.c are pure); dist_gloo_plugin.c, torch 2.x
+# builds only (below); dist_nccl.c, engine_gpu.c, rollout_gpu.c: CUDA=1 builds only (nccl-check
+# compiles the first here, `kernels` and the emulation build the other two)
+GPU_SRC  := src/engine_gpu.c src/rollout_gpu.c
+NOT_PURE := src/main.c src/dist.c src/dist_nccl.c src/dist_gloo_plugin.c $(GPU_SRC)
+PURE_SRC := $(filter-out $(NOT_PURE),$(wildcard src/*.c))
+SRC_C    := $(PURE_SRC) src/dist.c $(wildcard src/torch/*.c)
+SRC_CXX  := $(wildcard src/*.cpp src/torch/*.cpp)
 # Gloo: Debian's libtorch uses the system libgloo itself, so that build links it. A torch 2.x
 # exports a Gloo of its own from libtorch_cpu.so: there dist_gloo.cpp and the system libgloo
 # become a plugin beside the binary, loaded in a symbol scope of its own (src/dist_gloo_plugin.c)
@@ -95,15 +101,16 @@ LDLIBS  += $(GLOO_EXPORTS:%=-Wl,--export-dynamic-symbol=%)
 else
 LDLIBS  += -lgloo
 endif
-OBJ     := $(SRC_C:src/%.c=$(B)/%.o) $(SRC_CXX:src/%.cpp=$(B)/%.o)
-# modules that never call into libtorch: the sanitizer build links only these
-TORCH_MODULES := tensor model hf hf_save cmd_export cmd_generate cmd_eval llama2c trainer_step trainer_dist trainer_zero trainer_device grpo trainer trainer_ckpt sft policy policy_gpu inspect inspect_report inspect_svg
-# ... nor into Gloo (dist.c dispatches to dist_gloo.cpp; dist_env.c and dist_store.c are pure)
-PURE_OBJ := $(filter-out $(TORCH_MODULES:%=$(B)/%.o) $(B)/dist.o,$(SRC_C:src/%.c=$(B)/%.o))
+# objects of src/X.c in $(B)/X.o, of src/torch/X.c in $(B)/torch/X.o
+OBJ      := $(SRC_C:src/%.c=$(B)/%.o) $(SRC_CXX:src/%.cpp=$(B)/%.o)
+PURE_OBJ := $(PURE_SRC:src/%.c=$(B)/%.o)
+# the object of dist.c's Gloo backend in this build: the plugin's loader or the backend itself
+GLOO_OBJ := $(if $(GLOO_PLUGIN),$(B)/dist_gloo_plugin.o,$(B)/dist_gloo.o)
 TESTS   := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 TEST_HELPERS := $(B)/tests/dist_worker $(B)/emu/check_kernels $(B)/emu/check_engine \
 	$(B)/emu/check_rollout $(B)/emu/bench_rollout
-TORCH_TESTS := $(patsubst %,$(B)/tests/test_%,tensor model grpo trainer hf llama2c)
+# the tests that link libtorch (the others link PURE_OBJ in the sanitizer build)
+TORCH_TESTS := $(patsubst %,$(B)/tests/test_%,tensor model trainer hf llama2c)
 PURE_TESTS := $(filter-out $(TORCH_TESTS),$(TESTS))
 
 # nvcc: every kernels/*.cu to an object (sm_$(CUDA_ARCH) machine code + PTX), in every build
@@ -133,7 +140,7 @@ CXXFLAGS += -DATTNRL_CUDA
 # the emulated builds of the same files)
 CUDA_INC := -I$(CUDA_HOME)/include $(if $(NCCL_INC),-I$(NCCL_INC:%/=%))
 $(B)/dist_nccl.o $(B)/engine_gpu.o $(B)/rollout_gpu.o: CFLAGS += $(CUDA_INC)
-$(B)/tensor.o: CXXFLAGS += $(CUDA_INC)
+$(B)/torch/tensor.o: CXXFLAGS += $(CUDA_INC)
 OBJ     += $(B)/dist_nccl.o $(GPU_SRC:src/%.c=$(B)/%.o) $(KERNEL_OBJ)
 LDLIBS  += $(addprefix -L,$(CUDA_LIBDIRS)) $(addprefix -Wl$(comma)-rpath$(comma),$(CUDA_LIBDIRS)) \
 	-Wl,--no-as-needed -ltorch_cuda -lc10_cuda -Wl,--as-needed \
@@ -200,17 +207,17 @@ $(B)/emu/emu_mem.o $(B)/emu/nccl_emu.o: $(B)/emu/%.o: tests/gpu/emu/%.cpp $(EMU_
 $(B)/emu-asan/emu_mem.o: tests/gpu/emu/emu_mem.cpp $(EMU_HDR)
 	@mkdir -p $(B)/emu-asan
 	$(CXX) $(EMU_CXXFLAGS) $(EMU_ASAN) -c -o $@ $<
-DIST_EMU_OBJ := $(patsubst %,$(B)/emu/dist/%.o,dist dist_nccl trainer_dist trainer_zero)
+DIST_EMU_OBJ := $(patsubst %,$(B)/emu/dist/%.o,dist dist_nccl torch/trainer_dist torch/trainer_zero)
 $(B)/emu/dist/%.o: src/%.c $(EMU_HDR)
-	@mkdir -p $(B)/emu/dist
+	@mkdir -p $(@D)
 	$(CC) -Itests/gpu/emu $(CFLAGS) -DATTNRL_NCCL -c -o $@ $<
 DIST_EMU_LINK := $(DIST_EMU_OBJ) $(B)/emu/emu.o $(B)/emu/emu_mem.o $(B)/emu/nccl_emu.o \
-	$(if $(GLOO_PLUGIN),,$(B)/dist_gloo.o) $(PURE_OBJ)
+	$(GLOO_OBJ) $(PURE_OBJ)
 $(B)/emu/check_dist: tests/gpu/check_dist.c tests/gpu/tensor_emu.c tests/gpu/tensor_emu.h $(DIST_EMU_LINK)
 	$(CC) -Itests/gpu -Itests/gpu/emu $(CFLAGS) -o $@ tests/gpu/check_dist.c tests/gpu/tensor_emu.c \
 		$(DIST_EMU_LINK) $(if $(GLOO_PLUGIN),,-lgloo) $(PURE_LDLIBS) -lstdc++
 TEST_HELPERS += $(B)/emu/check_dist
--include $(wildcard $(B)/emu/dist/*.d)
+-include $(wildcard $(B)/emu/dist/*.d $(B)/emu/dist/torch/*.d)
 
 # the decode-step benchmark (gpu-harness) over the emulated kernels and cuBLAS at tiny shapes,
 # so that it keeps working: tests/test_kernels_emu.sh runs it
@@ -291,10 +298,10 @@ ATTNRL_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
 $(B)/ckpt.o $(B)/asan/ckpt.o: CFLAGS += $(if $(ATTNRL_COMMIT),-DATTNRL_COMMIT='"$(ATTNRL_COMMIT)"')
 
 $(B)/%.o: src/%.c
-	@mkdir -p $(B)
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 $(B)/%.o: src/%.cpp
-	@mkdir -p $(B)
+	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -c -o $@ $<
 
 $(B)/tests/%: tests/%.c $(B)/libattnrl.a
@@ -305,7 +312,7 @@ $(B)/tests/%: tests/%.c $(B)/libattnrl.a
 test: all $(TESTS) $(TEST_HELPERS)
 	@ATTNRL_BUILD=$(B) ATTNRL_BIN=$(BIN)/attnrl TEST_BIN_DIR=$(B)/tests PY_REF=$(PY_REF) bash tests/run.sh
 
-# ASan + UBSan build of every module that does not call into libtorch, and of their tests
+# ASan + UBSan build of the pure C of src/ (PURE_OBJ), and of the tests that need no libtorch
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 $(B)/asan/%.o: src/%.c
 	@mkdir -p $(B)/asan

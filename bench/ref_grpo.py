@@ -2,7 +2,7 @@
 
 The same model as configs/bench.yaml (Llama conventions of tests/ref/model_ref.py: RMSNorm,
 half-split RoPE, grouped-query attention, SwiGLU, tied embeddings, char vocabulary of 100 ids,
-random init with std 0.02) and the same step as src/trainer.c:
+random init with std 0.02) and the same step as src/torch/trainer.c:
 
   rollout : 16 arith-like prompts (BOS + ~10 chars), each prefilled once into a preallocated
             KV cache (B, K, T_max, E) per layer and copied to its 8 group members; then 128 rows

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attnrl/attnstats.h"
+#include "attnrl/credit_stats.h"
 #include "attnrl/fsutil.h"
 #include "attnrl/rollout.h"
 #include "attnrl/runlog.h"

@@ -25,7 +25,7 @@ static char *label_of(const struct json *v)
 	case JSON_NUMBER:
 		if (!json_int(v, &i))
 			snprintf(num, sizeof(num), "%lld", (long long)i);
-		else /* as dataset.c writes a number question: 0.1 reads "0.1" in both */
+		else /* as data_jsonl.c writes a number question: 0.1 reads "0.1" in both */
 			snprintf(num, sizeof(num), "%.15g", json_num(v));
 		return strdup(num);
 	case JSON_BOOL:
@@ -53,8 +53,8 @@ int eval_labels(struct eval_run *r, const struct data *d, const char *path, cons
 		const char *e = memchr(p, '\n', (size_t)(text + len - p));
 		size_t k = e ? (size_t)(e - p) : (size_t)(text + len - p);
 		if (d->eval[i]->line == line) {
-			/* the line as dataset.c parsed it: leading white space trimmed (a UTF-8 BOM
-			 * after spaces is only valid JSON at the start; found by fuzz_jsonl) */
+			/* the line as data_jsonl.c parsed it: leading white space trimmed (a UTF-8
+			 * BOM after spaces is only valid JSON at the start; found by fuzz_jsonl) */
 			const char *b = p;
 			while (b < p + k && (*b == ' ' || *b == '\t' || *b == '\r'))
 				b++;

@@ -19,8 +19,8 @@
 
 #include "attnrl/fsutil.h"
 #include "attnrl/json.h"
-#include "attnrl/pretok.h"
 #include "attnrl/tokenizer.h"
+#include "attnrl/tokenizer_pretok.h"
 #include "attnrl/unicode.h"
 
 #define EXIT_USAGE 2

@@ -9,7 +9,7 @@
  * sanitizer build).
  */
 #include "config_internal.h"
-#include "attnrl/template.h"
+#include "attnrl/data_template.h"
 
 #include <ctype.h>
 #include <errno.h>

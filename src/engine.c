@@ -5,7 +5,7 @@
  */
 #include "attnrl/engine.h"
 
-#include "attnrl/attnstats.h"
+#include "attnrl/credit_stats.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -1,124 +1,92 @@
 /*
- * main.c - the attnrl command line: train, sft, config, inspect, generate, eval, report,
- * export, countdown-data, tokenize. Each command is a short recipe over the modules; exit
- * status 0 on success, 1 on a run-time failure, 2 on a usage or config error, 75 when train
- * stopped on a signal or its time limit with a checkpoint saved (rerun to resume).
+ * main.c - the attnrl command line: one table of the commands (name, function, synopsis, one
+ * line of what it does); main() picks the row and runs it, `attnrl help` prints the table.
+ * Each command lives in its own file (src/cmd_*.c, src/torch/cmd_*.c; commands.h). Exit status
+ * 0 on success, 1 on a run-time failure, 2 on a usage or config error, 75 when train stopped on
+ * a signal or its time limit with a checkpoint saved (rerun to resume).
  */
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "attnrl/commands.h"
-#include "attnrl/config.h"
-#include "attnrl/inspect.h"
-#include "attnrl/sft.h"
-#include "attnrl/stop.h"
-#include "attnrl/trainer.h"
 
 #define EXIT_USAGE 2
+#define SUMMARY_COLUMN 41 /* where a summary starts when the synopsis leaves room */
+
+static int cmd_help(int argc, char **argv);
+
+/* `attnrl NAME ARGS` (a "\n" in ARGS goes on in the next line) and what it does, in one line */
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *args;
+	const char *summary;
+} commands[] = {
+	{ "train", cmd_train, "CONFIG [section.key=value ...]",
+	  "GRPO training from a YAML config" },
+	{ "sft", cmd_sft, "CONFIG [section.key=value ...]",
+	  "supervised warm-up on the task's solutions" },
+	{ "config", cmd_config, "CONFIG [section.key=value ...] | --reference",
+	  "print the resolved config as YAML, or the option table (Markdown)" },
+	{ "inspect", cmd_inspect,
+	  "CONFIG [section.key=value ...] --prompt TEXT [--response TEXT]\n"
+	  "[--svg FILE] [--json FILE] [--with-maps]",
+	  "per-token WAAD, FAI, sets, gamma of one response" },
+	{ "generate", cmd_generate,
+	  "--model PATH [--tokenizer PATH] [--prompt TEXT] [--max-new-tokens N]\n"
+	  "[--temperature T] [--seed S]",
+	  "sample one continuation (greedy: T=0)" },
+	{ "eval", cmd_eval,
+	  "--model PATH|RUN_DIR [--data FILE.jsonl] [--k N] [--temperature T] [--top-p P]\n"
+	  "[--preset aime|greedy] [--by FIELD] [--limit N] [--json FILE] [CONFIG] [k=v ...]",
+	  "avg@k / pass@k of a model or run on a benchmark, overall and per subset" },
+	{ "export", cmd_export, "RUN_DIR [--step N] --out DIR [--dtype float32|bfloat16|float16]",
+	  "a run's weights as a Hugging Face folder" },
+	{ "report", cmd_report, "RUN_DIR [--out FILE] [--samples N]",
+	  "the run as one HTML page with SVG charts (default RUN_DIR/report.html)" },
+	{ "countdown-data", cmd_countdown_data, "--out DIR [--seed S] [--train 20000] [--test 512]",
+	  "a fixed Countdown set (TinyZero's rules) as DIR/train.jsonl, DIR/test.jsonl" },
+	{ "tokenize", cmd_tokenize, "--tokenizer PATH [--json] [--decode | --split] [--time]",
+	  "stdin lines -> token ids (no BOS/EOS); --decode: ids -> text; --split: pre-token ends" },
+	{ "help", cmd_help, "", "this text" },
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* s with each "\n" followed by the indent; returns the length of its last line */
+static int put_lines(FILE *f, const char *s, int col)
+{
+	for (; *s; s++) {
+		fputc(*s, f);
+		if (*s == '\n')
+			col = fprintf(f, "          ");
+		else
+			col++;
+	}
+	return col;
+}
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: attnrl <command> [args]\n"
-		   "  train CONFIG [section.key=value ...]   GRPO training from a YAML config\n"
-		   "  sft CONFIG [section.key=value ...]     supervised warm-up on the task's solutions\n"
-		   "  config CONFIG [section.key=value ...]  print the resolved config as YAML\n"
-		   "  config --reference                     print the option table (Markdown)\n"
-		   "  inspect CONFIG [section.key=value ...] --prompt TEXT [--response TEXT] [--svg FILE]\n"
-		   "          [--json FILE] [--with-maps]    per-token WAAD, FAI, sets, gamma of one response\n"
-		   "  generate --model PATH [--tokenizer PATH] [--prompt TEXT] [--max-new-tokens N]\n"
-		   "          [--temperature T] [--seed S]  sample one continuation (greedy: T=0)\n"
-		   "  eval --model PATH|RUN_DIR [--data FILE.jsonl] [--k N] [--temperature T] [--top-p P]\n"
-		   "          [--preset aime|greedy] [--by FIELD] [--limit N] [--json FILE] [CONFIG] [k=v ...]\n"
-		   "          avg@k / pass@k of a model or run on a benchmark, overall and per subset\n"
-		   "  export RUN_DIR [--step N] --out DIR [--dtype float32|bfloat16|float16]\n"
-		   "                                         a run's weights as a Hugging Face folder\n"
-		   "  report RUN_DIR [--out FILE] [--samples N]\n"
-		   "                                         the run as one HTML page with SVG charts\n"
-		   "                                         (default RUN_DIR/report.html)\n"
-		   "  countdown-data --out DIR [--seed S] [--train 20000] [--test 512]\n"
-		   "          a fixed Countdown set (TinyZero's rules) as DIR/train.jsonl, DIR/test.jsonl\n"
-		   "  tokenize --tokenizer PATH [--json] [--decode | --split] [--time]\n"
-		   "          stdin lines -> token ids (no BOS/EOS); --json: each line is a JSON string;\n"
-		   "          --decode: ids -> text; --split: pre-token ends; --time: speed on stderr\n"
-		   "  help                                   this text\n");
+	fprintf(f, "usage: attnrl <command> [args]\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const struct command *c = &commands[i];
+		int col = fprintf(f, "  %s%s", c->name, c->args[0] ? " " : "");
+		col = put_lines(f, c->args, col);
+		if (col + 2 <= SUMMARY_COLUMN)
+			fprintf(f, "%*s", SUMMARY_COLUMN - col, "");
+		else
+			fprintf(f, "\n          ");
+		put_lines(f, c->summary, 0);
+		fputc('\n', f);
+	}
 }
 
-/* the config file then the overrides; prints one line and returns -1 on any error */
-static int load_config(struct config *c, int argc, char **argv)
+static int cmd_help(int argc, char **argv)
 {
-	char err[1024];
-	config_init(c);
-	if (argc < 1) {
-		fprintf(stderr, "attnrl: missing CONFIG (a YAML file); see 'attnrl help'\n");
-		return -1;
-	}
-	if (config_load_file(c, argv[0], err, sizeof(err)))
-		goto fail;
-	for (int i = 1; i < argc; i++)
-		if (config_apply_override(c, argv[i], err, sizeof(err)))
-			goto fail;
-	if (config_validate(c, err, sizeof(err)))
-		goto fail;
+	(void)argc, (void)argv;
+	usage(stdout);
 	return 0;
-fail:
-	fprintf(stderr, "%s\n", err);
-	return -1;
-}
-
-static int cmd_config(int argc, char **argv)
-{
-	struct config c;
-	if (argc >= 1 && !strcmp(argv[0], "--reference"))
-		return config_write_reference(stdout) ? 1 : 0;
-	if (load_config(&c, argc, argv))
-		return EXIT_USAGE;
-	return config_write_yaml(&c, stdout) ? 1 : 0;
-}
-
-static int cmd_train(int argc, char **argv)
-{
-	static struct config c;
-	char err[1024];
-	if (load_config(&c, argc, argv))
-		return EXIT_USAGE;
-	stop_install();
-	struct trainer *t = trainer_create(&c, err, sizeof(err));
-	int rc = !t ? -1 : trainer_run(t, err, sizeof(err));
-	if (rc < 0)
-		fprintf(stderr, "attnrl train: %s\n", err);
-	trainer_destroy(t);
-	return rc < 0 ? 1 : rc == TRAINER_STOPPED ? STOP_EXIT_PREEMPTED : 0;
-}
-
-static int cmd_sft(int argc, char **argv)
-{
-	static struct config c;
-	char err[1024];
-	if (load_config(&c, argc, argv))
-		return EXIT_USAGE;
-	if (sft_run(&c, err, sizeof(err))) {
-		fprintf(stderr, "attnrl sft: %s\n", err);
-		return 1;
-	}
-	return 0;
-}
-
-static int cmd_inspect(int argc, char **argv)
-{
-	static struct config c;
-	struct inspect_options o;
-	char err[1024];
-	if (inspect_args(&o, argc, argv, err, sizeof(err))) {
-		fprintf(stderr, "attnrl inspect: %s\n", err);
-		return EXIT_USAGE;
-	}
-	if (load_config(&c, o.n_config_args, o.config_args))
-		return EXIT_USAGE;
-	int rc = inspect_run(&c, &o, err, sizeof(err));
-	if (rc)
-		fprintf(stderr, "attnrl inspect: %s\n", err);
-	return rc;
 }
 
 /* Training allocates and frees the same large activations every micro-step; by default glibc
@@ -133,31 +101,16 @@ static void keep_freed_memory(void)
 int main(int argc, char **argv)
 {
 	keep_freed_memory();
-	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : 0;
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
 	}
-	const char *cmd = argv[1];
-	if (!strcmp(cmd, "train"))
-		return cmd_train(argc - 2, argv + 2);
-	if (!strcmp(cmd, "sft"))
-		return cmd_sft(argc - 2, argv + 2);
-	if (!strcmp(cmd, "config"))
-		return cmd_config(argc - 2, argv + 2);
-	if (!strcmp(cmd, "inspect"))
-		return cmd_inspect(argc - 2, argv + 2);
-	if (!strcmp(cmd, "generate"))
-		return cmd_generate(argc - 2, argv + 2);
-	if (!strcmp(cmd, "eval"))
-		return cmd_eval(argc - 2, argv + 2);
-	if (!strcmp(cmd, "countdown-data"))
-		return cmd_countdown_data(argc - 2, argv + 2);
-	if (!strcmp(cmd, "export"))
-		return cmd_export(argc - 2, argv + 2);
-	if (!strcmp(cmd, "report"))
-		return cmd_report(argc - 2, argv + 2);
-	if (!strcmp(cmd, "tokenize"))
-		return cmd_tokenize(argc - 2, argv + 2);
-	fprintf(stderr, "attnrl: unknown command '%s'; see 'attnrl help'\n", cmd);
+	const char *name = argv[1];
+	if (!strcmp(name, "--help") || !strcmp(name, "-h"))
+		name = "help";
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(name, commands[i].name))
+			return commands[i].run(argc - 2, argv + 2);
+	fprintf(stderr, "attnrl: unknown command '%s'; see 'attnrl help'\n", name);
 	return EXIT_USAGE;
 }

@@ -1,7 +1,7 @@
 /*
  * report_html.c - the page of `attnrl report` (see report.h): a header saying what the run
- * was and what could not be read, the metric charts (plot.h), the time per phase, and the
- * attention rhythm of a few logged samples (rhythmsvg.h). All text from the run (prompts,
+ * was and what could not be read, the metric charts (report_plot.h), the time per phase, and the
+ * attention rhythm of a few logged samples (report_rhythm.h). All text from the run (prompts,
  * responses, tokens, paths, config strings) goes through svg_escape.
  */
 #include "attnrl/report.h"
@@ -13,9 +13,9 @@
 
 #include "attnrl/credit.h"
 #include "attnrl/json.h"
-#include "attnrl/plot.h"
-#include "attnrl/rhythmsvg.h"
-#include "attnrl/svg.h"
+#include "attnrl/report_plot.h"
+#include "attnrl/report_rhythm.h"
+#include "attnrl/report_svg.h"
 
 #define TIME_BARS 300 /* more steps than this: bars are means over runs of steps */
 
@@ -306,7 +306,8 @@ static int detail_of(struct detail *d, const struct json *j, const struct config
 	mark(j, "anchor", d->R, CREDIT_IN_GLOB, d->sets);
 	mark(j, "dominated", d->R, CREDIT_IN_D, d->sets);
 	mark(j, "intro", d->R, CREDIT_IN_I, d->sets);
-	for (int t = 0; t < d->R; t++) /* T(t) = [t + H_lo, min(t + H_hi, R - 1)] (attnstats.c) */
+	/* T(t) = [t + H_lo, min(t + H_hi, R - 1)] (credit_stats.c) */
+	for (int t = 0; t < d->R; t++)
 		d->fai_ok[t] = c->credit.fai_lo <= c->credit.fai_hi && t + c->credit.fai_lo <= d->R - 1;
 	return 0;
 }

@@ -7,8 +7,8 @@
 #include "attnrl/fsutil.h"
 #include "attnrl/stop.h"
 
-#include "attnrl/attnstats.h"
 #include "attnrl/config.h"
+#include "attnrl/credit_stats.h"
 
 #include <math.h>
 #include <stdio.h>

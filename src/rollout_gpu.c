@@ -6,7 +6,7 @@
  */
 #include "attnrl/rollout_gpu.h"
 
-#include "attnrl/attnstats.h"
+#include "attnrl/credit_stats.h"
 #include "attnrl/fsutil.h"
 #include "attnrl/kernels.h"
 #include "attnrl/stop.h"

@@ -5,12 +5,12 @@
  * until one is left; every intermediate value is an integer (division only when exact) of
  * magnitude <= CD_VALUE_MAX, so int64_t never overflows and the worked steps stay short. The
  * final value is the target when it lies in [1, TASK_COUNTDOWN_TARGET_MAX], else the draw
- * fails. Verifier: expr.h's parser (binary operators only, bounded depth, bounded digits),
+ * fails. Verifier: task_expr.h's parser (binary operators only, bounded depth, bounded digits),
  * then the multiset of numbers used, then the value.
  */
 #include "task_kinds.h"
 
-#include "attnrl/expr.h"
+#include "attnrl/task_expr.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,10 +1,10 @@
 /*
- * task_math.c - TASK_MATH (see task.h): problems come from a JSONL dataset (dataset.h, served
- * by data.c), so there is no generator; the verifier is mathans.h's \boxed{} checker.
+ * task_math.c - TASK_MATH (see task.h): problems come from a JSONL dataset (data_jsonl.h, served
+ * by data.c), so there is no generator; the verifier is task_mathans.h's \boxed{} checker.
  */
 #include "task_kinds.h"
 
-#include "attnrl/mathans.h"
+#include "attnrl/task_mathans.h"
 
 #include <string.h>
 

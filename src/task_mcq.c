@@ -23,7 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "attnrl/mathans.h"
+#include "attnrl/task_mathans.h"
 
 static const char *const mcq_wrappers[] = { "\\text{", "\\textbf{", "\\mathrm{" };
 

@@ -1,11 +1,11 @@
 /*
  * tokenizer_bpe.c - loads a Hugging Face tokenizer.json (byte-level BPE: Qwen2/Qwen3, Llama 3)
  * into the generic tokenizer (pieces, special flags, BOS/EOS/pad) and the encoder state of
- * src/bpe.c (vocabulary and merge hashes, added tokens, normalizer, pre-tokenizer).
+ * src/tokenizer_merges.c (vocabulary and merge hashes, added tokens, normalizer, pre-tokenizer).
  *
  * Supported, as those files use them: model BPE (merges as "a b" strings or ["a", "b"]
  * pairs, ignore_merges, no dropout / byte fallback / subword affixes), normalizer null or
- * NFC, pre_tokenizer Sequence[Split(one of the regexes of pretok.h, Isolated), ByteLevel
+ * NFC, pre_tokenizer Sequence[Split(one of the regexes of tokenizer_pretok.h, Isolated), ByteLevel
  * without regex and prefix space], decoder null or ByteLevel, added tokens with lstrip and
  * rstrip. Anything else is refused with one line naming the field.
  *
@@ -25,9 +25,9 @@
 #include <unistd.h>
 
 #include "attnrl/json.h"
-#include "attnrl/pretok.h"
+#include "attnrl/tokenizer_pretok.h"
 #include "attnrl/unicode.h"
-#include "bpe_internal.h"
+#include "tokenizer_bpe_internal.h"
 #include "tokenizer_internal.h"
 
 /* GPT-2's bytes_to_unicode, inverted: the byte of each code point below 324, or -1 */
@@ -282,7 +282,7 @@ static int added_cmp(const void *x, const void *y)
 	return b->len - a->len;
 }
 
-/* added tokens: their pieces and flags, and the matcher of src/bpe.c */
+/* added tokens: their pieces and flags, and the matcher of src/tokenizer_merges.c */
 static int fill_added(struct loader *L, struct tokenizer *t, struct bpe *b,
 		      const struct json *added, char **text)
 {

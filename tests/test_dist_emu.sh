@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # test_dist_emu.sh - the trainer's data parallelism on the NCCL backend, two ranks, without a
-# GPU ($ATTNRL_BUILD/emu/check_dist: src/trainer_dist.c, trainer_zero.c, dist.c and dist_nccl.c over
-# the CUDA and NCCL emulation of tests/gpu/emu). The emulated NCCL refuses host memory and
-# buffers written on another stream without an event wait; every sum must be exact. It proves
-# the backend's memory and stream discipline and its slicing, not NCCL's behaviour on GPUs.
+# GPU ($ATTNRL_BUILD/emu/check_dist: src/torch/trainer_dist.c, trainer_zero.c, dist.c and
+# dist_nccl.c over the CUDA and NCCL emulation of tests/gpu/emu). The emulated NCCL refuses host
+# memory and buffers written on another stream without an event wait; every sum must be exact. It
+# proves the backend's memory and stream discipline and its slicing, not NCCL's behaviour on GPUs.
 set -u
 cd "$(dirname "$0")/.."
 bin=${ATTNRL_BUILD:-build}/emu/check_dist

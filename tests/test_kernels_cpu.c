@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "attnrl/attnstats.h"
+#include "attnrl/credit_stats.h"
 #include "attnrl/engine.h"
 #include "attnrl/kernels.h"
 #include "attnrl/rollout.h"

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attnrl/advantage.h"
 #include "attnrl/engine.h"
-#include "attnrl/grpo.h"
+#include "attnrl/grpo_advantage.h"
+#include "attnrl/grpo_loss.h"
 #include "attnrl/model.h"
 #include "attnrl/rng.h"
 #include "attnrl/safetensors.h"

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "attnrl/report.h"
-#include "attnrl/svg.h"
+#include "attnrl/report_svg.h"
 #include "check.h"
 
 static const char *metrics_line =

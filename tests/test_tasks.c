@@ -4,8 +4,8 @@
  * independent re-computation of every arith chain from its prompt, a brute-force countdown
  * solver over all expression trees, and hand-written verifier cases with known rewards.
  */
-#include "attnrl/expr.h"
 #include "attnrl/task.h"
+#include "attnrl/task_expr.h"
 #include "attnrl/tokenizer.h"
 #include "check.h"
 

@@ -6,8 +6,8 @@
  * Plus textbook NFC cases (UAX #15) and a few pre-token splits. The full comparison with
  * Hugging Face's tokenizers is tests/test_tokenizer_hf.sh; this one runs under `make asan`.
  */
-#include "attnrl/pretok.h"
 #include "attnrl/tokenizer.h"
+#include "attnrl/tokenizer_pretok.h"
 #include "attnrl/unicode.h"
 #include "check.h"
 

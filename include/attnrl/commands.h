@@ -1,20 +1,45 @@
 /*
- * commands.h - attnrl commands that live in their own file (src/cmd_*.c); main.c dispatches to
- * them. Each takes the arguments after its name and returns the exit status (0 ok, 1 run-time
- * failure, 2 usage or config error), having printed one line on failure.
+ * commands.h - the attnrl commands, one per src/cmd_*.c or src/torch/cmd_*.c file; main.c's
+ * table names them. Each takes the arguments after its name and returns the exit status (0 ok,
+ * 1 run-time failure, 2 usage or config error), having printed one line on failure.
  */
 #ifndef ATTNRL_COMMANDS_H
 #define ATTNRL_COMMANDS_H
 
-/* generate --model PATH [--tokenizer PATH] [--prompt TEXT] [--max-new-tokens N] ... */
+struct config;
+
+/* train CONFIG [section.key=value ...]: GRPO training (src/torch/cmd_train.c); 75 when it
+ * stopped on a signal or its time limit with a checkpoint saved */
+int cmd_train(int argc, char **argv);
+
+/* sft CONFIG [section.key=value ...]: supervised warm-up on the task's worked solutions
+ * (src/torch/cmd_sft.c) */
+int cmd_sft(int argc, char **argv);
+
+/* config CONFIG [section.key=value ...] | config --reference (src/cmd_config.c) */
+int cmd_config(int argc, char **argv);
+/* CONFIG [section.key=value ...] -> c: the file, the overrides, validation; prints one line
+ * and returns -1 on any error (src/cmd_config.c) */
+int cmd_config_load(struct config *c, int argc, char **argv);
+
+/* inspect CONFIG [k=v ...] --prompt TEXT [--response TEXT] [--svg FILE] [--json FILE]
+ * [--with-maps] (src/torch/cmd_inspect.c) */
+int cmd_inspect(int argc, char **argv);
+
+/* generate --model PATH [--tokenizer PATH] [--prompt TEXT] [--max-new-tokens N] ...
+ * (src/torch/cmd_generate.c) */
 int cmd_generate(int argc, char **argv);
 
 /* eval --model PATH|RUN_DIR [--data FILE.jsonl] [--k N] [--preset aime] [--by FIELD] ...:
- * avg@k and pass@k overall and per subset (src/cmd_eval.c) */
+ * avg@k and pass@k overall and per subset (src/torch/cmd_eval.c) */
 int cmd_eval(int argc, char **argv);
 
-/* export RUN_DIR [--step N] --out DIR [--dtype float32|bfloat16|float16] */
+/* export RUN_DIR [--step N] --out DIR [--dtype float32|bfloat16|float16]
+ * (src/torch/cmd_export.c) */
 int cmd_export(int argc, char **argv);
+
+/* report RUN_DIR [--out FILE] [--samples N]: the run as one HTML page (src/cmd_report.c) */
+int cmd_report(int argc, char **argv);
 
 /* countdown-data --out DIR [--seed S] [--train N] [--test N]: TinyZero-style Countdown JSONL
  * (src/cmd_countdown.c) */
@@ -22,8 +47,5 @@ int cmd_countdown_data(int argc, char **argv);
 
 /* attnrl tokenize --tokenizer PATH [--json] [--decode] [--time] (src/cmd_tokenize.c) */
 int cmd_tokenize(int argc, char **argv);
-
-/* report RUN_DIR [--out FILE] [--samples N]: the run as one HTML page (src/cmd_report.c) */
-int cmd_report(int argc, char **argv);
 
 #endif

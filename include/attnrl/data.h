@@ -3,7 +3,7 @@
  *
  * arith, countdown: the task's seeded generator; train example i is task_example_get(seed,
  * TASK_TRAIN, cursor), held-out example i is task_example_get(seed, TASK_EVAL, i).
- * math, mcq, and countdown with data.path set: a JSONL dataset (dataset.h; countdown rows
+ * math, mcq, and countdown with data.path set: a JSONL dataset (data_jsonl.h; countdown rows
  * carry "nums" and "target", as `attnrl countdown-data` writes them). With data.eval_path empty, the rows of data.path whose
  * question hashes to bucket 0 of TASK_EVAL_BUCKETS are held out and the rest train; with it
  * set, all of data.path trains and all of data.eval_path is held out. Train order: epoch
@@ -16,7 +16,7 @@
  * buffers, are skipped once at data_init with one warning line that counts them (not an
  * error: real files have a few such rows; an error when none is left).
  *
- * Every task's prompt goes through data.template (template.h); "plain" is the question
+ * Every task's prompt goes through data.template (data_template.h); "plain" is the question
  * itself. data_encode prepends bos_id when the tokenizer asks for it (add_bos) and the
  * rendered text does not already start with it (llama3-chat begins with <|begin_of_text|>).
  */
@@ -27,9 +27,9 @@
 #include <stdio.h>
 
 #include "attnrl/config.h"
-#include "attnrl/dataset.h"
+#include "attnrl/data_jsonl.h"
+#include "attnrl/data_template.h"
 #include "attnrl/task.h"
-#include "attnrl/template.h"
 #include "attnrl/tokenizer.h"
 
 #define DATA_PROMPT_MAX 2048 /* tokens */

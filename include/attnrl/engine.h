@@ -52,7 +52,7 @@ struct engine {
 	float *scores;                       /* (threads, C) */
 	float *out_rows;                     /* (R, D) rows whose logits are wanted */
 	size_t bytes;
-	struct attnstats *stats;             /* set: the sampled layers' rows feed it (attnstats.h) */
+	struct attnstats *stats;             /* set: the sampled layers feed it (credit_stats.h) */
 };
 
 /* plans every buffer from the sizes; NULL with err when memory is short */

@@ -27,7 +27,7 @@
 extern "C" {
 #endif
 
-/* statistics of one sampled layer, the arrays of struct attnstats (attnstats.h) */
+/* statistics of one sampled layer, the arrays of struct attnstats (credit_stats.h) */
 struct kern_stats {
 	const int *prompt_len;  /* (S) P of the tracked sequence, -1 = not tracked; every slot a
 				 * row may name has an entry (a decode loop's spare slot too) */

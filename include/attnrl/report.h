@@ -1,7 +1,7 @@
 /*
  * report.h - `attnrl report RUN_DIR`: one self-contained HTML page about a run, from what the
  * run wrote (config.yaml, metrics.jsonl, samples.jsonl): charts of the training metrics over
- * steps, the time per phase, and the attention rhythm of a few logged samples (rhythmsvg.h).
+ * steps, the time per phase, and the attention rhythm of a few logged samples (report_rhythm.h).
  * No script, no external resource. Lines of the logs that are not a JSON object with an
  * integer "step" (a crash mid-write, a stray edit) are skipped and counted on the page.
  *

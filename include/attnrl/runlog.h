@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "attnrl/rhythm.h"
+#include "attnrl/credit_batch.h"
 #include "attnrl/tokenizer.h"
 
 struct step_metrics {

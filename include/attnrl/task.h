@@ -17,16 +17,16 @@
  *   min_ops + 1 .. max_ops + 1 numbers in [1, max_operand], a target in [1, 1000] reached by
  *   a random tree of + - * / over all of them (exact integer arithmetic throughout).
  *   solution  "<think>44 + 19 = 63, 63 - 35 = 28.</think><answer>(44 + 19) - 35</answer>"
- *   reward    1.0 when the last <answer>...</answer> is an expression of expr.h (binary
+ *   reward    1.0 when the last <answer>...</answer> is an expression of task_expr.h (binary
  *             + - * / and parentheses; no unary minus) that uses each given number exactly
  *             once and equals the target within 1e-5; 0.1 when an answer is present but
  *             wrong or invalid; 0.0 without a complete answer tag.
- * TASK_MATH (a JSONL dataset, see dataset.h; no generator: task_example_get fails):
+ * TASK_MATH (a JSONL dataset, see data_jsonl.h; no generator: task_example_get fails):
  *   prompt    the question (the template is applied by data_encode)
  *   solution  the file's worked solution ending in \boxed{...}, or "" when it has none
  *   answer    the reference answer
  *   reward    1.0 when the last \boxed{} of the response is equivalent to the answer under
- *             mathans.h's rules, else 0.0 (no partial credit).
+ *             task_mathans.h's rules, else 0.0 (no partial credit).
  * TASK_MCQ (a JSONL dataset of multiple-choice questions, CrossThink-QA style; no generator):
  *   prompt    the question with its options; answer: the reference letter ("B", "(B)")
  *   reward    1.0 when the letter the response chose (task_mcq_choice: the last \boxed{},

@@ -76,7 +76,7 @@ const char *tokenizer_text(const struct tokenizer *t, int32_t id);
 int32_t tokenizer_find(const struct tokenizer *t, const char *text);
 /* 1 when id ends a response (one of stop_ids) */
 int tokenizer_is_stop(const struct tokenizer *t, int32_t id);
-/* the enum pretok_kind (pretok.h) of a TOKENIZER_BPE tokenizer; -1 for the other kinds */
+/* the enum pretok_kind (tokenizer_pretok.h) of a TOKENIZER_BPE tokenizer; -1 for the other kinds */
 int tokenizer_pretok_kind(const struct tokenizer *t);
 
 #endif

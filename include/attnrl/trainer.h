@@ -3,7 +3,7 @@
  * PPO-clip update in mini-batches (micro-batch gradient accumulation, AdamW, grad-norm clipping)
  * -> logs; eval on the held-out split every train.eval_every steps; periodic checkpoints, resume,
  * stop requests and deadlines. The trainer is opaque here; its state and what the trainer_*.c
- * files share are src/trainer_internal.h.
+ * files share are src/torch/trainer_internal.h.
  */
 #ifndef ATTNRL_TRAINER_H
 #define ATTNRL_TRAINER_H

@@ -3,13 +3,13 @@
  * input is parsed as one JSON document (json_parse) and every node walked through the
  * accessors, then loaded as a JSONL dataset (dataset_parse) with options picked by its
  * length, and every row's texts read (ASan checks they are valid C strings) and its countdown
- * "nums"/"target" checked against dataset.h's ranges. Then `attnrl eval --by`: the rows are
+ * "nums"/"target" checked against data_jsonl.h's ranges. Then `attnrl eval --by`: the rows are
  * labelled from the file as cmd_eval_report.c reads it back (eval_labels, over a temporary
  * copy of the input) by the prompt field, whose label must be the row's question, and by the
  * first byte-picked field, then summarized (eval_summarize) with made-up verdicts whose
  * totals are checked.
  */
-#include "attnrl/dataset.h"
+#include "attnrl/data_jsonl.h"
 #include "attnrl/evaluate.h"
 #include "attnrl/json.h"
 

@@ -2,7 +2,7 @@
  * fuzz_reward.c - libFuzzer target of the verifiers that read model responses: the
  * multiple-choice letter (task_mcq_choice, task_mcq_reference), the <think>/<answer> format
  * reward (task_format_ok through data_reward with data.format_reward), the last <answer> tag,
- * the countdown verifier (expr.h) and the MATH \boxed{} checker.
+ * the countdown verifier (task_expr.h) and the MATH \boxed{} checker.
  *
  * Input: REFERENCE \0 RESPONSE (no NUL: the whole input is the response, the reference "B").
  * The first bytes of the reference also give a countdown problem (numbers and target). Checks
@@ -12,8 +12,8 @@
  * own numbers and value is judged correct.
  */
 #include "attnrl/data.h"
-#include "attnrl/expr.h"
 #include "attnrl/task.h"
+#include "attnrl/task_expr.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attnrl/attnstats.h"
+#include "attnrl/credit_stats.h"
 #include "attnrl/engine_gpu.h"
 #include "attnrl/rollout_gpu.h"
 #include "attnrl/tokenizer.h"

@@ -1,7 +1,7 @@
 /*
  * check_dist.c - the trainer's data parallelism on the NCCL backend, two ranks, no GPU: the
- * real src/trainer_dist.c, src/trainer_zero.c, src/dist.c and src/dist_nccl.c built against
- * the CUDA and NCCL emulation (tests/gpu/emu: emu_mem.h, nccl.h) and the tensor API of
+ * real src/torch/trainer_dist.c, src/torch/trainer_zero.c, src/dist.c and src/dist_nccl.c built
+ * against the CUDA and NCCL emulation (tests/gpu/emu: emu_mem.h, nccl.h) and the tensor API of
  * tensor_emu.c, whose copies run on a "current stream" of their own as torch's do on a GPU.
  * The emulated NCCL refuses host memory and memory written on another stream that its stream
  * has not waited for, so a pass shows that the backend stages host scalars through device
@@ -15,7 +15,7 @@
  */
 #define _XOPEN_SOURCE 700
 #include "attnrl/trainer.h"
-#include "../../src/trainer_internal.h"
+#include "../../src/torch/trainer_internal.h"
 
 #include "tensor_emu.h"
 

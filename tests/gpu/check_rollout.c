@@ -26,7 +26,7 @@
  */
 #include <string.h>
 
-#include "attnrl/attnstats.h"
+#include "attnrl/credit_stats.h"
 #include "attnrl/engine_gpu.h"
 #include "attnrl/kernels.h"
 #include "attnrl/rollout.h"

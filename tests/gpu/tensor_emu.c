@@ -1,6 +1,6 @@
 /*
- * tensor_emu.c - the tensor API subset that src/trainer_dist.c and src/trainer_zero.c call,
- * over emulated device memory (tensor_emu.h). Copies are cudaMemcpyAsync on the current
+ * tensor_emu.c - the tensor API subset that src/torch/trainer_dist.c and src/torch/trainer_zero.c
+ * call, over emulated device memory (tensor_emu.h). Copies are cudaMemcpyAsync on the current
  * stream, as torch's copy_ is; the few "kernels" (sum of squares, scaling, the optimizer step)
  * run on the host over the same memory, checked and recorded on the current stream. The
  * optimizer step of the ZeRO-1 slice is plain SGD (w -= lr * g), which is enough to see every

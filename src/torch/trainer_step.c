@@ -1,0 +1,414 @@
+/*
+ * trainer_step.c - one GRPO step (see trainer.h): prompts -> rollouts -> rewards -> credit ->
+ * old (and reference) log-probs -> advantages -> PPO-clip update in mini-batches -> metrics; and
+ * the held-out eval. The rollout runs on the decode engine, which reads the parameter memory
+ * that AdamW updates in place; the update runs on ATen.
+ * Invariant: per-token host arrays (old_logp, ref_logp, rb.logp) are indexed by token position
+ * in the rollout batch, (B, cap_len); packed arrays by training position, (micro, T).
+ */
+#include "attnrl/trainer.h"
+#include "trainer_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attnrl/evaluate.h"
+#include "attnrl/fsutil.h"
+#include "attnrl/grpo_schedule.h"
+#include "attnrl/rng.h"
+#include "attnrl/stop.h"
+#include "attnrl/testhook.h"
+
+/* ---- rollout, rewards, credit, advantages ---------------------------------------------- */
+
+/* the step's prompts -> G responses each; 0, -1 with err, or ROLLOUT_INTERRUPTED */
+static int step_rollout(struct trainer *t, long step, char *err, size_t n)
+{
+	for (int g = 0; g < t->cfg.rollout.prompts_per_step; g++) {
+		int i = trainer_local_group(t, g); /* every rank reads every problem: same cursor */
+		struct task_example *ex = &t->ex[i < 0 ? t->n_prompts : i];
+		if (data_next_train(&t->data, ex)) {
+			snprintf(err, n, "data: cannot generate train problem %ld", (long)t->data.cursor - 1);
+			return -1;
+		}
+		if (i < 0)
+			continue;
+		int32_t *ids = t->prompt_ids + (size_t)i * DATA_PROMPT_MAX;
+		t->prompt_lens[i] = data_encode(&t->data, t->ex[i].prompt, ids, DATA_PROMPT_MAX, err, n);
+		if (t->prompt_lens[i] < 0)
+			return -1;
+		t->prompt_rows[i] = ids;
+	}
+	struct rng r;
+	rng_init3(&r, (uint64_t)t->cfg.run.seed, (uint64_t)step, 0x73616d706c65ULL);
+	t->rp.seed = rng_u64(&r);
+	t->rp.interruptible = 1;
+	return rollout_generate(&t->pol.ro, t->prompt_rows, t->prompt_lens, t->n_prompts, t->G,
+				&t->rp, &t->rb, err, n);
+}
+
+/* the task's reward of every response, and whether it is right */
+static void step_score(struct trainer *t)
+{
+	for (int b = 0; b < t->B; b++)
+		t->rewards[b] = (float)data_reward(&t->data, &t->ex[b / t->G],
+						   rollout_text(&t->rb, b), &t->correct[b]);
+}
+
+/* the statistics streamed during the rollout -> gamma per token (credit.strategy) */
+static int step_credit(struct trainer *t, struct step_metrics *m, char *err, size_t n)
+{
+	double tc = fs_now();
+	if (rhythm_assign(&t->rh, &t->rb, t->pol.eng, t->rp.seed, &m->credit)) {
+		snprintf(err, n, "credit: the decode engine rejected the maps forward");
+		return -1;
+	}
+	m->has_credit = t->rh.stats != NULL;
+	m->time_credit_s = fs_now() - tc;
+	return 0;
+}
+
+/* group advantages (B) from the rewards */
+static void step_advantages(struct trainer *t)
+{
+	adv_compute(t->rewards, t->n_prompts, t->G, t->adv_mode, t->adv);
+}
+
+/* ---- forward passes -------------------------------------------------------------------- */
+
+/* a packed host array (B,T) as an fp32 tensor on the training device */
+static tensor *pack_tensor_f32(const struct trainer *t, const float *host)
+{
+	int64_t shape[2] = { t->pack.B, t->pack.T };
+	return trainer_on_device(t, tensor_from_f32(host, shape, 2));
+}
+
+/* log-probs (B,T) of the pack's targets under m at the rollout temperature; fp32 from the
+ * logits on (a bf16 forward's logits are widened before the temperature and the softmax) */
+static tensor *pack_logp(const struct trainer *t, const struct model *m, tensor **entropy)
+{
+	int64_t shape[2] = { t->pack.B, t->pack.T };
+	tensor *ids = trainer_on_device(t, tensor_from_i64(t->pack.ids, shape, 2));
+	tensor *logits = model_forward(m, ids);
+	if (m->compute_dtype != TENSOR_F32)
+		logits = tensor_to(logits, TENSOR_F32, t->device);
+	double temp = t->cfg.rollout.temperature;
+	if (temp > 0 && temp != 1.0)
+		logits = tensor_mul_scalar(logits, 1.0 / temp);
+	tensor *targets = trainer_on_device(t, tensor_from_i64(t->pack.targets, shape, 2));
+	return tensor_token_logprobs(logits, targets, entropy);
+}
+
+/* prompt + response tokens of the current pack (its rows without padding) */
+static long pack_tokens(const struct trainer *t)
+{
+	long k = 0;
+	for (int b = 0; b < t->pack.B; b++)
+		k += t->rb.prompt_len[t->pack.first + b] + t->pack.resp_len[b] - 1;
+	return k;
+}
+
+/* no-grad log-probs of every rollout token under m into dst (B, cap_len) */
+static int logp_all(struct trainer *t, const struct model *m, float *dst, char *err, size_t n)
+{
+	int prev = tensor_set_grad_enabled(0), rc = 0;
+	for (int first = 0; first < t->B && !rc; first += t->micro) {
+		tensor_frame_push();
+		int packed = !batch_pack_build(&t->pack, &t->rb, first, t->micro);
+		tensor *lp = packed ? pack_logp(t, m, NULL) : NULL;
+		t->fwd_tokens += packed ? pack_tokens(t) : 0;
+		rc = lp ? tensor_read_f32(lp, t->host, (int64_t)t->pack.B * t->pack.T) : -1;
+		if (!rc)
+			batch_pack_scatter(&t->pack, &t->rb, t->host, dst);
+		tensor_frame_pop();
+	}
+	tensor_set_grad_enabled(prev);
+	if (rc)
+		snprintf(err, n, "forward: %s", tensor_last_error());
+	return rc;
+}
+
+/* sum and count of |rollout log-prob - recomputed log-prob| over response tokens */
+static void logp_mismatch(const struct trainer *t, double *sum_count)
+{
+	double sum = 0.0, count = 0.0;
+	for (int b = 0; b < t->B; b++) {
+		size_t row = (size_t)b * t->cap_len;
+		for (int j = 0; j < t->rb.resp_len[b]; j++) {
+			size_t at = row + t->rb.prompt_len[b] + j;
+			sum += fabs(t->rb.logp[at] - t->old_logp[at]);
+			count++;
+		}
+	}
+	sum_count[0] = sum;
+	sum_count[1] = count;
+}
+
+/* the old log-probs: recomputed by the training forward (their mismatch with the rollout's,
+ * summed over ranks, into m), or the rollout's own (algo.recompute_logprobs=false) */
+static int step_old_logp(struct trainer *t, struct step_metrics *m, char *err, size_t n)
+{
+	if (!t->cfg.algo.recompute_logprobs) {
+		memcpy(t->old_logp, t->rb.logp, (size_t)t->B * t->cap_len * sizeof(float));
+		return 0;
+	}
+	double mis[2];
+	if (logp_all(t, t->tm, t->old_logp, err, n))
+		return -1;
+	logp_mismatch(t, mis);
+	if (trainer_sum(t, mis, 2, err, n))
+		return -1;
+	m->logp_mismatch = mis[1] ? mis[0] / mis[1] : 0.0;
+	return 0;
+}
+
+/* the reference model's log-probs, when algo.kl_coef > 0 */
+static int step_ref_logp(struct trainer *t, char *err, size_t n)
+{
+	return t->ref ? logp_all(t, t->ref, t->ref_logp, err, n) : 0;
+}
+
+/* ---- the update ------------------------------------------------------------------------ */
+
+struct update_acc {
+	double loss, kl, gnorm;
+	long tokens, clipped, opt_steps, mini_batches, skipped;
+};
+
+/* clip counts and k3 from the detached log-probs of one micro-batch */
+static void micro_stats(struct trainer *t, const float *lp, const float *old, const float *adv,
+			const float *ref, struct update_acc *a)
+{
+	const struct batch_pack *p = &t->pack;
+	for (size_t i = 0; i < (size_t)p->B * p->T; i++) {
+		if (!p->mask[i])
+			continue;
+		double rho = exp(lp[i] - old[i]);
+		a->clipped += (adv[i] > 0 && rho > 1 + t->hp.clip_high) ||
+			      (adv[i] < 0 && rho < 1 - t->hp.clip_low);
+		a->tokens++;
+		if (t->ref) {
+			double d = ref[i] - lp[i];
+			a->kl += exp(d) - d - 1;
+		}
+	}
+}
+
+static int micro_step(struct trainer *t, int first, int n_mb, long tokens_mb, struct update_acc *a)
+{
+	struct batch_pack *p = &t->pack;
+	if (batch_pack_build(p, &t->rb, first, t->micro))
+		return -1;
+	size_t bt = (size_t)p->B * p->T;
+	float *old = t->host, *adv = old + bt, *w = adv + bt, *ref = w + bt, *lp = ref + bt;
+	float *gamma = lp + bt;
+	batch_pack_gather(p, &t->rb, t->old_logp, old);
+	batch_pack_gather(p, &t->rb, t->ref_logp, ref);
+	batch_pack_gather(p, &t->rb, t->rh.gamma, gamma);
+	for (size_t i = 0; i < bt; i++) {
+		float a = t->adv[p->first + i / p->T];
+		adv[i] = p->mask[i] * credit_gamma_for(&t->rh.cp, gamma[i], a) * a;
+	}
+	adv_token_weights(p->mask, p->resp_len, p->B, p->T, t->agg, n_mb, tokens_mb,
+			  (int)t->cfg.rollout.max_new_tokens, w);
+	t->upd_tokens += pack_tokens(t);
+	t->upd_padded += (long)bt;
+	tensor *ent = NULL;
+	tensor *logp = pack_logp(t, t->tm, t->hp.entropy_coef != 0.0 ? &ent : NULL);
+	tensor *loss = grpo_loss(logp, pack_tensor_f32(t, old), t->ref ? pack_tensor_f32(t, ref) : NULL,
+				 ent, pack_tensor_f32(t, adv), pack_tensor_f32(t, w), &t->hp);
+	if (loss && testhook_nan(t->cur_step))
+		loss = tensor_mul_scalar(loss, NAN);
+	double lv;
+	if (!loss || tensor_backward(loss) || tensor_item(loss, &lv) ||
+	    tensor_read_f32(tensor_detach(logp), lp, (int64_t)bt))
+		return -1;
+	a->loss += lv;
+	micro_stats(t, lp, old, adv, ref, a);
+	return 0;
+}
+
+static int zero_grad(struct model *m, char *err, size_t n)
+{
+	if (!tensor_zero_grad(m->params, m->n_params))
+		return 0;
+	snprintf(err, n, "update: %s", tensor_last_error());
+	return -1;
+}
+
+static int optimizer_step(struct trainer *t, struct update_acc *a, char *err, size_t n)
+{
+	struct model *m = t->tm;
+	double norm;
+	if (trainer_clip(t, &norm, err, n))
+		return -1;
+	if (!isfinite(norm)) {
+		t->skipped++;
+		a->skipped++;
+		if (!t->rank) /* the norm is global: every rank skips this update */
+			fprintf(stderr, "attnrl train: warning: non-finite gradient at optimizer step "
+				"%ld, update skipped\n", t->opt_step);
+		return zero_grad(m, err, n);
+	}
+	const struct config *c = &t->cfg;
+	struct tensor_adamw hp = { grpo_lr_at(t->opt_step, t->opt_steps_total, c->optim.lr,
+					      c->optim.lr_min, c->optim.warmup_steps,
+					      !strcmp(c->optim.schedule, "cosine")),
+				   c->optim.beta1, c->optim.beta2, c->optim.eps,
+				   c->optim.weight_decay, t->opt_step - t->skipped + 1 };
+	t->opt_step++;
+	a->gnorm += norm;
+	a->opt_steps++;
+	if (trainer_adamw(t, &hp, err, n))
+		return -1;
+	return zero_grad(m, err, n);
+}
+
+/* this rank's share of each mini-batch; loss weights count the whole mini-batch, so the
+ * gradients summed over ranks are those of one process */
+static int update(struct trainer *t, struct update_acc *a, char *err, size_t n)
+{
+	int mb = (int)t->cfg.algo.mini_batch, mb_local = mb / t->world;
+	for (long e = 0; e < t->cfg.algo.ppo_epochs; e++) {
+		for (int s = 0; s < t->B; s += mb_local) {
+			double tokens_mb = 0;
+			for (int b = s; b < s + mb_local; b++)
+				tokens_mb += t->rb.resp_len[b];
+			if (trainer_sum(t, &tokens_mb, 1, err, n))
+				return -1;
+			for (int ms = s; ms < s + mb_local; ms += t->micro) {
+				tensor_frame_push();
+				int rc = micro_step(t, ms, mb, (long)tokens_mb, a);
+				tensor_frame_pop();
+				if (rc)
+					goto fail;
+			}
+			a->mini_batches++;
+			tensor_frame_push();
+			int rc = trainer_sum_grads(t, err, n) || optimizer_step(t, a, err, n);
+			tensor_frame_pop();
+			if (rc)
+				return -1;
+			testhook_point("update", t->cur_step);
+		}
+	}
+	return 0;
+fail:
+	snprintf(err, n, "update: %s", tensor_last_error());
+	return -1;
+}
+
+/* ---- one step, eval, the loop ---------------------------------------------------------- */
+
+/* over the global batch: sums from every rank */
+static int rollout_metrics(struct trainer *t, struct step_metrics *m, char *err, size_t n)
+{
+	double v[6] = { 0.0, 0.0, 0.0, 0.0, 0.0, (double)t->rb.tokens_generated };
+	enum { ENT, NTOK, REW, ACC, NSEQ, GEN };
+	for (int b = 0; b < t->B; b++) {
+		size_t row = (size_t)b * t->cap_len + t->rb.prompt_len[b];
+		for (int j = 0; j < t->rb.resp_len[b]; j++)
+			v[ENT] += t->rb.entropy[row + j];
+		v[NTOK] += t->rb.resp_len[b];
+		v[REW] += t->rewards[b];
+		v[ACC] += t->correct[b];
+	}
+	v[NSEQ] = t->B;
+	if (trainer_sum(t, v, 6, err, n))
+		return -1;
+	m->entropy = v[NTOK] ? v[ENT] / v[NTOK] : 0.0;
+	m->response_len_mean = v[NTOK] / v[NSEQ];
+	m->reward_mean = v[REW] / v[NSEQ];
+	m->accuracy = v[ACC] / v[NSEQ];
+	m->time_rollout_s = t->rb.seconds;
+	m->rollout_tokens_per_s = t->rb.seconds > 0 ? v[GEN] / t->rb.seconds : 0.0;
+	return 0;
+}
+
+int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n)
+{
+	/* `attnrl eval`'s sampling; not interruptible: eval belongs to a completed step */
+	struct rollout_params p = evaluate_params(&t->cfg);
+	struct eval_result r;
+	const struct config_eval *e = &t->cfg.eval;
+	size_t first, count; /* each rank evaluates a contiguous share of the problems */
+	dist_slice((size_t)t->data.eval_size, t->world, t->rank, &first, &count);
+	if (evaluate_range(&t->pol.ro, &t->data, (int)first, (int)count, (int)e->k, &p,
+			   t->pol.ro.max_seqs, NULL, &r, err, n))
+		return -1;
+	double v[2] = { r.correct, r.reward_mean * r.n * r.k };
+	if (trainer_sum(t, v, 2, err, n))
+		return -1;
+	double m_resp = (double)t->data.eval_size * e->k;
+	m->has_eval = 1;
+	m->eval_accuracy = v[0] / m_resp;
+	m->eval_reward_mean = v[1] / m_resp;
+	return 0;
+}
+
+/* fs_now() at the start of the step and of the update (log-probs + update), and the seconds
+ * of the weight copy after it */
+struct step_times {
+	double start, update, sync;
+};
+
+/* after the update: the weights where the next rollout and the saves read them, timed */
+static int step_sync(struct trainer *t, struct step_times *tm, char *err, size_t n)
+{
+	double ts = fs_now();
+	if (trainer_device_sync(t, 1, err, n))
+		return -1;
+	tm->sync = fs_now() - ts;
+	t->sync_seconds += tm->sync;
+	return 0;
+}
+
+/* the update's sums over ranks -> loss, grad_norm, clip_frac, kl; lr, skips and timing */
+static int step_metrics_fill(struct trainer *t, struct update_acc *a, const struct step_times *tm,
+			     struct step_metrics *m, char *err, size_t n)
+{
+	double sums[4] = { a->loss, a->kl, (double)a->tokens, (double)a->clipped };
+	if (trainer_sum(t, sums, 4, err, n))
+		return -1;
+	a->loss = sums[0], a->kl = sums[1], a->tokens = (long)sums[2], a->clipped = (long)sums[3];
+	m->loss = a->mini_batches ? a->loss / a->mini_batches : 0.0;
+	m->grad_norm = a->opt_steps ? a->gnorm / a->opt_steps : 0.0;
+	m->clip_frac = a->tokens ? (double)a->clipped / a->tokens : 0.0;
+	m->kl = a->tokens ? a->kl / a->tokens : 0.0;
+	m->lr = grpo_lr_at(t->opt_step - 1, t->opt_steps_total, t->cfg.optim.lr,
+			   t->cfg.optim.lr_min, t->cfg.optim.warmup_steps,
+			   !strcmp(t->cfg.optim.schedule, "cosine"));
+	m->skipped_updates = t->skipped;
+	m->bad_step = a->skipped > 0;
+	m->time_update_s = fs_now() - tm->update;
+	t->upd_seconds += m->time_update_s - tm->sync;
+	m->time_step_s = fs_now() - tm->start;
+	return 0;
+}
+
+/* 0, -1 with err, or 1: a stop was requested before the update (the step is discarded) */
+int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err, size_t n)
+{
+	struct step_times tm = { .start = fs_now() };
+	memset(m, 0, sizeof(*m));
+	m->step = step;
+	int rc = step_rollout(t, step, err, n);
+	if (rc && rc != ROLLOUT_INTERRUPTED)
+		return -1;
+	testhook_point("rollout", step);
+	int stop = trainer_any(t, rc == ROLLOUT_INTERRUPTED || stop_requested(), err, n);
+	if (stop)
+		return stop < 0 ? -1 : 1; /* every rank discards the step */
+	step_score(t);
+	if (rollout_metrics(t, m, err, n) || step_credit(t, m, err, n))
+		return -1;
+	tm.update = fs_now();
+	if (step_old_logp(t, m, err, n) || step_ref_logp(t, err, n))
+		return -1;
+	step_advantages(t);
+	struct update_acc a = { 0 };
+	if (update(t, &a, err, n) || step_sync(t, &tm, err, n))
+		return -1;
+	return step_metrics_fill(t, &a, &tm, m, err, n);
+}
