@@ -354,6 +354,7 @@ fuzz: fuzz-build
 
 run: all
 	$(BIN)/attnrl train configs/default.yaml
+	$(BIN)/attnrl report runs/default
 
 # attnrl under a real one-node SLURM (root; installs slurm-wlm + munge; ~3 min): srun -n 2
 # equals one process, and a preempted + requeued job resumes to the same weights
