@@ -18,7 +18,7 @@ strategies="none random entropy local global coupled"
 if [ -z "${SUMMARY_ONLY:-}" ]; then
 	for st in $strategies; do
 		for seed in $seeds; do
-			echo "bin/attnrl train configs/default.yaml credit.strategy=$st run.seed=$seed train.steps=$steps train.threads=1 run.dir=$out run.name=$st-$seed run.resume=never > $out/$st-$seed.log 2>&1"
+			echo "bin/attnrl train configs/default.yaml credit.strategy=$st optim.lr=1e-4 optim.warmup_steps=0 run.seed=$seed train.steps=$steps train.threads=1 run.dir=$out run.name=$st-$seed run.resume=never > $out/$st-$seed.log 2>&1"
 		done
 	done | xargs -P "$jobs" -I{} bash -c {}
 fi

@@ -3,9 +3,8 @@
 # by headless Chromium 1000 px wide and as tall as the page, then cut to 256 colours with PIL
 # (Debian python3-pil) so that it stays small. Makes docs/report.png (docs/running.md, "Run
 # reports"):
-#   bin/attnrl train configs/default.yaml credit.strategy=coupled train.steps=40 train.threads=1 \
-#     run.name=report-demo
-#   scripts/report-screenshot.sh runs/report-demo docs/report.png
+#   make run
+#   scripts/report-screenshot.sh runs/default docs/report.png
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: scripts/report-screenshot.sh RUN_DIR OUT.png"; exit 2; }
 run=$1 out=$2
