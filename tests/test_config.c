@@ -454,15 +454,16 @@ static void test_reference(void)
 	CHECK(strstr(buf, "empty = \\<run.dir>/\\<run.name>/model.safetensors |"), "'<' escaped");
 }
 
-/* configs/default.yaml: the embedded job's placeholder */
+/* configs/default.yaml: the embedded job (coupled credit, warm-up) */
 static void test_default_yaml(void)
 {
 	struct config c;
 	config_init(&c);
 	CHECK(config_load_file(&c, "configs/default.yaml", err, sizeof(err)) == 0, "%s", err);
 	CHECK(config_validate(&c, err, sizeof(err)) == 0, "default.yaml validates: %s", err);
-	EQ_I(c.model.n_kv_heads, 2); EQ_I(c.algo.mini_batch, 64); EQ_F(c.optim.lr, 1e-4);
-	EQ_I(c.train.threads, 2);
+	EQ_I(c.model.n_kv_heads, 2); EQ_I(c.algo.mini_batch, 64); EQ_F(c.optim.lr, 3e-5);
+	EQ_I(c.optim.warmup_steps, 160); EQ_I(c.train.threads, 2);
+	CHECK(!strcmp(c.credit.strategy, "coupled"), "credit.strategy %s", c.credit.strategy);
 }
 
 int main(void)
