@@ -94,7 +94,7 @@ EOF
 response='12+34=46,46-7=39.<answer>39</answer>'
 run_case given ${#response} --prompt "12+34-7=" --response "$response" credit.strategy=coupled
 run_case generated json --prompt "5-3+8=" rollout.temperature=0 rollout.max_new_tokens=30 \
-	credit.fai_lo=3 credit.fai_hi=12 credit.window=4
+	credit.fai_lo=3 credit.fai_hi=12 credit.window=4 credit.strategy=none
 run_case sampled json --prompt "40+2=" rollout.max_new_tokens=20 credit.strategy=random
 grep -q "strategy none: gamma = 1" "$tmp/generated.txt" || fail "strategy none: no note in the header"
 grep -q "generated (greedy" "$tmp/generated.txt" || fail "generated: not greedy"
