@@ -172,11 +172,11 @@ section6() {
 
 # 7. the config check: changed keys are named; the override; keys a resume may change
 section7() {
-	expect "changed config" 1 "another config: optim.lr: 0.0001 -> 0.0002, train.threads: 1 -> 2; rerun with that config, add run.resume_force=true" \
+	expect "changed config" 1 "another config: optim.lr: 3.0e-05 -> 0.0002, train.threads: 1 -> 2; rerun with that config, add run.resume_force=true" \
 		"$bin" train "${base[@]}" run.name=k train.steps=6 optim.lr=2e-4 train.threads=2
 	: >"$log"
 	run run.name=k train.steps=7 train.save_every=4 optim.lr=2e-4 run.resume_force=true || fail "resume_force"
-	grep -q "warning: .*another config: optim.lr: 0.0001 -> 0.0002 (run.resume_force" "$log" || fail "resume_force: $(grep warning "$log")"
+	grep -q "warning: .*another config: optim.lr: 3.0e-05 -> 0.0002 (run.resume_force" "$log" || fail "resume_force: $(grep warning "$log")"
 	[ "$(grep -c '"step"' "$tmp/k/metrics.jsonl")" -eq 8 ] || fail "train.steps=7 on resume: not 8 metrics lines (the eval of step 0 and 7 steps)"
 	expect "no DONE" 1 "run.resume '$tmp/k/ckpt/step_3': not a complete checkpoint" "$bin" train "${base[@]}" run.name=z run.resume="$tmp/k/ckpt/step_3"
 	run run.name=k train.steps=2 run.resume=never || fail "run.resume=never"
