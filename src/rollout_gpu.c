@@ -365,8 +365,8 @@ static int run_step(struct rollout_gpu *r, int n, const struct rollout_params *p
 			return queue_step(r, n, p);
 		}
 		r->graphs_off = 1;
-		fprintf(stderr, "attnrl: rollout.cuda_graphs: capturing a decode step failed; decoding "
-			"without graphs\n");
+		fprintf(stderr, "attnrl: warning: rollout.cuda_graphs: capturing a decode step failed; "
+			"decoding without graphs\n");
 	}
 	return queue_step(r, n, p);
 }
