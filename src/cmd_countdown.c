@@ -14,6 +14,8 @@
 #include "attnrl/commands.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +24,34 @@
 #include "attnrl/json.h"
 #include "attnrl/task.h"
 
-#define EXIT_USAGE 2
 #define CD_ROWS_MAX 10000000
 
 struct cd_args {
 	const char *out;
 	long seed, train, test, min_numbers, max_numbers, max_number;
+};
+
+#define OPT(f) offsetof(struct cd_args, f)
+static const struct args_opt cd_opts[] = {
+	{ "--out", ARGS_STR, OPT(out), "DIR", 0, 0, NULL, ARGS_REQUIRED,
+	  "the folder of train.jsonl and test.jsonl (made when missing)" },
+	{ "--seed", ARGS_LONG, OPT(seed), "S", 0, (double)LONG_MAX, "1234", ARGS_OPTIONAL,
+	  "seed of the problem streams" },
+	{ "--train", ARGS_LONG, OPT(train), "N", 1, CD_ROWS_MAX, "20000", ARGS_OPTIONAL,
+	  "training problems" },
+	{ "--test", ARGS_LONG, OPT(test), "N", 1, CD_ROWS_MAX, "512", ARGS_OPTIONAL,
+	  "held-out problems" },
+	{ "--min-numbers", ARGS_LONG, OPT(min_numbers), "N", 0, INT_MAX, "3", ARGS_OPTIONAL,
+	  "fewest numbers of a problem" },
+	{ "--max-numbers", ARGS_LONG, OPT(max_numbers), "N", 0, INT_MAX, "4", ARGS_OPTIONAL,
+	  "most numbers of a problem" },
+	{ "--max-number", ARGS_LONG, OPT(max_number), "N", 0, INT_MAX, "100", ARGS_OPTIONAL,
+	  "largest number" },
+	{ NULL },
+};
+const struct args_spec cmd_countdown_data_args = {
+	"countdown-data",
+	"a fixed Countdown set (TinyZero's rules) as DIR/train.jsonl, DIR/test.jsonl", cd_opts
 };
 
 /* a set of 64-bit problem hashes: open addressing, capacity a power of two, 0 = empty */
@@ -47,46 +71,6 @@ static int seen_add(struct cd_seen *s, uint64_t h)
 	}
 	s->slot[i] = h;
 	return 1;
-}
-
-static int cd_usage(const char *what, const char *arg)
-{
-	fprintf(stderr, "attnrl countdown-data: %s%s%s; usage: attnrl countdown-data --out DIR "
-		"[--seed S] [--train N] [--test N] [--min-numbers 3] [--max-numbers 4] "
-		"[--max-number 100]\n", what, arg ? " " : "", arg ? arg : "");
-	return EXIT_USAGE;
-}
-
-static int cd_args(struct cd_args *a, int argc, char **argv)
-{
-	static const char *const names[] = { "--seed", "--train", "--test", "--min-numbers",
-					     "--max-numbers", "--max-number" };
-	long *slots[] = { &a->seed, &a->train, &a->test, &a->min_numbers, &a->max_numbers,
-			  &a->max_number };
-	*a = (struct cd_args){ NULL, 1234, 20000, 512, 3, 4, 100 };
-	for (int i = 0; i < argc; i++) {
-		if (i + 1 >= argc)
-			return cd_usage("missing the value of", argv[i]);
-		if (!strcmp(argv[i], "--out")) {
-			a->out = argv[++i];
-			continue;
-		}
-		int f = 0;
-		while (f < 6 && strcmp(argv[i], names[f]))
-			f++;
-		if (f == 6)
-			return cd_usage("unknown argument", argv[i]);
-		char *end;
-		errno = 0;
-		*slots[f] = strtol(argv[++i], &end, 10);
-		if (errno || end == argv[i] || *end || *slots[f] < 0)
-			return cd_usage("not a count:", argv[i]);
-	}
-	if (!a->out)
-		return cd_usage("missing --out DIR", NULL);
-	if (a->train < 1 || a->test < 1 || a->train + a->test > CD_ROWS_MAX)
-		return cd_usage("--train and --test must be >= 1 and at most 10000000 together", NULL);
-	return 0;
 }
 
 static void write_row(FILE *f, const struct task_example *ex)
@@ -138,20 +122,23 @@ static int write_split(const struct cd_args *a, const struct task_params *p, int
 
 int cmd_countdown_data(int argc, char **argv)
 {
-	struct cd_args a;
+	struct cd_args a = { 0 };
 	struct task_params p;
 	struct cd_seen seen = { 0 };
 	char err[4200];
-	int rc = cd_args(&a, argc, argv);
+	int rc = args_parse(&cmd_countdown_data_args, &a, argc, argv, err, sizeof(err));
+	if (!rc && a.train + a.test > CD_ROWS_MAX)
+		rc = -1, snprintf(err, sizeof(err), "--train and --test must be at most %d together",
+				  CD_ROWS_MAX);
 	if (rc)
-		return rc;
+		return args_exit(&cmd_countdown_data_args, rc, err);
 	task_params_default(TASK_COUNTDOWN, &p);
 	p.min_ops = (int)a.min_numbers - 1;
 	p.max_ops = (int)a.max_numbers - 1;
 	p.max_operand = (int)a.max_number;
 	if (task_params_check(TASK_COUNTDOWN, &p, err, sizeof(err))) {
 		fprintf(stderr, "attnrl countdown-data: numbers: %s (numbers = ops + 1)\n", err);
-		return EXIT_USAGE;
+		return ATTNRL_EXIT_USAGE;
 	}
 	for (seen.cap = 1024; seen.cap < (size_t)(a.train + a.test) * 2;)
 		seen.cap *= 2;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attnrl/args.h"
 #include "attnrl/config.h"
 #include "attnrl/data.h"
 #include "attnrl/rollout.h"
@@ -20,11 +21,11 @@
 
 struct eval_args {
 	const char *model, *data, *tokenizer, *by, *json, *preset;
-	const char *k_arg, *temperature, *top_p, *max_new, *limit_arg, *batch_arg, *seed;
+	const char *temperature, *top_p, *max_new, *seed; /* set as config keys */
 	int responses;        /* --responses: the texts go into the JSON */
-	char **cfg;           /* CONFIG files and overrides (files are applied first) */
-	int n_cfg;
-	long k, limit, batch; /* k: --k until eval_sampling, then eval.k; limit 0: all */
+	struct args_list cfg; /* CONFIG files and overrides (files are applied first) */
+	long k, limit, batch; /* k: --k (0: not given) until eval_sampling, then eval.k; limit
+				 0: all */
 	char weights[4096];   /* a run's weights, or "" */
 	int weights_over;     /* 1: loaded over the model the run started from */
 };

@@ -5,57 +5,31 @@
 #include "attnrl/commands.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "attnrl/report.h"
 
-#define EXIT_USAGE 2
-#define REPORT_USAGE "usage: attnrl report RUN_DIR [--out FILE] [--samples N]"
-
 struct report_args {
 	const char *run_dir, *out;
-	int samples;
+	long samples;
 };
 
-static int parse_args(struct report_args *a, int argc, char **argv, char *err, size_t n)
-{
-	memset(a, 0, sizeof(*a));
-	a->samples = 6;
-	for (int i = 0; i < argc; i++) {
-		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		char *end;
-		if (k[0] != '-' && !a->run_dir) {
-			a->run_dir = k;
-			continue;
-		}
-		if (strcmp(k, "--out") && strcmp(k, "--samples")) {
-			snprintf(err, n, "unknown argument '%s'; " REPORT_USAGE, k);
-			return -1;
-		}
-		if (!v) {
-			snprintf(err, n, "%s needs a value; " REPORT_USAGE, k);
-			return -1;
-		}
-		i++;
-		if (!strcmp(k, "--out")) {
-			a->out = v;
-			continue;
-		}
-		long s = strtol(v, &end, 10);
-		if (*end || end == v || s < 0 || s > 1000) {
-			snprintf(err, n, "--samples '%s': expected a count in [0, 1000]", v);
-			return -1;
-		}
-		a->samples = (int)s;
-	}
-	if (!a->run_dir) {
-		snprintf(err, n, "missing RUN_DIR; " REPORT_USAGE);
-		return -1;
-	}
-	return 0;
-}
+#define OPT(f) offsetof(struct report_args, f)
+static const struct args_opt report_opts[] = {
+	{ "RUN_DIR", ARGS_STR, OPT(run_dir), NULL, 0, 0, NULL, ARGS_REQUIRED,
+	  "the run's folder, <run.dir>/<run.name>" },
+	{ "--out", ARGS_STR, OPT(out), "FILE", 0, 0, NULL, ARGS_OPTIONAL,
+	  "the page (default RUN_DIR/report.html)" },
+	{ "--samples", ARGS_LONG, OPT(samples), "N", 0, 1000, "6", ARGS_OPTIONAL,
+	  "logged samples drawn with their attention rhythm" },
+	{ NULL },
+};
+const struct args_spec cmd_report_args = {
+	"report", "the run as one HTML page with SVG charts (default RUN_DIR/report.html)",
+	report_opts
+};
 
 /* the page into out via out.tmp; 0 or -1 with one line in err */
 static int write_page(const struct report *r, const char *out, int samples, char *err, size_t n)
@@ -84,12 +58,11 @@ static int write_page(const struct report *r, const char *out, int samples, char
 int cmd_report(int argc, char **argv)
 {
 	static struct report r;
-	struct report_args a;
+	struct report_args a = { 0 };
 	char err[1024], out[1024];
-	if (parse_args(&a, argc, argv, err, sizeof(err))) {
-		fprintf(stderr, "attnrl report: %s\n", err);
-		return EXIT_USAGE;
-	}
+	int rc = args_parse(&cmd_report_args, &a, argc, argv, err, sizeof(err));
+	if (rc)
+		return args_exit(&cmd_report_args, rc, err);
 	if (report_load(&r, a.run_dir, err, sizeof(err))) {
 		fprintf(stderr, "attnrl report: %s\n", err);
 		return 1;
@@ -97,7 +70,7 @@ int cmd_report(int argc, char **argv)
 	snprintf(out, sizeof(out), "%s", a.out ? a.out : "");
 	if (!a.out)
 		snprintf(out, sizeof(out), "%s/report.html", a.run_dir);
-	int rc = write_page(&r, out, a.samples, err, sizeof(err));
+	rc = write_page(&r, out, (int)a.samples, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "attnrl report: %s\n", err);
 	else

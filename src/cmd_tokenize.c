@@ -13,6 +13,7 @@
  */
 #include "attnrl/commands.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,40 +24,30 @@
 #include "attnrl/tokenizer_pretok.h"
 #include "attnrl/unicode.h"
 
-#define EXIT_USAGE 2
-
 struct tok_opts {
 	const char *path;
 	int json, decode, split, time;
 };
 
-static int parse_args(struct tok_opts *o, int argc, char **argv)
-{
-	memset(o, 0, sizeof(*o));
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--tokenizer") && i + 1 < argc)
-			o->path = argv[++i];
-		else if (!strcmp(argv[i], "--json"))
-			o->json = 1;
-		else if (!strcmp(argv[i], "--decode"))
-			o->decode = 1;
-		else if (!strcmp(argv[i], "--split"))
-			o->split = 1;
-		else if (!strcmp(argv[i], "--time"))
-			o->time = 1;
-		else {
-			fprintf(stderr, "attnrl tokenize: unknown argument '%s'; usage: attnrl tokenize "
-				"--tokenizer PATH [--json] [--decode | --split] [--time]\n", argv[i]);
-			return -1;
-		}
-	}
-	if (!o->path) {
-		fprintf(stderr, "attnrl tokenize: missing --tokenizer PATH (a tokenizer.json, a "
-			"llama2.c tokenizer.bin or a model folder)\n");
-		return -1;
-	}
-	return 0;
-}
+#define OPT(f) offsetof(struct tok_opts, f)
+static const struct args_opt tok_opts[] = {
+	{ "--tokenizer", ARGS_STR, OPT(path), "PATH", 0, 0, NULL, ARGS_REQUIRED,
+	  "a tokenizer.json, a llama2.c tokenizer.bin or a model folder" },
+	{ "--json", ARGS_SWITCH, OPT(json), NULL, 0, 0, NULL, ARGS_OPTIONAL,
+	  "each line a JSON string (texts with newlines), in and out" },
+	{ "--decode", ARGS_SWITCH, OPT(decode), NULL, 0, 0, NULL, ARGS_OPTIONAL,
+	  "lines of ids back to text, special ids skipped" },
+	{ "--split", ARGS_SWITCH, OPT(split), NULL, 0, 0, NULL, ARGS_OPTIONAL,
+	  "where each pre-token ends (code points), by the split regex alone" },
+	{ "--time", ARGS_SWITCH, OPT(time), NULL, 0, 0, NULL, ARGS_OPTIONAL,
+	  "load time and encoding speed on stderr" },
+	{ NULL },
+};
+const struct args_spec cmd_tokenize_args = {
+	"tokenize",
+	"stdin lines -> token ids (no BOS/EOS); --decode: ids -> text; --split: pre-token ends",
+	tok_opts
+};
 
 /* the pre-tokens of text as the code point offsets where they end */
 static int split_line(const struct tokenizer *t, const char *text, size_t n)
@@ -161,22 +152,22 @@ static int line_text(const struct tok_opts *o, char *line, size_t len, long line
 
 int cmd_tokenize(int argc, char **argv)
 {
-	struct tok_opts o;
+	struct tok_opts o = { 0 };
 	struct tokenizer t;
 	char err[1024];
-	if (parse_args(&o, argc, argv))
-		return EXIT_USAGE;
+	int rc = args_parse(&cmd_tokenize_args, &o, argc, argv, err, sizeof(err));
+	if (rc)
+		return args_exit(&cmd_tokenize_args, rc, err);
 	double t0 = fs_now(), secs = 0;
 	if (tokenizer_load(&t, o.path, err, sizeof(err))) {
 		fprintf(stderr, "attnrl tokenize: %s\n", err);
-		return EXIT_USAGE;
+		return ATTNRL_EXIT_USAGE;
 	}
 	double load = fs_now() - t0;
 	char *line = NULL;
 	size_t cap = 0, bytes = 0;
 	ssize_t len;
 	long lineno = 0;
-	int rc = 0;
 	while (!rc && (len = getline(&line, &cap, stdin)) >= 0) {
 		lineno++;
 		if (o.decode) {

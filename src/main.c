@@ -1,84 +1,80 @@
 /*
- * main.c - the attnrl command line: one table of the commands (name, function, synopsis, one
- * line of what it does); main() picks the row and runs it, `attnrl help` prints the table.
- * Each command lives in its own file (src/cmd_*.c, src/torch/cmd_*.c; commands.h). Exit status
- * 0 on success, 1 on a run-time failure, 2 on a usage or config error, 75 when train stopped on
- * a signal or its time limit with a checkpoint saved (rerun to resume).
+ * main.c - the attnrl command line: one table of the commands (their functions and argument
+ * tables, commands.h); main() picks the row and runs it, `attnrl help` prints each command's
+ * synopsis and summary from its argument table (args.h), `attnrl NAME --help` its flags.
+ * Each command lives in its own file (src/cmd_*.c, src/torch/cmd_*.c). Exit status 0 on
+ * success, 1 on a run-time failure, 2 (ATTNRL_EXIT_USAGE) on a usage or config error, 75 when
+ * train stopped on a signal or its time limit with a checkpoint saved (rerun to resume).
  */
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "attnrl/args.h"
 #include "attnrl/commands.h"
 
-#define EXIT_USAGE 2
 #define SUMMARY_COLUMN 41 /* where a summary starts when the synopsis leaves room */
+#define HELP_WIDTH 92     /* where a synopsis goes on in the next line */
+#define HELP_INDENT 10    /* ... indented this far */
 
 static int cmd_help(int argc, char **argv);
 
-/* `attnrl NAME ARGS` (a "\n" in ARGS goes on in the next line) and what it does, in one line */
+static const struct args_opt help_opts[] = { { NULL } };
+static const struct args_spec help_args = { "help", "this text", help_opts };
+
 static const struct command {
-	const char *name;
 	int (*run)(int argc, char **argv);
-	const char *args;
-	const char *summary;
+	const struct args_spec *args;
 } commands[] = {
-	{ "train", cmd_train, "CONFIG [section.key=value ...]",
-	  "GRPO training from a YAML config" },
-	{ "sft", cmd_sft, "CONFIG [section.key=value ...]",
-	  "supervised warm-up on the task's solutions" },
-	{ "config", cmd_config, "CONFIG [section.key=value ...] | --reference",
-	  "print the resolved config as YAML, or the option table (Markdown)" },
-	{ "inspect", cmd_inspect,
-	  "CONFIG [section.key=value ...] --prompt TEXT [--response TEXT]\n"
-	  "[--svg FILE] [--json FILE] [--with-maps]",
-	  "per-token WAAD, FAI, sets, gamma of one response" },
-	{ "generate", cmd_generate,
-	  "--model PATH [--tokenizer PATH] [--prompt TEXT] [--max-new-tokens N]\n"
-	  "[--temperature T] [--seed S]",
-	  "sample one continuation (greedy: T=0)" },
-	{ "eval", cmd_eval,
-	  "--model PATH|RUN_DIR [--data FILE.jsonl] [--k N] [--temperature T] [--top-p P]\n"
-	  "[--preset aime|greedy] [--by FIELD] [--limit N] [--json FILE] [CONFIG] [k=v ...]",
-	  "avg@k / pass@k of a model or run on a benchmark, overall and per subset" },
-	{ "export", cmd_export, "RUN_DIR [--step N] --out DIR [--dtype float32|bfloat16|float16]",
-	  "a run's weights as a Hugging Face folder" },
-	{ "report", cmd_report, "RUN_DIR [--out FILE] [--samples N]",
-	  "the run as one HTML page with SVG charts (default RUN_DIR/report.html)" },
-	{ "countdown-data", cmd_countdown_data, "--out DIR [--seed S] [--train 20000] [--test 512]",
-	  "a fixed Countdown set (TinyZero's rules) as DIR/train.jsonl, DIR/test.jsonl" },
-	{ "tokenize", cmd_tokenize, "--tokenizer PATH [--json] [--decode | --split] [--time]",
-	  "stdin lines -> token ids (no BOS/EOS); --decode: ids -> text; --split: pre-token ends" },
-	{ "help", cmd_help, "", "this text" },
+	{ cmd_train, &cmd_train_args },
+	{ cmd_sft, &cmd_sft_args },
+	{ cmd_config, &cmd_config_args },
+	{ cmd_inspect, &cmd_inspect_args },
+	{ cmd_generate, &cmd_generate_args },
+	{ cmd_eval, &cmd_eval_args },
+	{ cmd_export, &cmd_export_args },
+	{ cmd_report, &cmd_report_args },
+	{ cmd_countdown_data, &cmd_countdown_data_args },
+	{ cmd_tokenize, &cmd_tokenize_args },
+	{ cmd_help, &help_args },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-/* s with each "\n" followed by the indent; returns the length of its last line */
-static int put_lines(FILE *f, const char *s, int col)
+/* "  NAME SYNOPSIS", going on in the next line before a word (a [...] group is one) that
+ * would pass HELP_WIDTH; returns the length of its line, or -1 when it took several */
+static int put_synopsis(FILE *f, const struct args_spec *s)
 {
-	for (; *s; s++) {
-		fputc(*s, f);
-		if (*s == '\n')
-			col = fprintf(f, "          ");
-		else
-			col++;
+	char syn[2048];
+	int lines = 1;
+	args_synopsis(s, syn, sizeof(syn));
+	int col = fprintf(f, "  %s", s->name);
+	for (const char *p = syn; *p;) {
+		const char *e = p;
+		for (int depth = 0; *e && (*e != ' ' || depth); e++)
+			depth += *e == '[' ? 1 : *e == ']' ? -1 : 0;
+		int len = (int)(e - p);
+		if (col + 1 + len > HELP_WIDTH) {
+			fprintf(f, "\n%*s", HELP_INDENT, "");
+			col = HELP_INDENT, lines++;
+		} else {
+			col += fprintf(f, " ");
+		}
+		col += fprintf(f, "%.*s", len, p);
+		p = *e ? e + 1 : e;
 	}
-	return col;
+	return lines == 1 ? col : -1;
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: attnrl <command> [args]\n");
+	fprintf(f, "usage: attnrl <command> [args]; attnrl <command> --help: its flags\n");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
-		const struct command *c = &commands[i];
-		int col = fprintf(f, "  %s%s", c->name, c->args[0] ? " " : "");
-		col = put_lines(f, c->args, col);
-		if (col + 2 <= SUMMARY_COLUMN)
+		int col = put_synopsis(f, commands[i].args);
+		if (col >= 0 && col + 2 <= SUMMARY_COLUMN)
 			fprintf(f, "%*s", SUMMARY_COLUMN - col, "");
 		else
-			fprintf(f, "\n          ");
-		put_lines(f, c->summary, 0);
-		fputc('\n', f);
+			fprintf(f, "\n%*s", HELP_INDENT, "");
+		fprintf(f, "%s\n", commands[i].args->summary);
 	}
 }
 
@@ -103,14 +99,14 @@ int main(int argc, char **argv)
 	keep_freed_memory();
 	if (argc < 2) {
 		usage(stderr);
-		return EXIT_USAGE;
+		return ATTNRL_EXIT_USAGE;
 	}
 	const char *name = argv[1];
 	if (!strcmp(name, "--help") || !strcmp(name, "-h"))
 		name = "help";
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		if (!strcmp(name, commands[i].name))
+		if (!strcmp(name, commands[i].args->name))
 			return commands[i].run(argc - 2, argv + 2);
 	fprintf(stderr, "attnrl: unknown command '%s'; see 'attnrl help'\n", name);
-	return EXIT_USAGE;
+	return ATTNRL_EXIT_USAGE;
 }

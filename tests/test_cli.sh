@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_cli.sh - the command line as a user meets it: config errors are one line with exit
-# code 2, `config` prints a config that reloads to itself, unknown commands are refused, and
-# the config reference of docs/config.md is exactly what the option table generates.
+# code 2, `config` prints a config that reloads to itself, unknown commands are refused, every
+# command's --help has a line for each of its flags, and the config reference of
+# docs/config.md and the command list of docs/commands.md are exactly what the tables generate.
 set -u
 bin=${ATTNRL_BIN:-bin/attnrl}
 source tests/lib.sh
@@ -28,6 +29,34 @@ $bin config --reference >"$tmp/table.md"
 if ! cmp -s "$tmp/doc.md" "$tmp/table.md"; then
 	fail "docs/config.md's config reference is stale; regenerate it with 'make config-ref'"
 	diff "$tmp/doc.md" "$tmp/table.md" | head -5
+fi
+
+# every command: --help (-h) prints its usage and one line per flag, exit 0; an unknown flag is
+# one line ending with the usage, exit 2
+cmds=$($bin help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p' | grep -vx help)
+[ "$(echo $cmds | wc -w)" -eq 10 ] || fail "attnrl help lists these commands: $cmds"
+for c in $cmds; do
+	out=$($bin $c --help)
+	rc=$?
+	[ "$rc" -eq 0 ] || fail "$c --help: exit $rc"
+	usage=$(printf '%s\n' "$out" | head -n 1)
+	[[ "$usage" == "usage: attnrl $c "* ]] || fail "$c --help: first line '$usage'"
+	for f in $(printf '%s\n' "$usage" | grep -oE -- '--[a-z-]+'); do
+		printf '%s\n' "$out" | grep -qE -- "^  $f( |$)" || fail "$c --help: no line for $f"
+	done
+	printf '%s\n' "$out" | grep -qE '^  -h, --help +this text$' || fail "$c --help: no -h line"
+	[ "$($bin $c -h)" = "$out" ] || fail "$c -h differs from $c --help"
+	expect "$c: unknown flag" 2 "attnrl $c: unknown flag '--no-such-flag'; $usage" $bin $c --no-such-flag
+done
+expect "report --help" 0 "  --samples N  logged samples drawn with their attention rhythm; an integer in [0, 1000]; default 6" $bin report --help
+expect "help after a value" 2 "unknown flag '--x'" $bin report r --out --help --x
+
+# docs/commands.md's command list = attnrl help
+sed -n '/<!-- attnrl-help:begin -->/,/<!-- attnrl-help:end -->/p' docs/commands.md | sed '1,2d;$d' | sed '$d' >"$tmp/help-doc.txt"
+$bin help >"$tmp/help.txt"
+if ! cmp -s "$tmp/help-doc.txt" "$tmp/help.txt"; then
+	fail "docs/commands.md's command list is not 'attnrl help'"
+	diff "$tmp/help-doc.txt" "$tmp/help.txt" | head -5
 fi
 echo "test_cli: $fails failed"
 [ "$fails" -eq 0 ]

@@ -15,14 +15,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "attnrl/args.h"
 #include "attnrl/config.h"
 #include "attnrl/credit.h"
 #include "attnrl/credit_stats.h"
 #include "attnrl/policy.h"
 
 /* exit statuses of `attnrl inspect` */
-#define INSPECT_FAILED 1    /* run-time failure: memory, a file, the engine */
-#define INSPECT_BAD_INPUT 2 /* usage: text outside the vocabulary, too long, bad credit.* keys */
+#define INSPECT_FAILED 1                    /* run-time failure: memory, a file, the engine */
+#define INSPECT_BAD_INPUT ATTNRL_EXIT_USAGE /* text outside the vocabulary, too long, bad
+					       credit.* keys */
 #define INSPECT_CHECK_TOL 1e-5 /* streamed vs map-based WAAD / FAI (docs/method.md section 7) */
 
 struct inspect_options {
@@ -31,8 +33,7 @@ struct inspect_options {
 	const char *svg_path;        /* --svg FILE; default inspect.svg */
 	const char *json_path;       /* --json FILE; NULL = none */
 	int with_maps;               /* --with-maps: the maps go into the JSON */
-	int n_config_args;           /* CONFIG then section.key=value overrides, */
-	char **config_args;          /* moved to the front of argv by inspect_args */
+	struct args_list config;     /* CONFIG then section.key=value overrides */
 };
 
 /* everything known about the inspected response */

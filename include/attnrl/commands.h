@@ -1,12 +1,20 @@
 /*
  * commands.h - the attnrl commands, one per src/cmd_*.c or src/torch/cmd_*.c file; main.c's
  * table names them. Each takes the arguments after its name and returns the exit status (0 ok,
- * 1 run-time failure, 2 usage or config error), having printed one line on failure.
+ * 1 run-time failure, ATTNRL_EXIT_USAGE (2) usage or config error), having printed one line on
+ * failure. Each reads its arguments with args.h against its table, cmd_NAME_args: its name,
+ * summary, flags and positionals, from which `attnrl help` and `attnrl NAME --help` print.
  */
 #ifndef ATTNRL_COMMANDS_H
 #define ATTNRL_COMMANDS_H
 
+#include "attnrl/args.h"
+
 struct config;
+
+extern const struct args_spec cmd_train_args, cmd_sft_args, cmd_config_args, cmd_inspect_args,
+	cmd_generate_args, cmd_eval_args, cmd_export_args, cmd_report_args,
+	cmd_countdown_data_args, cmd_tokenize_args;
 
 /* train CONFIG [section.key=value ...]: GRPO training (src/torch/cmd_train.c); 75 when it
  * stopped on a signal or its time limit with a checkpoint saved */
@@ -18,16 +26,16 @@ int cmd_sft(int argc, char **argv);
 
 /* config CONFIG [section.key=value ...] | config --reference (src/cmd_config.c) */
 int cmd_config(int argc, char **argv);
-/* CONFIG [section.key=value ...] -> c: the file, the overrides, validation; prints one line
- * and returns -1 on any error (src/cmd_config.c) */
-int cmd_config_load(struct config *c, int argc, char **argv);
+/* CONFIG [section.key=value ...] (a list of args.h, at least CONFIG) -> c: the file, the
+ * overrides, validation; prints one line and returns -1 on any error (src/cmd_config.c) */
+int cmd_config_load(struct config *c, const struct args_list *cfg);
 
 /* inspect CONFIG [k=v ...] --prompt TEXT [--response TEXT] [--svg FILE] [--json FILE]
  * [--with-maps] (src/torch/cmd_inspect.c) */
 int cmd_inspect(int argc, char **argv);
 
 /* generate --model PATH [--tokenizer PATH] [--prompt TEXT] [--max-new-tokens N] ...
- * (src/torch/cmd_generate.c) */
+ * [CONFIG] [section.key=value ...] (src/torch/cmd_generate.c) */
 int cmd_generate(int argc, char **argv);
 
 /* eval --model PATH|RUN_DIR [--data FILE.jsonl] [--k N] [--preset aime] [--by FIELD] ...:
@@ -41,11 +49,11 @@ int cmd_export(int argc, char **argv);
 /* report RUN_DIR [--out FILE] [--samples N]: the run as one HTML page (src/cmd_report.c) */
 int cmd_report(int argc, char **argv);
 
-/* countdown-data --out DIR [--seed S] [--train N] [--test N]: TinyZero-style Countdown JSONL
- * (src/cmd_countdown.c) */
+/* countdown-data --out DIR [--seed S] [--train N] [--test N] ...: TinyZero-style Countdown
+ * JSONL (src/cmd_countdown.c) */
 int cmd_countdown_data(int argc, char **argv);
 
-/* attnrl tokenize --tokenizer PATH [--json] [--decode] [--time] (src/cmd_tokenize.c) */
+/* tokenize --tokenizer PATH [--json] [--decode | --split] [--time] (src/cmd_tokenize.c) */
 int cmd_tokenize(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@
  */
 #include "attnrl/commands.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,78 +41,47 @@
 
 #include "../cmd_eval_internal.h"
 
-#define EXIT_USAGE 2
 #define EVAL_K_MAX 1024
-#define EVAL_BATCH_DEFAULT 64
+#define EVAL_BATCH_MAX (1 << 16)
 #define EVAL_ALL 1000000 /* data.eval_size: every row */
 
-static const char usage_text[] =
-	"usage: attnrl eval --model PATH [--data FILE.jsonl] [--k N] [--temperature T] [--top-p P] "
-	"[--max-new-tokens N] [--preset aime|greedy] [--by FIELD] [--limit N] [--batch N] [--seed S] "
-	"[--tokenizer PATH] [--json FILE] [--responses] [CONFIG] [section.key=value ...]";
-
-static const char *const flag_names[] = { "--model", "--data", "--tokenizer", "--by", "--json",
-					  "--preset", "--k", "--temperature", "--top-p",
-					  "--max-new-tokens", "--limit", "--batch", "--seed" };
-enum { N_FLAGS = sizeof(flag_names) / sizeof(flag_names[0]) };
-
-static int usage_error(const char *what, const char *arg)
-{
-	fprintf(stderr, "attnrl eval: %s%s%s; %s\n", what, arg ? " " : "", arg ? arg : "", usage_text);
-	return EXIT_USAGE;
-}
-
-static int parse_count(const char *flag, const char *v, long lo, long hi, long *out)
-{
-	char *end;
-	long x = strtol(v, &end, 10);
-	if (end == v || *end || x < lo || x > hi) {
-		fprintf(stderr, "attnrl eval: %s '%s': expected an integer in [%ld, %ld]\n", flag, v,
-			lo, hi);
-		return -1;
-	}
-	*out = x;
-	return 0;
-}
-
-/* flags into a, CONFIG files and overrides into a->cfg; exit code or 0 */
-static int eval_args(struct eval_args *a, int argc, char **argv)
-{
-	const char **slots[N_FLAGS] = { &a->model, &a->data, &a->tokenizer, &a->by, &a->json,
-					&a->preset, &a->k_arg, &a->temperature, &a->top_p,
-					&a->max_new, &a->limit_arg, &a->batch_arg, &a->seed };
-	memset(a, 0, sizeof(*a));
-	a->cfg = calloc((size_t)argc + 1, sizeof(*a->cfg));
-	if (!a->cfg)
-		return usage_error("out of memory", NULL);
-	for (int i = 0; i < argc; i++) {
-		int f = 0;
-		while (f < N_FLAGS && strcmp(argv[i], flag_names[f]))
-			f++;
-		if (f < N_FLAGS && i + 1 < argc)
-			*slots[f] = argv[++i];
-		else if (f < N_FLAGS)
-			return usage_error("missing the value of", argv[i]);
-		else if (!strcmp(argv[i], "--responses"))
-			a->responses = 1;
-		else if (!strncmp(argv[i], "--", 2))
-			return usage_error("unknown flag", argv[i]);
-		else
-			a->cfg[a->n_cfg++] = argv[i];
-	}
-	if (!a->model)
-		return usage_error("missing --model PATH", NULL);
-	a->batch = EVAL_BATCH_DEFAULT;
-	if (a->preset && strcmp(a->preset, "aime") && strcmp(a->preset, "greedy"))
-		return usage_error("unknown --preset (aime: avg@16 sampled; greedy: pass@1)", a->preset);
-	if ((a->k_arg && parse_count("--k", a->k_arg, 1, EVAL_K_MAX, &a->k)) ||
-	    (a->limit_arg && parse_count("--limit", a->limit_arg, 1, EVAL_ALL, &a->limit)) ||
-	    (a->batch_arg && parse_count("--batch", a->batch_arg, 1, 1 << 16, &a->batch)))
-		return EXIT_USAGE;
-	if (a->by && !a->data)
-		return usage_error("--by reads a field of the --data file; give --data FILE.jsonl", NULL);
-	return 0;
-}
+/* --temperature, --top-p, --max-new-tokens and --seed stay text: eval_sampling sets them as
+ * config keys, so that the option table checks them as it checks a CONFIG */
+#define OPT(f) offsetof(struct eval_args, f)
+static const struct args_opt eval_opts[] = {
+	{ "--model", ARGS_STR, OPT(model), "PATH|RUN_DIR", 0, 0, NULL, ARGS_REQUIRED,
+	  "a Hugging Face folder, llama2.c .bin, attnrl .safetensors, run or checkpoint" },
+	{ "--data", ARGS_STR, OPT(data), "FILE.jsonl", 0, 0, NULL, ARGS_OPTIONAL,
+	  "the problems, every row (default: the config's held-out split)" },
+	{ "--k", ARGS_LONG, OPT(k), "N", 1, EVAL_K_MAX, NULL, ARGS_OPTIONAL,
+	  "responses per problem (default eval.k)" },
+	{ "--temperature", ARGS_STR, OPT(temperature), "T", 0, 0, NULL, ARGS_OPTIONAL,
+	  "eval.temperature (1.0 when --k > 1 comes without one)" },
+	{ "--top-p", ARGS_STR, OPT(top_p), "P", 0, 0, NULL, ARGS_OPTIONAL, "eval.top_p" },
+	{ "--max-new-tokens", ARGS_STR, OPT(max_new), "N", 0, 0, NULL, ARGS_OPTIONAL,
+	  "rollout.max_new_tokens" },
+	{ "--preset", ARGS_CHOICE, OPT(preset), "aime|greedy", 0, 0, NULL, ARGS_OPTIONAL,
+	  "aime: avg@16 at temperature 1.0, top-p 0.7; greedy: pass@1" },
+	{ "--by", ARGS_STR, OPT(by), "FIELD", 0, 0, NULL, ARGS_OPTIONAL,
+	  "a field of the --data rows: a table row per value (level, subject)" },
+	{ "--limit", ARGS_LONG, OPT(limit), "N", 1, EVAL_ALL, NULL, ARGS_OPTIONAL,
+	  "at most N problems (data.eval_size)" },
+	{ "--batch", ARGS_LONG, OPT(batch), "N", 1, EVAL_BATCH_MAX, "64", ARGS_OPTIONAL,
+	  "responses sampled together (the results do not change)" },
+	{ "--seed", ARGS_STR, OPT(seed), "S", 0, 0, NULL, ARGS_OPTIONAL, "run.seed" },
+	{ "--tokenizer", ARGS_STR, OPT(tokenizer), "PATH", 0, 0, NULL, ARGS_OPTIONAL,
+	  "model.tokenizer" },
+	{ "--json", ARGS_STR, OPT(json), "FILE", 0, 0, NULL, ARGS_OPTIONAL,
+	  "every number, down to each response's verdict, as JSON" },
+	{ "--responses", ARGS_SWITCH, OPT(responses), NULL, 0, 0, NULL, ARGS_OPTIONAL,
+	  "the responses' texts into the JSON too" },
+	{ "CONFIG", ARGS_LIST, OPT(cfg), "[CONFIG] [section.key=value ...]", 0, 0, NULL,
+	  ARGS_OPTIONAL, "YAML files, then overrides (a run: overrides of its config.yaml)" },
+	{ NULL },
+};
+const struct args_spec cmd_eval_args = {
+	"eval", "avg@k / pass@k of a model or run on a benchmark, overall and per subset", eval_opts
+};
 
 static int file_exists(const char *dir, const char *name)
 {
@@ -186,7 +156,7 @@ static int set_num(struct config *c, const char *key, double v, char *err, size_
 static int eval_sampling(struct eval_args *a, struct config *c, char *err, size_t n)
 {
 	int aime = a->preset && !strcmp(a->preset, "aime");
-	long k = a->k_arg ? a->k : aime ? EVAL_AIME_K : c->eval.k;
+	long k = a->k ? a->k : aime ? EVAL_AIME_K : c->eval.k;
 	double t = aime ? EVAL_AIME_TEMPERATURE : c->eval.temperature;
 	if (!aime && t == 0.0 && k > 1)
 		t = EVAL_AIME_TEMPERATURE;
@@ -232,18 +202,18 @@ static int eval_config(struct eval_args *a, struct config *c, char *err, size_t 
 	    (cfg[0] && config_load_file(c, cfg, err, n)))
 		return -1;
 	for (int pass = 0; pass < 2; pass++) /* CONFIG files, then the overrides */
-		for (int i = 0; i < a->n_cfg; i++) {
-			int file = !strchr(a->cfg[i], '=');
+		for (int i = 0; i < a->cfg.n; i++) {
+			int file = !strchr(a->cfg.v[i], '=');
 			if (file != !pass)
 				continue;
 			if (file && cfg[0]) {
 				snprintf(err, n, "--model %s is a run: its own config.yaml is used; give "
 					 "section.key=value overrides, not the CONFIG file '%s'", a->model,
-					 a->cfg[i]);
+					 a->cfg.v[i]);
 				return -1;
 			}
-			if (file ? config_load_file(c, a->cfg[i], err, n)
-				 : config_apply_override(c, a->cfg[i], err, n))
+			if (file ? config_load_file(c, a->cfg.v[i], err, n)
+				 : config_apply_override(c, a->cfg.v[i], err, n))
 				return -1;
 		}
 	const char *path = a->model;
@@ -402,17 +372,21 @@ out:
 int cmd_eval(int argc, char **argv)
 {
 	static struct config c;
-	struct eval_args a;
+	struct eval_args a = { 0 };
 	char err[4096];
-	int rc = eval_args(&a, argc, argv);
-	if (!rc && eval_config(&a, &c, err, sizeof(err))) {
+	int rc = args_parse(&cmd_eval_args, &a, argc, argv, err, sizeof(err));
+	if (!rc && a.by && !a.data)
+		rc = -1, snprintf(err, sizeof(err), "--by reads a field of the --data file; give "
+				  "--data FILE.jsonl");
+	if (rc)
+		return args_exit(&cmd_eval_args, rc, err);
+	if (eval_config(&a, &c, err, sizeof(err))) {
 		fprintf(stderr, "attnrl eval: %s\n", err);
-		rc = EXIT_USAGE;
+		return ATTNRL_EXIT_USAGE;
 	}
-	if (!rc && eval_main(&a, &c, err, sizeof(err))) {
+	if (eval_main(&a, &c, err, sizeof(err))) {
 		fprintf(stderr, "attnrl eval: %s\n", err);
-		rc = 1;
+		return 1;
 	}
-	free(a.cfg);
-	return rc;
+	return 0;
 }

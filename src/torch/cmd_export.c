@@ -12,8 +12,9 @@
 #include "attnrl/commands.h"
 
 #include <dirent.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -26,12 +27,25 @@
 #include "attnrl/safetensors.h"
 #include "attnrl/tokenizer.h"
 
-#define EXIT_USAGE 2
-
 struct export_args {
 	const char *run_dir, *out, *dtype; /* dtype NULL: the source's */
 	long step;                         /* -1: the run's final weights */
 };
+
+#define OPT(f) offsetof(struct export_args, f)
+static const struct args_opt export_opts[] = {
+	{ "RUN_DIR", ARGS_STR, OPT(run_dir), NULL, 0, 0, NULL, ARGS_REQUIRED,
+	  "the run's folder, <run.dir>/<run.name>" },
+	{ "--step", ARGS_LONG, OPT(step), "N", 0, (double)LONG_MAX, NULL, ARGS_OPTIONAL,
+	  "the checkpoint RUN_DIR/ckpt/step_N instead of the run's final weights" },
+	{ "--out", ARGS_STR, OPT(out), "DIR", 0, 0, NULL, ARGS_REQUIRED,
+	  "the Hugging Face folder to write (made when missing)" },
+	{ "--dtype", ARGS_CHOICE, OPT(dtype), "float32|bfloat16|float16", 0, 0, NULL,
+	  ARGS_OPTIONAL, "the weights' type (default: the starting model's, else float32)" },
+	{ NULL },
+};
+const struct args_spec cmd_export_args = { "export", "a run's weights as a Hugging Face folder",
+					   export_opts };
 
 /* what the run started from: the model's shape and what the folder needs besides weights */
 struct export_source {
@@ -40,48 +54,6 @@ struct export_source {
 	int32_t bos_id, eos_id;
 	const char *tok_src;
 };
-
-static int parse_args(struct export_args *a, int argc, char **argv, char *err, size_t n)
-{
-	memset(a, 0, sizeof(*a));
-	a->step = -1;
-	for (int i = 0; i < argc; i++) {
-		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		char *end;
-		if (k[0] != '-' && !a->run_dir) {
-			a->run_dir = k;
-			continue;
-		}
-		if (strcmp(k, "--step") && strcmp(k, "--out") && strcmp(k, "--dtype")) {
-			snprintf(err, n, "unknown argument '%s'; usage: attnrl export RUN_DIR [--step N] "
-				 "--out DIR [--dtype float32|bfloat16|float16]", k);
-			return -1;
-		}
-		if (!v) {
-			snprintf(err, n, "%s needs a value", k);
-			return -1;
-		}
-		i++;
-		if (!strcmp(k, "--out")) {
-			a->out = v;
-		} else if (!strcmp(k, "--dtype")) {
-			a->dtype = v;
-			if (strcmp(v, "float32") && strcmp(v, "bfloat16") && strcmp(v, "float16")) {
-				snprintf(err, n, "--dtype '%s': expected float32, bfloat16 or float16", v);
-				return -1;
-			}
-		} else if ((a->step = strtol(v, &end, 10)) < 0 || *end || end == v) {
-			snprintf(err, n, "--step '%s' is not a step number", v);
-			return -1;
-		}
-	}
-	if (!a->run_dir || !a->out) {
-		snprintf(err, n, "missing %s; usage: attnrl export RUN_DIR [--step N] --out DIR "
-			 "[--dtype float32|bfloat16|float16]", a->run_dir ? "--out DIR" : "RUN_DIR");
-		return -1;
-	}
-	return 0;
-}
 
 /* "100, 200" : the steps of RUN_DIR/ckpt/step_N folders */
 static void list_steps(const char *run_dir, char *buf, size_t n)
@@ -226,12 +198,11 @@ static int export_run(const struct export_args *a, char *err, size_t n)
 
 int cmd_export(int argc, char **argv)
 {
-	struct export_args a;
+	struct export_args a = { .step = -1 };
 	char err[8192];
-	if (parse_args(&a, argc, argv, err, sizeof(err))) {
-		fprintf(stderr, "attnrl export: %s\n", err);
-		return EXIT_USAGE;
-	}
+	int rc = args_parse(&cmd_export_args, &a, argc, argv, err, sizeof(err));
+	if (rc)
+		return args_exit(&cmd_export_args, rc, err);
 	if (export_run(&a, err, sizeof(err))) {
 		fprintf(stderr, "attnrl export: %s\n", err);
 		return 1;

@@ -12,6 +12,7 @@
 #include "attnrl/commands.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,50 +21,51 @@
 #include "attnrl/policy.h"
 #include "attnrl/rollout.h"
 
-#define GEN_EXIT_USAGE 2
 #define GEN_MIN_SEQ_LEN 8
 #define L2C_FIRST_TEXT_ID (3 + 256) /* llama2.c: <unk> <s> </s>, then the 256 byte pieces */
 
+/* the flags stay text: gen_config sets them as config keys, so that the option table checks
+ * them as it checks a CONFIG */
 struct gen_options {
 	const char *model, *tokenizer, *prompt, *max_new, *temperature, *seed, *top_p, *top_k;
+	struct args_list cfg;
 };
 
-static int gen_usage(const char *what)
-{
-	fprintf(stderr, "attnrl generate: %s; usage: attnrl generate --model PATH [--tokenizer PATH] "
-		"[--prompt TEXT] [--max-new-tokens N] [--temperature T] [--top-p P] [--top-k K] "
-		"[--seed S] [CONFIG] [section.key=value ...]\n", what);
-	return GEN_EXIT_USAGE;
-}
+#define OPT(f) offsetof(struct gen_options, f)
+static const struct args_opt gen_opts[] = {
+	{ "--model", ARGS_STR, OPT(model), "PATH", 0, 0, NULL, ARGS_REQUIRED,
+	  "a llama2.c .bin, a Hugging Face folder, or an attnrl .safetensors (model.path)" },
+	{ "--tokenizer", ARGS_STR, OPT(tokenizer), "PATH", 0, 0, NULL, ARGS_OPTIONAL,
+	  "model.tokenizer (default: the one beside the model)" },
+	{ "--prompt", ARGS_STR, OPT(prompt), "TEXT", 0, 0, NULL, ARGS_OPTIONAL,
+	  "the text to continue (default: empty, from BOS)" },
+	{ "--max-new-tokens", ARGS_STR, OPT(max_new), "N", 0, 0, NULL, ARGS_OPTIONAL,
+	  "rollout.max_new_tokens" },
+	{ "--temperature", ARGS_STR, OPT(temperature), "T", 0, 0, NULL, ARGS_OPTIONAL,
+	  "rollout.temperature (0: greedy)" },
+	{ "--top-p", ARGS_STR, OPT(top_p), "P", 0, 0, NULL, ARGS_OPTIONAL, "rollout.top_p" },
+	{ "--top-k", ARGS_STR, OPT(top_k), "K", 0, 0, NULL, ARGS_OPTIONAL, "rollout.top_k" },
+	{ "--seed", ARGS_STR, OPT(seed), "S", 0, 0, NULL, ARGS_OPTIONAL, "run.seed" },
+	{ "CONFIG", ARGS_LIST, OPT(cfg), "[CONFIG] [section.key=value ...]", 0, 0, NULL,
+	  ARGS_OPTIONAL, "YAML files and overrides, applied in their order, before the flags" },
+	{ NULL },
+};
+const struct args_spec cmd_generate_args = { "generate", "sample one continuation (greedy: T=0)",
+					     gen_opts };
 
-/* flags into o, the rest (CONFIG, overrides) into c; exit code on an error, else 0 */
-static int gen_args(struct gen_options *o, struct config *c, int argc, char **argv)
+/* CONFIG files and overrides into c, in their order; 0 or -1 (printed) */
+static int gen_load(struct config *c, const struct args_list *cfg)
 {
-	static const char *const names[] = { "--model", "--tokenizer", "--prompt", "--max-new-tokens",
-					     "--temperature", "--seed", "--top-p", "--top-k" };
-	const char **slots[] = { &o->model, &o->tokenizer, &o->prompt, &o->max_new,
-				 &o->temperature, &o->seed, &o->top_p, &o->top_k };
-	char err[1024], msg[1100];
-	memset(o, 0, sizeof(*o));
+	char err[1024];
 	config_init(c);
-	for (int i = 0; i < argc; i++) {
-		int f = 0;
-		while (f < 8 && strcmp(argv[i], names[f]))
-			f++;
-		if (f < 8 && i + 1 < argc) {
-			*slots[f] = argv[++i];
-		} else if (f < 8 || !strncmp(argv[i], "--", 2)) {
-			snprintf(msg, sizeof(msg), "%s '%s'", f < 8 ? "missing the value of" :
-				 "unknown flag", argv[i]);
-			return gen_usage(msg);
-		} else if (strchr(argv[i], '=') ? config_apply_override(c, argv[i], err, sizeof(err))
-						  : config_load_file(c, argv[i], err, sizeof(err))) {
+	for (int i = 0; i < cfg->n; i++) {
+		const char *a = cfg->v[i];
+		if (strchr(a, '=') ? config_apply_override(c, a, err, sizeof(err))
+				   : config_load_file(c, a, err, sizeof(err))) {
 			fprintf(stderr, "attnrl generate: %s\n", err);
-			return GEN_EXIT_USAGE;
+			return -1;
 		}
 	}
-	if (!o->model)
-		return gen_usage("missing --model PATH");
 	return 0;
 }
 
@@ -172,14 +174,14 @@ out:
 int cmd_generate(int argc, char **argv)
 {
 	static struct config c;
-	struct gen_options o;
+	struct gen_options o = { 0 };
 	struct policy p;
 	char err[1024];
-	int rc = gen_args(&o, &c, argc, argv);
+	int rc = args_parse(&cmd_generate_args, &o, argc, argv, err, sizeof(err));
 	if (rc)
-		return rc;
-	if (gen_config(&c, &o))
-		return GEN_EXIT_USAGE;
+		return args_exit(&cmd_generate_args, rc, err);
+	if (gen_load(&c, &o.cfg) || gen_config(&c, &o))
+		return ATTNRL_EXIT_USAGE;
 	policy_set_threads(c.train.threads);
 	rc = policy_init(&p, &c, 1, err, sizeof(err)) || gen_run(&p, &c, o.prompt ? o.prompt : "",
 								  err, sizeof(err));

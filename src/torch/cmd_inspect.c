@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,71 +17,29 @@
 #include "attnrl/credit_batch.h"
 #include "attnrl/rollout.h"
 
-#define INSPECT_SVG_DEFAULT "inspect.svg" /* the picture, when --svg is not given */
 #define INSPECT_MAPS_MAX_BYTES (4ull << 30) /* beyond this the maps check is skipped */
 
 /* ---- arguments --------------------------------------------------------------------------- */
 
-/* "--name VALUE" or "--name=VALUE"; 1 when argv[*i] is that flag */
-static int flag_value(int argc, char **argv, int *i, const char *name, const char **out, char *err,
-		      size_t n)
-{
-	size_t len = strlen(name);
-	if (strncmp(argv[*i], name, len))
-		return 0;
-	if (argv[*i][len] == '=') {
-		*out = argv[*i] + len + 1;
-		return 1;
-	}
-	if (argv[*i][len])
-		return 0;
-	if (*i + 1 >= argc) {
-		snprintf(err, n, "%s needs a value, e.g. %s 'TEXT'", name, name);
-		return -1;
-	}
-	*out = argv[++*i];
-	return 1;
-}
-
-/* splits argv (after the command name) into flags and CONFIG + overrides; -1 with one line */
-static int inspect_args(struct inspect_options *o, int argc, char **argv, char *err, size_t n)
-{
-	static const char *const names[] = { "--prompt", "--response", "--svg", "--json" };
-	memset(o, 0, sizeof(*o));
-	const char **slots[] = { &o->prompt, &o->response, &o->svg_path, &o->json_path };
-	int k = 0;
-	for (int i = 0; i < argc; i++) {
-		int hit = 0;
-		for (int f = 0; f < 4 && !hit; f++)
-			if ((hit = flag_value(argc, argv, &i, names[f], slots[f], err, n)) < 0)
-				return -1;
-		if (hit)
-			continue;
-		if (!strcmp(argv[i], "--with-maps")) {
-			o->with_maps = 1;
-		} else if (!strncmp(argv[i], "--", 2)) {
-			snprintf(err, n, "unknown flag '%s'; flags are --prompt TEXT, --response TEXT, "
-				 "--svg FILE, --json FILE, --with-maps", argv[i]);
-			return -1;
-		} else {
-			argv[k++] = argv[i]; /* CONFIG or an override, kept in order */
-		}
-	}
-	o->config_args = argv;
-	o->n_config_args = k;
-	if (!o->svg_path)
-		o->svg_path = INSPECT_SVG_DEFAULT;
-	if (!o->prompt) {
-		snprintf(err, n, "missing --prompt TEXT (the prompt to inspect); see 'attnrl help'");
-		return -1;
-	}
-	if (o->response && !o->response[0]) {
-		snprintf(err, n, "--response is empty: give at least one character, or leave it out to "
-			 "let the model generate the response");
-		return -1;
-	}
-	return 0;
-}
+#define OPT(f) offsetof(struct inspect_options, f)
+static const struct args_opt inspect_opts[] = {
+	{ "CONFIG", ARGS_LIST, OPT(config), "CONFIG [section.key=value ...]", 0, 0, NULL,
+	  ARGS_REQUIRED, "a YAML file, then overrides of its options" },
+	{ "--prompt", ARGS_STR, OPT(prompt), "TEXT", 0, 0, NULL, ARGS_REQUIRED,
+	  "the prompt to inspect" },
+	{ "--response", ARGS_STR, OPT(response), "TEXT", 0, 0, NULL, ARGS_OPTIONAL,
+	  "the response, teacher-forced (default: the model generates it)" },
+	{ "--svg", ARGS_STR, OPT(svg_path), "FILE", 0, 0, "inspect.svg", ARGS_OPTIONAL,
+	  "the picture" },
+	{ "--json", ARGS_STR, OPT(json_path), "FILE", 0, 0, NULL, ARGS_OPTIONAL,
+	  "every number as JSON" },
+	{ "--with-maps", ARGS_SWITCH, OPT(with_maps), NULL, 0, 0, NULL, ARGS_OPTIONAL,
+	  "the attention maps of the sampled heads into the JSON too" },
+	{ NULL },
+};
+const struct args_spec cmd_inspect_args = {
+	"inspect", "per-token WAAD, FAI, sets, gamma of one response", inspect_opts
+};
 
 /* ---- setup ------------------------------------------------------------------------------- */
 
@@ -420,15 +379,17 @@ static int inspect_run(const struct config *c, const struct inspect_options *o, 
 int cmd_inspect(int argc, char **argv)
 {
 	static struct config c;
-	struct inspect_options o;
+	struct inspect_options o = { 0 };
 	char err[1024];
-	if (inspect_args(&o, argc, argv, err, sizeof(err))) {
-		fprintf(stderr, "attnrl inspect: %s\n", err);
+	int rc = args_parse(&cmd_inspect_args, &o, argc, argv, err, sizeof(err));
+	if (!rc && o.response && !o.response[0])
+		rc = -1, snprintf(err, sizeof(err), "--response is empty: give at least one "
+				  "character, or leave it out to let the model generate the response");
+	if (rc)
+		return args_exit(&cmd_inspect_args, rc, err);
+	if (cmd_config_load(&c, &o.config))
 		return INSPECT_BAD_INPUT;
-	}
-	if (cmd_config_load(&c, o.n_config_args, o.config_args))
-		return INSPECT_BAD_INPUT;
-	int rc = inspect_run(&c, &o, err, sizeof(err));
+	rc = inspect_run(&c, &o, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "attnrl inspect: %s\n", err);
 	return rc;

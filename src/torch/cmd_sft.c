@@ -18,7 +18,13 @@
 #include "attnrl/runlog.h"
 #include "attnrl/trainer.h"
 
-#define EXIT_USAGE 2
+static const struct args_opt sft_opts[] = {
+	{ "CONFIG", ARGS_LIST, 0, "CONFIG [section.key=value ...]", 0, 0, NULL, ARGS_REQUIRED,
+	  "a YAML file, then overrides of its options (the sft.* keys among them)" },
+	{ NULL },
+};
+const struct args_spec cmd_sft_args = { "sft", "supervised warm-up on the task's solutions",
+					sft_opts };
 
 struct sft {
 	const struct config *c;
@@ -211,9 +217,13 @@ out:
 int cmd_sft(int argc, char **argv)
 {
 	static struct config c;
+	struct args_list cfg;
 	char err[1024];
-	if (cmd_config_load(&c, argc, argv))
-		return EXIT_USAGE;
+	int rc = args_parse(&cmd_sft_args, &cfg, argc, argv, err, sizeof(err));
+	if (rc)
+		return args_exit(&cmd_sft_args, rc, err);
+	if (cmd_config_load(&c, &cfg))
+		return ATTNRL_EXIT_USAGE;
 	if (sft_run(&c, err, sizeof(err))) {
 		fprintf(stderr, "attnrl sft: %s\n", err);
 		return 1;
