@@ -477,7 +477,10 @@ int ckpt_read_state(const char *dir, struct ckpt_state *s, char *err, size_t n)
 int ckpt_verify(const char *dir, const char *only, char *err, size_t n)
 {
 	char path[CKPT_PATH_MAX + 300];
+	struct stat st;
 	snprintf(path, sizeof(path), "%s/trainer_state.json", dir);
+	if (stat(path, &st) && errno == ENOENT)
+		return 0;
 	struct json *j = json_load(path, err, n);
 	if (!j)
 		return -1;

@@ -77,8 +77,8 @@ long ckpt_latest_before(const char *run_dir, long before, char *dir, size_t dir_
  * of a folder named step_N; -1 with one line naming the file and the field */
 int ckpt_read_state(const char *dir, struct ckpt_state *s, char *err, size_t n);
 /* the files of dir against the checksums in its trainer_state.json (only that file when only
- * is not NULL); 0 when they match or the checkpoint has none (format 1); else -1 with one line
- * naming the file */
+ * is not NULL); 0 when they match or there are none to check (format 1, or no
+ * trainer_state.json: ckpt_read_state refuses that); else -1 with one line naming the file */
 int ckpt_verify(const char *dir, const char *only, char *err, size_t n);
 /* 0 when s and dir/config.yaml match c (hash, world size); else -1 with one line naming the
  * differing keys ("train.threads: 1 -> 2") */
