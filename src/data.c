@@ -133,6 +133,12 @@ static int init_dataset(struct data *d, const struct config *c, char *err, size_
 			 "model.max_seq_len or pick another model.tokenizer)", c->data.path);
 		return -1;
 	}
+	if (!d->n_eval && c->train.eval_every > 0) { /* an accuracy of no problems is NaN */
+		snprintf(err, n, "data: no usable held-out row in %s (see any warning above); give "
+			 "data.eval_path a JSONL file of held-out problems that fit model.max_seq_len, "
+			 "or set train.eval_every=0", ep[0] ? ep : path);
+		return -1;
+	}
 	for (int i = 0; i < d->n_train; i++)
 		d->n_solutions += d->train[i]->solution && strlen(d->train[i]->solution) < TASK_TEXT_MAX;
 	d->eval_size = c->data.eval_size < d->n_eval ? (int)c->data.eval_size : d->n_eval;
@@ -167,6 +173,11 @@ int data_init_eval(struct data *d, const struct config *c, const struct tokenize
 	}
 	d->n_eval = select_rows(d, &d->eval_set, -1, "held-out", d->eval, scratch, path);
 	free(scratch);
+	if (!d->n_eval) {
+		snprintf(err, n, "data: no usable row in %s (see the warning above); raise "
+			 "model.max_seq_len or pick another model.tokenizer", path);
+		goto fail;
+	}
 	d->eval_size = c->data.eval_size < d->n_eval ? (int)c->data.eval_size : d->n_eval;
 	return 0;
 fail:
