@@ -102,6 +102,7 @@ static void config_normalize(struct config *c)
 	c->train.keep_last = d.train.keep_last;
 	c->train.time_limit = d.train.time_limit;
 	c->train.max_bad_steps = d.train.max_bad_steps;
+	c->train.memory_check = d.train.memory_check;
 	memcpy(c->train.device, d.train.device, sizeof(d.train.device)); /* CPU <-> GPU resumes */
 	memcpy(c->dist.rendezvous, d.dist.rendezvous, sizeof(d.dist.rendezvous));
 	c->dist.timeout = d.dist.timeout;
