@@ -148,7 +148,7 @@ static void edit(const char *dir, const char *name, const char *from, const char
 
 static void test_checksums(const struct config *c)
 {
-	char dir[600], copy[700];
+	char dir[600], copy[1400];
 	struct ckpt_state s;
 	CHECK(ckpt_crc32c(0, "123456789", 9) == 0xe3069283u, "CRC-32C check value");
 	unsigned char zeros[32] = { 0 }, ones[32];
