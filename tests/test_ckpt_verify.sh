@@ -5,7 +5,9 @@
 # an uninterrupted run; with no earlier checkpoint it refuses (one line, exit 1); edited
 # trainer_state.json values (negative step or data_cursor, a step that is not the folder's,
 # an unknown format, a repeated key) are refused in one line each with exit 1; a checkpoint
-# without checksums (format 1) still resumes; `attnrl export --step N` checks the weights.
+# without checksums (format 1) still resumes; `attnrl export --step N` checks the weights; a
+# save first removes the checkpoints beyond train.keep_last - 1, and a failed save (ulimit -f)
+# says that a lower train.keep_last can help.
 set -u
 bin=${ATTNRL_BIN:-bin/attnrl}
 source tests/lib.sh
@@ -86,6 +88,16 @@ grep -q crc32c "$tmp/o/ckpt/step_1/trainer_state.json" && fail "the checksums we
 train run.name=o train.steps=2 || fail "format 1 checkpoint: $(cat "$tmp/err")"
 grep -qF "resumed from $tmp/o/ckpt/step_1 " "$tmp/out" || fail "format 1: not resumed from step_1"
 cmp -s "$tmp/o/ckpt/step_2/model.safetensors" "$tmp/ref/ckpt/step_2/model.safetensors" || fail "format 1 resume: step_2 differs"
+
+# a save first removes the oldest beyond train.keep_last - 1; a failed save says so
+train run.name=k train.steps=3 train.keep_last=3 || fail "run k: $(tail -n 1 "$tmp/err")"
+[ "$(ls "$tmp/k/ckpt")" = "$(printf 'step_1\nstep_2\nstep_3')" ] || fail "keep_last=3: $(ls "$tmp/k/ckpt")"
+(ulimit -f 4000; train run.name=k train.steps=5 train.keep_last=3)
+rc=$?
+[ $rc -eq 1 ] && grep -qF "checkpoint of step 4 not saved: " "$tmp/err" &&
+	grep -qF "File too large; the previous checkpoint ckpt/step_3 is intact; free space, or lower train.keep_last (now 3; a save first removes the oldest down to train.keep_last - 1), and rerun to resume from it" "$tmp/err" ||
+	fail "failed save with keep_last=3: exit $rc, $(cat "$tmp/err")"
+[ "$(ls "$tmp/k/ckpt")" = "$(printf 'step_2\nstep_3')" ] || fail "pruned before the save: ckpt/ holds $(ls -a "$tmp/k/ckpt")"
 
 # export of a damaged checkpoint
 flip "$tmp/a/ckpt/step_1/model.safetensors"
