@@ -270,17 +270,25 @@ static int name_cmp(const void *a, const void *b)
  * config.yaml (from its text) */
 static int write_crcs(FILE *f, const char *dir, const char *config, size_t config_len)
 {
-	char path[CKPT_PATH_MAX + 300], *names[64];
-	int k = 0, rc = 0;
+	char path[CKPT_PATH_MAX + 300], **names = NULL;
+	int k = 0, cap = 0, rc = 0;
 	DIR *d = opendir(dir);
 	if (!d)
 		return -1;
-	for (struct dirent *e; (e = readdir(d)) && k < 64;)
-		if (e->d_name[0] != '.' && strcmp(e->d_name, "trainer_state.json") &&
-		    strcmp(e->d_name, "config.yaml") && strcmp(e->d_name, "DONE"))
-			rc |= !(names[k++] = strdup(e->d_name));
+	for (struct dirent *e; !rc && (e = readdir(d));) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "trainer_state.json") ||
+		    !strcmp(e->d_name, "config.yaml") || !strcmp(e->d_name, "DONE"))
+			continue;
+		char **more = k < cap ? names : realloc(names, (cap = 2 * cap + 8) * sizeof(*names));
+		if (!more || !(more[k] = strdup(e->d_name)))
+			rc = -1;
+		if (more)
+			names = more;
+		k += !rc;
+	}
 	closedir(d);
-	qsort(names, (size_t)k, sizeof(*names), name_cmp);
+	if (k)
+		qsort(names, (size_t)k, sizeof(*names), name_cmp);
 	fprintf(f, "{\"config.yaml\": \"%08" PRIx32 "\"",
 		ckpt_crc32c(0, config, config_len));
 	for (int i = 0; i < k && !rc; i++) {
@@ -294,6 +302,7 @@ static int write_crcs(FILE *f, const char *dir, const char *config, size_t confi
 	fprintf(f, "}");
 	for (int i = 0; i < k; i++)
 		free(names[i]);
+	free(names);
 	return rc;
 }
 
