@@ -9,7 +9,9 @@
  * sanitizer build).
  */
 #include "config_internal.h"
+#include "attnrl/credit_batch.h"
 #include "attnrl/data_template.h"
+#include "attnrl/fsutil.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -572,6 +574,8 @@ static void write_yaml(const struct config *c, struct sink *s, int comments)
 		const struct opt *o = &config_opts[i];
 		if (i == 0 || strcmp(o->section, config_opts[i - 1].section))
 			emit(s, "%s:\n", o->section);
+		if (!s->f && !strcmp(o->name, "train.memory_check"))
+			continue; /* the hash: a key that cannot change results, newer than format 1 */
 		format_value(o, c, val, sizeof(val));
 		snprintf(line, sizeof(line), "  %s: %s", o->key, val);
 		if (!comments) {
@@ -699,6 +703,28 @@ int config_device_parse(const char *s)
 	return *end || k > 4095 ? CONFIG_DEVICE_BAD : (int)k;
 }
 
+/* the credit.* keys as rhythm_init reads them: the layer list against model.n_layers when the
+ * config gives the shape (no model.path, or a .safetensors file that must match it), else
+ * against the most layers the statistics support */
+static int credit_validate(const struct config *c, char *err, size_t n)
+{
+	struct credit_params cp;
+	const char *path = c->model.path;
+	int own = !path[0] || fs_has_suffix(path, ".safetensors");
+	struct attnstats_config sc = { .n_layers = own && c->model.n_layers < ATTNSTATS_MAX_LAYERS ?
+						   (int)c->model.n_layers : ATTNSTATS_MAX_LAYERS };
+	if (rhythm_credit_params(&cp, c, err, n))
+		return -1;
+	if (cp.strategy == CREDIT_NONE)
+		return 0;
+	if (attnstats_parse_layers(&sc, c->credit.layers, err, n))
+		return -1;
+	if (!strcmp(c->credit.compute, "maps") && strcmp(c->credit.head_grouping, "per_response"))
+		return config_fail(err, n, "credit.compute=maps supports "
+				   "credit.head_grouping=per_response only");
+	return 0;
+}
+
 int config_validate(const struct config *c, char *err, size_t n)
 {
 	for (int i = 0; i < N_OPTS; i++)
@@ -772,5 +798,5 @@ int config_validate(const struct config *c, char *err, size_t n)
 	if (c->optim.lr_min > c->optim.lr)
 		return config_fail(err, n, "optim.lr_min=%g is larger than optim.lr=%g", c->optim.lr_min,
 			    c->optim.lr);
-	return 0;
+	return credit_validate(c, err, n);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attnrl/fsutil.h"
 #include "attnrl/rng.h"
 
 #define DATA_TEXT_MAX (TASK_TEXT_MAX + TEMPLATE_MAX) /* a rendered prompt, bytes */
@@ -87,6 +88,15 @@ static int countdown_rows(const struct data *d, const struct dataset *ds, char *
 	return 0;
 }
 
+/* a folder given for a file reads as an allocation failure otherwise */
+static int not_dir(const char *key, const char *path, char *err, size_t n)
+{
+	if (!path[0] || !fs_is_dir(path))
+		return 0;
+	snprintf(err, n, "%s '%s' is a directory; expected a JSONL file", key, path);
+	return -1;
+}
+
 static int init_dataset(struct data *d, const struct config *c, char *err, size_t n)
 {
 	struct dataset_opts o = { c->data.prompt_field, c->data.answer_field, c->data.answer_format };
@@ -96,7 +106,9 @@ static int init_dataset(struct data *d, const struct config *c, char *err, size_
 			 "(e.g. data.path=../shared/data/gsm8k/train.jsonl)");
 		return -1;
 	}
-	if (dataset_load(&d->train_set, c->data.path, &o, err, n) ||
+	if (not_dir("data.path", c->data.path, err, n) ||
+	    not_dir("data.eval_path", ep, err, n) ||
+	    dataset_load(&d->train_set, c->data.path, &o, err, n) ||
 	    (ep[0] && dataset_load(&d->eval_set, ep, &o, err, n)) ||
 	    countdown_rows(d, &d->train_set, err, n) || countdown_rows(d, &d->eval_set, err, n))
 		return -1;
@@ -119,6 +131,12 @@ static int init_dataset(struct data *d, const struct config *c, char *err, size_
 	if (!d->n_train) {
 		snprintf(err, n, "data: no usable train row in %s (see the warning above; raise "
 			 "model.max_seq_len or pick another model.tokenizer)", c->data.path);
+		return -1;
+	}
+	if (!d->n_eval && c->train.eval_every > 0) { /* an accuracy of no problems is NaN */
+		snprintf(err, n, "data: no usable held-out row in %s (see any warning above); give "
+			 "data.eval_path a JSONL file of held-out problems that fit model.max_seq_len, "
+			 "or set train.eval_every=0", ep[0] ? ep : path);
 		return -1;
 	}
 	for (int i = 0; i < d->n_train; i++)
@@ -155,6 +173,11 @@ int data_init_eval(struct data *d, const struct config *c, const struct tokenize
 	}
 	d->n_eval = select_rows(d, &d->eval_set, -1, "held-out", d->eval, scratch, path);
 	free(scratch);
+	if (!d->n_eval) {
+		snprintf(err, n, "data: no usable row in %s (see the warning above); raise "
+			 "model.max_seq_len or pick another model.tokenizer", path);
+		goto fail;
+	}
 	d->eval_size = c->data.eval_size < d->n_eval ? (int)c->data.eval_size : d->n_eval;
 	return 0;
 fail:

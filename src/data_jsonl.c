@@ -345,6 +345,10 @@ int dataset_load(struct dataset *ds, const char *path, const struct dataset_opts
 	size_t len;
 	char *text;
 	memset(ds, 0, sizeof(*ds));
+	if (fs_is_dir(path)) {
+		snprintf(err, n, "'%s' is a directory; expected a JSONL file", path);
+		return -1;
+	}
 	if (fs_read_file(path, &text, &len)) {
 		snprintf(err, n, "%s: cannot read: %s; check data.path / data.eval_path", path,
 			 errno ? strerror(errno) : "out of memory");

@@ -5,8 +5,8 @@
  * stack and, when the container closes, copied into one contiguous arena block: an array holds
  * len nodes, an object 2*len nodes (key, value, key, value, ...) followed, for objects of at
  * least HASH_MIN members, by an open-addressing index of uint32 member numbers (+1, 0 = empty)
- * whose size is the power of two >= 2*len; a later duplicate key overwrites the earlier entry,
- * so json_get returns the last. Decoded strings go to the arena too (decoding never grows a
+ * whose size is the power of two >= 2*len. A repeated key in one object is an error (RFC 8259
+ * leaves it undefined; silently taking one of the values hides a broken file). Decoded strings go to the arena too (decoding never grows a
  * string, so the raw length bounds the space). Recursion depth is bounded by JSON_MAX_DEPTH.
  * A number whose decimal value is exactly an integer in int64 range (12, 1e3, 2.50e1) is kept
  * exactly; others go through strtod (the program runs in the "C" locale: no setlocale, so '.'
@@ -54,6 +54,7 @@ struct parser {
 	const unsigned char *start, *s, *end;
 	struct doc *doc;
 	struct json *stack; /* children of the open containers */
+	const unsigned char **at; /* where each key on the stack starts (other slots unused) */
 	size_t top, cap;
 	const unsigned char *err_at;
 	char what[96];
@@ -127,9 +128,12 @@ static int push(struct parser *p, const struct json *v)
 		size_t guess = (size_t)(p->end - p->start) / 16, cap = p->cap ? 2 * p->cap : guess;
 		cap = cap < 256 ? 256 : cap;
 		struct json *s = realloc(p->stack, cap * sizeof(*s));
-		if (!s)
+		if (s)
+			p->stack = s;
+		const unsigned char **at = s ? realloc(p->at, cap * sizeof(*at)) : NULL;
+		if (!at)
 			return fail(p, p->s, "out of memory");
-		p->stack = s;
+		p->at = at;
 		p->cap = cap;
 	}
 	p->stack[p->top++] = *v;
@@ -428,14 +432,36 @@ static uint32_t *index_slot(const struct json *obj, const char *s, size_t n)
 	return &tab[i];
 }
 
-static void index_build(struct json *obj)
+/* the index of obj; -1 - m when member m repeats an earlier key */
+static long index_build(struct json *obj)
 {
 	uint32_t *tab = (uint32_t *)(obj->u.items + 2 * (size_t)obj->len);
 	memset(tab, 0, index_size(obj->len) * sizeof(*tab));
 	for (uint32_t m = 0; m < obj->len; m++) {
 		const struct json *k = &obj->u.items[2 * (size_t)m];
-		*index_slot(obj, k->u.str, k->len) = m + 1;
+		uint32_t *slot = index_slot(obj, k->u.str, k->len);
+		if (*slot)
+			return -1 - (long)m;
+		*slot = m + 1;
 	}
+	return 0;
+}
+
+/* the first member of a small object (the children above base) that repeats a key; -1 none */
+static long dup_small(const struct parser *p, size_t base)
+{
+	for (size_t i = base + 2; i < p->top; i += 2)
+		for (size_t j = base; j < i; j += 2)
+			if (key_eq(&p->stack[j], p->stack[i].u.str, p->stack[i].len))
+				return (long)(i - base) / 2;
+	return -1;
+}
+
+static int fail_dup(struct parser *p, size_t base, long m)
+{
+	const struct json *k = &p->stack[base + 2 * (size_t)m];
+	return fail(p, p->at[base + 2 * (size_t)m], "duplicate key \"%.40s%s\"", k->u.str,
+		    k->len > 40 ? "..." : "");
 }
 
 /* moves the children above base into one arena block owned by the new container */
@@ -444,8 +470,11 @@ static int close_container(struct parser *p, size_t base, int type, struct json 
 	size_t n = p->top - base, members = type == JSON_OBJECT ? n / 2 : n;
 	size_t bytes = n * sizeof(struct json);
 	int indexed = type == JSON_OBJECT && members >= HASH_MIN;
+	long dup;
 	if (members >= UINT32_MAX)
 		return fail(p, p->s, "container with more than 4G members");
+	if (type == JSON_OBJECT && !indexed && (dup = dup_small(p, base)) >= 0)
+		return fail_dup(p, base, dup);
 	if (indexed)
 		bytes += index_size(members) * sizeof(uint32_t);
 	*out = (struct json){ .type = (uint8_t)type, .len = (uint32_t)members };
@@ -454,8 +483,8 @@ static int close_container(struct parser *p, size_t base, int type, struct json 
 			return fail(p, p->s, "out of memory");
 		memcpy(out->u.items, p->stack + base, n * sizeof(struct json));
 	}
-	if (indexed)
-		index_build(out);
+	if (indexed && (dup = index_build(out)) < 0)
+		return fail_dup(p, base, -1 - dup);
 	p->top = base;
 	return 0;
 }
@@ -506,8 +535,10 @@ static int parse_member(struct parser *p, int depth)
 		return fail(p, p->s, "unexpected end of input (expected a key)");
 	if (*p->s != '"')
 		return fail(p, p->s, "expected a string key");
+	const unsigned char *at = p->s;
 	if (parse_string(p, &k) || push(p, &k))
 		return -1;
+	p->at[p->top - 1] = at;
 	skip_ws(p);
 	if (p->s == p->end || *p->s != ':')
 		return fail(p, p->s, "expected ':' after an object key");
@@ -583,6 +614,7 @@ struct json *json_parse(const char *text, size_t len, char *err, size_t errlen)
 	if (!rc && p.s != p.end)
 		rc = fail(&p, p.s, "unexpected characters after the document");
 	free(p.stack);
+	free(p.at);
 	if (rc) {
 		format_error(&p, err, errlen);
 		doc_free(p.doc);

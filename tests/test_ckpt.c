@@ -4,8 +4,11 @@
  * never found, and the next ckpt_begin removes both); the newest is found by number, not by
  * name order (step_10 after step_9); pruning keeps the K newest; trainer_state.json reads back
  * what was written, and Python's json module reads it too (when /usr/bin/python3 is there);
- * checkpoints after a step are removed (a run that starts over);
- * the config check accepts the keys a resume may change and names the ones it may not.
+ * checkpoints after a step are removed (a run that starts over); CRC-32C matches its standard
+ * check values, every file's checksum is written and a flipped byte is found, naming the file,
+ * while a checkpoint without checksums (format 1) still passes; edited trainer_state.json values
+ * (negative step or cursor, a step that is not the folder's, an unknown format) are refused in
+ * one line naming the field; the config check accepts the keys a resume may change and names the ones it may not.
  */
 #include "attnrl/ckpt.h"
 #include "check.h"
@@ -123,6 +126,83 @@ static void test_config_check(const struct config *c)
 	CHECK(ckpt_config_hash(&d) != ckpt_config_hash(&e), "train.steps ignored with a cosine schedule");
 }
 
+/* text of dir/name with the first from replaced by to */
+static void edit(const char *dir, const char *name, const char *from, const char *to)
+{
+	char path[600], text[8192], out[8192];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "r");
+	size_t k = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	text[k] = 0;
+	char *at = strstr(text, from);
+	CHECK(at != NULL, "'%s' not in %s", from, path);
+	if (!at)
+		return;
+	snprintf(out, sizeof(out), "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	f = fopen(path, "w");
+	fputs(out, f);
+	fclose(f);
+}
+
+static void test_checksums(const struct config *c)
+{
+	char dir[600], copy[1400];
+	struct ckpt_state s;
+	CHECK(ckpt_crc32c(0, "123456789", 9) == 0xe3069283u, "CRC-32C check value");
+	unsigned char zeros[32] = { 0 }, ones[32];
+	memset(ones, 0xff, sizeof(ones));
+	CHECK(ckpt_crc32c(0, zeros, 32) == 0x8a9136aau && ckpt_crc32c(0, ones, 32) == 0x62a8ab43u,
+	      "CRC-32C of RFC 3720 B.4 vectors");
+	CHECK(ckpt_crc32c(ckpt_crc32c(0, "12345", 5), "6789", 4) == 0xe3069283u, "CRC-32C in parts");
+	CHECK(!ckpt_begin(root, 20, dir, sizeof(dir), err, sizeof(err)), "begin: %s", err);
+	FILE *f;
+	snprintf(copy, sizeof(copy), "%s/model.safetensors", dir);
+	f = fopen(copy, "w");
+	fputs("0123456789abcdef0123456789", f);
+	fclose(f);
+	s = (struct ckpt_state){ .step = 20, .world_size = 1, .config_hash = ckpt_config_hash(c) };
+	CHECK(!ckpt_write_state(dir, &s, c, err, sizeof(err)), "state: %s", err);
+	CHECK(!ckpt_commit(root, 20, err, sizeof(err)), "commit: %s", err);
+	snprintf(dir, sizeof(dir), "%s/ckpt/step_20", root);
+	CHECK(!ckpt_verify(dir, NULL, err, sizeof(err)), "verify: %s", err);
+	snprintf(copy, sizeof(copy), "cp -r '%s' '%s.orig'", dir, dir);
+	CHECK(system(copy) == 0, "copy");
+	edit(dir, "model.safetensors", "9abc", "9aXc");
+	CHECK(ckpt_verify(dir, NULL, err, sizeof(err)) && strstr(err, "step_20/model.safetensors': "
+	      "checksum mismatch") && strstr(err, "the file is damaged"), "flipped byte: %s", err);
+	CHECK(ckpt_verify(dir, "config.yaml", err, sizeof(err)) == 0, "only config.yaml: %s", err);
+	edit(dir, "config.yaml", "train:", "trainX");
+	CHECK(ckpt_verify(dir, "config.yaml", err, sizeof(err)) && strstr(err, "config.yaml'"),
+	      "config.yaml checked: %s", err);
+	edit(dir, "trainer_state.json", "\"crc32c\"", "\"no_crc\"");
+	edit(dir, "trainer_state.json", "\"format\": 2", "\"format\": 1");
+	CHECK(!ckpt_verify(dir, NULL, err, sizeof(err)), "format 1, no checksums: %s", err);
+	CHECK(!ckpt_read_state(dir, &s, err, sizeof(err)), "format 1 reads: %s", err);
+	static const char *const edits[][3] = {
+		{ "\"step\": 20", "\"step\": -3", "step is -3; it cannot be negative" },
+		{ "\"step\": 20", "\"step\": 5", "step is 5 but the folder is step_20" },
+		{ "\"data_cursor\": 0", "\"data_cursor\": -1", "data_cursor is -1; it cannot be negative" },
+		{ "\"format\": 2", "\"format\": 99", "format 99 is not one this attnrl reads (1 to 2)" },
+		{ "\"metrics_bytes\": 0", "\"metrics_bytes\": -5", "metrics_bytes is -5" },
+		{ "\"step\": 20", "\"step\": 20, \"step\": 20", "duplicate key \"step\"" },
+	};
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		snprintf(copy, sizeof(copy), "cp '%s.orig/trainer_state.json' '%s/'", dir, dir);
+		CHECK(system(copy) == 0, "copy back");
+		edit(dir, "trainer_state.json", edits[i][0], edits[i][1]);
+		CHECK(ckpt_read_state(dir, &s, err, sizeof(err)) && strstr(err, edits[i][2]) &&
+		      strstr(err, "step_20/trainer_state.json") && !strchr(err, '\n'),
+		      "edit %s: %s", edits[i][1], err);
+	}
+	snprintf(copy, sizeof(copy), "cp '%s.orig/trainer_state.json' '%s/'", dir, dir);
+	CHECK(system(copy) == 0 && !ckpt_read_state(dir, &s, err, sizeof(err)), "restored: %s", err);
+	CHECK(ckpt_latest_before(root, 20, dir, sizeof(dir)) == 13 && strstr(dir, "step_13"),
+	      "latest before 20: %s", dir);
+	CHECK(ckpt_latest_before(root, 10, dir, sizeof(dir)) == 0, "none before 10");
+}
+
 int main(void)
 {
 	static struct config c;
@@ -135,6 +215,7 @@ int main(void)
 	test_folders(&c);
 	test_state(&c);
 	test_config_check(&c);
+	test_checksums(&c);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	CHECK(system(cmd) == 0, "cleanup");

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # test_cli.sh - the command line as a user meets it: config errors are one line with exit
-# code 2, `config` prints a config that reloads to itself, unknown commands are refused, every
-# command's --help has a line for each of its flags, and the config reference of
-# docs/config.md and the command list of docs/commands.md are exactly what the tables generate.
+# code 2 (credit.* included); run-time errors about a folder given for data.path or weights of
+# another shape or vocabulary name what to change; `config` prints a config that reloads to
+# itself; unknown commands are refused; every command's --help has a line for each of its flags;
+# the config reference of docs/config.md and the command list of docs/commands.md are exactly
+# what the tables generate.
 set -u
 bin=${ATTNRL_BIN:-bin/attnrl}
 source tests/lib.sh
@@ -16,6 +18,17 @@ expect "batch arithmetic" 2 "algo.mini_batch=48 does not divide the rollout batc
 expect "missing file" 2 "no-such.yaml" $bin train no-such.yaml
 expect "unknown command" 2 "unknown command 'trian'" $bin trian
 expect "config prints YAML" 0 "group_size: 4" $bin config configs/default.yaml rollout.group_size=4
+
+# credit.* mistakes are config errors (exit 2), like every other key; messages that name the fix
+expect "credit window" 2 "credit.fai_lo=5 is above credit.fai_hi=1" $bin config configs/default.yaml credit.fai_lo=5 credit.fai_hi=1
+expect "credit tau" 2 "credit.tau_waad: 'x' is neither 'auto' nor a number >= 0" $bin config configs/default.yaml credit.tau_waad=x
+expect "credit layers" 2 "credit.layers: '2,1' is neither 'auto' nor an ascending list of layer indices in [0, 4)" $bin config configs/default.yaml credit.layers=2,1
+expect "credit maps" 2 "credit.compute=maps supports credit.head_grouping=per_response only" $bin train configs/default.yaml credit.compute=maps credit.head_grouping=per_batch
+expect "data.path a folder" 1 "attnrl train: data.path '$tmp' is a directory; expected a JSONL file" $bin train configs/default.yaml data.task=math data.path="$tmp" run.dir="$tmp/r"
+expect "vocabulary of the weights" 1 "the file's vocabulary is 100 tokens, model.tokenizer's 151669: give model.tokenizer the one it was trained with" \
+	$bin train configs/default.yaml model.tokenizer=../shared/tokenizers/qwen3 train.memory_check=false run.dir="$tmp/r"
+expect "shape of the weights" 1 "missing tensor 'model.layers.4.input_layernorm.weight' [128]; set model.n_layers=4 as the file was written" \
+	$bin train configs/default.yaml model.n_layers=5 run.dir="$tmp/r"
 
 # the printed config is a config: it reloads to the same text
 $bin config configs/default.yaml rollout.top_k=5 optim.lr=3e-4 >"$tmp/a.yaml"

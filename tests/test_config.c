@@ -70,7 +70,7 @@ static void test_defaults(void)
 	EQ_S(c.run.resume, "auto"); EQ_I(c.run.resume_force, 0); EQ_I(c.train.save_every, 50);
 	EQ_I(c.train.keep_last, 2); EQ_F(c.train.time_limit, 0); EQ_I(c.train.max_bad_steps, 5);
 	EQ_S(c.dist.backend, "auto"); EQ_S(c.dist.rendezvous, "auto"); EQ_F(c.dist.timeout, 300);
-	EQ_I(CONFIG_N_OPTIONS, 102);
+	EQ_I(c.train.memory_check, 1); EQ_I(CONFIG_N_OPTIONS, 103);
 	CHECK(config_validate(&c, err, sizeof(err)) == 0, "defaults validate: %s", err);
 }
 

@@ -197,6 +197,9 @@ static void test_errors(void)
 		     "%s:1:", "\\boxed{}");
 	expect_error("empty_answer.jsonl", "{\"question\": \"a\", \"answer\": \"x #### \"}\n",
 		     &auto_opts, "%s:1: empty answer", NULL);
+	expect_error("dup.jsonl", "{\"question\": \"a\", \"answer\": \"1\", \"answer\": \"2\"}\n",
+		     &auto_opts, "%s:1:34: invalid JSON: duplicate key \"answer\"", NULL);
+	expect_error("/tmp", NULL, &auto_opts, "'%s' is a directory; expected a JSONL file", NULL);
 	expect_error("empty.jsonl", "\n\n", &auto_opts, "%s: no rows", NULL);
 	expect_error("/nonexistent/x.jsonl", NULL, &auto_opts, "%s: cannot read", NULL);
 }

@@ -5,7 +5,7 @@
 # eval.k=3) eval accuracy, and so does a run with rollout.ignore_eos=true; a run that started
 # from a llama2.c file is evaluated with its trained weights (as its Hugging Face export); the
 # four benchmarks of ../shared/data run with stories260K, with subset counts checked against
-# the files; an mcq file; one-line errors.
+# the files; an mcq file; one-line errors; no usable held-out row is an error, never a NaN.
 set -u
 bin=${ATTNRL_BIN:-bin/attnrl}
 py=/usr/bin/python3
@@ -103,6 +103,18 @@ mkdir -p "$tmp/empty_run" && cp "$tmp/r/config.yaml" "$tmp/empty_run/"
 expect "run without weights" 2 "a run without model.safetensors or a complete checkpoint" $bin eval --model "$tmp/empty_run"
 printf '{"question": "1+1=", "answer": "2", "level": 1}\n' >"$tmp/one.jsonl"
 expect "by a missing field" 1 "--by grade: no row of" $bin eval --model data/default-sft.safetensors configs/default.yaml --data "$tmp/one.jsonl" --by grade
+
+# no usable held-out row: train stops with one line and exit 1, never an accuracy of NaN
+$py -c 'import json
+for i in range(3): print(json.dumps({"question": "9" * 2000, "answer": "1"}))' >"$tmp/long.jsonl"
+for i in 1 2 3 4 5 6 7 8; do printf '{"question": "%d+1=", "answer": "%d"}\n' $i $((i + 1)); done >"$tmp/short.jsonl"
+$bin train configs/default.yaml data.task=math data.path="$tmp/short.jsonl" data.eval_path="$tmp/long.jsonl" \
+	train.steps=1 run.dir="$tmp/noeval" >"$tmp/noeval.out" 2>"$tmp/noeval.err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "attnrl train: data: no usable held-out row in $tmp/long.jsonl (see any warning above); give data.eval_path" "$tmp/noeval.err" &&
+	! grep -qi nan "$tmp/noeval.out" || fail "0 held-out rows: exit $rc, $(cat "$tmp/noeval.err" "$tmp/noeval.out" | tail -n 2)"
+$bin train configs/default.yaml data.task=math data.path="$tmp/short.jsonl" data.eval_path="$tmp/long.jsonl" \
+	train.steps=1 train.eval_every=0 run.dir="$tmp/noeval" >/dev/null 2>&1 || fail "0 held-out rows with train.eval_every=0 refused"
 
 [ "$fails" -eq 0 ] && echo "test_eval: ok"
 exit $((fails > 0))

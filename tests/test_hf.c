@@ -10,7 +10,9 @@
  *     and its logits equal attnrl's model_forward on the reloaded model (<= 1e-4);
  *  4. a hand-made sharded folder (index + two shards, an extra inv_freq buffer, a stray
  *     lm_head in a tied model) loads to the same bits;
- *  5. broken folders and config.json files fail with their one-line messages.
+ *  5. broken folders and config.json files fail with their one-line messages, among them a
+ *     num_hidden_layers lower than the layers stored, a tensor the model does not have and a
+ *     repeated key.
  * Everything is written under a fresh /tmp/test_hf_XXXXXX, removed at the end.
  */
 #include <stdio.h>
@@ -432,6 +434,43 @@ static void expect_load_error(const char *name, const char *file_text, int skip,
 	model_destroy(m);
 }
 
+/* config.json against the tensors stored: a layer count one lower, an extra tensor */
+static void check_stored_errors(void)
+{
+	char folder[256], cmd[2000];
+	struct hf_info info;
+	path_of(folder, sizeof(folder), "e_layers");
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && cp %s/../qwen3_untied_float32/* %s/ && sed -i "
+		 "'s/\"num_hidden_layers\": 2/\"num_hidden_layers\": 1/' %s/config.json && grep -q "
+		 "'\"num_hidden_layers\": 1' %s/config.json", folder, folder, folder, folder, folder);
+	CHECK(system(cmd) == 0, "%s", cmd);
+	struct model *back = load_folder(folder, &info);
+	CHECK(!back && strstr(err, "e_layers/config.json': num_hidden_layers 1 but model.safetensors "
+			       "holds layers 0-1 (2); fix num_hidden_layers"), "layers: %s",
+	      back ? "loaded" : err);
+	printf("error %-16s %s\n", "e_layers", err);
+	model_destroy(back);
+
+	struct model *m = case_model(QWEN3, 100);
+	float x[4] = { 0 };
+	int64_t s4[1] = { 4 };
+	struct st_entry extra = { "model.layers.1.mlp.extra.weight", ST_F32, 1, s4, x };
+	char path[512];
+	path_of(folder, sizeof(folder), "e_extra");
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && cp %s/../qwen3_untied_float32/config.json %s/",
+		 folder, folder, folder);
+	CHECK(system(cmd) == 0, "%s", cmd);
+	snprintf(path, sizeof(path), "%s/model.safetensors", folder);
+	CHECK(!write_part(m, 0, m->n_params, &extra, 1, path), "%s", err);
+	back = load_folder(folder, &info);
+	CHECK(!back && strstr(err, "e_extra/model.safetensors': tensor 'model.layers.1.mlp.extra."
+			       "weight' is not a parameter of the model config.json describes (qwen3)"),
+	      "extra tensor: %s", back ? "loaded" : err);
+	printf("error %-16s %s\n", "e_extra", err);
+	model_destroy(back);
+	model_destroy(m);
+}
+
 static void check_load_errors(void)
 {
 	expect_load_error("e_missing", NULL, 3, -1, "model.safetensors: missing tensor "
@@ -460,6 +499,7 @@ static void check_load_errors(void)
 	back = load_folder(folder, &info);
 	CHECK(!back && strstr(err, "no model.safetensors"), "no weights: %s", back ? "loaded" : err);
 	model_destroy(back);
+	check_stored_errors();
 }
 
 /* config.json text -> the error of hf_read_config */
@@ -520,6 +560,8 @@ static void check_config_errors(void)
 	expect_config_error("{\"model_type\": \"llama\", \"hidden_act\": \"gelu\", " BASE "}",
 			    "only silu is supported");
 	expect_config_error("{\"model_type\": \"llama\", " BASE ",}", "line 1 col");
+	expect_config_error("{\"model_type\": \"llama\", " BASE ",\n \"num_hidden_layers\": 4}",
+			    "config.json: line 2 col 2: duplicate key \"num_hidden_layers\"");
 	/* the defaults of transformers' LlamaConfig / Qwen2Config, and a list of eos ids */
 	path_of(folder, sizeof(folder), "cfg");
 	snprintf(path, sizeof(path), "%s/config.json", folder);

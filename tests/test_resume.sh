@@ -7,8 +7,8 @@
 # keys aside), also across the epoch boundaries of a JSONL dataset. SIGTERM / SIGUSR1 / SIGINT
 # save and exit 75, a second SIGINT exits 130; train.time_limit and SLURM_JOB_END_TIME stop in
 # time; non-finite steps skip the update and abort after train.max_bad_steps; a checkpoint
-# write that fails (ulimit -f: EFBIG) stops the run with exit 1 and leaves the previous
-# checkpoint loadable; a changed config is refused with the keys named.
+# write that fails (ulimit -f: EFBIG) stops the run with exit 1, leaves the previous
+# checkpoint loadable and says whether train.keep_last can help; a changed config is refused with the keys named.
 set -u
 bin=${ATTNRL_BIN:-bin/attnrl}
 source tests/lib.sh
@@ -160,7 +160,7 @@ section6() {
 	killed_at log:3 137 run.name=full train.steps=6 train.save_every=2
 	(ulimit -f 4000; "$bin" train "${base[@]}" run.name=full train.steps=6 train.save_every=2 >"$tmp/full.log" 2>&1)
 	rc=$?
-	grep -q "checkpoint of step 4 not saved: .*File too large; the previous checkpoint ckpt/step_2 is intact" "$tmp/full.log" && [ $rc -eq 1 ] ||
+	grep -q "checkpoint of step 4 not saved: .*File too large; the previous checkpoint ckpt/step_2 is intact; free space and rerun to resume from it (train.keep_last cannot help: one complete checkpoint is always kept while the next is written)" "$tmp/full.log" && [ $rc -eq 1 ] ||
 		fail "failed checkpoint: exit $rc, $(tail -n 1 "$tmp/full.log")"
 	[ -e "$tmp/full/ckpt/step_2/DONE" ] && [ ! -e "$tmp/full/ckpt/step_4" ] && [ ! -e "$tmp/full/ckpt/.step_4.tmp" ] ||
 		fail "failed checkpoint: ckpt/ holds $(ls -a "$tmp/full/ckpt")"

@@ -388,7 +388,7 @@ static void test_bad_headers(void)
 	expect_header_err("{\"w\": 3}", 0, "tensor 'w': entry is number, not an object");
 	expect_header_err("{\"w\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [0, 1]}, "
 			  "\"w\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [1, 2]}}", 2,
-			  "duplicate key 'w' in the header");
+			  "header (bytes 8 to 128) is not valid JSON: line 1 col 62: duplicate key \"w\"");
 	expect_header_err("{\"a\\u0000b\": {}}", 0, "header key 0 ('a...') holds a NUL byte");
 	expect_header_err("{\"__metadata__\": [1]}", 0, "__metadata__ is array, not an object");
 	expect_header_err("{\"__metadata__\": {\"a\": \"b\", \"n\": 1}}", 0,

@@ -154,7 +154,9 @@
 	  "seconds this run may take from its set-up; a checkpoint is saved and it exits "         \
 	  "(code 75) before then, judged by the measured step time; 0 = none")                     \
 	X(train, max_bad_steps, INT, 5, ">= 0",                                                    \
-	  "abort after this many steps in a row with a non-finite loss or gradient; 0 = never")
+	  "abort after this many steps in a row with a non-finite loss or gradient; 0 = never")   \
+	X(train, memory_check, BOOL, 1, "",                                                        \
+	  "refuse a CPU run whose memory plan (printed at start) exceeds the available memory")
 
 #define CONFIG_EVAL(X)                                                                             \
 	X(eval, k, INT, 1, "[1, 1024]",                                                            \

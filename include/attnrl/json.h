@@ -8,9 +8,10 @@
  * lives in a few arena blocks freed by json_free(root); every node pointer dies with it.
  * Strings are NUL-terminated UTF-8 with escapes decoded; \u surrogate pairs become one code
  * point and a lone surrogate becomes U+FFFD; a string may hold an escaped NUL, so json_str_len
- * gives the exact length. Objects keep every member in document order (json_len, json_key_at,
- * json_at iterate them, duplicates included); json_get returns the last member with the key
- * (hashed for large objects, so lookups in a 150k-entry vocab are O(1)).
+ * gives the exact length. A key repeated in one object is an error ("line L col C: duplicate key
+ * \"k\"", at the second one). Objects keep every member in document order (json_len,
+ * json_key_at, json_at iterate them); json_get finds a member by key (hashed for large
+ * objects, so lookups in a 150k-entry vocab are O(1)).
  * Every accessor accepts NULL and answers "missing", so lookups chain:
  *   json_int(json_get(json_get(cfg, "rope_scaling"), "factor"), &x)
  *
@@ -50,7 +51,7 @@ size_t json_str_len(const struct json *v);        /* bytes without the NUL; 0 wh
 size_t json_len(const struct json *v);            /* members of an array or object, else 0 */
 const struct json *json_at(const struct json *v, size_t i);    /* element or member value */
 const char *json_key_at(const struct json *obj, size_t i);     /* member key; NULL if none */
-const struct json *json_get(const struct json *obj, const char *key); /* last with key, or NULL */
+const struct json *json_get(const struct json *obj, const char *key); /* member with key, or NULL */
 
 /* writer: a quoted, escaped string (invalid UTF-8 bytes -> \ufffd each; NULL -> null) */
 void json_write_string(FILE *f, const char *s);

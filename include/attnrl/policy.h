@@ -32,6 +32,9 @@ void policy_free(struct policy *p);
 /* the tokenizer policy_init would load: model.tokenizer, else the model folder's
  * tokenizer.json (or the tokenizer.bin beside a llama2.c .bin), else the character vocabulary */
 int policy_tokenizer_init(struct tokenizer *tok, const struct config *c, char *err, size_t n);
+/* the shape policy_init would give the model, read without allocating it: a Hugging Face
+ * folder's config.json, a llama2.c header, else the model.* keys and the tokenizer's size */
+int policy_model_config(const struct config *c, struct model_config *mc, char *err, size_t n);
 /* policy_gpu.c - rollout.engine: the GPU decode engine on CUDA device `device` over m's
  * weights (fp32 on that device, e.g. a trainer's master copy; NULL: the host model, uploaded),
  * hooked into p->ro; 0 also when the CPU engine stays (a model outside the kernels under

@@ -81,8 +81,10 @@ static int weights_path(const struct export_args *a, char *path, size_t len, cha
 	if (!stat(path, &st)) {
 		char dir[4096];
 		snprintf(dir, sizeof(dir), "%s/ckpt/step_%ld", a->run_dir, a->step);
-		if (a->step < 0 || ckpt_complete(dir))
+		if (a->step < 0)
 			return 0;
+		if (ckpt_complete(dir))
+			return ckpt_verify(dir, "model.safetensors", err, n);
 		snprintf(err, n, "%s: checkpoint without DONE (its write never finished); export "
 			 "another step", dir);
 		return -1;

@@ -1,7 +1,8 @@
 /*
  * hf.c - Hugging Face model folders in (see hf.h): config.json -> struct hf_info (the parsing
  * is hf_config.c's), and the weights of a single or sharded safetensors folder -> the
- * parameters of a model.
+ * parameters of a model. Before loading, the tensors stored are checked against the config:
+ * num_hidden_layers equals the layers stored, and every stored tensor is a parameter.
  *
  * Loading: each shard is mapped once; every parameter is converted into its fp32 storage and
  * the pages of the copied tensor are dropped from the mapping right away (MADV_DONTNEED on a
@@ -19,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attnrl/fsutil.h"
 #include "attnrl/json.h"
 #include "attnrl/safetensors.h"
 
@@ -176,6 +178,97 @@ static int weight_files_init(struct weight_files *w, const struct model *m, cons
 	return 0;
 }
 
+/* ---- config.json against the tensors stored ---------------------------------------------- */
+
+/* the K of "model.layers.K.", else -1 */
+static long layer_of(const char *name)
+{
+	char *end;
+	if (strncmp(name, "model.layers.", 13) || name[13] < '0' || name[13] > '9')
+		return -1;
+	long k = strtol(name + 13, &end, 10);
+	return *end == '.' ? k : -1;
+}
+
+static int param_index(const struct model *m, const char *name)
+{
+	for (int i = 0; i < m->n_params; i++)
+		if (!strcmp(m->names[i], name))
+			return i;
+	return -1;
+}
+
+/* names[0..count), every tensor the folder stores (what holds them: where), against the
+ * parameters the config makes: the same layer count, no tensor the model would not load
+ * (aside from rotary inverse frequencies, a buffer, and the lm_head of a tied model, which
+ * transformers ignores too); the missing ones are named by load_param */
+static int check_stored(const struct model *m, const char *dir, const char *where,
+			const char *const *names, int count, char *err, size_t n)
+{
+	long top = -1;
+	for (int i = 0; i < count; i++)
+		if (layer_of(names[i]) > top)
+			top = layer_of(names[i]);
+	if (top + 1 != m->cfg.n_layers) {
+		if (top < 0)
+			snprintf(err, n, "'%s/config.json': num_hidden_layers %d but %s holds no "
+				 "model.layers.* tensors; fix num_hidden_layers or the weights", dir,
+				 m->cfg.n_layers, where);
+		else
+			snprintf(err, n, "'%s/config.json': num_hidden_layers %d but %s holds layers "
+				 "0-%ld (%ld); fix num_hidden_layers", dir, m->cfg.n_layers, where, top,
+				 top + 1);
+		return -1;
+	}
+	for (int i = 0; i < count; i++) {
+		if (param_index(m, names[i]) >= 0 || fs_has_suffix(names[i], ".rotary_emb.inv_freq") ||
+		    (m->cfg.tie_embeddings && !strcmp(names[i], "lm_head.weight")))
+			continue;
+		snprintf(err, n, "'%s/%s': tensor '%s' is not a parameter of the model config.json "
+			 "describes (%s); check model_type and the config", dir, where, names[i],
+			 m->cfg.qk_norm ? "qwen3" : m->cfg.qkv_bias ? "qwen2" : "llama");
+		return -1;
+	}
+	return 0;
+}
+
+/* the names of every stored tensor: the index's weight_map, or the one file's header */
+static int check_folder(const struct model *m, const char *dir, const struct weight_files *w,
+			char *err, size_t n)
+{
+	const struct json *map = json_get(w->index, "weight_map");
+	const char **names;
+	int count, rc;
+	struct st_file f;
+	char path[4096];
+	if (w->index) {
+		count = (int)json_len(map);
+		if (!(names = calloc(count ? count : 1, sizeof(*names)))) {
+			snprintf(err, n, "%s: out of memory", dir);
+			return -1;
+		}
+		for (int i = 0; i < count; i++)
+			names[i] = json_key_at(map, i);
+		rc = check_stored(m, dir, "model.safetensors.index.json", names, count, err, n);
+		free(names);
+		return rc;
+	}
+	snprintf(path, sizeof(path), "%s/model.safetensors", dir);
+	if (st_open(&f, path, err, n))
+		return -1;
+	if (!(names = calloc(f.n_tensors ? f.n_tensors : 1, sizeof(*names)))) {
+		st_close(&f);
+		snprintf(err, n, "%s: out of memory", dir);
+		return -1;
+	}
+	for (int i = 0; i < f.n_tensors; i++)
+		names[i] = f.tensors[i].name;
+	rc = check_stored(m, dir, "model.safetensors", names, f.n_tensors, err, n);
+	free(names);
+	st_close(&f);
+	return rc;
+}
+
 int hf_load_weights(struct model *m, const char *dir, char *err, size_t n)
 {
 	struct weight_files w;
@@ -183,6 +276,8 @@ int hf_load_weights(struct model *m, const char *dir, char *err, size_t n)
 	int rc = done ? weight_files_init(&w, m, dir, err, n) : -1;
 	if (!done)
 		snprintf(err, n, "%s: out of memory", dir);
+	if (!rc)
+		rc = check_folder(m, dir, &w, err, n);
 	/* one pass per shard, in the order the parameters first name them */
 	for (int i = 0; !rc && i < m->n_params; i++) {
 		if (done[i])

@@ -416,16 +416,40 @@ static void shape_text(char *buf, size_t n, int ndim, const int64_t *shape)
 		snprintf(buf + k, n - k, "]");
 }
 
-/* "dim=128 n_layers=4 ..." from the checkpoint's metadata, when it has them */
-static void meta_hint(const struct st_file *f, char *buf, size_t n)
+/* "; set model.n_layers=5 ..." for the keys whose value in the file's metadata differs from
+ * m's, in config keys (qkv_bias / qk_norm are model.arch; the vocabulary is the tokenizer's) */
+static void meta_hint(const struct model *m, const struct st_file *f, char *buf, size_t n)
 {
+	char now[N_META][32];
+	const char *v, *arch[] = { "llama", "qwen2", "qwen3" };
 	size_t k = 0;
+	int a = 0, arch_differs = 0;
 	buf[0] = 0;
+	meta_dims(&m->cfg, now);
 	for (int i = 0; i < N_META && k < n; i++) {
-		const char *v = st_meta(f, META_KEYS[i]);
-		if (v)
-			k += snprintf(buf + k, n - k, "%s%s=%s", k ? " " : "", META_KEYS[i], v);
+		const char *key = META_KEYS[i];
+		if (!(v = st_meta(f, key)) || !strcmp(v, now[i]) || !strcmp(key, "vocab_size"))
+			continue;
+		if (!strcmp(key, "qkv_bias") || !strcmp(key, "qk_norm")) {
+			arch_differs = 1;
+			continue;
+		}
+		if (!strcmp(key, "tie_embeddings"))
+			v = strcmp(v, "0") ? "true" : "false";
+		k += snprintf(buf + k, n - k, "%smodel.%s=%s", k ? " " : "; set ", key, v);
 	}
+	if ((v = st_meta(f, "qk_norm")) && !strcmp(v, "1"))
+		a = 2;
+	else if ((v = st_meta(f, "qkv_bias")) && !strcmp(v, "1"))
+		a = 1;
+	if (arch_differs && k < n)
+		k += snprintf(buf + k, n - k, "%smodel.arch=%s", k ? " " : "; set ", arch[a]);
+	if (k && k < n)
+		k += snprintf(buf + k, n - k, " as the file was written");
+	v = st_meta(f, "vocab_size");
+	if (v && atol(v) != m->cfg.vocab_size && k < n)
+		snprintf(buf + k, n - k, "; the file's vocabulary is %s tokens, model.tokenizer's %d: "
+			 "give model.tokenizer the one it was trained with", v, m->cfg.vocab_size);
 }
 
 static int load_one(struct model *m, int i, const struct st_file *f, const char *path, char *err,
@@ -433,7 +457,7 @@ static int load_one(struct model *m, int i, const struct st_file *f, const char 
 {
 	const struct st_tensor *t = st_find(f, m->names[i]);
 	tensor *p = m->params[i];
-	char want[96], got[96], hint[256];
+	char want[96], got[96], hint[400];
 	int nd = tensor_ndim(p), same = t && t->ndim == nd && t->dtype == ST_F32;
 	int64_t shape[8];
 	for (int d = 0; d < nd; d++)
@@ -442,17 +466,16 @@ static int load_one(struct model *m, int i, const struct st_file *f, const char 
 		same = t->shape[d] == shape[d];
 	if (same)
 		return tensor_write_f32(p, t->data, tensor_numel(p));
-	meta_hint(f, hint, sizeof(hint));
+	meta_hint(m, f, hint, sizeof(hint));
 	shape_text(want, sizeof(want), nd, shape);
 	if (!t) {
-		snprintf(err, n, "model.path '%s': missing tensor '%s' %s%s%s", path, m->names[i], want,
-			 hint[0] ? "; the file was written for " : "", hint);
+		snprintf(err, n, "model.path '%s': missing tensor '%s' %s%s", path, m->names[i], want,
+			 hint);
 		return -1;
 	}
 	shape_text(got, sizeof(got), t->ndim, t->shape);
-	snprintf(err, n, "model.path '%s': tensor '%s' is %s %s but the config needs F32 %s%s%s", path,
-		 m->names[i], st_dtype_name(t->dtype), got, want,
-		 hint[0] ? "; set model.* to the file's " : "", hint);
+	snprintf(err, n, "model.path '%s': tensor '%s' is %s %s but the config needs F32 %s%s", path,
+		 m->names[i], st_dtype_name(t->dtype), got, want, hint);
 	return -1;
 }
 

@@ -122,6 +122,30 @@ static int policy_model(struct policy *p, const struct config *c, char *err, siz
 	return 0;
 }
 
+int policy_model_config(const struct config *c, struct model_config *mc, char *err, size_t n)
+{
+	const char *path = c->model.path;
+	struct hf_info info;
+	struct tokenizer tok;
+	int rc;
+	if (path[0] && fs_is_dir(path)) {
+		if (hf_read_config(path, &info, err, n))
+			return -1;
+		*mc = info.mc;
+	} else if (fs_has_suffix(path, ".bin")) {
+		if (llama2c_read_config(path, mc, err, n))
+			return -1;
+	} else {
+		if (policy_tokenizer_init(&tok, c, err, n))
+			return -1;
+		rc = model_config_from(mc, c, tok.vocab_size, err, n);
+		tokenizer_free(&tok);
+		return rc;
+	}
+	mc->max_seq_len = (int)c->model.max_seq_len;
+	return 0;
+}
+
 int policy_init(struct policy *p, const struct config *c, int max_seqs, char *err, size_t n)
 {
 	memset(p, 0, sizeof(*p));

@@ -88,6 +88,8 @@ static int trainer_init(struct trainer *t, const struct config *c, char *err, si
 	if (trainer_dist_env(t, err, n) || trainer_device_resolve(t, err, n))
 		return -1;
 	init_sizes(t);
+	if (trainer_memory_plan(t, err, n))
+		return -1;
 	snprintf(t->run_dir, sizeof(t->run_dir), "%s/%s", c->run.dir, c->run.name);
 	if (trainer_dist_check(t, err, n) || fs_mkdir_p(t->run_dir, 0, err, n) ||
 	    trainer_dist_init(t, err, n) || trainer_device_check_dist(t, err, n))
@@ -192,6 +194,8 @@ static void print_start(const struct trainer *t)
 		return;
 	printf("attnrl train: %s | %.2fM parameters | %d prompts x %d responses per step | %s\n",
 	       t->run_dir, t->pol.model->n_elements / 1e6, t->n_prompts, t->G, tensor_backend_info());
+	if (t->memory_line[0])
+		printf("attnrl train: %s\n", t->memory_line);
 	if (t->device != TENSOR_CPU)
 		printf("attnrl train: the update runs on cuda:%d (bf16 forward/backward, fp32 master "
 		       "weights and AdamW moments); rollouts decode %s\n", t->device, t->pol.gro ?

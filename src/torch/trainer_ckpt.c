@@ -38,6 +38,8 @@ static int save_begin(struct trainer *t, long step, struct ckpt_state *s, char *
 		snprintf(err, n, "cannot flush metrics.jsonl / samples.jsonl in '%.900s'", t->run_dir);
 		return -1;
 	}
+	if (t->cfg.train.keep_last >= 2) /* room first, keeping one complete checkpoint */
+		ckpt_prune(t->run_dir, t->cfg.train.keep_last - 1);
 	if (ckpt_begin(t->run_dir, step, dir, sizeof(dir), err, n))
 		return -1;
 	snprintf(path, sizeof(path), "%s/model.safetensors", dir);
@@ -84,18 +86,33 @@ static int save_files(struct trainer *t, long step, char *err, size_t n)
 	return 0;
 }
 
+/* what frees room for the next save: train.keep_last helps only when it can go below the
+ * number of checkpoints kept while one is written (save_begin prunes to keep_last - 1) */
+static void room_hint(long keep, char *buf, size_t n)
+{
+	if (keep == 0)
+		snprintf(buf, n, "free space, or set train.keep_last=N to keep only the newest N "
+			 "checkpoints, and rerun to resume from it");
+	else if (keep <= 2)
+		snprintf(buf, n, "free space and rerun to resume from it (train.keep_last cannot help: "
+			 "one complete checkpoint is always kept while the next is written)");
+	else
+		snprintf(buf, n, "free space, or lower train.keep_last (now %ld; a save first removes "
+			 "the oldest down to train.keep_last - 1), and rerun to resume from it", keep);
+}
+
 /* every rank takes part (the phases agree on failures); rank 0 reports */
 int trainer_save(struct trainer *t, long step, char *err, size_t n)
 {
-	char why[1024];
+	char why[1024], hint[200];
 	double t0 = fs_now();
 	if (save_files(t, step, why, sizeof(why))) {
 		if (!t->rank)
 			ckpt_discard(t->run_dir, step);
+		room_hint(t->cfg.train.keep_last, hint, sizeof(hint));
 		if (t->last_saved > 0)
 			snprintf(err, n, "checkpoint of step %ld not saved: %s; the previous checkpoint "
-				 "ckpt/step_%ld is intact; free space and rerun to resume from it", step,
-				 why, t->last_saved);
+				 "ckpt/step_%ld is intact; %s", step, why, t->last_saved, hint);
 		else
 			snprintf(err, n, "checkpoint of step %ld not saved: %s", step, why);
 		return -1;
@@ -114,26 +131,6 @@ int trainer_save(struct trainer *t, long step, char *err, size_t n)
 	return 0;
 }
 
-/* run.resume -> the checkpoint folder to load, "" for a fresh run */
-static int resume_dir(const struct trainer *t, char *dir, size_t dn, char *err, size_t n)
-{
-	const char *r = t->cfg.run.resume;
-	dir[0] = 0;
-	if (!strcmp(r, "never"))
-		return 0;
-	if (!strcmp(r, "auto") || !*r) {
-		ckpt_latest(t->run_dir, dir, dn);
-		return 0;
-	}
-	if (!ckpt_complete(r)) {
-		snprintf(err, n, "run.resume '%s': not a complete checkpoint (no DONE file in it); "
-			 "give a ckpt/step_N folder, auto or never", r);
-		return -1;
-	}
-	snprintf(dir, dn, "%s", r);
-	return 0;
-}
-
 /* 1 when the checkpoint folder dir is <run_dir>/ckpt/step_N */
 static int in_run_dir(const struct trainer *t, const char *dir)
 {
@@ -142,12 +139,63 @@ static int in_run_dir(const struct trainer *t, const char *dir)
 	return realpath(up, a) && realpath(t->run_dir, b) && !strcmp(a, b);
 }
 
+/* trainer_state.json read and checked, every file against its checksum */
+static int read_checked(const char *dir, struct ckpt_state *s, char *err, size_t n)
+{
+	return ckpt_read_state(dir, s, err, n) || ckpt_verify(dir, NULL, err, n) ? -1 : 0;
+}
+
+/* run.resume=auto: the newest checkpoint that passes read_checked; a damaged one is reported
+ * in one line and the previous complete one is tried */
+static int resume_auto(const struct trainer *t, char *dir, size_t dn, struct ckpt_state *s,
+		       char *err, size_t n)
+{
+	char why[1200];
+	for (long step = ckpt_latest(t->run_dir, dir, dn); step;) {
+		if (!read_checked(dir, s, why, sizeof(why)))
+			return 0;
+		step = ckpt_latest_before(t->run_dir, step, dir, dn);
+		if (!step) {
+			snprintf(err, n, "%s; no earlier complete checkpoint to fall back to; rerun with "
+				 "run.resume=never to start over", why);
+			return -1;
+		}
+		if (!t->rank)
+			fprintf(stderr, "attnrl train: warning: %s; resuming from the previous "
+				"checkpoint %s\n", why, dir);
+	}
+	dir[0] = 0;
+	return 0;
+}
+
+/* run.resume -> the checkpoint folder to load and its state, "" for a fresh run */
+static int resume_dir(const struct trainer *t, char *dir, size_t dn, struct ckpt_state *s,
+		      char *err, size_t n)
+{
+	const char *r = t->cfg.run.resume;
+	char why[1200];
+	dir[0] = 0;
+	if (!strcmp(r, "never"))
+		return 0;
+	if (!strcmp(r, "auto") || !*r)
+		return resume_auto(t, dir, dn, s, err, n);
+	if (!ckpt_complete(r)) {
+		snprintf(err, n, "run.resume '%s': not a complete checkpoint (no DONE file in it); "
+			 "give a ckpt/step_N folder, auto or never", r);
+		return -1;
+	}
+	if (read_checked(r, s, why, sizeof(why))) {
+		snprintf(err, n, "run.resume: %s; give another checkpoint, auto or never", why);
+		return -1;
+	}
+	snprintf(dir, dn, "%s", r);
+	return 0;
+}
+
 static int load_state(struct trainer *t, const char *dir, struct ckpt_state *s, char *err,
 		      size_t n)
 {
 	char why[900];
-	if (ckpt_read_state(dir, s, err, n))
-		return -1;
 	if (ckpt_check_config(dir, s, &t->cfg, t->world, why, sizeof(why))) {
 		if (!t->cfg.run.resume_force) {
 			snprintf(err, n, "%s; rerun with that config, add run.resume_force=true to "
@@ -163,7 +211,7 @@ int trainer_resume(struct trainer *t, struct runlog_pos *pos, char *err, size_t 
 {
 	char dir[1200], path[1300];
 	struct ckpt_state s;
-	if (resume_dir(t, dir, sizeof(dir), err, n))
+	if (resume_dir(t, dir, sizeof(dir), &s, err, n))
 		return -1;
 	if (!dir[0])
 		return 0;

@@ -42,6 +42,7 @@ struct trainer {
 	struct grpo_hparams hp;
 	struct rollout_params rp;
 	int n_prompts, G, B, micro, cap_len; /* this rank's prompts and responses per step */
+	char memory_line[512];            /* "memory plan: ..." (trainer_memory.c), "" when none */
 	/* data parallelism (trainer_dist.c): rank of world; seq_ids the global index of each
 	 * local response; flat the gradient buffer of the all-reduce. ZeRO-1 (trainer_zero.c,
 	 * dist.shard_optimizer with world > 1): this rank owns the slice [zoff, zoff + zlen) of the
@@ -94,6 +95,9 @@ int trainer_sum_grads(struct trainer *t, char *err, size_t n);
  * engine of rollout.engine, and freed; the weights copied between tm and the host mirror
  * pol.model (to_host: after an update) and into the GPU engine; a host tensor moved to the
  * training device (x itself on the CPU) */
+/* trainer_memory.c: the memory plan of a CPU run into t->memory_line (after init_sizes, before
+ * the model is allocated); -1 with one line when it does not fit and train.memory_check is on */
+int trainer_memory_plan(struct trainer *t, char *err, size_t n);
 int trainer_device_resolve(struct trainer *t, char *err, size_t n);
 int trainer_device_check_dist(const struct trainer *t, char *err, size_t n);
 int trainer_device_init(struct trainer *t, char *err, size_t n);

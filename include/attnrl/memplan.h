@@ -1,0 +1,42 @@
+/*
+ * memplan.h - the host memory a CPU training run will need, planned from its shape before
+ * anything is allocated, and the memory the process may use (MemAvailable, or a cgroup's
+ * memory.max minus its use when lower). The plan is an estimate of the peak resident set:
+ * fp32 weights, gradients and AdamW's two moments (a 1/world slice each when sharded), the
+ * reference model (algo.kl_coef > 0), the decode engine's KV cache and row buffers (it reads
+ * the weights in place: no copy), the autograd activations of one micro-batch, the logits
+ * [tokens x vocab] and their gradient, and a fixed base for libtorch and the program (300 MiB).
+ * Shapes: D dim, L layers, H heads, K kv heads, E head size, F hidden, V vocabulary, T tokens
+ * per sequence (model.max_seq_len).
+ */
+#ifndef ATTNRL_MEMPLAN_H
+#define ATTNRL_MEMPLAN_H
+
+#include <stddef.h>
+
+#include "attnrl/config.h"
+
+#define MEMPLAN_BASE (300.0 * 1048576) /* libtorch, OpenMP, the program: bytes */
+
+struct memplan_shape {
+	long D, L, H, K, E, F, V;
+	int tied;
+};
+
+struct memplan { /* bytes */
+	double weights, grads, adam, ref, kv, activations, logits, base, total;
+};
+
+/* the plan of a run of c on this rank: world ranks, micro sequences per backward, max_seqs
+ * sequences in the decode engine */
+void memplan_estimate(struct memplan *p, const struct memplan_shape *s, const struct config *c,
+		      int world, int micro, int max_seqs);
+/* "1.2 GiB (weights 0.3, grads 0.3, ...)" */
+void memplan_format(const struct memplan *p, char *buf, size_t n);
+/* the 2 largest terms as "activations 10.1 GiB, kv 3.0 GiB" */
+void memplan_largest(const struct memplan *p, char *buf, size_t n);
+/* bytes this process may still use (the lower of MemAvailable and a cgroup limit minus its
+ * use), and which it was into what; -1 when neither can be read */
+double memplan_available(char *what, size_t n);
+
+#endif
