@@ -80,6 +80,38 @@ static void init_sizes(struct trainer *t)
 	loss_agg_parse(c->algo.loss_agg, &t->agg);
 }
 
+/* rank 0 takes <run_dir>/LOCK; every rank learns whether it could: 0, TRAINER_BUSY or -1 */
+static int trainer_lock(struct trainer *t, char *err, size_t n)
+{
+	int rc = 0;
+	if (!t->rank) {
+		rc = runlock_acquire(&t->lock, t->run_dir, err, n);
+		if (rc == RUNLOCK_TOOK_OVER)
+			fprintf(stderr, "attnrl train: warning: %s\n", err);
+		rc = rc == RUNLOCK_TOOK_OVER ? 0 : rc == RUNLOCK_BUSY ? TRAINER_BUSY : rc;
+	}
+	char derr[256];
+	int any = trainer_any(t, rc != 0, derr, sizeof(derr));
+	if (any < 0 && !rc)
+		snprintf(err, n, "%s", derr);
+	if (any > 0 && !rc) {
+		snprintf(err, n, "rank 0 could not lock the run folder '%s' (its log says why)",
+			 t->run_dir);
+		return TRAINER_BUSY;
+	}
+	return any < 0 && !rc ? -1 : rc;
+}
+
+/* between the phases of the set-up: TRAINER_STOPPED on every rank when any was asked to stop */
+static int init_stop(struct trainer *t, char *err, size_t n)
+{
+	int stop = trainer_any(t, stop_requested(), err, n);
+	if (stop > 0 && !stop_requested())
+		stop_request(SIGTERM);
+	return stop > 0 ? TRAINER_STOPPED : stop;
+}
+
+/* 0, -1 with err, or TRAINER_BUSY / TRAINER_STOPPED (set-up cut short) */
 static int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 {
 	memset(t, 0, sizeof(*t));
@@ -92,6 +124,9 @@ static int trainer_init(struct trainer *t, const struct config *c, char *err, si
 	if (trainer_dist_check(t, err, n) || fs_mkdir_p(t->run_dir, 0, err, n) ||
 	    trainer_dist_init(t, err, n) || trainer_device_check_dist(t, err, n))
 		return -1;
+	int rc = trainer_lock(t, err, n);
+	if (rc || (rc = init_stop(t, err, n)))
+		return rc;
 	int local = t->dist.env.local_world > 0 ? t->dist.env.local_world : t->world;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN) / local;
 	policy_set_threads(c->train.threads ? c->train.threads : cores > 1 ? cores : 1);
@@ -99,8 +134,12 @@ static int trainer_init(struct trainer *t, const struct config *c, char *err, si
 	/* one spare sequence slot: credit.compute=maps feeds responses again there */
 	if (policy_init(&t->pol, c, t->B + 1 > eval_batch ? t->B + 1 : eval_batch, err, n))
 		return -1;
+	if ((rc = init_stop(t, err, n)))
+		return rc;
 	if (data_init(&t->data, c, &t->pol.tok, err, n) || trainer_device_init(t, err, n))
 		return -1;
+	if ((rc = init_stop(t, err, n)))
+		return rc;
 	struct model_config *mc = &t->pol.model->cfg;
 	if (rhythm_init(&t->rh, c, mc->n_layers, mc->n_heads, t->B, t->cap_len,
 			(int)c->rollout.max_new_tokens, err, n))
@@ -122,6 +161,8 @@ static int trainer_init(struct trainer *t, const struct config *c, char *err, si
 	int resumed = trainer_resume(t, &pos, err, n);
 	if (resumed < 0 || (resumed && trainer_device_sync(t, 0, err, n)))
 		return -1;
+	if ((rc = init_stop(t, err, n)))
+		return rc;
 	if (t->rank) /* rank 0 keeps the logs and the checkpoints */
 		return 0;
 	int stale = ckpt_remove_after(t->run_dir, t->start_step);
@@ -134,6 +175,7 @@ static int trainer_init(struct trainer *t, const struct config *c, char *err, si
 static void trainer_free(struct trainer *t)
 {
 	runlog_close(&t->log);
+	runlock_release(&t->lock);
 	dist_free(&t->dist);
 	trainer_optimizer_free(t);
 	trainer_device_free(t);
@@ -157,7 +199,12 @@ struct trainer *trainer_create(const struct config *c, char *err, size_t n)
 		snprintf(err, n, "trainer: out of memory for the trainer state");
 		return NULL;
 	}
-	if (!trainer_init(t, c, err, n))
+	int rc = trainer_init(t, c, err, n);
+	if (rc > 0) {
+		t->init_rc = rc;
+		snprintf(t->init_err, sizeof(t->init_err), "%s", err);
+	}
+	if (rc >= 0)
 		return t;
 	trainer_destroy(t);
 	return NULL;
@@ -269,6 +316,18 @@ static int finish(struct trainer *t, char *err, size_t n)
 int trainer_run(struct trainer *t, char *err, size_t n)
 {
 	const struct config *c = &t->cfg;
+	if (t->init_rc == TRAINER_BUSY) {
+		snprintf(err, n, "%s", t->init_err);
+		return TRAINER_BUSY;
+	}
+	if (t->init_rc == TRAINER_STOPPED) {
+		if (!t->rank)
+			printf("attnrl train: stopped by %s during start-up; nothing new to save; rerun "
+			       "the same command to start (or resume) the run (exit %d)\n",
+			       stop_reason(stop_requested()), STOP_EXIT_PREEMPTED);
+		fflush(stdout);
+		return TRAINER_STOPPED;
+	}
 	print_start(t);
 	if (c->train.eval_every > 0 && c->train.eval_before && !t->start_step) {
 		struct step_metrics m = { 0 };
