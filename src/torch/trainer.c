@@ -125,6 +125,8 @@ static int trainer_init(struct trainer *t, const struct config *c, char *err, si
 	    trainer_dist_init(t, err, n) || trainer_device_check_dist(t, err, n))
 		return -1;
 	int rc = trainer_lock(t, err, n);
+	if (!rc)
+		testhook_point("startup", 0);
 	if (rc || (rc = init_stop(t, err, n)))
 		return rc;
 	int local = t->dist.env.local_world > 0 ? t->dist.env.local_world : t->world;
@@ -169,7 +171,11 @@ static int trainer_init(struct trainer *t, const struct config *c, char *err, si
 	if (stale)
 		printf("attnrl train: removed %d checkpoint(s) after step %ld of an earlier run in %s/ckpt\n",
 		       stale, t->start_step, t->run_dir);
-	return runlog_open(&t->log, t->run_dir, c->train.steps, resumed ? &pos : NULL, err, n);
+	rc = runlog_open(&t->log, t->run_dir, c->train.steps, resumed ? &pos : NULL,
+			 c->run.resume_force, err, n);
+	if (rc == RUNLOG_LOST)
+		fprintf(stderr, "attnrl train: warning: %s\n", err);
+	return rc < 0 ? -1 : 0;
 }
 
 static void trainer_free(struct trainer *t)
@@ -218,19 +224,36 @@ void trainer_destroy(struct trainer *t)
 	free(t);
 }
 
-static void log_samples(struct trainer *t, long step)
+/* a log row that did not reach its file stops the run: err says which, and where a rerun
+ * resumes (the logs are cut back to that checkpoint's sizes, which only cover written rows) */
+static int log_failed(const struct trainer *t, long step, char *err, size_t n)
+{
+	char why[1024];
+	snprintf(why, sizeof(why), "%s", err);
+	if (t->last_saved)
+		snprintf(err, n, "step %ld: %s; stopping: a rerun resumes from the last good checkpoint "
+			 "%s/ckpt/step_%ld (free space first)", step, why, t->run_dir, t->last_saved);
+	else
+		snprintf(err, n, "step %ld: %s; stopping: no checkpoint was saved yet, a rerun starts "
+			 "over (free space first)", step, why);
+	return -1;
+}
+
+static int log_samples(struct trainer *t, long step, char *err, size_t n)
 {
 	if (t->rank)
-		return;
+		return 0;
 	for (int b = 0; b < t->B && b < t->cfg.train.samples_per_step; b++) {
 		int i = b * t->G < t->B ? b * t->G : b; /* one response from each of the first groups */
 		size_t at = (size_t)i * t->cap_len + t->rb.prompt_len[i];
 		struct sample_detail d = { t->rb.resp_len[i], t->rb.tokens + at, &t->pol.tok,
 					   t->rh.waad + at, t->rh.fai + at, t->rh.delta + at,
 					   t->rh.gamma + at, t->rh.sets + at };
-		runlog_sample(&t->log, step, t->ex[i / t->G].prompt, rollout_text(&t->rb, i),
-			      t->rewards[i], t->correct[i], t->rh.stats ? &d : NULL);
+		if (runlog_sample(&t->log, step, t->ex[i / t->G].prompt, rollout_text(&t->rb, i),
+				  t->rewards[i], t->correct[i], t->rh.stats ? &d : NULL, err, n))
+			return log_failed(t, step, err, n);
 	}
+	return 0;
 }
 
 static void print_start(const struct trainer *t)
@@ -255,7 +278,9 @@ static void print_start(const struct trainer *t)
 	fflush(stdout);
 }
 
-/* one step: train, eval when due, logs; 0, 1 (stopped: discarded) or -1 */
+#define STEP_EVAL_STOPPED 2 /* run_step: a stop request cut the step's eval short */
+
+/* one step: train, eval when due, logs; 0, 1 (stopped: discarded), STEP_EVAL_STOPPED or -1 */
 static int run_step(struct trainer *t, long step, char *err, size_t n)
 {
 	const struct config *c = &t->cfg;
@@ -265,12 +290,13 @@ static int run_step(struct trainer *t, long step, char *err, size_t n)
 	if (rc)
 		return rc;
 	if (c->train.eval_every > 0 && (step % c->train.eval_every == 0 || step == c->train.steps) &&
-	    trainer_eval(t, &m, err, n))
+	    (rc = trainer_eval(t, &m, err, n)))
+		return rc < 0 ? -1 : STEP_EVAL_STOPPED;
+	if (log_samples(t, step, err, n))
 		return -1;
-	log_samples(t, step);
-	if (!t->rank)
-		runlog_step(&t->log, &m, step % c->train.log_every == 0 || m.has_eval ||
-					      step == c->train.steps);
+	if (!t->rank && runlog_step(&t->log, &m, step % c->train.log_every == 0 || m.has_eval ||
+				    step == c->train.steps, err, n))
+		return log_failed(t, step, err, n);
 	testhook_point("log", step);
 	t->bad_run = m.bad_step ? t->bad_run + 1 : 0;
 	if (m.bad_step && !t->rank)
@@ -285,6 +311,26 @@ static int run_step(struct trainer *t, long step, char *err, size_t n)
 		 "(train.max_bad_steps=%ld): aborting; the last good checkpoint is %s", t->bad_run,
 		 step - t->bad_run + 1, step, c->train.max_bad_steps, last);
 	return -1;
+}
+
+/* a stop during the eval of step (0: the eval before the first step): the step is trained
+ * but its row would lack the eval, so nothing of it is saved; the rerun resumes from the last
+ * checkpoint and does the step and its eval again. TRAINER_STOPPED */
+static int eval_stopped(struct trainer *t, long step)
+{
+	if (t->rank)
+		return TRAINER_STOPPED;
+	if (t->log.tty)
+		printf("\r\033[K");
+	char from[1200] = "no checkpoint yet: a rerun starts over";
+	if (t->last_saved)
+		snprintf(from, sizeof(from), "a rerun resumes from %s/ckpt/step_%ld", t->run_dir,
+			 t->last_saved);
+	printf("attnrl train: stopped by %s during the eval of step %ld; the eval is discarded%s; "
+	       "%s and does it again (exit %d)\n", stop_reason(stop_requested()), step,
+	       step ? " with its step" : "", from, STOP_EXIT_PREEMPTED);
+	fflush(stdout);
+	return TRAINER_STOPPED;
 }
 
 static int save_due(const struct trainer *t, long step)
@@ -331,10 +377,12 @@ int trainer_run(struct trainer *t, char *err, size_t n)
 	print_start(t);
 	if (c->train.eval_every > 0 && c->train.eval_before && !t->start_step) {
 		struct step_metrics m = { 0 };
-		if (trainer_eval(t, &m, err, n))
-			return -1;
-		if (!t->rank)
-			runlog_eval(&t->log, 0, m.eval_accuracy, m.eval_reward_mean, t->data.eval_size);
+		int rc = trainer_eval(t, &m, err, n);
+		if (rc)
+			return rc < 0 ? -1 : eval_stopped(t, 0);
+		if (!t->rank && runlog_eval(&t->log, 0, m.eval_accuracy, m.eval_reward_mean,
+					    t->data.eval_size, err, n))
+			return log_failed(t, 0, err, n);
 	}
 	trainer_deadline_init(t);
 	for (long step = t->start_step + 1; step <= c->train.steps; step++) {
@@ -347,6 +395,8 @@ int trainer_run(struct trainer *t, char *err, size_t n)
 		if (stop && !stop_requested())
 			stop_request(SIGTERM);
 		int rc = stop ? 1 : run_step(t, step, err, n);
+		if (rc == STEP_EVAL_STOPPED)
+			return eval_stopped(t, step);
 		if (rc)
 			return rc < 0 ? -1 : trainer_stop_save(t, step - 1, err, n);
 		if (fs_now() - t0 > t->step_max)

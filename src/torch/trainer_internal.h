@@ -79,7 +79,7 @@ struct trainer {
 };
 
 /* trainer_step.c: one training step (0, 1 when a stop request discarded it, or -1 with err) and
- * the held-out eval (fills m's eval fields) */
+ * the held-out eval (fills m's eval fields; 1 when a stop request cut it short on any rank) */
 int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err, size_t n);
 int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n);
 
