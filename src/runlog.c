@@ -246,6 +246,54 @@ int runlog_eval(struct runlog *l, long step, double accuracy, double reward, int
 	return 0;
 }
 
+/* the last line of metrics.jsonl (written by write_metrics, so it starts {"step": N) is step's
+ * row without an eval */
+int runlog_eval_missing(struct runlog *l, long step)
+{
+	char *data, want[64];
+	size_t len;
+	if (fflush(l->metrics) || fs_read_file(l->metrics_path, &data, &len))
+		return 0;
+	while (len > 0 && data[len - 1] == '\n')
+		data[--len] = 0;
+	char *line = strrchr(data, '\n');
+	line = line ? line + 1 : data;
+	int k = snprintf(want, sizeof(want), "{\"step\": %ld,", step);
+	int missing = !strncmp(line, want, k) && strstr(line, "\"loss\"") &&
+		      !strstr(line, "\"eval_accuracy\"");
+	free(data);
+	return missing;
+}
+
+int runlog_eval_amend(struct runlog *l, long step, double accuracy, double reward, int count,
+		      char *err, size_t n)
+{
+	FILE *f = l->metrics;
+	long end;
+	char tail[2];
+	if (row_done(f, l->metrics_path, err, n))
+		return -1;
+	errno = 0;
+	if ((end = ftell(f)) < 2 || pread(fileno(f), tail, 2, end - 2) != 2 || memcmp(tail, "}\n", 2) ||
+	    ftruncate(fileno(f), end - 2) || fseek(f, end - 2, SEEK_SET)) {
+		snprintf(err, n, "cannot add the eval to the last row of '%s': %s", l->metrics_path,
+			 errno ? strerror(errno) : "it does not end with }");
+		return -1;
+	}
+	struct json_out o = { f, 1 }; /* the row's members go on: the eval ends a row */
+	json_kv_num(&o, "eval_accuracy", accuracy);
+	json_kv_num(&o, "eval_reward_mean", reward);
+	json_obj_end(&o);
+	if (row_done(f, l->metrics_path, err, n))
+		return -1;
+	if (l->tty)
+		printf("\r\033[K");
+	printf("eval  step %ld: accuracy %.3f (%d held-out problems), reward %.3f (the eval cut short "
+	       "by the stop)\n", step, accuracy, count, reward);
+	fflush(stdout);
+	return 0;
+}
+
 static void float_array(struct json_out *o, const char *key, const float *x, int n)
 {
 	json_kv_key(o, key);

@@ -7,8 +7,9 @@
 # one line naming the file and the checkpoint a rerun resumes from; the rerun ends like an
 # uninterrupted run (every metrics line JSON, steps contiguous). A log shorter than its
 # checkpoint recorded, or missing, is refused with one line (run.resume_force=true goes on).
-# SIGTERM in the eval and in start-up ends the run within 10 s (measured, printed), exit 75,
-# and the rerun does the interrupted eval again: same bytes as an uninterrupted run.
+# SIGTERM in the eval and in start-up ends the run within 10 s (measured, printed), exit 75;
+# the step of a cut eval is saved without it and the rerun does the eval again: the same bytes
+# as an uninterrupted run.
 set -u
 bin=${ATTNRL_BIN:-bin/attnrl}
 source tests/lib.sh
@@ -118,14 +119,18 @@ expect "deleted metrics.jsonl" 1 "'$tmp/gone/metrics.jsonl' is missing, but the 
 	"$bin" train "${base[@]}" run.name=gone train.steps=4
 
 # 4. signals: during the eval (a hook at step 3, then from outside in a long eval) and during
-# start-up; each exits 75 in time, and the rerun does the eval again
+# start-up; each exits 75 in time; the rerun does the cut eval again, into its step's row
 : >"$log"
 ATTNRL_TEST_KILL_AT=eval:3:TERM run run.name=ev train.steps=6
 rc=$?
-[ $rc -eq 75 ] && grep -q "stopped by SIGTERM during the eval of step 3; the eval is discarded with its step; a rerun resumes from $tmp/ev/ckpt/step_2 and does it again (exit 75)" "$log" ||
-	fail "SIGTERM in the eval: exit $rc, $(tail -n 1 "$log")"
-[ -e "$tmp/ev/ckpt/step_3" ] && fail "the step of the interrupted eval was saved"
+[ $rc -eq 75 ] && grep -q "the eval of step 3 was cut short by SIGTERM; it runs again when the run resumes" "$log" &&
+	grep -q "stopped by SIGTERM after step 3; checkpoint $tmp/ev/ckpt/step_3" "$log" ||
+	fail "SIGTERM in the eval: exit $rc, $(tail -n 2 "$log")"
+tail -n 1 "$tmp/ev/metrics.jsonl" | grep -q '^{"step": 3, .*"loss"' &&
+	! tail -n 1 "$tmp/ev/metrics.jsonl" | grep -q eval_accuracy || fail "the cut eval was logged"
+: >"$log"
 run run.name=ev train.steps=6 || fail "resume after the eval: $(tail -n 2 "$log")"
+grep -q "^eval  step 3: accuracy .*(the eval cut short by the stop)" "$log" || fail "the eval of step 3 did not run again"
 same ref ev "SIGTERM in the eval"
 rows_ok ev 6 "SIGTERM in the eval"
 ATTNRL_TEST_KILL_AT=startup:0:TERM run run.name=st train.steps=6
@@ -152,7 +157,7 @@ rc=$?
 secs=$(since "$t0")
 echo "SIGTERM in a long eval: exit $rc after ${secs}s"
 [ $rc -eq 75 ] && awk -v s="$secs" 'BEGIN { exit !(s < 10) }' &&
-	grep -q "during the eval of step 2" "$tmp/long.out" || fail "SIGTERM in a long eval: exit $rc after ${secs}s, $(tail -n 1 "$tmp/long.out")"
+	grep -q "the eval of step 2 was cut short by SIGTERM" "$tmp/long.out" || fail "SIGTERM in a long eval: exit $rc after ${secs}s, $(tail -n 1 "$tmp/long.out")"
 
 # (before its handlers are installed, while the program's libraries load, a SIGTERM ends the
 # process at once with exit 143, nothing written yet; the lock is taken after them)

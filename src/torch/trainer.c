@@ -280,18 +280,24 @@ static void print_start(const struct trainer *t)
 
 #define STEP_EVAL_STOPPED 2 /* run_step: a stop request cut the step's eval short */
 
-/* one step: train, eval when due, logs; 0, 1 (stopped: discarded), STEP_EVAL_STOPPED or -1 */
+static int eval_due(const struct trainer *t, long step)
+{
+	long every = t->cfg.train.eval_every;
+	return every > 0 && (step % every == 0 || step == t->cfg.train.steps);
+}
+
+/* one step: train, eval when due, logs; 0, 1 (stopped: discarded), STEP_EVAL_STOPPED (the step
+ * is complete and logged without its eval) or -1 */
 static int run_step(struct trainer *t, long step, char *err, size_t n)
 {
 	const struct config *c = &t->cfg;
 	struct step_metrics m;
 	t->cur_step = step;
-	int rc = trainer_step(t, step, &m, err, n);
+	int rc = trainer_step(t, step, &m, err, n), eval_cut = 0;
 	if (rc)
 		return rc;
-	if (c->train.eval_every > 0 && (step % c->train.eval_every == 0 || step == c->train.steps) &&
-	    (rc = trainer_eval(t, &m, err, n)))
-		return rc < 0 ? -1 : STEP_EVAL_STOPPED;
+	if (eval_due(t, step) && (eval_cut = trainer_eval(t, &m, err, n)) < 0)
+		return -1;
 	if (log_samples(t, step, err, n))
 		return -1;
 	if (!t->rank && runlog_step(&t->log, &m, step % c->train.log_every == 0 || m.has_eval ||
@@ -303,7 +309,7 @@ static int run_step(struct trainer *t, long step, char *err, size_t n)
 		fprintf(stderr, "attnrl train: warning: step %ld: non-finite loss or gradient, "
 			"update skipped (%ld in a row)\n", step, t->bad_run);
 	if (!c->train.max_bad_steps || t->bad_run < c->train.max_bad_steps)
-		return 0;
+		return eval_cut ? STEP_EVAL_STOPPED : 0;
 	char last[1200] = "none (no checkpoint was saved)";
 	if (t->last_saved)
 		snprintf(last, sizeof(last), "%s/ckpt/step_%ld", t->run_dir, t->last_saved);
@@ -313,24 +319,26 @@ static int run_step(struct trainer *t, long step, char *err, size_t n)
 	return -1;
 }
 
-/* a stop during the eval of step (0: the eval before the first step): the step is trained
- * but its row would lack the eval, so nothing of it is saved; the rerun resumes from the last
- * checkpoint and does the step and its eval again. TRAINER_STOPPED */
-static int eval_stopped(struct trainer *t, long step)
+/* a resumed run whose checkpoint's step had its eval cut short by a stop (its metrics row has
+ * no eval): the eval again, its numbers added to that row as if it had not stopped; 0,
+ * TRAINER_STOPPED (cut short again) or -1 */
+static int eval_resumed_step(struct trainer *t, char *err, size_t n)
 {
-	if (t->rank)
-		return TRAINER_STOPPED;
-	if (t->log.tty)
-		printf("\r\033[K");
-	char from[1200] = "no checkpoint yet: a rerun starts over";
-	if (t->last_saved)
-		snprintf(from, sizeof(from), "a rerun resumes from %s/ckpt/step_%ld", t->run_dir,
-			 t->last_saved);
-	printf("attnrl train: stopped by %s during the eval of step %ld; the eval is discarded%s; "
-	       "%s and does it again (exit %d)\n", stop_reason(stop_requested()), step,
-	       step ? " with its step" : "", from, STOP_EXIT_PREEMPTED);
-	fflush(stdout);
-	return TRAINER_STOPPED;
+	long s = t->start_step;
+	int mine = !t->rank && s > 0 && eval_due(t, s) && runlog_eval_missing(&t->log, s);
+	int due = trainer_any(t, mine, err, n); /* rank 0 keeps the logs */
+	if (due <= 0)
+		return due;
+	struct step_metrics m = { 0 };
+	t->cur_step = s;
+	t->cursor0 = t->data.cursor;
+	int rc = trainer_eval(t, &m, err, n);
+	if (rc)
+		return rc < 0 ? -1 : trainer_stop_save(t, s, err, n);
+	if (!t->rank && runlog_eval_amend(&t->log, s, m.eval_accuracy, m.eval_reward_mean,
+					  t->data.eval_size, err, n))
+		return log_failed(t, s, err, n);
+	return 0;
 }
 
 static int save_due(const struct trainer *t, long step)
@@ -379,11 +387,14 @@ int trainer_run(struct trainer *t, char *err, size_t n)
 		struct step_metrics m = { 0 };
 		int rc = trainer_eval(t, &m, err, n);
 		if (rc)
-			return rc < 0 ? -1 : eval_stopped(t, 0);
+			return rc < 0 ? -1 : trainer_stop_save(t, 0, err, n);
 		if (!t->rank && runlog_eval(&t->log, 0, m.eval_accuracy, m.eval_reward_mean,
 					    t->data.eval_size, err, n))
 			return log_failed(t, 0, err, n);
 	}
+	int pending = eval_resumed_step(t, err, n);
+	if (pending)
+		return pending;
 	trainer_deadline_init(t);
 	for (long step = t->start_step + 1; step <= c->train.steps; step++) {
 		double t0 = fs_now();
@@ -395,8 +406,13 @@ int trainer_run(struct trainer *t, char *err, size_t n)
 		if (stop && !stop_requested())
 			stop_request(SIGTERM);
 		int rc = stop ? 1 : run_step(t, step, err, n);
-		if (rc == STEP_EVAL_STOPPED)
-			return eval_stopped(t, step);
+		if (rc == STEP_EVAL_STOPPED) {
+			if (!t->rank)
+				printf("attnrl train: the eval of step %ld was cut short by %s; it runs "
+				       "again when the run resumes\n", step, stop_reason(stop_requested()));
+			t->cursor0 = t->data.cursor; /* the step is complete: saved as such */
+			return trainer_stop_save(t, step, err, n);
+		}
 		if (rc)
 			return rc < 0 ? -1 : trainer_stop_save(t, step - 1, err, n);
 		if (fs_now() - t0 > t->step_max)
