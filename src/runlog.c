@@ -77,7 +77,13 @@ static FILE *open_in(const char *dir, const char *name, const struct runlog_pos 
 			 (long long)st.st_size, at->step, recorded, keep);
 		*lost = 1;
 	}
-	if (ftruncate(fileno(f), keep) || fseek(f, 0, SEEK_END)) {
+	/* a row ends "}\n"; runlog_eval_amend turns the "}\n" of a checkpoint's last row into ", "
+	 * and the eval: cut back inside it, the row is closed again as the checkpoint saw it */
+	char tail[2] = "";
+	if (ftruncate(fileno(f), keep) ||
+	    (keep >= 2 && pread(fileno(f), tail, 2, keep - 2) == 2 && !memcmp(tail, ", ", 2) &&
+	     pwrite(fileno(f), "}\n", 2, keep - 2) != 2) ||
+	    fseek(f, 0, SEEK_END)) {
 		snprintf(err, n, "cannot cut '%s' back to the checkpoint's %ld bytes: %s", path, keep,
 			 strerror(errno));
 		fclose(f);

@@ -68,7 +68,8 @@ int runlog_eval(struct runlog *l, long step, double accuracy, double reward, int
 		char *err, size_t n);
 /* a stop cut the eval of step short, after its row was written and saved: 1 when the last row
  * of metrics.jsonl is step's without the eval; the amend adds eval_accuracy and
- * eval_reward_mean to it, as the row would have had them, and prints the console line */
+ * eval_reward_mean to it, as the row would have had them, and prints the console line (a
+ * later resume from the same checkpoint cuts the addition off again: runlog_open) */
 int runlog_eval_missing(struct runlog *l, long step);
 int runlog_eval_amend(struct runlog *l, long step, double accuracy, double reward, int count,
 		      char *err, size_t n);
