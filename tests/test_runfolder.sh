@@ -7,7 +7,8 @@
 # one line naming the file and the checkpoint a rerun resumes from; the rerun ends like an
 # uninterrupted run (every metrics line JSON, steps contiguous). A log shorter than its
 # checkpoint recorded, or missing, is refused with one line (run.resume_force=true goes on).
-# SIGTERM in the eval and in start-up ends the run within 10 s (measured, printed), exit 75;
+# SIGTERM in the eval and in start-up ends the run within 10 s (measured, printed), exit 75
+# (in a checkpoint write: the checkpoint completes first);
 # the step of a cut eval is saved without it and the rerun does the eval again: the same bytes
 # as an uninterrupted run.
 set -u
@@ -133,6 +134,13 @@ run run.name=ev train.steps=6 || fail "resume after the eval: $(tail -n 2 "$log"
 grep -q "^eval  step 3: accuracy .*(the eval cut short by the stop)" "$log" || fail "the eval of step 3 did not run again"
 same ref ev "SIGTERM in the eval"
 rows_ok ev 6 "SIGTERM in the eval"
+ATTNRL_TEST_KILL_AT=ckpt_write:2:TERM run run.name=cw train.steps=6
+rc=$?
+[ $rc -eq 75 ] && [ -e "$tmp/cw/ckpt/step_2/DONE" ] && [ ! -e "$tmp/cw/ckpt/step_3" ] &&
+	grep -q "stopped by SIGTERM after step 2; checkpoint $tmp/cw/ckpt/step_2" "$log" ||
+	fail "SIGTERM in a checkpoint write: exit $rc, $(tail -n 1 "$log")"
+run run.name=cw train.steps=6 || fail "resume after the checkpoint write: $(tail -n 2 "$log")"
+same ref cw "SIGTERM in a checkpoint write"
 ATTNRL_TEST_KILL_AT=startup:0:TERM run run.name=st train.steps=6
 rc=$?
 [ $rc -eq 75 ] && grep -q "stopped by SIGTERM during start-up; nothing new to save" "$log" ||
