@@ -135,7 +135,7 @@ static int trainer_init(struct trainer *t, const struct config *c, char *err, si
 	int eval_batch = c->data.eval_size < 256 ? (int)c->data.eval_size : 256;
 	/* one spare sequence slot: credit.compute=maps feeds responses again there */
 	if (policy_init(&t->pol, c, t->B + 1 > eval_batch ? t->B + 1 : eval_batch, err, n))
-		return -1;
+		return stop_requested() ? init_stop(t, err, n) : -1; /* a load cut short */
 	if ((rc = init_stop(t, err, n)))
 		return rc;
 	if (data_init(&t->data, c, &t->pol.tok, err, n) || trainer_device_init(t, err, n))
@@ -161,6 +161,8 @@ static int trainer_init(struct trainer *t, const struct config *c, char *err, si
 		return -1;
 	struct runlog_pos pos;
 	int resumed = trainer_resume(t, &pos, err, n);
+	if (resumed < 0 && stop_requested() && t->world == 1)
+		return TRAINER_STOPPED; /* the checkpoint's load cut short */
 	if (resumed < 0 || (resumed && trainer_device_sync(t, 0, err, n)))
 		return -1;
 	if ((rc = init_stop(t, err, n)))
