@@ -735,6 +735,9 @@ int config_validate(const struct config *c, char *err, size_t n)
 	const struct config_model *m = &c->model;
 	if (!c->run.name[0])
 		return config_fail(err, n, "run.name must not be empty (it names the run directory)");
+	if (strchr(c->run.name, '/') || !strcmp(c->run.name, ".") || !strcmp(c->run.name, ".."))
+		return config_fail(err, n, "run.name='%s': not a folder name (no '/', not . or ..): "
+			    "it names a folder inside run.dir; put the path in run.dir", c->run.name);
 	if (r->prompts_per_step > LONG_MAX / r->group_size)
 		return config_fail(err, n,
 			    "rollout.prompts_per_step=%ld x rollout.group_size=%ld is too large",

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "attnrl/config.h"
+#include "attnrl/stop.h"
 
 struct eval_scratch {
 	struct task_example *ex; /* (P) P = problems per call */
@@ -71,8 +72,9 @@ static int eval_chunk(struct rollout *ro, const struct data *d, int first, int c
 			s->seq_ids[i * k + j] = (int64_t)(first + i) * k + j;
 	}
 	q.seq_ids = s->seq_ids;
-	if (rollout_generate(ro, s->rows, s->lens, count, k, &q, &s->rb, err, errn))
-		return -1;
+	int rc = rollout_generate(ro, s->rows, s->lens, count, k, &q, &s->rb, err, errn);
+	if (rc)
+		return rc < 0 ? -1 : rc;
 	for (int b = 0; b < count * k; b++) {
 		int correct = 0;
 		const char *text = rollout_text(&s->rb, b);
@@ -110,8 +112,15 @@ int evaluate_range(struct rollout *ro, const struct data *d, int first, int n, i
 	}
 	for (int done = 0; done < n; done += per_call) {
 		int count = n - done < per_call ? n - done : per_call;
-		if (eval_chunk(ro, d, first + done, count, k, p, h, &s, out, err, errn))
+		if (p->interruptible && stop_requested()) {
+			rc = ROLLOUT_INTERRUPTED;
 			goto out;
+		}
+		int cr = eval_chunk(ro, d, first + done, count, k, p, h, &s, out, err, errn);
+		if (cr) {
+			rc = cr;
+			goto out;
+		}
 		if (h && h->progress)
 			h->progress(h->ctx, done + count, n, out->seconds);
 	}

@@ -1,7 +1,10 @@
-/* runlog.c - console, metrics.jsonl and samples.jsonl (see runlog.h). */
+/* runlog.c - console, metrics.jsonl and samples.jsonl (see runlog.h). Every row is flushed
+ * and checked when it ends: a write that failed (disk full, EFBIG) is an error of the row, never
+ * skipped, so a checkpoint's log sizes only ever cover rows that reached the file. */
 #include "attnrl/runlog.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,25 +12,80 @@
 #include "attnrl/fsutil.h"
 #include "attnrl/json.h"
 
-/* dir/name, fresh ("w"), or cut to keep bytes and appended to (resume) */
-static FILE *open_in(const char *dir, const char *name, long keep, char *err, size_t n)
+/* the bytes of f's last complete line (0: none): where a forced resume cuts a file that is
+ * shorter than its checkpoint says, so that no half line is glued to the next row */
+static long last_line_end(const char *path)
+{
+	char *data;
+	size_t len;
+	if (fs_read_file(path, &data, &len))
+		return 0;
+	while (len > 0 && data[len - 1] != '\n')
+		len--;
+	free(data);
+	return (long)len;
+}
+
+/* dir/name, fresh ("w"), or cut to keep bytes and appended to (resume); a file missing or
+ * shorter than keep is refused, or with accept_loss kept as it is (*lost set, err the warning) */
+static FILE *open_in(const char *dir, const char *name, const struct runlog_pos *at,
+		     long keep, int accept_loss, int *lost, char *err, size_t n)
 {
 	char path[1024];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	FILE *f = fopen(path, keep < 0 ? "w" : "r+");
+	if (!f && keep >= 0 && errno == ENOENT) {
+		if (!accept_loss) {
+			snprintf(err, n, "'%s' is missing, but the checkpoint of step %ld covers %ld bytes "
+				 "of it; restore it, add run.resume_force=true to go on without the rows "
+				 "of steps 1-%ld, or run.resume=never to start over", path, at->step, keep,
+				 at->step);
+			return NULL;
+		}
+		snprintf(err, n, "'%s' is missing: started afresh at step %ld (run.resume_force=true); "
+			 "the rows of steps 1-%ld are lost", path, at->step + 1, at->step);
+		*lost = 1;
+		f = fopen(path, "w");
+	}
 	if (!f) {
 		snprintf(err, n, "cannot %s '%s': %s", keep < 0 ? "create" : "reopen", path,
 			 strerror(errno));
 		return NULL;
 	}
-	if (keep < 0)
+	if (keep < 0 || *lost)
 		return f;
 	struct stat st;
 	errno = 0;
-	if (fstat(fileno(f), &st) || st.st_size < keep || ftruncate(fileno(f), keep) ||
+	if (fstat(fileno(f), &st)) {
+		snprintf(err, n, "cannot read the size of '%s': %s", path, strerror(errno));
+		fclose(f);
+		return NULL;
+	}
+	if (st.st_size < keep && !accept_loss) {
+		snprintf(err, n, "'%s' has %lld bytes, but the checkpoint of step %ld recorded %ld: "
+			 "rows it covers are lost; restore the file, add run.resume_force=true to keep "
+			 "what is there and go on, or run.resume=never to start over", path,
+			 (long long)st.st_size, at->step, keep);
+		fclose(f);
+		return NULL;
+	}
+	if (st.st_size < keep) {
+		long recorded = keep;
+		keep = last_line_end(path);
+		snprintf(err, n, "'%s' has %lld bytes, but the checkpoint of step %ld recorded %ld: "
+			 "kept its %ld bytes of whole lines and going on (run.resume_force=true)", path,
+			 (long long)st.st_size, at->step, recorded, keep);
+		*lost = 1;
+	}
+	/* a row ends "}\n"; runlog_eval_amend turns the "}\n" of a checkpoint's last row into ", "
+	 * and the eval: cut back inside it, the row is closed again as the checkpoint saw it */
+	char tail[2] = "";
+	if (ftruncate(fileno(f), keep) ||
+	    (keep >= 2 && pread(fileno(f), tail, 2, keep - 2) == 2 && !memcmp(tail, ", ", 2) &&
+	     pwrite(fileno(f), "}\n", 2, keep - 2) != 2) ||
 	    fseek(f, 0, SEEK_END)) {
 		snprintf(err, n, "cannot cut '%s' back to the checkpoint's %ld bytes: %s", path, keep,
-			 errno ? strerror(errno) : "the file is shorter");
+			 strerror(errno));
 		fclose(f);
 		return NULL;
 	}
@@ -35,34 +93,59 @@ static FILE *open_in(const char *dir, const char *name, long keep, char *err, si
 }
 
 int runlog_open(struct runlog *l, const char *dir, long total_steps, const struct runlog_pos *at,
-		char *err, size_t n)
+		int accept_loss, char *err, size_t n)
 {
+	int lost = 0, lost_s = 0;
+	char warn[1024] = "";
 	memset(l, 0, sizeof(*l));
-	l->metrics = open_in(dir, "metrics.jsonl", at ? at->metrics : -1, err, n);
-	l->samples = l->metrics ? open_in(dir, "samples.jsonl", at ? at->samples : -1, err, n) : NULL;
+	snprintf(l->metrics_path, sizeof(l->metrics_path), "%s/metrics.jsonl", dir);
+	snprintf(l->samples_path, sizeof(l->samples_path), "%s/samples.jsonl", dir);
+	l->metrics = open_in(dir, "metrics.jsonl", at, at ? at->metrics : -1, accept_loss, &lost,
+			     err, n);
+	if (lost)
+		snprintf(warn, sizeof(warn), "%s", err);
+	l->samples = l->metrics ? open_in(dir, "samples.jsonl", at, at ? at->samples : -1,
+					  accept_loss, &lost_s, err, n) : NULL;
 	if (!l->samples) {
 		runlog_close(l);
 		return -1;
 	}
+	if (lost)
+		snprintf(err, n, "%s", warn);
 	l->tty = isatty(STDOUT_FILENO);
 	l->total_steps = total_steps;
 	l->first_step = at ? at->step : 0;
 	l->t_start = fs_now();
+	return lost || lost_s ? RUNLOG_LOST : 0;
+}
+
+/* after a row: flushed, and no write of it failed (the error flag is sticky, so a write that
+ * failed earlier in the row is seen here); -1 with err naming the file and errno's text */
+static int row_done(FILE *f, const char *path, char *err, size_t n)
+{
+	errno = 0;
+	if (!fflush(f) && !ferror(f))
+		return 0;
+	snprintf(err, n, "cannot write '%s': %s", path, errno ? strerror(errno) : "write error");
+	return -1;
+}
+
+static int sync_one(FILE *f, const char *path, long *pos, char *err, size_t n)
+{
+	if (row_done(f, path, err, n))
+		return -1;
+	if (fsync(fileno(f)) || (*pos = ftell(f)) < 0) {
+		snprintf(err, n, "cannot sync '%s': %s", path, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
-static int sync_one(FILE *f, long *pos)
-{
-	if (fflush(f) || fsync(fileno(f)))
-		return -1;
-	*pos = ftell(f);
-	return *pos < 0 ? -1 : 0;
-}
-
-int runlog_sync(struct runlog *l, long step, struct runlog_pos *at)
+int runlog_sync(struct runlog *l, long step, struct runlog_pos *at, char *err, size_t n)
 {
 	at->step = step;
-	return sync_one(l->metrics, &at->metrics) || sync_one(l->samples, &at->samples) ? -1 : 0;
+	return sync_one(l->metrics, l->metrics_path, &at->metrics, err, n) ||
+	       sync_one(l->samples, l->samples_path, &at->samples, err, n) ? -1 : 0;
 }
 
 void runlog_close(struct runlog *l)
@@ -109,7 +192,6 @@ static void write_metrics(FILE *f, const struct step_metrics *m)
 		json_kv_num(&o, "eval_reward_mean", m->eval_reward_mean);
 	}
 	json_obj_end(&o);
-	fflush(f);
 }
 
 static void progress_bar(const struct runlog *l, long step)
@@ -126,11 +208,13 @@ static void progress_bar(const struct runlog *l, long step)
 	fflush(stdout);
 }
 
-void runlog_step(struct runlog *l, const struct step_metrics *m, int print)
+int runlog_step(struct runlog *l, const struct step_metrics *m, int print, char *err, size_t n)
 {
 	write_metrics(l->metrics, m);
+	if (row_done(l->metrics, l->metrics_path, err, n))
+		return -1;
 	if (!print)
-		return;
+		return 0;
 	if (l->tty)
 		printf("\r\033[K");
 	printf("step %4ld/%ld | reward %.3f | acc %.3f | loss %+.4f | gnorm %.3f | lr %.2e | "
@@ -146,9 +230,11 @@ void runlog_step(struct runlog *l, const struct step_metrics *m, int print)
 	if (l->tty)
 		progress_bar(l, m->step);
 	fflush(stdout);
+	return 0;
 }
 
-void runlog_eval(struct runlog *l, long step, double accuracy, double reward, int n)
+int runlog_eval(struct runlog *l, long step, double accuracy, double reward, int count,
+		char *err, size_t n)
 {
 	struct json_out o; /* a metrics line of its own: the held-out curve starts at this step */
 	json_obj_begin(&o, l->metrics);
@@ -156,12 +242,62 @@ void runlog_eval(struct runlog *l, long step, double accuracy, double reward, in
 	json_kv_num(&o, "eval_accuracy", accuracy);
 	json_kv_num(&o, "eval_reward_mean", reward);
 	json_obj_end(&o);
-	fflush(l->metrics);
+	if (row_done(l->metrics, l->metrics_path, err, n))
+		return -1;
 	if (l->tty)
 		printf("\r\033[K");
 	printf("eval  step %ld: accuracy %.3f (%d held-out problems), reward %.3f\n", step, accuracy,
-	       n, reward);
+	       count, reward);
 	fflush(stdout);
+	return 0;
+}
+
+/* the last line of metrics.jsonl (written by write_metrics, so it starts {"step": N) is step's
+ * row without an eval */
+int runlog_eval_missing(struct runlog *l, long step)
+{
+	char *data, want[64];
+	size_t len;
+	if (fflush(l->metrics) || fs_read_file(l->metrics_path, &data, &len))
+		return 0;
+	while (len > 0 && data[len - 1] == '\n')
+		data[--len] = 0;
+	char *line = strrchr(data, '\n');
+	line = line ? line + 1 : data;
+	int k = snprintf(want, sizeof(want), "{\"step\": %ld,", step);
+	int missing = !strncmp(line, want, k) && strstr(line, "\"loss\"") &&
+		      !strstr(line, "\"eval_accuracy\"");
+	free(data);
+	return missing;
+}
+
+int runlog_eval_amend(struct runlog *l, long step, double accuracy, double reward, int count,
+		      char *err, size_t n)
+{
+	FILE *f = l->metrics;
+	long end;
+	char tail[2];
+	if (row_done(f, l->metrics_path, err, n))
+		return -1;
+	errno = 0;
+	if ((end = ftell(f)) < 2 || pread(fileno(f), tail, 2, end - 2) != 2 || memcmp(tail, "}\n", 2) ||
+	    ftruncate(fileno(f), end - 2) || fseek(f, end - 2, SEEK_SET)) {
+		snprintf(err, n, "cannot add the eval to the last row of '%s': %s", l->metrics_path,
+			 errno ? strerror(errno) : "it does not end with }");
+		return -1;
+	}
+	struct json_out o = { f, 1 }; /* the row's members go on: the eval ends a row */
+	json_kv_num(&o, "eval_accuracy", accuracy);
+	json_kv_num(&o, "eval_reward_mean", reward);
+	json_obj_end(&o);
+	if (row_done(f, l->metrics_path, err, n))
+		return -1;
+	if (l->tty)
+		printf("\r\033[K");
+	printf("eval  step %ld: accuracy %.3f (%d held-out problems), reward %.3f (the eval cut short "
+	       "by the stop)\n", step, accuracy, count, reward);
+	fflush(stdout);
+	return 0;
 }
 
 static void float_array(struct json_out *o, const char *key, const float *x, int n)
@@ -205,8 +341,8 @@ static void detail(struct json_out *o, const struct sample_detail *d)
 	}
 }
 
-void runlog_sample(struct runlog *l, long step, const char *prompt, const char *response,
-		   double reward, int correct, const struct sample_detail *d)
+int runlog_sample(struct runlog *l, long step, const char *prompt, const char *response,
+		  double reward, int correct, const struct sample_detail *d, char *err, size_t n)
 {
 	struct json_out o;
 	json_obj_begin(&o, l->samples);
@@ -218,5 +354,5 @@ void runlog_sample(struct runlog *l, long step, const char *prompt, const char *
 	if (d)
 		detail(&o, d);
 	json_obj_end(&o);
-	fflush(l->samples);
+	return row_done(l->samples, l->samples_path, err, n);
 }

@@ -11,6 +11,7 @@
  *     to the reference run in bf16 the Hugging Face way (bf16 weights and activations, RMSNorm
  *     and softmax in fp32) over fp32 leaves; errors relative to each tensor's norm.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "attnrl/model.h"
 #include "attnrl/rng.h"
 #include "attnrl/safetensors.h"
+#include "attnrl/stop.h"
 #include "check.h"
 
 #define B 3
@@ -290,6 +292,24 @@ static void check_engine(const struct ref_case *rc, uint64_t seed)
 	model_destroy(m);
 }
 
+/* last: the stop flag cannot be cleared. A stop request ends a load between two tensors, with
+ * a line naming the file and the signal; a load without one reads the weights back */
+static void check_load_stop(void)
+{
+	static const struct ref_case rc = { "load_stop", 0, 0, 1, "token-mean", 0, 0, 1, F32 };
+	struct model *a = small_model(&rc, 300), *b = small_model(&rc, 301);
+	char path[300], err[512] = "";
+	snprintf(path, sizeof(path), "%s/load_stop.safetensors", scratch);
+	CHECK(a && b && !model_save(a, path, err, sizeof(err)), "save: %s", err);
+	CHECK(b && !model_load(b, path, err, sizeof(err)), "load: %s", err);
+	stop_request(SIGTERM);
+	CHECK(b && model_load(b, path, err, sizeof(err)) == -1 &&
+	      strstr(err, "load_stop.safetensors': loading stopped by SIGTERM"), "stopped load: %s", err);
+	remove(path);
+	model_destroy(a);
+	model_destroy(b);
+}
+
 int main(int argc, char **argv)
 {
 	const char *slash = argc > 0 ? strrchr(argv[0], '/') : NULL;
@@ -310,5 +330,6 @@ int main(int argc, char **argv)
 		if (!cases[i].bf16)
 			check_engine(&cases[i], 200 + i);
 	}
+	check_load_stop();
 	return check_done("test_model");
 }

@@ -29,14 +29,16 @@
  *        enums the allowed values "a|b|c"; "" for str and bool.
  */
 #define CONFIG_RUN(X)                                                                              \
-	X(run, name, STR, "default", "", "run directory name under run.dir")                       \
+	X(run, name, STR, "default", "",                                                           \
+	  "run directory name under run.dir (a folder name: no /, not . or ..)")                   \
 	X(run, dir, STR, "runs", "", "parent of run directories")                                  \
 	X(run, seed, INT, 1, ">= 0", "seeds model init, data order and sampling")                  \
 	X(run, resume, STR, "auto", "",                                                            \
 	  "auto = continue from the newest complete checkpoint in <run.dir>/<run.name>/ckpt "      \
 	  "(a fresh run when there is none); never = start over; or a checkpoint folder")          \
 	X(run, resume_force, BOOL, 0, "",                                                          \
-	  "resume even when the checkpoint was written with a different config")
+	  "resume even when the checkpoint was written with a different config, or the logs are "  \
+	  "shorter than it recorded (what is there is kept)")
 
 #define CONFIG_MODEL(X)                                                                            \
 	X(model, arch, ENUM, "llama", "llama|qwen2|qwen3",                                         \

@@ -40,7 +40,8 @@ struct rollout_params evaluate_params(const struct config *c);
 int evaluate(struct rollout *ro, const struct data *d, int n, int k, const struct rollout_params *p,
 	     int max_batch, struct eval_result *out, char *err, size_t errn);
 /* the same over problems [first, first + n) (one rank's share; the streams stay global),
- * with hooks (NULL: none) */
+ * with hooks (NULL: none); with p->interruptible, ROLLOUT_INTERRUPTED when a stop was
+ * requested (checked between decode steps and calls; out is then partial, to be discarded) */
 int evaluate_range(struct rollout *ro, const struct data *d, int first, int n, int k,
 		   const struct rollout_params *p, int max_batch, const struct eval_hooks *h,
 		   struct eval_result *out, char *err, size_t errn);

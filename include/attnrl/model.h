@@ -75,6 +75,9 @@ tensor *model_forward(const struct model *m, const tensor *ids);
  * written through host copies; model_load fills the parameters wherever they are */
 int model_save(const struct model *m, const char *path, char *err, size_t n);
 int model_load(struct model *m, const char *path, char *err, size_t n);
+/* a stop request (stop.h; `train` installs the handlers) ends a load between two tensors:
+ * -1 and err "'path': loading stopped by SIGTERM" (model_load, hf_load_weights) */
+int model_load_stopped(const char *path, char *err, size_t n);
 
 /* pointers into the parameter memory, for the decode engine */
 void model_engine_weights(const struct model *m, struct engine_weights *w);

@@ -26,6 +26,7 @@ struct step_metrics {
 
 struct runlog {
 	FILE *metrics, *samples;
+	char metrics_path[1100], samples_path[1100];
 	int tty;
 	long total_steps, first_step;
 	double t_start;
@@ -36,14 +37,21 @@ struct runlog_pos {
 	long step, metrics, samples;
 };
 
-/* at NULL: fresh files; else the files are cut back to at's sizes (a resumed run) */
+/* at NULL: fresh files; else the files are cut back to at's sizes (a resumed run). A file
+ * missing or shorter than at says is refused (-1, err names both sizes and the fix); with
+ * accept_loss (run.resume_force) it is kept, cut to its last whole line, and RUNLOG_LOST
+ * returned with the warning in err */
+#define RUNLOG_LOST 1
 int runlog_open(struct runlog *l, const char *dir, long total_steps, const struct runlog_pos *at,
-		char *err, size_t n);
-/* flushes and fsyncs both files and reports their sizes (for a checkpoint of step) */
-int runlog_sync(struct runlog *l, long step, struct runlog_pos *at);
+		int accept_loss, char *err, size_t n);
+/* flushes and fsyncs both files and reports their sizes (for a checkpoint of step); -1 with
+ * err when a row did not reach its file */
+int runlog_sync(struct runlog *l, long step, struct runlog_pos *at, char *err, size_t n);
 void runlog_close(struct runlog *l);
+/* the rows below are flushed and checked: -1 with err ("cannot write 'path': why") when a
+ * write failed; the run must stop, the rows since the last checkpoint are incomplete */
 /* metrics.jsonl always; the console line when print is set */
-void runlog_step(struct runlog *l, const struct step_metrics *m, int print);
+int runlog_step(struct runlog *l, const struct step_metrics *m, int print, char *err, size_t n);
 /* per-token detail of a logged sample (credit on): the response's tokens and their values */
 struct sample_detail {
 	int R;
@@ -52,10 +60,18 @@ struct sample_detail {
 	const float *waad, *fai, *delta, *gamma; /* (R) */
 	const uint8_t *sets;            /* (R) CREDIT_IN_* flags */
 };
-void runlog_sample(struct runlog *l, long step, const char *prompt, const char *response,
-		   double reward, int correct, const struct sample_detail *d);
+int runlog_sample(struct runlog *l, long step, const char *prompt, const char *response,
+		  double reward, int correct, const struct sample_detail *d, char *err, size_t n);
 /* the eval before the first step: a metrics.jsonl line of step, eval_accuracy and
- * eval_reward_mean, and a console line */
-void runlog_eval(struct runlog *l, long step, double accuracy, double reward, int n);
+ * eval_reward_mean, and a console line (count: the problems) */
+int runlog_eval(struct runlog *l, long step, double accuracy, double reward, int count,
+		char *err, size_t n);
+/* a stop cut the eval of step short, after its row was written and saved: 1 when the last row
+ * of metrics.jsonl is step's without the eval; the amend adds eval_accuracy and
+ * eval_reward_mean to it, as the row would have had them, and prints the console line (a
+ * later resume from the same checkpoint cuts the addition off again: runlog_open) */
+int runlog_eval_missing(struct runlog *l, long step);
+int runlog_eval_amend(struct runlog *l, long step, double accuracy, double reward, int count,
+		      char *err, size_t n);
 
 #endif

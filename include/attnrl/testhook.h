@@ -6,10 +6,12 @@
  *
  *   ATTNRL_TEST_KILL_AT=phase:step[:TERM|:USR1|:INT|:INT2]
  *       testhook_point(phase, step) raises SIGKILL there, or the signal named (INT2: SIGINT
- *       twice, a second Ctrl-C). Phases: rollout (after the rollout, before the update), update
- *       (after the first optimizer step), log (after the step's log lines), ckpt_write (model
- *       written, optimizer not yet), ckpt_rename (the folder renamed, no DONE yet), after_ckpt
- *       (DONE written). tests/test_resume.sh.
+ *       twice, a second Ctrl-C). Phases: startup (step 0: the run folder locked, nothing loaded
+ *       yet), rollout (after the rollout, before the update), update (after the first optimizer
+ *       step), eval (the eval of the step begins; step 0: the eval before the first step), log
+ *       (after the step's log lines), ckpt_write (model written, optimizer not yet),
+ *       ckpt_rename (the folder renamed, no DONE yet), after_ckpt (DONE written).
+ *       tests/test_resume.sh, tests/test_runfolder.sh.
  *   ATTNRL_TEST_NAN_AT=3,4,7
  *       testhook_nan(step) is 1 at those steps: the trainer makes their loss NaN.
  *       tests/test_resume.sh.

@@ -15,11 +15,14 @@
 struct trainer;
 
 #define TRAINER_STOPPED 1 /* trainer_run: stopped by a signal or the deadline, checkpoint saved */
+#define TRAINER_BUSY 2    /* trainer_run: another process holds the run folder's lock */
 
-/* set-up of the run c describes (resumes from a checkpoint as run.resume says); NULL with err */
+/* set-up of the run c describes (resumes from a checkpoint as run.resume says); NULL with err.
+ * A set-up cut short by a stop request, or by the run folder's lock held elsewhere, still
+ * returns the trainer: trainer_run then says so (TRAINER_STOPPED, TRAINER_BUSY) */
 struct trainer *trainer_create(const struct config *c, char *err, size_t n);
 void trainer_destroy(struct trainer *t);
-/* 0 when train.steps are done, TRAINER_STOPPED, or -1 with err */
+/* 0 when train.steps are done, TRAINER_STOPPED, TRAINER_BUSY, or -1 with err */
 int trainer_run(struct trainer *t, char *err, size_t n);
 
 /* mkdir -p of <run.dir>/<run.name> and config.yaml inside (the run folder of train and sft) */

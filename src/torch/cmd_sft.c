@@ -15,6 +15,7 @@
 #include "attnrl/grpo_schedule.h"
 #include "attnrl/policy.h"
 #include "attnrl/rng.h"
+#include "attnrl/runlock.h"
 #include "attnrl/runlog.h"
 #include "attnrl/trainer.h"
 
@@ -178,11 +179,19 @@ static int sft_eval(struct sft *s, long step, char *err, size_t n)
 	return 0;
 }
 
+/* 0, -1 with err, or RUNLOCK_BUSY (another process writes the run folder) */
 static int sft_run(const struct config *c, char *err, size_t n)
 {
 	struct sft s;
+	struct runlock lock;
 	char dir[1024], path[1100];
 	int rc = -1;
+	snprintf(dir, sizeof(dir), "%s/%s", c->run.dir, c->run.name);
+	int lk = fs_mkdir_p(dir, 0, err, n) ? -1 : runlock_acquire(&lock, dir, err, n);
+	if (lk == RUNLOCK_TOOK_OVER)
+		fprintf(stderr, "attnrl sft: warning: %s\n", err);
+	else if (lk)
+		return lk;
 	policy_set_threads(c->train.threads);
 	if (sft_init(&s, c, err, n) || trainer_prepare_run_dir(c, dir, sizeof(dir), err, n))
 		goto out;
@@ -211,6 +220,7 @@ static int sft_run(const struct config *c, char *err, size_t n)
 		printf("attnrl sft: wrote %s\n", path);
 out:
 	sft_free(&s);
+	runlock_release(&lock);
 	return rc;
 }
 
@@ -224,9 +234,10 @@ int cmd_sft(int argc, char **argv)
 		return args_exit(&cmd_sft_args, rc, err);
 	if (cmd_config_load(&c, &cfg))
 		return ATTNRL_EXIT_USAGE;
-	if (sft_run(&c, err, sizeof(err))) {
+	rc = sft_run(&c, err, sizeof(err));
+	if (rc) {
 		fprintf(stderr, "attnrl sft: %s\n", err);
-		return 1;
+		return rc == RUNLOCK_BUSY ? ATTNRL_EXIT_USAGE : 1;
 	}
 	return 0;
 }

@@ -32,8 +32,9 @@ int cmd_train(int argc, char **argv)
 	stop_install();
 	struct trainer *t = trainer_create(&c, err, sizeof(err));
 	rc = !t ? -1 : trainer_run(t, err, sizeof(err));
-	if (rc < 0)
+	if (rc < 0 || rc == TRAINER_BUSY)
 		fprintf(stderr, "attnrl train: %s\n", err);
 	trainer_destroy(t);
-	return rc < 0 ? 1 : rc == TRAINER_STOPPED ? STOP_EXIT_PREEMPTED : 0;
+	return rc < 0 ? 1 : rc == TRAINER_BUSY ? ATTNRL_EXIT_USAGE : rc == TRAINER_STOPPED ?
+	       STOP_EXIT_PREEMPTED : 0;
 }

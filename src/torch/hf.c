@@ -23,6 +23,7 @@
 #include "attnrl/fsutil.h"
 #include "attnrl/json.h"
 #include "attnrl/safetensors.h"
+#include "attnrl/stop.h"
 
 int hf_is_folder(const char *dir)
 {
@@ -290,7 +291,8 @@ int hf_load_weights(struct model *m, const char *dir, char *err, size_t n)
 		for (int j = i; !rc && j < m->n_params; j++) {
 			if (done[j] || strcmp(w.file[j], w.file[i]))
 				continue;
-			rc = load_param(m, j, &f, path, err, n);
+			rc = stop_requested() ? model_load_stopped(path, err, n) :
+						load_param(m, j, &f, path, err, n);
 			done[j] = 1;
 		}
 		st_close(&f);

@@ -12,6 +12,7 @@
 #include "attnrl/config.h"
 #include "attnrl/rng.h"
 #include "attnrl/safetensors.h"
+#include "attnrl/stop.h"
 
 int model_config_from(struct model_config *mc, const struct config *c, int vocab_size, char *err,
 		      size_t n)
@@ -479,6 +480,12 @@ static int load_one(struct model *m, int i, const struct st_file *f, const char 
 	return -1;
 }
 
+int model_load_stopped(const char *path, char *err, size_t n)
+{
+	snprintf(err, n, "'%s': loading stopped by %s", path, stop_reason(stop_requested()));
+	return -1;
+}
+
 int model_load(struct model *m, const char *path, char *err, size_t n)
 {
 	struct st_file f;
@@ -486,7 +493,7 @@ int model_load(struct model *m, const char *path, char *err, size_t n)
 		return -1;
 	int rc = 0;
 	for (int i = 0; i < m->n_params && !rc; i++)
-		rc = load_one(m, i, &f, path, err, n);
+		rc = stop_requested() ? model_load_stopped(path, err, n) : load_one(m, i, &f, path, err, n);
 	st_close(&f);
 	return rc;
 }

@@ -80,6 +80,38 @@ static void init_sizes(struct trainer *t)
 	loss_agg_parse(c->algo.loss_agg, &t->agg);
 }
 
+/* rank 0 takes <run_dir>/LOCK; every rank learns whether it could: 0, TRAINER_BUSY or -1 */
+static int trainer_lock(struct trainer *t, char *err, size_t n)
+{
+	int rc = 0;
+	if (!t->rank) {
+		rc = runlock_acquire(&t->lock, t->run_dir, err, n);
+		if (rc == RUNLOCK_TOOK_OVER)
+			fprintf(stderr, "attnrl train: warning: %s\n", err);
+		rc = rc == RUNLOCK_TOOK_OVER ? 0 : rc == RUNLOCK_BUSY ? TRAINER_BUSY : rc;
+	}
+	char derr[256];
+	int any = trainer_any(t, rc != 0, derr, sizeof(derr));
+	if (any < 0 && !rc)
+		snprintf(err, n, "%s", derr);
+	if (any > 0 && !rc) {
+		snprintf(err, n, "rank 0 could not lock the run folder '%s' (its log says why)",
+			 t->run_dir);
+		return TRAINER_BUSY;
+	}
+	return any < 0 && !rc ? -1 : rc;
+}
+
+/* between the phases of the set-up: TRAINER_STOPPED on every rank when any was asked to stop */
+static int init_stop(struct trainer *t, char *err, size_t n)
+{
+	int stop = trainer_any(t, stop_requested(), err, n);
+	if (stop > 0 && !stop_requested())
+		stop_request(SIGTERM);
+	return stop > 0 ? TRAINER_STOPPED : stop;
+}
+
+/* 0, -1 with err, or TRAINER_BUSY / TRAINER_STOPPED (set-up cut short) */
 static int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
 {
 	memset(t, 0, sizeof(*t));
@@ -94,15 +126,24 @@ static int trainer_init(struct trainer *t, const struct config *c, char *err, si
 	if (trainer_dist_check(t, err, n) || fs_mkdir_p(t->run_dir, 0, err, n) ||
 	    trainer_dist_init(t, err, n) || trainer_device_check_dist(t, err, n))
 		return -1;
+	int rc = trainer_lock(t, err, n);
+	if (!rc)
+		testhook_point("startup", 0);
+	if (rc || (rc = init_stop(t, err, n)))
+		return rc;
 	int local = t->dist.env.local_world > 0 ? t->dist.env.local_world : t->world;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN) / local;
 	policy_set_threads(c->train.threads ? c->train.threads : cores > 1 ? cores : 1);
 	int eval_batch = c->data.eval_size < 256 ? (int)c->data.eval_size : 256;
 	/* one spare sequence slot: credit.compute=maps feeds responses again there */
 	if (policy_init(&t->pol, c, t->B + 1 > eval_batch ? t->B + 1 : eval_batch, err, n))
-		return -1;
+		return stop_requested() ? init_stop(t, err, n) : -1; /* a load cut short */
+	if ((rc = init_stop(t, err, n)))
+		return rc;
 	if (data_init(&t->data, c, &t->pol.tok, err, n) || trainer_device_init(t, err, n))
 		return -1;
+	if ((rc = init_stop(t, err, n)))
+		return rc;
 	struct model_config *mc = &t->pol.model->cfg;
 	if (rhythm_init(&t->rh, c, mc->n_layers, mc->n_heads, t->B, t->cap_len,
 			(int)c->rollout.max_new_tokens, err, n))
@@ -122,20 +163,29 @@ static int trainer_init(struct trainer *t, const struct config *c, char *err, si
 		return -1;
 	struct runlog_pos pos;
 	int resumed = trainer_resume(t, &pos, err, n);
+	if (resumed < 0 && stop_requested() && t->world == 1)
+		return TRAINER_STOPPED; /* the checkpoint's load cut short */
 	if (resumed < 0 || (resumed && trainer_device_sync(t, 0, err, n)))
 		return -1;
+	if ((rc = init_stop(t, err, n)))
+		return rc;
 	if (t->rank) /* rank 0 keeps the logs and the checkpoints */
 		return 0;
 	int stale = ckpt_remove_after(t->run_dir, t->start_step);
 	if (stale)
 		printf("attnrl train: removed %d checkpoint(s) after step %ld of an earlier run in %s/ckpt\n",
 		       stale, t->start_step, t->run_dir);
-	return runlog_open(&t->log, t->run_dir, c->train.steps, resumed ? &pos : NULL, err, n);
+	rc = runlog_open(&t->log, t->run_dir, c->train.steps, resumed ? &pos : NULL,
+			 c->run.resume_force, err, n);
+	if (rc == RUNLOG_LOST)
+		fprintf(stderr, "attnrl train: warning: %s\n", err);
+	return rc < 0 ? -1 : 0;
 }
 
 static void trainer_free(struct trainer *t)
 {
 	runlog_close(&t->log);
+	runlock_release(&t->lock);
 	dist_free(&t->dist);
 	trainer_optimizer_free(t);
 	trainer_device_free(t);
@@ -159,7 +209,12 @@ struct trainer *trainer_create(const struct config *c, char *err, size_t n)
 		snprintf(err, n, "trainer: out of memory for the trainer state");
 		return NULL;
 	}
-	if (!trainer_init(t, c, err, n))
+	int rc = trainer_init(t, c, err, n);
+	if (rc > 0) {
+		t->init_rc = rc;
+		snprintf(t->init_err, sizeof(t->init_err), "%s", err);
+	}
+	if (rc >= 0)
 		return t;
 	trainer_destroy(t);
 	return NULL;
@@ -173,19 +228,36 @@ void trainer_destroy(struct trainer *t)
 	free(t);
 }
 
-static void log_samples(struct trainer *t, long step)
+/* a log row that did not reach its file stops the run: err says which, and where a rerun
+ * resumes (the logs are cut back to that checkpoint's sizes, which only cover written rows) */
+static int log_failed(const struct trainer *t, long step, char *err, size_t n)
+{
+	char why[1024];
+	snprintf(why, sizeof(why), "%s", err);
+	if (t->last_saved)
+		snprintf(err, n, "step %ld: %s; stopping: a rerun resumes from the last good checkpoint "
+			 "%s/ckpt/step_%ld (free space first)", step, why, t->run_dir, t->last_saved);
+	else
+		snprintf(err, n, "step %ld: %s; stopping: no checkpoint was saved yet, a rerun starts "
+			 "over (free space first)", step, why);
+	return -1;
+}
+
+static int log_samples(struct trainer *t, long step, char *err, size_t n)
 {
 	if (t->rank)
-		return;
+		return 0;
 	for (int b = 0; b < t->B && b < t->cfg.train.samples_per_step; b++) {
 		int i = b * t->G < t->B ? b * t->G : b; /* one response from each of the first groups */
 		size_t at = (size_t)i * t->cap_len + t->rb.prompt_len[i];
 		struct sample_detail d = { t->rb.resp_len[i], t->rb.tokens + at, &t->pol.tok,
 					   t->rh.waad + at, t->rh.fai + at, t->rh.delta + at,
 					   t->rh.gamma + at, t->rh.sets + at };
-		runlog_sample(&t->log, step, t->ex[i / t->G].prompt, rollout_text(&t->rb, i),
-			      t->rewards[i], t->correct[i], t->rh.stats ? &d : NULL);
+		if (runlog_sample(&t->log, step, t->ex[i / t->G].prompt, rollout_text(&t->rb, i),
+				  t->rewards[i], t->correct[i], t->rh.stats ? &d : NULL, err, n))
+			return log_failed(t, step, err, n);
 	}
+	return 0;
 }
 
 static void print_start(const struct trainer *t)
@@ -212,29 +284,38 @@ static void print_start(const struct trainer *t)
 	fflush(stdout);
 }
 
-/* one step: train, eval when due, logs; 0, 1 (stopped: discarded) or -1 */
+#define STEP_EVAL_STOPPED 2 /* run_step: a stop request cut the step's eval short */
+
+static int eval_due(const struct trainer *t, long step)
+{
+	long every = t->cfg.train.eval_every;
+	return every > 0 && (step % every == 0 || step == t->cfg.train.steps);
+}
+
+/* one step: train, eval when due, logs; 0, 1 (stopped: discarded), STEP_EVAL_STOPPED (the step
+ * is complete and logged without its eval) or -1 */
 static int run_step(struct trainer *t, long step, char *err, size_t n)
 {
 	const struct config *c = &t->cfg;
 	struct step_metrics m;
 	t->cur_step = step;
-	int rc = trainer_step(t, step, &m, err, n);
+	int rc = trainer_step(t, step, &m, err, n), eval_cut = 0;
 	if (rc)
 		return rc;
-	if (c->train.eval_every > 0 && (step % c->train.eval_every == 0 || step == c->train.steps) &&
-	    trainer_eval(t, &m, err, n))
+	if (eval_due(t, step) && (eval_cut = trainer_eval(t, &m, err, n)) < 0)
 		return -1;
-	log_samples(t, step);
-	if (!t->rank)
-		runlog_step(&t->log, &m, step % c->train.log_every == 0 || m.has_eval ||
-					      step == c->train.steps);
+	if (log_samples(t, step, err, n))
+		return -1;
+	if (!t->rank && runlog_step(&t->log, &m, step % c->train.log_every == 0 || m.has_eval ||
+				    step == c->train.steps, err, n))
+		return log_failed(t, step, err, n);
 	testhook_point("log", step);
 	t->bad_run = m.bad_step ? t->bad_run + 1 : 0;
 	if (m.bad_step && !t->rank)
 		fprintf(stderr, "attnrl train: warning: step %ld: non-finite loss or gradient, "
 			"update skipped (%ld in a row)\n", step, t->bad_run);
 	if (!c->train.max_bad_steps || t->bad_run < c->train.max_bad_steps)
-		return 0;
+		return eval_cut ? STEP_EVAL_STOPPED : 0;
 	char last[1200] = "none (no checkpoint was saved)";
 	if (t->last_saved)
 		snprintf(last, sizeof(last), "%s/ckpt/step_%ld", t->run_dir, t->last_saved);
@@ -242,6 +323,28 @@ static int run_step(struct trainer *t, long step, char *err, size_t n)
 		 "(train.max_bad_steps=%ld): aborting; the last good checkpoint is %s", t->bad_run,
 		 step - t->bad_run + 1, step, c->train.max_bad_steps, last);
 	return -1;
+}
+
+/* a resumed run whose checkpoint's step had its eval cut short by a stop (its metrics row has
+ * no eval): the eval again, its numbers added to that row as if it had not stopped; 0,
+ * TRAINER_STOPPED (cut short again) or -1 */
+static int eval_resumed_step(struct trainer *t, char *err, size_t n)
+{
+	long s = t->start_step;
+	int mine = !t->rank && s > 0 && eval_due(t, s) && runlog_eval_missing(&t->log, s);
+	int due = trainer_any(t, mine, err, n); /* rank 0 keeps the logs */
+	if (due <= 0)
+		return due;
+	struct step_metrics m = { 0 };
+	t->cur_step = s;
+	t->cursor0 = t->data.cursor;
+	int rc = trainer_eval(t, &m, err, n);
+	if (rc)
+		return rc < 0 ? -1 : trainer_stop_save(t, s, err, n);
+	if (!t->rank && runlog_eval_amend(&t->log, s, m.eval_accuracy, m.eval_reward_mean,
+					  t->data.eval_size, err, n))
+		return log_failed(t, s, err, n);
+	return 0;
 }
 
 static int save_due(const struct trainer *t, long step)
@@ -273,14 +376,31 @@ static int finish(struct trainer *t, char *err, size_t n)
 int trainer_run(struct trainer *t, char *err, size_t n)
 {
 	const struct config *c = &t->cfg;
+	if (t->init_rc == TRAINER_BUSY) {
+		snprintf(err, n, "%s", t->init_err);
+		return TRAINER_BUSY;
+	}
+	if (t->init_rc == TRAINER_STOPPED) {
+		if (!t->rank)
+			printf("attnrl train: stopped by %s during start-up; nothing new to save; rerun "
+			       "the same command to start (or resume) the run (exit %d)\n",
+			       stop_reason(stop_requested()), STOP_EXIT_PREEMPTED);
+		fflush(stdout);
+		return TRAINER_STOPPED;
+	}
 	print_start(t);
 	if (c->train.eval_every > 0 && c->train.eval_before && !t->start_step) {
 		struct step_metrics m = { 0 };
-		if (trainer_eval(t, &m, err, n))
-			return -1;
-		if (!t->rank)
-			runlog_eval(&t->log, 0, m.eval_accuracy, m.eval_reward_mean, t->data.eval_size);
+		int rc = trainer_eval(t, &m, err, n);
+		if (rc)
+			return rc < 0 ? -1 : trainer_stop_save(t, 0, err, n);
+		if (!t->rank && runlog_eval(&t->log, 0, m.eval_accuracy, m.eval_reward_mean,
+					    t->data.eval_size, err, n))
+			return log_failed(t, 0, err, n);
 	}
+	int pending = eval_resumed_step(t, err, n);
+	if (pending)
+		return pending;
 	trainer_deadline_init(t);
 	for (long step = t->start_step + 1; step <= c->train.steps; step++) {
 		double t0 = fs_now();
@@ -292,6 +412,13 @@ int trainer_run(struct trainer *t, char *err, size_t n)
 		if (stop && !stop_requested())
 			stop_request(SIGTERM);
 		int rc = stop ? 1 : run_step(t, step, err, n);
+		if (rc == STEP_EVAL_STOPPED) {
+			if (!t->rank)
+				printf("attnrl train: the eval of step %ld was cut short by %s; it runs "
+				       "again when the run resumes\n", step, stop_reason(stop_requested()));
+			t->cursor0 = t->data.cursor; /* the step is complete: saved as such */
+			return trainer_stop_save(t, step, err, n);
+		}
 		if (rc)
 			return rc < 0 ? -1 : trainer_stop_save(t, step - 1, err, n);
 		if (fs_now() - t0 > t->step_max)

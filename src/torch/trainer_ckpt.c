@@ -34,10 +34,8 @@ static void state_of(const struct trainer *t, long step, struct ckpt_state *s)
 static int save_begin(struct trainer *t, long step, struct ckpt_state *s, char *err, size_t n)
 {
 	char dir[1200], path[1300];
-	if (runlog_sync(&t->log, step, &s->log)) {
-		snprintf(err, n, "cannot flush metrics.jsonl / samples.jsonl in '%.900s'", t->run_dir);
+	if (runlog_sync(&t->log, step, &s->log, err, n))
 		return -1;
-	}
 	if (t->cfg.train.keep_last >= 2) /* room first, keeping one complete checkpoint */
 		ckpt_prune(t->run_dir, t->cfg.train.keep_last - 1);
 	if (ckpt_begin(t->run_dir, step, dir, sizeof(dir), err, n))

@@ -18,6 +18,7 @@
 #include "attnrl/grpo_advantage.h"
 #include "attnrl/grpo_loss.h"
 #include "attnrl/policy.h"
+#include "attnrl/runlock.h"
 #include "attnrl/runlog.h"
 
 struct trainer {
@@ -64,6 +65,9 @@ struct trainer {
 	struct batch_pack pack;
 	struct rhythm rh;                 /* statistics -> gamma per token */
 	struct runlog log;
+	struct runlock lock;              /* rank 0: <run_dir>/LOCK, held until trainer_destroy */
+	int init_rc;                      /* TRAINER_STOPPED or TRAINER_BUSY: set-up cut short */
+	char init_err[1024];              /* its line, for trainer_run */
 	char run_dir[1024];
 	/* checkpoints and stopping (trainer_ckpt.c) */
 	long start_step, last_saved;      /* the step resumed from (0: fresh), the last saved */
@@ -76,7 +80,7 @@ struct trainer {
 };
 
 /* trainer_step.c: one training step (0, 1 when a stop request discarded it, or -1 with err) and
- * the held-out eval (fills m's eval fields) */
+ * the held-out eval (fills m's eval fields; 1 when a stop request cut it short on any rank) */
 int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err, size_t n);
 int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n);
 

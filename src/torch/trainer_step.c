@@ -10,6 +10,7 @@
 #include "trainer_internal.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -328,15 +329,24 @@ static int rollout_metrics(struct trainer *t, struct step_metrics *m, char *err,
 
 int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n)
 {
-	/* `attnrl eval`'s sampling; not interruptible: eval belongs to a completed step */
+	/* `attnrl eval`'s sampling, interruptible: a stop request ends it, on every rank, and the
+	 * caller discards it */
 	struct rollout_params p = evaluate_params(&t->cfg);
 	struct eval_result r;
 	const struct config_eval *e = &t->cfg.eval;
 	size_t first, count; /* each rank evaluates a contiguous share of the problems */
 	dist_slice((size_t)t->data.eval_size, t->world, t->rank, &first, &count);
-	if (evaluate_range(&t->pol.ro, &t->data, (int)first, (int)count, (int)e->k, &p,
-			   t->pol.ro.max_seqs, NULL, &r, err, n))
+	p.interruptible = 1;
+	testhook_point("eval", t->cur_step);
+	int rc = evaluate_range(&t->pol.ro, &t->data, (int)first, (int)count, (int)e->k, &p,
+				t->pol.ro.max_seqs, NULL, &r, err, n);
+	if (rc < 0)
 		return -1;
+	int stop = trainer_any(t, rc == ROLLOUT_INTERRUPTED, err, n);
+	if (stop && !stop_requested())
+		stop_request(SIGTERM);
+	if (stop)
+		return stop < 0 ? -1 : 1;
 	double v[2] = { r.correct, r.reward_mean * r.n * r.k };
 	if (trainer_sum(t, v, 2, err, n))
 		return -1;
