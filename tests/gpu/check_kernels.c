@@ -86,6 +86,11 @@ struct attn_case {
 	int fai_hi; /* 0: 100; a long band keeps more scores than some GPUs' shared memory holds */
 };
 
+static int gcd(int a, int b)
+{
+	return b ? gcd(b, a % b) : a;
+}
+
 static void check_attn(const struct attn_case *c, uint64_t seed)
 {
 	struct rng r;
@@ -103,8 +108,12 @@ static void check_attn(const struct attn_case *c, uint64_t seed)
 	memset(out, 0xff, nq * 2);
 	for (int s = 0; s < S; s++)
 		P[s] = s % 5 == 4 ? -1 : (int)rng_range(&r, 0, c->C / 2);
+	int stride = 7; /* coprime with S: the rows' slots are distinct, as in a decode step (the
+			 * CPU twin runs rows in parallel and would race on a shared slot) */
+	while (gcd(stride, S) != 1)
+		stride++;
 	for (int b = 0; b < B; b++) { /* distinct slots, lengths from 1 to C, some in the prompt */
-		seq[b] = (b * 7) % S;
+		seq[b] = (b * stride) % S;
 		int lo = P[seq[b]] >= 0 && b % 3 ? P[seq[b]] : 0;
 		pos[b] = b == 0 ? 0 : b == 1 ? c->C - 1 : (int)rng_range(&r, lo, c->C - 1);
 		if (P[seq[b]] >= 0 && pos[b] - P[seq[b]] >= M)
