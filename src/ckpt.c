@@ -216,6 +216,17 @@ void ckpt_discard(const char *run_dir, long step)
 	fs_rm_tree(path);
 }
 
+/* a complete checkpoint stops being one first (DONE removed and the folder synced), so a kill
+ * part-way through the removal never leaves a folder that looks complete with files missing */
+static void remove_complete(const char *dir)
+{
+	char done[CKPT_PATH_MAX + 8];
+	snprintf(done, sizeof(done), "%s/DONE", dir);
+	if (unlink(done) == 0)
+		fs_sync(dir);
+	fs_rm_tree(dir);
+}
+
 void ckpt_prune(const char *run_dir, long keep)
 {
 	char path[CKPT_PATH_MAX];
@@ -223,7 +234,7 @@ void ckpt_prune(const char *run_dir, long keep)
 	long *steps = scan(run_dir, 0, &n);
 	for (int i = (int)keep; keep > 0 && i < n; i++) {
 		snprintf(path, sizeof(path), "%s/ckpt/step_%ld", run_dir, steps[i]);
-		fs_rm_tree(path);
+		remove_complete(path);
 	}
 	free(steps);
 }
@@ -235,7 +246,7 @@ int ckpt_remove_after(const char *run_dir, long step)
 	long *steps = scan(run_dir, 0, &n);
 	for (int i = 0; i < n && steps[i] > step; i++, removed++) {
 		snprintf(path, sizeof(path), "%s/ckpt/step_%ld", run_dir, steps[i]);
-		fs_rm_tree(path);
+		remove_complete(path);
 	}
 	free(steps);
 	return removed;
