@@ -39,7 +39,7 @@
 # an eval every 4 on 20 problems, 1 thread: 4-5 s a run. One run at a time (one core).
 # Usage: bash bench/crash.sh [N]   (N = 20 by default; SEED=1; KEEP=1 keeps every run folder;
 # otherwise those of identical trials are removed once judged, the others kept and named)
-# Takes about 6-7 s per trial: 2.5-3 minutes for N = 24 on a 2-core machine.
+# Takes about 8 s per trial: about 3 minutes for N = 24 on 2 cores with another job running.
 # Interrupted (Ctrl-C, SIGTERM, SIGHUP), it kills the run it started and removes its folder.
 set -uo pipefail
 cd "$(dirname "$0")/.."
