@@ -47,7 +47,7 @@ static const struct args_opt export_opts[] = {
 	{ "--step", ARGS_LONG, OPT(step), "N", 0, (double)LONG_MAX, NULL, ARGS_OPTIONAL,
 	  "the checkpoint RUN_DIR/ckpt/step_N instead of the run's final weights" },
 	{ "--out", ARGS_STR, OPT(out), "DIR", 0, 0, NULL, ARGS_REQUIRED,
-	  "the Hugging Face folder to write (made when missing)" },
+	  "the Hugging Face folder to write: a new or empty one (made when missing)" },
 	{ "--dtype", ARGS_CHOICE, OPT(dtype), "float32|bfloat16|float16", 0, 0, NULL,
 	  ARGS_OPTIONAL, "the weights' type (default: the starting model's, else float32)" },
 	{ "--force", ARGS_SWITCH, OPT(force), NULL, 0, 0, NULL, ARGS_OPTIONAL,
