@@ -4,6 +4,7 @@
  * the summary rows (evaluate.h) and every problem's responses (verdict, reward, length, and
  * with --responses the text), so that any number can be recomputed from it.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,13 +165,16 @@ static int write_json(const char *path, const struct eval_subset *s, int rows,
 		      const struct eval_run *r, const struct eval_args *a, const struct config *c,
 		      const struct data *d, char *err, size_t n)
 {
-	FILE *f = fopen(path, "w");
 	struct task_example *ex = malloc(sizeof(*ex));
-	if (!f || !ex) {
-		snprintf(err, n, "--json %s: cannot write it", path);
+	if (!ex) {
+		snprintf(err, n, "--json '%s': out of memory", path);
+		return -1;
+	}
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		snprintf(err, n, "--json '%s': cannot write it: %s; give a file path in a writable "
+			 "folder (--json DIR/eval.json)", path, strerror(errno));
 		free(ex);
-		if (f)
-			fclose(f);
 		return -1;
 	}
 	fprintf(f, "{\"model\": ");
@@ -203,8 +207,14 @@ static int write_json(const char *path, const struct eval_subset *s, int rows,
 	}
 	fprintf(f, " ]}\n");
 	free(ex);
-	if (fclose(f)) {
-		snprintf(err, n, "--json %s: write failed (disk full?)", path);
+	errno = 0;
+	int bad = fflush(f) || ferror(f);
+	int e = errno ? errno : EIO;
+	if (fclose(f) && !bad)
+		bad = 1, e = errno;
+	if (bad) {
+		snprintf(err, n, "--json '%s': write failed, the file is incomplete: %s; free space or "
+			 "give another path", path, strerror(e));
 		return -1;
 	}
 	return 0;
@@ -236,8 +246,8 @@ int eval_report(const struct eval_run *r, const struct eval_args *a, const struc
 	}
 	print_table(s, rows, r, a, c);
 	int rc = a->json ? write_json(a->json, s, rows, r, a, c, d, err, n) : 0;
-	if (!rc && fflush(stdout)) {
-		snprintf(err, n, "cannot write the table");
+	if (!rc && (fflush(stdout) || ferror(stdout))) {
+		snprintf(err, n, "cannot write the table to stdout: %s", strerror(errno ? errno : EIO));
 		rc = -1;
 	}
 	free(s);

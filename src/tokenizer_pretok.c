@@ -38,6 +38,11 @@ int pretok_kind_of(const char *pattern)
 	return -1;
 }
 
+const char *pretok_pattern(enum pretok_kind k)
+{
+	return k == PRETOK_LLAMA3 ? LLAMA3_PATTERN : QWEN2_PATTERN;
+}
+
 struct cursor {
 	const unsigned char *s;
 	size_t n;

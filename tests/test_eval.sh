@@ -5,7 +5,8 @@
 # eval.k=3) eval accuracy, and so does a run with rollout.ignore_eos=true; a run that started
 # from a llama2.c file is evaluated with its trained weights (as its Hugging Face export); the
 # four benchmarks of ../shared/data run with stories260K, with subset counts checked against
-# the files; an mcq file; one-line errors; no usable held-out row is an error, never a NaN.
+# the files; an mcq file; one-line errors (--json a folder or a full disk with the reason, a
+# damaged checkpoint); no usable held-out row is an error, never a NaN.
 set -u
 bin=${ATTNRL_BIN:-bin/attnrl}
 py=/usr/bin/python3
@@ -103,6 +104,32 @@ mkdir -p "$tmp/empty_run" && cp "$tmp/r/config.yaml" "$tmp/empty_run/"
 expect "run without weights" 2 "a run without model.safetensors or a complete checkpoint" $bin eval --model "$tmp/empty_run"
 printf '{"question": "1+1=", "answer": "2", "level": 1}\n' >"$tmp/one.jsonl"
 expect "by a missing field" 1 "--by grade: no row of" $bin eval --model data/default-sft.safetensors configs/default.yaml --data "$tmp/one.jsonl" --by grade
+
+# --json: a folder (refused before the run), or a file that cannot take the bytes, is one line
+# with the reason (stderr; the table is on stdout)
+evq() { ev "$@" >/dev/null; }
+expect "--json a folder" 1 "--json '$tmp': cannot write it: Is a directory; give a file path" \
+	ev --model data/default-sft.safetensors configs/default.yaml --limit 2 --json "$tmp"
+if [ -w /dev/full ]; then
+	expect "--json a full disk" 1 "--json '/dev/full': write failed, the file is incomplete: No space left on device" \
+		evq --model data/default-sft.safetensors configs/default.yaml --limit 2 --responses --json /dev/full
+fi
+# a run's newest checkpoint is verified against its checksums, as resume does
+mkdir -p "$tmp/dmg" && cp "$tmp/r/config.yaml" "$tmp/dmg/" && cp -r "$tmp/r/ckpt" "$tmp/dmg/"
+ev --model "$tmp/dmg" --limit 2 >/dev/null || fail "eval of an intact checkpoint"
+printf 'X' | dd of="$tmp/dmg/ckpt/step_1/model.safetensors" bs=1 seek=5000 conv=notrunc 2>/dev/null
+for m in "$tmp/dmg" "$tmp/dmg/ckpt/step_1"; do
+	expect "damaged checkpoint $m" 1 "step_1/model.safetensors': checksum mismatch" ev --model "$m" --limit 2
+done
+# no usable held-out row in eval: one line and exit 1, as train says it, never a NaN
+printf '{"question": "\\u00e9+1=", "answer": "2"}\n' >"$tmp/bad.jsonl"
+for i in 1 2 3 4 5 6 7 8; do printf '{"question": "%d+1=", "answer": "%d"}\n' $i $((i + 1)); done >"$tmp/short.jsonl"
+ev --model data/default-sft.safetensors configs/default.yaml data.task=math data.path="$tmp/short.jsonl" \
+	data.eval_path="$tmp/bad.jsonl" train.eval_every=0 >"$tmp/bad.out" 2>"$tmp/bad.err"
+rc=$?
+[ $rc -eq 1 ] && [ "$(grep -c "attnrl eval:" "$tmp/bad.err")" -eq 1 ] &&
+	grep -q "attnrl eval: data: no usable held-out row in $tmp/bad.jsonl" "$tmp/bad.err" &&
+	! grep -qi nan "$tmp/bad.out" || fail "eval with 0 held-out rows: exit $rc, $(cat "$tmp/bad.err" "$tmp/bad.out")"
 
 # no usable held-out row: train stops with one line and exit 1, never an accuracy of NaN
 $py -c 'import json

@@ -3,7 +3,9 @@
 # run's weights exactly (fp32: same bits; bf16: torch's rounding), judged by tests/ref/hf_ref.py
 # (json + numpy + torch); a run that started from a Hugging Face folder takes its shape, dtype
 # and tokenizer files from that folder, not from config.yaml's model.* keys; checkpoints by
-# --step; one-line errors.
+# --step; never into a run's folder, over an earlier export only with --force; the built-in
+# character vocabulary exported as a tokenizer.json that generate, eval and transformers read
+# with the run's ids; one-line errors.
 set -u
 bin=${ATTNRL_BIN:-bin/attnrl}
 py=/usr/bin/python3
@@ -39,11 +41,71 @@ checks+=("$tmp/hf2_bf16" "$w1")
 grep -q '"torch_dtype": "bfloat16"' "$tmp/out/nested/hf2/config.json" || fail "default dtype is not the source folder's"
 cmp -s "$tmp/hfbf/tokenizer.json" "$tmp/out/nested/hf2/tokenizer.json" || fail "tokenizer.json not copied"
 cmp -s "$tmp/hfbf/tokenizer_config.json" "$tmp/out/nested/hf2/tokenizer_config.json" || fail "tokenizer_config.json not copied"
-# exporting again into the existing folder replaces it in place
-expect "export into an existing folder" 0 "float32" $bin export "$tmp/r2" --step 1 --out "$tmp/out/nested/hf2" --dtype float32
+# exporting again into the folder of an earlier export: refused, then replaced with --force
+sums() { (cd "$1" && find . -type f ! -name LOCK | sort | xargs sha256sum); }
+before=$(sums "$tmp/out/nested/hf2")
+expect "over an earlier export" 2 "already holds config.json; give --force" $bin export "$tmp/r2" --step 1 --out "$tmp/out/nested/hf2" --dtype float32
+[ "$(sums "$tmp/out/nested/hf2")" = "$before" ] || fail "a refused export changed the files"
+expect "export --force over an earlier export" 0 "float32" $bin export "$tmp/r2" --step 1 --out "$tmp/out/nested/hf2" --dtype float32 --force
+[ "$(sums "$tmp/out/nested/hf2")" != "$before" ] || fail "--force did not replace the files"
+ls "$tmp/out/nested" | grep -q tmp && fail "--force left a temporary file: $(ls "$tmp/out/nested")"
 checks+=("$tmp/out/nested/hf2" "$w1")
 # one Python start judges every export (torch takes a second or two to import)
 $py tests/ref/hf_ref.py weights "${checks[@]}" || fail "an export differs from the run's weights"
+
+# a run's folder is never written, with --force neither: the run itself, its checkpoint,
+# another run; the run's files stay as they were
+before=$(sums "$tmp/r1")
+expect "into the run itself" 2 "--out '$tmp/r1' is the run being exported" $bin export "$tmp/r1" --out "$tmp/r1"
+expect "into the run itself, --force" 2 "is the run being exported" $bin export "$tmp/r1" --out "$tmp/r1/" --force
+expect "into its checkpoint" 2 "step_1' is a run's folder (it holds" $bin export "$tmp/r1" --out "$tmp/r1/ckpt/step_1" --force
+expect "into another run" 2 "is a run's folder (it holds config.yaml)" $bin export "$tmp/r1" --out "$tmp/r2" --force
+[ "$(sums "$tmp/r1")" = "$before" ] || fail "a refused export changed the run's files"
+mkdir "$tmp/empty"
+expect "into an empty folder" 0 "float32" $bin export "$tmp/r1" --out "$tmp/empty"
+
+# the character vocabulary (model.tokenizer empty) goes out as tokenizer.json and
+# tokenizer_config.json: generate and eval read the folder and answer as the run does
+gen() { $bin generate train.threads=1 --prompt "12+30=" --max-new-tokens 12 --temperature 0 "$@" 2>&1; }
+[ -f "$tmp/hf32/tokenizer.json" ] && [ -f "$tmp/hf32/tokenizer_config.json" ] || fail "no tokenizer files in a character-vocabulary export"
+a=$(gen --model "$tmp/hf32") b=$(gen --model "$w1" configs/default.yaml)
+[ "$a" = "$b" ] || fail "generate from the export: '$a', from the run: '$b'"
+ev() { $bin eval train.threads=1 --limit 6 --max-new-tokens 16 "$@" >/dev/null; }
+ev --model "$tmp/hf32" configs/default.yaml --json "$tmp/e_hf.json" || fail "eval of the export"
+ev --model "$tmp/r1" --json "$tmp/e_run.json" || fail "eval of the run"
+$py -c 'import json,sys; a,b=(json.load(open(f))["per_problem"] for f in sys.argv[1:]); sys.exit(0 if a==b else 1)' \
+	"$tmp/e_hf.json" "$tmp/e_run.json" || fail "eval of the export differs from the run's"
+# ... and Hugging Face's transformers gives the ids of the documented vocabulary (<pad> <bos>
+# <eos>, tab, newline, then bytes 32..126; BOS in front), as attnrl tokenize does
+hpy=${ATTNRL_PY:-.venv/bin/python}
+if "$hpy" -c 'import transformers' 2>/dev/null; then
+	texts=$'12+30=\nhello, World! {"a": [1]}\t~\n<answer>42</answer><eos>'
+	printf '%s\n' "$texts" | $bin tokenize --tokenizer "$tmp/hf32" >"$tmp/ids.txt" || fail "attnrl tokenize of the export"
+	"$hpy" - "$tmp/hf32" "$tmp/ids.txt" "$texts" <<'PY' || fail "transformers' ids of the exported tokenizer"
+import sys
+from transformers import AutoTokenizer
+tok = AutoTokenizer.from_pretrained(sys.argv[1])
+ours = [[int(x) for x in l.split()] for l in open(sys.argv[2])]
+texts = sys.argv[3].split("\n")
+def doc(s):
+    ids, i = [], 0
+    while i < len(s):
+        if s.startswith("<eos>", i):
+            ids.append(2); i += 5; continue
+        c = s[i]; i += 1
+        ids.append(3 if c == "\t" else 4 if c == "\n" else ord(c) - 27)
+    return ids
+assert (tok.pad_token_id, tok.bos_token_id, tok.eos_token_id, len(tok)) == (0, 1, 2, 100), tok
+for t, o in zip(texts, ours):
+    hf = tok(t)["input_ids"]
+    assert hf == [1] + o == [1] + doc(t), (t, hf, o, doc(t))
+    assert tok.decode(hf, skip_special_tokens=True) == t.replace("<eos>", ""), t
+PY
+elif [ "${CI:-}" = true ]; then
+	fail "$hpy with transformers is needed to check the exported tokenizer"
+else
+	echo "test_export: transformers check skipped ($hpy has no transformers)"
+fi
 
 expect "absent checkpoint" 1 "no checkpoint of step 7 (checkpoints: 1)" $bin export "$tmp/r2" --step 7 --out "$tmp/x"
 expect "unfinished run" 1 "r2/model.safetensors: not found" $bin export "$tmp/r2" --out "$tmp/x"

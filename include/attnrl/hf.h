@@ -35,7 +35,8 @@ int hf_load_weights(struct model *m, const char *dir, char *err, size_t n);
  * dtype ("float32" | "bfloat16" | "float16"; bf16/fp16 rounded to nearest even), and the
  * tokenizer files (tokenizer.json, tokenizer_config.json, special_tokens_map.json,
  * generation_config.json) copied from tok_src when tok_src is a folder holding them (or
- * tokenizer.json alone when tok_src is a .json file); NULL or "": none.
+ * tokenizer.json alone when tok_src is a .json file); "": tokenizer.json and
+ * tokenizer_config.json of the built-in character vocabulary (tokenizer_init_chars); NULL: none.
  * bos_id/eos_id go to config.json (-1: null). */
 int hf_save(const struct model *m, const char *dir, const char *dtype, const char *tok_src,
 	    int32_t bos_id, int32_t eos_id, char *err, size_t n);

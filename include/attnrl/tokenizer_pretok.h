@@ -18,6 +18,8 @@ enum pretok_kind { PRETOK_QWEN2, PRETOK_LLAMA3 };
 
 /* the kind whose Split regex is pattern (the string in tokenizer.json); -1 when unknown */
 int pretok_kind_of(const char *pattern);
+/* the Split regex of kind k, as tokenizer.json spells it (pretok_kind_of's inverse) */
+const char *pretok_pattern(enum pretok_kind k);
 /* the length in bytes of the pre-token at the start of s[0..n), n > 0 (always > 0) */
 size_t pretok_next(enum pretok_kind k, const char *s, size_t n);
 

@@ -6,7 +6,7 @@
  *
  * The model: a Hugging Face folder, a llama2.c .bin, an attnrl .safetensors (with the CONFIG it
  * was trained with), or a run: RUN_DIR (its model.safetensors, else its newest complete
- * checkpoint) or RUN_DIR/ckpt/step_N. A run's config.yaml is the base config (its task,
+ * checkpoint, its checksums verified) or RUN_DIR/ckpt/step_N. A run's config.yaml is the base config (its task,
  * template and shape); when it started from a Hugging Face folder or a llama2.c file, that
  * file is loaded first (it gives the shape) and the run's weights are loaded over it.
  * The problems: --data FILE (a JSONL file, every row; data.task=math unless the config says
@@ -22,6 +22,7 @@
  */
 #include "attnrl/commands.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,6 +327,46 @@ static void run_free(struct eval_run *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* a run's weights against its trainer_state.json's checksums, as resume checks a checkpoint */
+static int verify_weights(const struct eval_args *a, char *err, size_t n)
+{
+	char dir[4096], why[3072];
+	snprintf(dir, sizeof(dir), "%s", a->weights);
+	char *slash = strrchr(dir, '/');
+	if (!a->weights[0] || !slash)
+		return 0;
+	*slash = '\0';
+	if (!ckpt_verify(dir, "model.safetensors", why, sizeof(why)))
+		return 0;
+	snprintf(err, n, "%s; evaluate another checkpoint (--model RUN_DIR/ckpt/step_N)", why);
+	return -1;
+}
+
+/* --json: a file that can be written, checked before the run rather than after it */
+static int json_path_check(const char *path, char *err, size_t n)
+{
+	char dir[4096];
+	struct stat st;
+	if (!path)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash == dir ? (void)(slash[1] = '\0') : (void)(*slash = '\0');
+	int e = 0;
+	if (!stat(path, &st))
+		e = S_ISDIR(st.st_mode) ? EISDIR : access(path, W_OK) ? errno : 0;
+	else if (access(dir, W_OK))
+		e = errno;
+	if (!e)
+		return 0;
+	snprintf(err, n, "--json '%s': cannot write it: %s; give a file path in a writable folder "
+		 "(--json DIR/eval.json)", path, strerror(e));
+	return -1;
+}
+
 /* tokenizer, problems, prompts; then the model, sized for the longest prompt; then the run */
 static int eval_main(struct eval_args *a, struct config *c, char *err, size_t n)
 {
@@ -340,16 +381,18 @@ static int eval_main(struct eval_args *a, struct config *c, char *err, size_t n)
 	memset(&r, 0, sizeof(r));
 	r.k = a->k;
 	policy_set_threads(c->train.threads);
-	if (policy_tokenizer_init(&tok, c, err, n) ||
+	if (json_path_check(a->json, err, n) || policy_tokenizer_init(&tok, c, err, n) ||
 	    (a->data ? data_init_eval(&d, c, &tok, a->data, err, n) : data_init(&d, c, &tok, err, n)))
 		goto out;
 	r.n = d.eval_size;
 	r.n_skipped = d.n_skipped;
-	if (r.n < 1) {
-		snprintf(err, n, "eval: no problem to evaluate");
+	if (r.n < 1) { /* an accuracy of no problems is NaN */
+		snprintf(err, n, "data: no usable held-out row in %s (see any warning above); give "
+			 "--data a JSONL file of problems the tokenizer can encode",
+			 a->data ? a->data : c->data.eval_path[0] ? c->data.eval_path : c->data.path);
 		goto out;
 	}
-	if (longest_prompt(&r, &d, &longest, err, n) || run_alloc(&r, a->responses) ||
+	if (verify_weights(a, err, n) || longest_prompt(&r, &d, &longest, err, n) || run_alloc(&r, a->responses) ||
 	    (a->by && eval_labels(&r, &d, a->data, a->by, err, n)))
 		goto out;
 	c->model.max_seq_len = longest + c->rollout.max_new_tokens;

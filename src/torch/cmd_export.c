@@ -7,7 +7,13 @@
  * always say: when model.path was a Hugging Face folder its config.json set the shape (and
  * rope scaling, eps, special ids, the default export dtype); a llama2.c checkpoint's header
  * did; otherwise the model.* keys did, with the vocabulary of the weights file. The tokenizer
- * files come from model.tokenizer, else the run's model folder.
+ * files come from model.tokenizer, else the run's model folder, else (the built-in character
+ * vocabulary) are written by hf_save.
+ *
+ * DIR is never a run's folder (it holds config.yaml, trainer_state.json, metrics.jsonl, ckpt/
+ * or a checkpoint's DONE), the run's own least of all; a folder holding files an export
+ * writes is replaced only with --force (file by file, atomically), so nothing is lost by a
+ * mistyped --out.
  */
 #include "attnrl/commands.h"
 
@@ -15,6 +21,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -30,6 +37,7 @@
 struct export_args {
 	const char *run_dir, *out, *dtype; /* dtype NULL: the source's */
 	long step;                         /* -1: the run's final weights */
+	int force;                         /* replace the files an earlier export wrote */
 };
 
 #define OPT(f) offsetof(struct export_args, f)
@@ -39,9 +47,11 @@ static const struct args_opt export_opts[] = {
 	{ "--step", ARGS_LONG, OPT(step), "N", 0, (double)LONG_MAX, NULL, ARGS_OPTIONAL,
 	  "the checkpoint RUN_DIR/ckpt/step_N instead of the run's final weights" },
 	{ "--out", ARGS_STR, OPT(out), "DIR", 0, 0, NULL, ARGS_REQUIRED,
-	  "the Hugging Face folder to write (made when missing)" },
+	  "the Hugging Face folder to write: a new or empty one (made when missing)" },
 	{ "--dtype", ARGS_CHOICE, OPT(dtype), "float32|bfloat16|float16", 0, 0, NULL,
 	  ARGS_OPTIONAL, "the weights' type (default: the starting model's, else float32)" },
+	{ "--force", ARGS_SWITCH, OPT(force), NULL, 0, 0, NULL, ARGS_OPTIONAL,
+	  "replace the files of an earlier export in DIR (never a run's folder)" },
 	{ NULL },
 };
 const struct args_spec cmd_export_args = { "export", "a run's weights as a Hugging Face folder",
@@ -160,12 +170,53 @@ static int export_source(const struct config *c, const char *weights, struct exp
 	if (fs_has_suffix(path, ".bin")) {
 		if (llama2c_read_config(path, &s->mc, err, n))
 			return -1;
+		if (!s->tok_src[0]) /* the run read the checkpoint's sibling tokenizer.bin */
+			s->tok_src = NULL;
 	} else {
 		int vocab;
 		if (weights_vocab(weights, &vocab, err, n) || model_config_from(&s->mc, c, vocab, err, n))
 			return -1;
 	}
 	return tokenizer_ids(c, s, err, n);
+}
+
+/* what marks a run's folder (or a checkpoint's): export never writes there */
+static const char *const RUN_FILES[] = { "config.yaml", "trainer_state.json", "metrics.jsonl",
+					 "ckpt", "DONE" };
+/* what export writes: present in DIR only with --force */
+static const char *const EXPORT_FILES[] = { "config.json", "model.safetensors", "tokenizer.json",
+					    "tokenizer_config.json", "special_tokens_map.json",
+					    "generation_config.json" };
+
+/* 0 when --out may be written: a new or empty folder, or one an export wrote with --force */
+static int out_check(const struct export_args *a, char *err, size_t n)
+{
+	char path[4300], out_real[PATH_MAX], run_real[PATH_MAX];
+	struct stat st;
+	if (stat(a->out, &st) || !S_ISDIR(st.st_mode) || !realpath(a->out, out_real))
+		return 0; /* a new folder, or hf_save's own error */
+	if (realpath(a->run_dir, run_real) && !strcmp(out_real, run_real)) {
+		snprintf(err, n, "--out '%s' is the run being exported: its model.safetensors and "
+			 "checkpoints would be replaced; give a new or empty folder", a->out);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(RUN_FILES) / sizeof(*RUN_FILES); i++) {
+		snprintf(path, sizeof(path), "%s/%s", a->out, RUN_FILES[i]);
+		if (!lstat(path, &st)) {
+			snprintf(err, n, "--out '%s' is a run's folder (it holds %s): export would replace "
+				 "its files; give a new or empty folder", a->out, RUN_FILES[i]);
+			return -1;
+		}
+	}
+	for (size_t i = 0; !a->force && i < sizeof(EXPORT_FILES) / sizeof(*EXPORT_FILES); i++) {
+		snprintf(path, sizeof(path), "%s/%s", a->out, EXPORT_FILES[i]);
+		if (!lstat(path, &st)) {
+			snprintf(err, n, "--out '%s' already holds %s; give --force to replace it, or a "
+				 "new or empty folder", a->out, EXPORT_FILES[i]);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int export_run(const struct export_args *a, char *err, size_t n)
@@ -205,6 +256,10 @@ int cmd_export(int argc, char **argv)
 	int rc = args_parse(&cmd_export_args, &a, argc, argv, err, sizeof(err));
 	if (rc)
 		return args_exit(&cmd_export_args, rc, err);
+	if (out_check(&a, err, sizeof(err))) {
+		fprintf(stderr, "attnrl export: %s\n", err);
+		return ATTNRL_EXIT_USAGE;
+	}
 	if (export_run(&a, err, sizeof(err))) {
 		fprintf(stderr, "attnrl export: %s\n", err);
 		return 1;

@@ -2,7 +2,9 @@
  * hf_save.c - a model out as a Hugging Face folder (see hf.h): config.json as transformers
  * writes it for LlamaForCausalLM / Qwen2ForCausalLM / Qwen3ForCausalLM, model.safetensors in
  * fp32, bf16 or fp16 with the "format": "pt" metadata transformers asks for, and the tokenizer
- * files of the source folder.
+ * files of the source folder, or, for the built-in character vocabulary, a tokenizer.json of
+ * it: a byte-level BPE without merges (each character its own id, the ids of
+ * tokenizer_init_chars), which src/tokenizer_bpe.c and Hugging Face's tokenizers both read.
  *
  * Atomicity: a new folder is filled as DIR.tmp, fsynced and renamed onto DIR, so DIR is either
  * absent or complete. Into an existing folder every file is written as FILE.tmp and renamed
@@ -22,6 +24,8 @@
 #include "attnrl/fsutil.h"
 #include "attnrl/json.h"
 #include "attnrl/safetensors.h"
+#include "attnrl/tokenizer.h"
+#include "attnrl/tokenizer_pretok.h"
 
 static const char *const TOKENIZER_FILES[] = { "tokenizer.json", "tokenizer_config.json",
 					       "special_tokens_map.json", "generation_config.json" };
@@ -190,13 +194,135 @@ static int copy_file(const char *from, const char *to, char *err, size_t n)
 	return rc;
 }
 
-/* tok_src: a folder (its tokenizer files that exist) or a tokenizer.json file */
+/* GPT-2's bytes_to_unicode of byte b, as UTF-8 into out (room for 3); its length */
+static int byte_level_char(int b, char *out)
+{
+	int cp = b, extra = 0;
+	if (!((b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE)) {
+		for (int i = 0; i < b; i++)
+			extra += !((i >= '!' && i <= '~') || (i >= 0xA1 && i <= 0xAC) || i >= 0xAE);
+		cp = 256 + extra;
+	}
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	out[0] = (char)(0xC0 | cp >> 6);
+	out[1] = (char)(0x80 | (cp & 0x3F));
+	return 2;
+}
+
+static void put_added_token(FILE *f, const struct tokenizer *t, int32_t id, int last)
+{
+	fprintf(f, "    {\"id\": %d, \"content\": ", id);
+	json_write_string(f, t->piece[id]);
+	fprintf(f, ", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, "
+		   "\"normalized\": false, \"special\": true}%s\n", last ? "" : ",");
+}
+
+/* the character vocabulary (tokenizer_init_chars) as a byte-level BPE without merges: every
+ * character its own id, the specials added tokens and in model.vocab too (Hugging Face's
+ * tokenizers keeps an added token's id only when the model's vocabulary has it), BOS put in
+ * front by the post-processor */
+static void put_tokenizer_chars(FILE *f, const struct tokenizer *t)
+{
+	const char *bos = t->piece[t->bos_id];
+	int32_t last_special = -1;
+	for (int32_t i = 0; i < t->vocab_size; i++)
+		last_special = t->special[i] ? i : last_special;
+	fputs("{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n"
+	      "  \"added_tokens\": [\n", f);
+	for (int32_t i = 0; i < t->vocab_size; i++)
+		if (t->special[i])
+			put_added_token(f, t, i, i == last_special);
+	fputs("  ],\n  \"normalizer\": null,\n  \"pre_tokenizer\": {\"type\": \"Sequence\", "
+	      "\"pretokenizers\": [{\"type\": \"Split\", \"pattern\": {\"Regex\": ", f);
+	json_write_string(f, pretok_pattern(PRETOK_QWEN2));
+	fputs("}, \"behavior\": \"Isolated\", \"invert\": false}, {\"type\": \"ByteLevel\", "
+	      "\"add_prefix_space\": false, \"trim_offsets\": false, \"use_regex\": false}]},\n", f);
+	fputs("  \"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\": "
+	      "{\"id\": ", f);
+	json_write_string(f, bos);
+	fputs(", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}], \"pair\": "
+	      "[{\"SpecialToken\": {\"id\": ", f);
+	json_write_string(f, bos);
+	fputs(", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}, {\"Sequence\": "
+	      "{\"id\": \"B\", \"type_id\": 1}}], \"special_tokens\": {", f);
+	json_write_string(f, bos);
+	fputs(": {\"id\": ", f);
+	json_write_string(f, bos);
+	fprintf(f, ", \"ids\": [%d], \"tokens\": [", t->bos_id);
+	json_write_string(f, bos);
+	fputs("]}}},\n  \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, "
+	      "\"trim_offsets\": false, \"use_regex\": false},\n  \"model\": {\"type\": \"BPE\", "
+	      "\"dropout\": null, \"unk_token\": null, \"continuing_subword_prefix\": null, "
+	      "\"end_of_word_suffix\": null, \"fuse_unk\": false, \"byte_fallback\": false, "
+	      "\"ignore_merges\": false,\n    \"vocab\": {", f);
+	for (int32_t i = 0; i < t->vocab_size; i++) {
+		char c[4];
+		if (!t->special[i])
+			c[byte_level_char((unsigned char)t->piece[i][0], c)] = 0;
+		json_write_string(f, t->special[i] ? t->piece[i] : c);
+		fprintf(f, ": %d%s", i, i == t->vocab_size - 1 ? "" : ", ");
+	}
+	fputs("},\n    \"merges\": []\n  }\n}\n", f);
+}
+
+static void put_tokenizer_config(FILE *f, const struct tokenizer *t)
+{
+	fputs("{\n  \"tokenizer_class\": \"PreTrainedTokenizerFast\",\n  \"bos_token\": ", f);
+	json_write_string(f, t->piece[t->bos_id]);
+	fputs(",\n  \"eos_token\": ", f);
+	json_write_string(f, t->piece[t->eos_id]);
+	fputs(",\n  \"pad_token\": ", f);
+	json_write_string(f, t->piece[t->pad_id]);
+	fprintf(f, ",\n  \"add_bos_token\": %s,\n  \"clean_up_tokenization_spaces\": false\n}\n",
+		t->add_bos ? "true" : "false");
+}
+
+/* dir/name written from put(f, t) */
+static int save_generated(const char *dir, const char *name,
+			  void (*put)(FILE *, const struct tokenizer *), const struct tokenizer *t,
+			  char *err, size_t n)
+{
+	char path[HF_PATH_MAX], *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f) {
+		snprintf(err, n, "%s: out of memory", dir);
+		return -1;
+	}
+	put(f, t);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int rc = write_atomic(path, buf, len, err, n);
+	free(buf);
+	return rc;
+}
+
+static int save_tokenizer_chars(const char *dir, char *err, size_t n)
+{
+	struct tokenizer t;
+	if (tokenizer_init_chars(&t)) {
+		snprintf(err, n, "tokenizer: out of memory");
+		return -1;
+	}
+	int rc = save_generated(dir, "tokenizer.json", put_tokenizer_chars, &t, err, n) ||
+		 save_generated(dir, "tokenizer_config.json", put_tokenizer_config, &t, err, n) ? -1 : 0;
+	tokenizer_free(&t);
+	return rc;
+}
+
+/* tok_src: a folder (its tokenizer files that exist), a tokenizer.json file, "" for the
+ * character vocabulary */
 static int save_tokenizer(const char *tok_src, const char *dir, char *err, size_t n)
 {
 	char from[HF_PATH_MAX], to[HF_PATH_MAX];
 	struct stat st;
-	if (!tok_src || !tok_src[0])
+	if (!tok_src)
 		return 0;
+	if (!tok_src[0])
+		return save_tokenizer_chars(dir, err, n);
 	if (!fs_is_dir(tok_src)) {
 		size_t k = strlen(tok_src);
 		if (k < 5 || strcmp(tok_src + k - 5, ".json"))
