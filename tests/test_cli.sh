@@ -25,8 +25,12 @@ expect "credit tau" 2 "credit.tau_waad: 'x' is neither 'auto' nor a number >= 0"
 expect "credit layers" 2 "credit.layers: '2,1' is neither 'auto' nor an ascending list of layer indices in [0, 4)" $bin config configs/default.yaml credit.layers=2,1
 expect "credit maps" 2 "credit.compute=maps supports credit.head_grouping=per_response only" $bin train configs/default.yaml credit.compute=maps credit.head_grouping=per_batch
 expect "data.path a folder" 1 "attnrl train: data.path '$tmp' is a directory; expected a JSONL file" $bin train configs/default.yaml data.task=math data.path="$tmp" run.dir="$tmp/r"
-expect "vocabulary of the weights" 1 "the file's vocabulary is 100 tokens, model.tokenizer's 151669: give model.tokenizer the one it was trained with" \
-	$bin train configs/default.yaml model.tokenizer=../shared/tokenizers/qwen3 train.memory_check=false run.dir="$tmp/r"
+if [ -d ../shared/tokenizers/qwen3 ]; then
+	expect "vocabulary of the weights" 1 "the file's vocabulary is 100 tokens, model.tokenizer's 151669: give model.tokenizer the one it was trained with" \
+		$bin train configs/default.yaml model.tokenizer=../shared/tokenizers/qwen3 train.memory_check=false run.dir="$tmp/r"
+else
+	echo "test_cli: SKIP: the vocabulary case (../shared/tokenizers/qwen3 not found)"
+fi
 expect "shape of the weights" 1 "missing tensor 'model.layers.4.input_layernorm.weight' [128]; set model.n_layers=4 as the file was written" \
 	$bin train configs/default.yaml model.n_layers=5 run.dir="$tmp/r"
 
