@@ -4,6 +4,7 @@
  * Nothing here knows a command; every message names the flag or positional it is about.
  */
 #include "attnrl/args.h"
+#include "attnrl/errmsg.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,14 +17,6 @@
 #define ARGS_SYNOPSIS_MAX 2048
 #define ARGS_HELP_COLUMN 24 /* the widest left column of the help; longer names stick out */
 
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static int is_positional(const struct args_opt *o)
 {
@@ -101,7 +94,7 @@ static int set_value(const struct args_opt *o, void *opts, const char *v, char *
 	case ARGS_CHOICE:
 		if (!choice_ok(o->meta, v)) {
 			choice_text(o->meta, want, sizeof(want));
-			return fail(err, n, "%s '%.200s': expected %s", o->name, v, want);
+			return err_set(err, n, "%s '%.200s': expected %s", o->name, v, want);
 		}
 		*(const char **)field(o, opts) = v;
 		return 0;
@@ -111,7 +104,7 @@ static int set_value(const struct args_opt *o, void *opts, const char *v, char *
 		if (isspace((unsigned char)*v) || end == v || *end || errno || (double)x < o->lo ||
 		    (double)x > o->hi) {
 			range_text(o, want, sizeof(want));
-			return fail(err, n, "%s '%.200s': expected %s", o->name, v, want);
+			return err_set(err, n, "%s '%.200s': expected %s", o->name, v, want);
 		}
 		*(long *)field(o, opts) = x;
 		return 0;
@@ -121,7 +114,7 @@ static int set_value(const struct args_opt *o, void *opts, const char *v, char *
 		if (isspace((unsigned char)*v) || end == v || *end || !isfinite(x) || x < o->lo ||
 		    x > o->hi) {
 			range_text(o, want, sizeof(want));
-			return fail(err, n, "%s '%.200s': expected %s", o->name, v, want);
+			return err_set(err, n, "%s '%.200s': expected %s", o->name, v, want);
 		}
 		*(double *)field(o, opts) = x;
 		return 0;
@@ -132,7 +125,7 @@ static int set_value(const struct args_opt *o, void *opts, const char *v, char *
 	case ARGS_LIST:
 		break;
 	}
-	return fail(err, n, "%s: a list takes positionals only (a bug in the table)", o->name);
+	return err_set(err, n, "%s: a list takes positionals only (a bug in the table)", o->name);
 }
 
 /* the flag named by a[0, len), or -1 */
@@ -151,7 +144,7 @@ static int set_defaults(const struct args_spec *s, void *opts, char **argv, char
 	for (int k = 0; s->opts[k].name; k++) {
 		const struct args_opt *o = &s->opts[k];
 		if (k == ARGS_OPTS_MAX)
-			return fail(err, n, "more than %d entries in the table of attnrl %s (a bug)",
+			return err_set(err, n, "more than %d entries in the table of attnrl %s (a bug)",
 				    ARGS_OPTS_MAX, s->name);
 		if (o->kind == ARGS_LIST)
 			*(struct args_list *)field(o, opts) = (struct args_list){ argv, 0 };
@@ -169,7 +162,7 @@ static int take_positional(const struct args_spec *s, void *opts, int *next, cha
 	while (s->opts[k].name && !is_positional(&s->opts[k]))
 		k++;
 	if (!s->opts[k].name)
-		return fail(err, n, "unexpected argument '%.200s'", a);
+		return err_set(err, n, "unexpected argument '%.200s'", a);
 	const struct args_opt *o = &s->opts[k];
 	given[k] = 1;
 	if (o->kind == ARGS_LIST) {
@@ -202,14 +195,14 @@ int args_parse(const struct args_spec *s, void *opts, int argc, char **argv, cha
 		size_t len = eq ? (size_t)(eq - a) : strlen(a);
 		int k = find_flag(s->opts, a, len);
 		if (k < 0)
-			return fail(err, n, "unknown flag '%.*s'", (int)(len < 200 ? len : 200), a);
+			return err_set(err, n, "unknown flag '%.*s'", (int)(len < 200 ? len : 200), a);
 		const struct args_opt *o = &s->opts[k];
 		const char *v = eq ? eq + 1 : NULL;
 		if (o->kind == ARGS_SWITCH && v)
-			return fail(err, n, "%s takes no value", o->name);
+			return err_set(err, n, "%s takes no value", o->name);
 		if (o->kind != ARGS_SWITCH && !v) {
 			if (i + 1 >= argc)
-				return fail(err, n, "%s needs a value", o->name);
+				return err_set(err, n, "%s needs a value", o->name);
 			v = argv[++i];
 		}
 		if (set_value(o, opts, v, err, n))
@@ -219,7 +212,7 @@ int args_parse(const struct args_spec *s, void *opts, int argc, char **argv, cha
 	for (int k = 0; s->opts[k].name; k++) {
 		const struct args_opt *o = &s->opts[k];
 		if (o->required && !given[k])
-			return fail(err, n, "missing %s%s%s", o->name,
+			return err_set(err, n, "missing %s%s%s", o->name,
 				    is_positional(o) || !o->meta ? "" : " ",
 				    is_positional(o) || !o->meta ? "" : o->meta);
 	}

@@ -52,22 +52,6 @@ void config_init(struct config *c)
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
-/* the formatted message into err as one line (control characters become spaces); returns -1 */
-__attribute__((format(printf, 3, 4)))
-int config_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return -1;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	for (char *p = err; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	return -1;
-}
-
 /* s for an error message: control characters escaped, cut after 60 bytes */
 const char *config_shown(const char *s, char *buf, size_t n)
 {
@@ -285,16 +269,16 @@ static int range_check(const struct opt *o, double v, const char *text, char *er
 	struct range r;
 	char buf[80];
 	if (range_parse(o->range, &r))
-		return config_fail(err, n, "%s: bad range '%s' in the option table", o->name, o->range);
+		return err_set(err, n, "%s: bad range '%s' in the option table", o->name, o->range);
 	int low = r.has_lo && (r.lo_open ? !(v > r.lo) : !(v >= r.lo));
 	int high = r.has_hi && (r.hi_open ? !(v < r.hi) : !(v <= r.hi));
 	if (!low && !high)
 		return 0;
 	if (!r.has_hi)
-		return config_fail(err, n, "%s: %s is out of range (expected %s %s %s)", o->name,
+		return err_set(err, n, "%s: %s is out of range (expected %s %s %s)", o->name,
 			    config_shown(text, buf, sizeof(buf)), o->key,
 			    r.lo_open ? ">" : ">=", r.lo_txt);
-	return config_fail(err, n, "%s: %s is out of range (expected %s %s %s %s %s)", o->name,
+	return err_set(err, n, "%s: %s is out of range (expected %s %s %s %s %s)", o->name,
 		    config_shown(text, buf, sizeof(buf)), r.lo_txt, r.lo_open ? "<" : "<=", o->key,
 		    r.hi_open ? "<" : "<=", r.hi_txt);
 }
@@ -340,18 +324,18 @@ static int str_check(const struct opt *o, const char *s, char *err, size_t n)
 	size_t len = strnlen(s, o->size);
 	int k;
 	if (len >= o->size)
-		return config_fail(err, n, "%s: the value is too long (%zu bytes, at most %zu)", o->name,
+		return err_set(err, n, "%s: the value is too long (%zu bytes, at most %zu)", o->name,
 			    strlen(s), o->size - 1);
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return config_fail(err, n, "%s: control characters are not allowed in the value",
+			return err_set(err, n, "%s: control characters are not allowed in the value",
 				    o->name);
 	for (size_t i = 0; i < len; i += (size_t)k) {
 		long cp = utf8_next((const unsigned char *)s + i, &k);
 		if (cp < 0)
-			return config_fail(err, n, "%s: the value is not valid UTF-8", o->name);
+			return err_set(err, n, "%s: the value is not valid UTF-8", o->name);
 		if ((cp >= 0x80 && cp < 0xa0) || cp == 0xfffe || cp == 0xffff)
-			return config_fail(err, n, "%s: control characters (U+0080 to U+009F, "
+			return err_set(err, n, "%s: control characters (U+0080 to U+009F, "
 				    "U+FFFE, U+FFFF) are not allowed in the value", o->name);
 	}
 	return 0;
@@ -416,7 +400,7 @@ int config_opt_set(const struct opt *o, struct config *c, const char *text, int 
 {
 	char buf[80];
 	if ((!*text || yaml_null) && o->kind != CONFIG_STR)
-		return config_fail(err, n, "%s: no value (expected %s%s)", o->name,
+		return err_set(err, n, "%s: no value (expected %s%s)", o->name,
 			    o->kind == CONFIG_INT     ? "an integer"
 			    : o->kind == CONFIG_FLOAT ? "a number"
 			    : o->kind == CONFIG_BOOL  ? "true or false"
@@ -428,11 +412,11 @@ int config_opt_set(const struct opt *o, struct config *c, const char *text, int 
 		int overflow;
 		if (parse_long(text, &v, &overflow)) {
 			if (!overflow)
-				return config_fail(err, n, "%s: '%s' is not an integer", o->name,
+				return err_set(err, n, "%s: '%s' is not an integer", o->name,
 					    config_shown(text, buf, sizeof(buf)));
 			if (range_check(o, *text == '-' ? -HUGE_VAL : HUGE_VAL, text, err, n))
 				return -1;
-			return config_fail(err, n, "%s: %s is out of range", o->name,
+			return err_set(err, n, "%s: %s is out of range", o->name,
 				    config_shown(text, buf, sizeof(buf)));
 		}
 		if (range_check(o, (double)v, text, err, n))
@@ -443,10 +427,10 @@ int config_opt_set(const struct opt *o, struct config *c, const char *text, int 
 	case CONFIG_FLOAT: {
 		double v;
 		if (parse_double(text, &v))
-			return config_fail(err, n, "%s: '%s' is not a number", o->name,
+			return err_set(err, n, "%s: '%s' is not a number", o->name,
 				    config_shown(text, buf, sizeof(buf)));
 		if (!isfinite(v))
-			return config_fail(err, n, "%s: '%s' is not a finite number", o->name,
+			return err_set(err, n, "%s: '%s' is not a finite number", o->name,
 				    config_shown(text, buf, sizeof(buf)));
 		if (range_check(o, v, text, err, n))
 			return -1;
@@ -456,14 +440,14 @@ int config_opt_set(const struct opt *o, struct config *c, const char *text, int 
 	case CONFIG_BOOL: {
 		int v;
 		if (parse_bool(text, &v))
-			return config_fail(err, n, "%s: '%s' is not a boolean (expected true or false)",
+			return err_set(err, n, "%s: '%s' is not a boolean (expected true or false)",
 				    o->name, config_shown(text, buf, sizeof(buf)));
 		*(int *)field(o, c) = v;
 		return 0;
 	}
 	case CONFIG_ENUM:
 		if (!enum_has(o->range, text))
-			return config_fail(err, n, "%s: '%s' is not one of %s", o->name,
+			return err_set(err, n, "%s: '%s' is not one of %s", o->name,
 				    config_shown(text, buf, sizeof(buf)), o->range);
 		break;
 	case CONFIG_STR:
@@ -644,17 +628,17 @@ int config_apply_override(struct config *c, const char *kv, char *err, size_t er
 	config_shown(kv, shown_kv, sizeof(shown_kv));
 	const char *eq = strchr(kv, '=');
 	if (!eq || eq == kv)
-		return config_fail(err, errlen, "override '%s': expected section.key=value", shown_kv);
+		return err_set(err, errlen, "override '%s': expected section.key=value", shown_kv);
 	snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
 	const struct opt *o = (size_t)(eq - kv) < sizeof(key) ? opt_find_name(key) : NULL;
 	if (!o) {
 		char k[80];
 		config_unknown_hint(key, hint, sizeof(hint));
-		return config_fail(err, errlen, "override '%s': unknown key '%s'%s", shown_kv,
+		return err_set(err, errlen, "override '%s': unknown key '%s'%s", shown_kv,
 			    config_shown(key, k, sizeof(k)), hint);
 	}
 	if (config_opt_set(o, c, eq + 1, 0, msg, sizeof(msg)))
-		return config_fail(err, errlen, "override '%s': %s", shown_kv, msg);
+		return err_set(err, errlen, "override '%s': %s", shown_kv, msg);
 	return 0;
 }
 
@@ -671,16 +655,16 @@ static int opt_check(const struct opt *o, const struct config *c, char *err, siz
 		return range_check(o, (double)*(const long *)f, val, err, n);
 	case CONFIG_FLOAT:
 		if (!isfinite(*(const double *)f))
-			return config_fail(err, n, "%s: %s is not a finite number", o->name, val);
+			return err_set(err, n, "%s: %s is not a finite number", o->name, val);
 		return range_check(o, *(const double *)f, val, err, n);
 	case CONFIG_BOOL:
 		if (*(const int *)f != 0 && *(const int *)f != 1)
-			return config_fail(err, n, "%s: %d is not a boolean (0 or 1)", o->name,
+			return err_set(err, n, "%s: %d is not a boolean (0 or 1)", o->name,
 				    *(const int *)f);
 		return 0;
 	case CONFIG_ENUM:
 		if (strnlen(f, o->size) >= o->size || !enum_has(o->range, f))
-			return config_fail(err, n, "%s: '%s' is not one of %s", o->name, val, o->range);
+			return err_set(err, n, "%s: '%s' is not one of %s", o->name, val, o->range);
 		return 0;
 	case CONFIG_STR:
 		return str_check(o, f, err, n);
@@ -720,7 +704,7 @@ static int credit_validate(const struct config *c, char *err, size_t n)
 	if (attnstats_parse_layers(&sc, c->credit.layers, err, n))
 		return -1;
 	if (!strcmp(c->credit.compute, "maps") && strcmp(c->credit.head_grouping, "per_response"))
-		return config_fail(err, n, "credit.compute=maps supports "
+		return err_set(err, n, "credit.compute=maps supports "
 				   "credit.head_grouping=per_response only");
 	return 0;
 }
@@ -734,72 +718,72 @@ int config_validate(const struct config *c, char *err, size_t n)
 	const struct config_algo *a = &c->algo;
 	const struct config_model *m = &c->model;
 	if (!c->run.name[0])
-		return config_fail(err, n, "run.name must not be empty (it names the run directory)");
+		return err_set(err, n, "run.name must not be empty (it names the run directory)");
 	if (strchr(c->run.name, '/') || !strcmp(c->run.name, ".") || !strcmp(c->run.name, ".."))
-		return config_fail(err, n, "run.name='%s': not a folder name (no '/', not . or ..): "
+		return err_set(err, n, "run.name='%s': not a folder name (no '/', not . or ..): "
 			    "it names a folder inside run.dir; put the path in run.dir", c->run.name);
 	if (r->prompts_per_step > LONG_MAX / r->group_size)
-		return config_fail(err, n,
+		return err_set(err, n,
 			    "rollout.prompts_per_step=%ld x rollout.group_size=%ld is too large",
 			    r->prompts_per_step, r->group_size);
 	long batch = r->prompts_per_step * r->group_size;
 	long micro = a->micro_batch ? a->micro_batch : a->mini_batch;
 	if (a->mini_batch > batch)
-		return config_fail(err, n,
+		return err_set(err, n,
 			    "algo.mini_batch=%ld is larger than the rollout batch of %ld responses "
 			    "(rollout.prompts_per_step=%ld x rollout.group_size=%ld)",
 			    a->mini_batch, batch, r->prompts_per_step, r->group_size);
 	if (batch % a->mini_batch)
-		return config_fail(err, n,
+		return err_set(err, n,
 			    "algo.mini_batch=%ld does not divide the rollout batch of %ld "
 			    "responses (rollout.prompts_per_step=%ld x rollout.group_size=%ld)",
 			    a->mini_batch, batch, r->prompts_per_step, r->group_size);
 	if (micro > a->mini_batch)
-		return config_fail(err, n, "algo.micro_batch=%ld is larger than algo.mini_batch=%ld",
+		return err_set(err, n, "algo.micro_batch=%ld is larger than algo.mini_batch=%ld",
 			    micro, a->mini_batch);
 	if (a->mini_batch % micro)
-		return config_fail(err, n, "algo.micro_batch=%ld does not divide algo.mini_batch=%ld",
+		return err_set(err, n, "algo.micro_batch=%ld does not divide algo.mini_batch=%ld",
 			    micro, a->mini_batch);
 	if (!strcmp(a->advantage, "grpo") && r->group_size < 2)
-		return config_fail(err, n,
+		return err_set(err, n,
 			    "rollout.group_size=%ld is too small for algo.advantage=grpo "
 			    "(the group std needs at least 2 responses)",
 			    r->group_size);
 	if (r->max_new_tokens >= m->max_seq_len)
-		return config_fail(err, n,
+		return err_set(err, n,
 			    "rollout.max_new_tokens=%ld leaves no room for the prompt in "
 			    "model.max_seq_len=%ld",
 			    r->max_new_tokens, m->max_seq_len);
 	if (!m->head_dim && m->dim % m->n_heads)
-		return config_fail(err, n,
+		return err_set(err, n,
 			    "model.dim=%ld is not divisible by model.n_heads=%ld "
 			    "(or set model.head_dim)",
 			    m->dim, m->n_heads);
 	long head_dim = m->head_dim ? m->head_dim : m->dim / m->n_heads;
 	if (head_dim % 2)
-		return config_fail(err, n, "the head size %ld (%s) must be even for RoPE", head_dim,
+		return err_set(err, n, "the head size %ld (%s) must be even for RoPE", head_dim,
 			    m->head_dim ? "model.head_dim" : "model.dim / model.n_heads");
 	long kv = m->n_kv_heads ? m->n_kv_heads : m->n_heads;
 	if (m->n_heads % kv)
-		return config_fail(err, n, "model.n_heads=%ld is not a multiple of model.n_kv_heads=%ld",
+		return err_set(err, n, "model.n_heads=%ld is not a multiple of model.n_kv_heads=%ld",
 			    m->n_heads, kv);
 	if (c->data.min_ops > c->data.max_ops)
-		return config_fail(err, n, "data.min_ops=%ld is larger than data.max_ops=%ld",
+		return err_set(err, n, "data.min_ops=%ld is larger than data.max_ops=%ld",
 			    c->data.min_ops, c->data.max_ops);
 	struct template tpl;
 	if (template_init(&tpl, c->data.template, err, n))
 		return -1;
 	if ((!strcmp(c->data.task, "math") || !strcmp(c->data.task, "mcq")) && !c->data.path[0])
-		return config_fail(err, n, "data.task=%s needs data.path, a JSONL train set "
+		return err_set(err, n, "data.task=%s needs data.path, a JSONL train set "
 			    "(e.g. data.path=../shared/data/gsm8k/train.jsonl)", c->data.task);
 	if (c->eval.k > 1 && c->eval.temperature == 0.0)
-		return config_fail(err, n, "eval.k=%ld with eval.temperature=0: greedy responses are all "
+		return err_set(err, n, "eval.k=%ld with eval.temperature=0: greedy responses are all "
 			    "the same; set eval.temperature > 0 (e.g. 1.0) or eval.k=1", c->eval.k);
 	if (config_device_parse(c->train.device) == CONFIG_DEVICE_BAD)
-		return config_fail(err, n, "train.device='%s': expected auto, cpu, cuda or cuda:N "
+		return err_set(err, n, "train.device='%s': expected auto, cpu, cuda or cuda:N "
 			    "(N a GPU index, e.g. cuda:0)", c->train.device);
 	if (c->optim.lr_min > c->optim.lr)
-		return config_fail(err, n, "optim.lr_min=%g is larger than optim.lr=%g", c->optim.lr_min,
+		return err_set(err, n, "optim.lr_min=%g is larger than optim.lr=%g", c->optim.lr_min,
 			    c->optim.lr);
 	return credit_validate(c, err, n);
 }

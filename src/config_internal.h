@@ -6,6 +6,7 @@
 #define ATTNRL_CONFIG_INTERNAL_H
 
 #include "attnrl/config.h"
+#include "attnrl/errmsg.h"
 
 #include <stddef.h>
 
@@ -27,9 +28,6 @@ extern const struct opt config_opts[CONFIG_N_OPTIONS];
 /* the section names, in config.h's order */
 extern const char *const config_sections[N_SECTIONS];
 
-/* the formatted message into err as one line (control characters become spaces); returns -1 */
-__attribute__((format(printf, 3, 4)))
-int config_fail(char *err, size_t errlen, const char *fmt, ...);
 /* s for an error message: control characters escaped, cut after 60 bytes; returns buf */
 const char *config_shown(const char *s, char *buf, size_t n);
 /* the option section.key, or NULL */

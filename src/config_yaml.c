@@ -36,7 +36,7 @@ static int fail_at(struct loader *l, const yaml_mark_t *m, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return config_fail(l->err, l->errlen, "%s:%zu:%zu: %s", l->path, m->line + 1, m->column + 1, msg);
+	return err_set(l->err, l->errlen, "%s:%zu:%zu: %s", l->path, m->line + 1, m->column + 1, msg);
 }
 
 static int next_event(struct loader *l, yaml_event_t *ev)
@@ -46,15 +46,15 @@ static int next_event(struct loader *l, yaml_event_t *ev)
 	const yaml_parser_t *p = &l->parser;
 	const char *problem = p->problem ? p->problem : "unknown error";
 	if (p->error == YAML_MEMORY_ERROR)
-		return config_fail(l->err, l->errlen, "config: out of memory reading '%s'", l->path);
+		return err_set(l->err, l->errlen, "config: out of memory reading '%s'", l->path);
 	if (p->error == YAML_READER_ERROR)
-		return config_fail(l->err, l->errlen, "%s: byte %zu: %s", l->path, p->problem_offset,
+		return err_set(l->err, l->errlen, "%s: byte %zu: %s", l->path, p->problem_offset,
 			    problem);
 	if (p->context)
-		return config_fail(l->err, l->errlen, "%s:%zu:%zu: %s (%s at line %zu, column %zu)",
+		return err_set(l->err, l->errlen, "%s:%zu:%zu: %s (%s at line %zu, column %zu)",
 			    l->path, p->problem_mark.line + 1, p->problem_mark.column + 1, problem,
 			    p->context, p->context_mark.line + 1, p->context_mark.column + 1);
-	return config_fail(l->err, l->errlen, "%s:%zu:%zu: %s", l->path, p->problem_mark.line + 1,
+	return err_set(l->err, l->errlen, "%s:%zu:%zu: %s", l->path, p->problem_mark.line + 1,
 		    p->problem_mark.column + 1, problem);
 }
 
@@ -242,30 +242,30 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return config_fail(err, errlen, "config: cannot open '%s': %s", path, strerror(errno));
+		return err_set(err, errlen, "config: cannot open '%s': %s", path, strerror(errno));
 	struct stat st;
 	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
 		fclose(f);
-		return config_fail(err, errlen, "config: cannot read '%s': %s", path, strerror(EISDIR));
+		return err_set(err, errlen, "config: cannot read '%s': %s", path, strerror(EISDIR));
 	}
 	struct loader *l = calloc(1, sizeof(*l));
 	if (!l) {
 		fclose(f);
-		return config_fail(err, errlen, "config: out of memory reading '%s'", path);
+		return err_set(err, errlen, "config: out of memory reading '%s'", path);
 	}
 	struct config tmp;
 	memcpy(&tmp, c, sizeof(tmp));
 	l->path = path, l->c = &tmp, l->err = err, l->errlen = errlen;
 	int rc = -1;
 	if (!yaml_parser_initialize(&l->parser)) {
-		config_fail(err, errlen, "config: out of memory reading '%s'", path);
+		err_set(err, errlen, "config: out of memory reading '%s'", path);
 	} else {
 		yaml_parser_set_input_file(&l->parser, f);
 		rc = load_stream(l);
 		yaml_parser_delete(&l->parser);
 	}
 	if (rc == 0 && ferror(f))
-		rc = config_fail(err, errlen, "config: cannot read '%s': %s", path, strerror(errno));
+		rc = err_set(err, errlen, "config: cannot read '%s': %s", path, strerror(errno));
 	fclose(f);
 	free(l);
 	if (rc == 0)
@@ -278,13 +278,13 @@ int config_load_text(struct config *c, const char *text, size_t len, const char 
 {
 	struct loader *l = calloc(1, sizeof(*l));
 	if (!l)
-		return config_fail(err, errlen, "config: out of memory reading '%s'", where);
+		return err_set(err, errlen, "config: out of memory reading '%s'", where);
 	struct config tmp;
 	memcpy(&tmp, c, sizeof(tmp));
 	l->path = where, l->c = &tmp, l->err = err, l->errlen = errlen;
 	int rc = -1;
 	if (!yaml_parser_initialize(&l->parser)) {
-		config_fail(err, errlen, "config: out of memory reading '%s'", where);
+		err_set(err, errlen, "config: out of memory reading '%s'", where);
 	} else {
 		yaml_parser_set_input_string(&l->parser, (const unsigned char *)text, len);
 		rc = load_stream(l);

@@ -4,6 +4,7 @@
  * classifier). Pure C (the sanitizer and fuzz builds); llama2c.c reads the header and calls it.
  */
 #include "attnrl/llama2c.h"
+#include "attnrl/errmsg.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -15,14 +16,6 @@
 /* the header as run.c reads it */
 struct l2c_header { int32_t dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len; };
 
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* floats after the header: the arrays run.c maps, freq_cis included, wcls when untied */
 static int64_t l2c_floats(const struct l2c_header *h, int untied)
@@ -48,12 +41,12 @@ static int header_check(const char *path, const struct l2c_header *h, char *err,
 	for (int i = 0; i < 7; i++) {
 		int32_t x = i == 5 && v[i] < 0 && v[i] != INT32_MIN ? -v[i] : v[i];
 		if (x <= 0 || x > max[i])
-			return fail(err, n, "%s: not a llama2.c checkpoint: header %s = %d (want 1..%d); "
+			return err_set(err, n, "%s: not a llama2.c checkpoint: header %s = %d (want 1..%d); "
 				    "give a model.bin written by llama2.c's export", path, names[i], v[i],
 				    max[i]);
 	}
 	if (h->dim % h->n_heads || h->n_heads % h->n_kv_heads || (h->dim / h->n_heads) % 2)
-		return fail(err, n, "%s: not a llama2.c checkpoint: dim %d, n_heads %d, n_kv_heads %d "
+		return err_set(err, n, "%s: not a llama2.c checkpoint: dim %d, n_heads %d, n_kv_heads %d "
 			    "(want dim a multiple of n_heads with an even head size, n_heads a multiple "
 			    "of n_kv_heads)", path, h->dim, h->n_heads, h->n_kv_heads);
 	return 0;
@@ -81,7 +74,7 @@ int llama2c_check(const void *head, size_t len, int64_t file_size, const char *w
 {
 	struct l2c_header h;
 	if (len < LLAMA2C_HEADER_BYTES)
-		return fail(err, n, "%s: truncated llama2.c checkpoint: %lld bytes, shorter than its "
+		return err_set(err, n, "%s: truncated llama2.c checkpoint: %lld bytes, shorter than its "
 			    "%d-byte header", where, (long long)file_size, LLAMA2C_HEADER_BYTES);
 	memcpy(&h, head, sizeof(h));
 	if (header_check(where, &h, err, n))
@@ -89,7 +82,7 @@ int llama2c_check(const void *head, size_t len, int64_t file_size, const char *w
 	int untied = h.vocab_size < 0;
 	int64_t want = LLAMA2C_HEADER_BYTES + 4 * l2c_floats(&h, untied);
 	if (file_size != want)
-		return fail(err, n, "%s: llama2.c checkpoint of %lld bytes, but its header (dim %d, "
+		return err_set(err, n, "%s: llama2.c checkpoint of %lld bytes, but its header (dim %d, "
 			    "hidden %d, layers %d, heads %d/%d, vocab %d, seq_len %d, %s) implies %lld "
 			    "bytes; the file is truncated or not a llama2.c export", where,
 			    (long long)file_size, h.dim, h.hidden_dim, h.n_layers, h.n_heads,

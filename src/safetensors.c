@@ -12,6 +12,7 @@
  * Not checked: overlapping tensors and holes between them (harmless for reading).
  */
 #include "attnrl/safetensors.h"
+#include "attnrl/errmsg.h"
 
 #include "attnrl/json.h"
 
@@ -50,16 +51,6 @@ static int dtype_parse(const char *s)
 	return -1;
 }
 
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	if (err && n) {
-		va_start(ap, fmt);
-		vsnprintf(err, n, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* "[64, 32]" */
 static void shape_str(char *buf, size_t n, const int64_t *shape, int ndim)
@@ -104,7 +95,7 @@ static int bad(const struct reader *r, const char *name, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return fail(r->err, r->n, "%s: tensor '%s': %s", r->path, name, what);
+	return err_set(r->err, r->n, "%s: tensor '%s': %s", r->path, name, what);
 }
 
 static int entry_dtype(const struct reader *r, const char *name, const struct json *v, int *dtype)
@@ -195,20 +186,20 @@ static int header_scan(const struct reader *r, const struct json *h, int *n_t, i
 		const char *k = json_key_at(h, i);
 		const struct json *last = json_get(h, k);
 		if (!last)
-			return fail(r->err, r->n, "%s: header key %zu ('%s...') holds a NUL byte", r->path,
+			return err_set(r->err, r->n, "%s: header key %zu ('%s...') holds a NUL byte", r->path,
 				    i, k);
 		if (last != json_at(h, i))
-			return fail(r->err, r->n, "%s: duplicate key '%s' in the header", r->path, k);
+			return err_set(r->err, r->n, "%s: duplicate key '%s' in the header", r->path, k);
 		*n_t += strcmp(k, "__metadata__") != 0;
 		*strbytes += strlen(k) + 1;
 	}
 	if (meta && json_type(meta) != JSON_OBJECT)
-		return fail(r->err, r->n, "%s: __metadata__ is %s, not an object", r->path,
+		return err_set(r->err, r->n, "%s: __metadata__ is %s, not an object", r->path,
 			    json_type_name(json_type(meta)));
 	for (size_t i = 0; i < json_len(meta); i++) {
 		const struct json *v = json_at(meta, i);
 		if (json_type(v) != JSON_STRING)
-			return fail(r->err, r->n, "%s: __metadata__ '%s' is %s, not a string", r->path,
+			return err_set(r->err, r->n, "%s: __metadata__ '%s' is %s, not a string", r->path,
 				    json_key_at(meta, i), json_type_name(json_type(v)));
 		*strbytes += strlen(json_key_at(meta, i)) + strlen(json_str(v)) + 2;
 	}
@@ -235,7 +226,7 @@ static int header_load(struct st_file *f, const struct reader *r, const struct j
 	size_t pbytes = 2 * (size_t)n_meta * sizeof(char *);
 	char *block = calloc(1, tbytes + pbytes + strbytes + 1), *pool;
 	if (!block)
-		return fail(r->err, r->n, "%s: out of memory for %d tensors", r->path, n_t);
+		return err_set(r->err, r->n, "%s: out of memory for %d tensors", r->path, n_t);
 	pool = block + tbytes + pbytes;
 	f->tensors = (struct st_tensor *)(void *)block;
 	f->meta_keys = (char **)(void *)(block + tbytes);
@@ -264,25 +255,25 @@ static int map_file(struct st_file *f, const char *path, char *err, size_t n)
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
-		fail(err, n, "%s: cannot open: %s", path, strerror(errno));
+		err_set(err, n, "%s: cannot open: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(err, n, "%s: not a regular file", path);
+		return err_set(err, n, "%s: not a regular file", path);
 	}
 	if (st.st_size < 8) {
 		close(fd);
-		return fail(err, n, "%s: truncated: the file has %lld bytes, fewer than the 8 of the "
+		return err_set(err, n, "%s: truncated: the file has %lld bytes, fewer than the 8 of the "
 			    "header length", path, (long long)st.st_size);
 	}
 	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	int e = errno;
 	close(fd);
 	if (map == MAP_FAILED)
-		return fail(err, n, "%s: cannot map %lld bytes: %s", path, (long long)st.st_size,
+		return err_set(err, n, "%s: cannot map %lld bytes: %s", path, (long long)st.st_size,
 			    strerror(e));
 	f->map = map;
 	f->map_size = (size_t)st.st_size;
@@ -297,19 +288,19 @@ static int header_parse(struct st_file *f, struct reader *r, const unsigned char
 	for (int i = 7; i >= 0; i--)
 		hlen = hlen << 8 | m[i];
 	if (hlen > ST_HEADER_MAX)
-		return fail(r->err, r->n, "%s: header length %llu is over the %u MB limit (not a "
+		return err_set(r->err, r->n, "%s: header length %llu is over the %u MB limit (not a "
 			    "safetensors file?)", r->path, (unsigned long long)hlen, ST_HEADER_MAX >> 20);
 	if (hlen > len - 8)
-		return fail(r->err, r->n, "%s: truncated: header says %llu bytes but the file has %zu",
+		return err_set(r->err, r->n, "%s: truncated: header says %llu bytes but the file has %zu",
 			    r->path, (unsigned long long)hlen, len);
 	r->data = m + 8 + hlen;
 	r->data_size = len - 8 - hlen;
 	struct json *h = json_parse((const char *)m + 8, (size_t)hlen, msg, sizeof(msg));
 	if (!h)
-		return fail(r->err, r->n, "%s: header (bytes 8 to %llu) is not valid JSON: %s", r->path,
+		return err_set(r->err, r->n, "%s: header (bytes 8 to %llu) is not valid JSON: %s", r->path,
 			    (unsigned long long)(8 + hlen), msg);
 	int rc = json_type(h) == JSON_OBJECT ? header_load(f, r, h)
-		 : fail(r->err, r->n, "%s: header is %s, not a JSON object", r->path,
+		 : err_set(r->err, r->n, "%s: header is %s, not a JSON object", r->path,
 			json_type_name(json_type(h)));
 	json_free(h);
 	return rc;
@@ -334,7 +325,7 @@ int st_parse(struct st_file *f, const void *buf, size_t len, const char *where, 
 	struct reader r = { where, err, n, NULL, 0 };
 	memset(f, 0, sizeof(*f));
 	if (len < 8)
-		return fail(err, n, "%s: truncated: the file has %zu bytes, fewer than the 8 of the "
+		return err_set(err, n, "%s: truncated: the file has %zu bytes, fewer than the 8 of the "
 			    "header length", where, len);
 	if (header_parse(f, &r, buf, len)) {
 		st_close(f);
@@ -465,20 +456,20 @@ static int entry_check(const char *path, const struct st_entry *e, char *err, si
 	uint64_t bytes;
 	const char *name = e->name ? e->name : "(null)";
 	if (!e->name || !e->name[0] || !strcmp(e->name, "__metadata__"))
-		return fail(err, n, "%s: invalid tensor name '%s'", path, name);
+		return err_set(err, n, "%s: invalid tensor name '%s'", path, name);
 	if (st_dtype_size(e->dtype) == 0)
-		return fail(err, n, "%s: tensor '%s': unknown dtype %d", path, name, e->dtype);
+		return err_set(err, n, "%s: tensor '%s': unknown dtype %d", path, name, e->dtype);
 	if (e->ndim < 0 || e->ndim > ST_MAX_DIMS || (e->ndim && !e->shape))
-		return fail(err, n, "%s: tensor '%s': %d dims (0 to %d allowed)", path, name, e->ndim,
+		return err_set(err, n, "%s: tensor '%s': %d dims (0 to %d allowed)", path, name, e->ndim,
 			    ST_MAX_DIMS);
 	for (int d = 0; d < e->ndim; d++)
 		if (e->shape[d] < 0)
-			return fail(err, n, "%s: tensor '%s': shape[%d] is %lld", path, name, d,
+			return err_set(err, n, "%s: tensor '%s': shape[%d] is %lld", path, name, d,
 				    (long long)e->shape[d]);
 	if (shape_bytes(e->shape, e->ndim, e->dtype, &bytes))
-		return fail(err, n, "%s: tensor '%s': size overflows 64 bits", path, name);
+		return err_set(err, n, "%s: tensor '%s': size overflows 64 bits", path, name);
 	if (bytes && !e->data)
-		return fail(err, n, "%s: tensor '%s': no data", path, name);
+		return err_set(err, n, "%s: tensor '%s': no data", path, name);
 	return 0;
 }
 
@@ -486,16 +477,16 @@ static int entries_check(const char *path, const struct st_entry *e, int n, cons
 			 int n_meta, char *err, size_t errlen)
 {
 	if (n < 0 || n_meta < 0 || (n && !e) || (n_meta && !meta))
-		return fail(err, errlen, "%s: invalid tensor or metadata list", path);
+		return err_set(err, errlen, "%s: invalid tensor or metadata list", path);
 	for (int i = 0; i < 2 * n_meta; i++)
 		if (!meta[i])
-			return fail(err, errlen, "%s: metadata entry %d is NULL", path, i / 2);
+			return err_set(err, errlen, "%s: metadata entry %d is NULL", path, i / 2);
 	for (int i = 0; i < n; i++) {
 		if (entry_check(path, &e[i], err, errlen))
 			return -1;
 		for (int j = 0; j < i; j++)
 			if (!strcmp(e[i].name, e[j].name))
-				return fail(err, errlen, "%s: duplicate tensor name '%s'", path, e[i].name);
+				return err_set(err, errlen, "%s: duplicate tensor name '%s'", path, e[i].name);
 	}
 	return 0;
 }
@@ -607,7 +598,7 @@ static int tmp_write(const char *tmp, const char *hdr, size_t hlen, const struct
 	errno = 0;
 	FILE *f = fopen(tmp, "wb");
 	if (!f)
-		return fail(err, errlen, "cannot write '%s': %s", tmp, strerror(errno));
+		return err_set(err, errlen, "cannot write '%s': %s", tmp, strerror(errno));
 	int ok = !data_write(f, hdr, hlen, e, n) && !fflush(f) && !fsync(fileno(f));
 	int e1 = errno;
 	if (fclose(f) && ok)
@@ -615,7 +606,7 @@ static int tmp_write(const char *tmp, const char *hdr, size_t hlen, const struct
 	if (ok)
 		return 0;
 	remove(tmp);
-	return fail(err, errlen, "cannot write '%s': %s", tmp, strerror(e1 ? e1 : EIO));
+	return err_set(err, errlen, "cannot write '%s': %s", tmp, strerror(e1 ? e1 : EIO));
 }
 
 int st_write(const char *path, const struct st_entry *e, int n, const char *const *meta, int n_meta,
@@ -628,20 +619,20 @@ int st_write(const char *path, const struct st_entry *e, int n, const char *cons
 		return -1;
 	if (!(hdr = header_build(e, n, meta, n_meta, &hlen)) ||
 	    !(tmp = malloc(strlen(path) + sizeof(".tmp")))) {
-		fail(err, errlen, "%s: out of memory for the header", path);
+		err_set(err, errlen, "%s: out of memory for the header", path);
 		goto out;
 	}
 	sprintf(tmp, "%s.tmp", path);
 	if (tmp_write(tmp, hdr, hlen, e, n, err, errlen))
 		goto out;
 	if (rename(tmp, path)) {
-		fail(err, errlen, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+		err_set(err, errlen, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
 		remove(tmp);
 		goto out;
 	}
 	int e_sync = dir_sync(path);
 	if (e_sync) {
-		fail(err, errlen, "cannot sync the folder of '%s': %s", path, strerror(e_sync));
+		err_set(err, errlen, "cannot sync the folder of '%s': %s", path, strerror(e_sync));
 		goto out;
 	}
 	rc = 0;

@@ -7,7 +7,8 @@
 # one line naming the file and the checkpoint a rerun resumes from; the rerun ends like an
 # uninterrupted run (every metrics line JSON, steps contiguous). A log shorter than its
 # checkpoint recorded, or missing, is refused with one line (run.resume_force=true goes on).
-# SIGTERM in the eval and in start-up ends the run within 10 s (measured, printed), exit 75
+# SIGTERM in the eval and in start-up ends the run within 10 s (measured, printed), exit 75, as
+# it ends `attnrl sft` (no model written: sft keeps no checkpoints)
 # (in a checkpoint write: the checkpoint completes first);
 # the step of a cut eval is saved without it and the rerun does the eval again: the same bytes
 # as an uninterrupted run.
@@ -183,6 +184,26 @@ secs=$(since "$t0")
 echo "SIGTERM once the run folder is locked: exit $rc after ${secs}s ($(tail -n 1 "$tmp/boot.out" | cut -c 1-60))"
 [ $rc -eq 75 ] && awk -v s="$secs" 'BEGIN { exit !(s < 10) }' ||
 	fail "SIGTERM in start-up from outside: exit $rc after ${secs}s, $(tail -n 1 "$tmp/boot.out")"
+
+# sft keeps no checkpoints: a SIGTERM (here in its eval) ends it within 10 s, exit 75, with no
+# model written (a rerun starts it again)
+"$bin" sft "${base[@]}" run.name=sft sft.steps=8 data.eval_size=1000000 sft.out="$tmp/sft.safetensors" \
+	>"$tmp/sft.out" 2>&1 &
+pid=$!
+for i in $(seq 600); do
+	grep -q "^attnrl sft: .* steps of" "$tmp/sft.out" && break
+	sleep 0.05
+done
+sleep 2 # past step 1, into its eval (a million problems: hours)
+t0=$(date +%s.%N)
+kill -TERM $pid
+wait $pid
+rc=$?
+secs=$(since "$t0")
+echo "SIGTERM in sft's eval: exit $rc after ${secs}s"
+[ $rc -eq 75 ] && awk -v s="$secs" 'BEGIN { exit !(s < 10) }' && [ ! -e "$tmp/sft.safetensors" ] &&
+	grep -q "^attnrl sft: stopped by SIGTERM at step 1 of 8; .* no model was written" "$tmp/sft.out" ||
+	fail "SIGTERM in sft: exit $rc after ${secs}s, $(tail -n 1 "$tmp/sft.out")"
 
 [ "$fails" -eq 0 ] && echo "run folder: lock, log failures and signals in every phase OK"
 exit $((fails > 0))

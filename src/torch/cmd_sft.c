@@ -17,6 +17,7 @@
 #include "attnrl/rng.h"
 #include "attnrl/runlock.h"
 #include "attnrl/runlog.h"
+#include "attnrl/stop.h"
 #include "attnrl/trainer.h"
 
 static const struct args_opt sft_opts[] = {
@@ -171,15 +172,30 @@ static int sft_eval(struct sft *s, long step, char *err, size_t n)
 	p.temperature = 0.0;
 	p.top_p = 1.0;
 	p.seed = 0;
-	if (evaluate(&s->pol.ro, &s->data, s->data.eval_size, 1, &p, s->pol.ro.max_seqs, &r, err, n))
-		return -1;
+	p.interruptible = 1;
+	int rc = evaluate(&s->pol.ro, &s->data, s->data.eval_size, 1, &p, s->pol.ro.max_seqs, &r, err, n);
+	if (rc)
+		return rc; /* -1, or ROLLOUT_INTERRUPTED */
 	printf("sft   step %5ld | eval accuracy %.3f (%d held-out, greedy) | reward %.3f\n", step,
 	       r.accuracy, r.n, r.reward_mean);
 	fflush(stdout);
 	return 0;
 }
 
-/* 0, -1 with err, or RUNLOCK_BUSY (another process writes the run folder) */
+/* a stop was requested before the warm-up ended (sft_run's outcome) */
+#define SFT_STOPPED 1
+
+/* err: the line that says the warm-up stopped at step of total and was not written */
+static int sft_stopped(long step, long total, char *err, size_t n)
+{
+	snprintf(err, n, "stopped by %s at step %ld of %ld; the warm-up keeps no checkpoints, so no "
+		 "model was written: rerun the same command to run it again",
+		 stop_reason(stop_requested()), step, total);
+	return SFT_STOPPED;
+}
+
+/* 0, -1 with err, SFT_STOPPED with err, or RUNLOCK_BUSY (another process writes the run
+ * folder) */
 static int sft_run(const struct config *c, char *err, size_t n)
 {
 	struct sft s;
@@ -195,6 +211,10 @@ static int sft_run(const struct config *c, char *err, size_t n)
 	policy_set_threads(c->train.threads);
 	if (sft_init(&s, c, err, n) || trainer_prepare_run_dir(c, dir, sizeof(dir), err, n))
 		goto out;
+	if (stop_requested()) {
+		rc = sft_stopped(0, c->sft.steps, err, n);
+		goto out;
+	}
 	if (c->sft.out[0])
 		snprintf(path, sizeof(path), "%s", c->sft.out);
 	else
@@ -205,11 +225,18 @@ static int sft_run(const struct config *c, char *err, size_t n)
 	double t0 = fs_now(), loss = 0.0;
 	long every = c->sft.steps >= 5 ? c->sft.steps / 5 : 1;
 	for (long step = 0; step < c->sft.steps; step++) {
+		if (stop_requested()) {
+			rc = sft_stopped(step, c->sft.steps, err, n);
+			goto out;
+		}
 		if (sft_step(&s, step, &loss, err, n))
 			goto out;
 		if ((step + 1) % 50 == 0)
 			printf("sft   step %5ld | loss %.4f | %.1fs\n", step + 1, loss, fs_now() - t0), fflush(stdout);
-		if ((step + 1) % every == 0 && sft_eval(&s, step + 1, err, n))
+		int ev = (step + 1) % every == 0 ? sft_eval(&s, step + 1, err, n) : 0;
+		if (ev == ROLLOUT_INTERRUPTED)
+			rc = sft_stopped(step + 1, c->sft.steps, err, n);
+		if (ev)
 			goto out;
 	}
 	if (s.skipped)
@@ -234,10 +261,11 @@ int cmd_sft(int argc, char **argv)
 		return args_exit(&cmd_sft_args, rc, err);
 	if (cmd_config_load(&c, &cfg))
 		return ATTNRL_EXIT_USAGE;
+	stop_install(); /* before the model loads: a stop in start-up is honoured too */
 	rc = sft_run(&c, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "attnrl sft: %s\n", err);
-		return rc == RUNLOCK_BUSY ? ATTNRL_EXIT_USAGE : 1;
+		return rc == RUNLOCK_BUSY ? ATTNRL_EXIT_USAGE : rc == SFT_STOPPED ? STOP_EXIT_PREEMPTED : 1;
 	}
 	return 0;
 }

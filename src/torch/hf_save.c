@@ -82,10 +82,20 @@ static void put_rope_scaling(FILE *f, const struct model_config *c)
 		c->rope_original_max);
 }
 
+/* what config.json is written from */
+struct config_args {
+	const struct model_config *c;
+	const char *dtype;
+	int32_t bos, eos;
+};
+
 /* the keys of transformers' config for the architecture, sorted as it writes them */
-static void put_config(FILE *f, const struct model_config *c, const char *dtype, int32_t bos,
-		       int32_t eos)
+static void put_config(FILE *f, const void *arg)
 {
+	const struct config_args *a = arg;
+	const struct model_config *c = a->c;
+	const char *dtype = a->dtype;
+	int32_t bos = a->bos, eos = a->eos;
 	const char *type = model_arch_name(c);
 	const char *cls = c->qk_norm ? "Qwen3ForCausalLM" : c->qkv_bias ? "Qwen2ForCausalLM" : "LlamaForCausalLM";
 	int llama = !c->qk_norm && !c->qkv_bias, qwen = !llama;
@@ -122,24 +132,6 @@ static void put_config(FILE *f, const struct model_config *c, const char *dtype,
 	if (qwen)
 		fputs("  \"use_sliding_window\": false,\n", f);
 	fprintf(f, "  \"vocab_size\": %d\n}\n", c->vocab_size);
-}
-
-static int save_config(const struct model *m, const char *dir, const char *dtype, int32_t bos,
-		       int32_t eos, char *err, size_t n)
-{
-	char path[HF_PATH_MAX], *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f) {
-		snprintf(err, n, "%s: out of memory", dir);
-		return -1;
-	}
-	put_config(f, &m->cfg, dtype, bos, eos);
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/config.json", dir);
-	int rc = write_atomic(path, buf, len, err, n);
-	free(buf);
-	return rc;
 }
 
 /* ---- weights and tokenizer files ------------------------------------------------------- */
@@ -224,8 +216,9 @@ static void put_added_token(FILE *f, const struct tokenizer *t, int32_t id, int 
  * character its own id, the specials added tokens and in model.vocab too (Hugging Face's
  * tokenizers keeps an added token's id only when the model's vocabulary has it), BOS put in
  * front by the post-processor */
-static void put_tokenizer_chars(FILE *f, const struct tokenizer *t)
+static void put_tokenizer_chars(FILE *f, const void *arg)
 {
+	const struct tokenizer *t = arg;
 	const char *bos = t->piece[t->bos_id];
 	int32_t last_special = -1;
 	for (int32_t i = 0; i < t->vocab_size; i++)
@@ -268,8 +261,9 @@ static void put_tokenizer_chars(FILE *f, const struct tokenizer *t)
 	fputs("},\n    \"merges\": []\n  }\n}\n", f);
 }
 
-static void put_tokenizer_config(FILE *f, const struct tokenizer *t)
+static void put_tokenizer_config(FILE *f, const void *arg)
 {
+	const struct tokenizer *t = arg;
 	fputs("{\n  \"tokenizer_class\": \"PreTrainedTokenizerFast\",\n  \"bos_token\": ", f);
 	json_write_string(f, t->piece[t->bos_id]);
 	fputs(",\n  \"eos_token\": ", f);
@@ -280,10 +274,9 @@ static void put_tokenizer_config(FILE *f, const struct tokenizer *t)
 		t->add_bos ? "true" : "false");
 }
 
-/* dir/name written from put(f, t) */
-static int save_generated(const char *dir, const char *name,
-			  void (*put)(FILE *, const struct tokenizer *), const struct tokenizer *t,
-			  char *err, size_t n)
+/* dir/name written from put(f, arg) */
+static int save_generated(const char *dir, const char *name, void (*put)(FILE *, const void *),
+			  const void *arg, char *err, size_t n)
 {
 	char path[HF_PATH_MAX], *buf = NULL;
 	size_t len = 0;
@@ -292,7 +285,7 @@ static int save_generated(const char *dir, const char *name,
 		snprintf(err, n, "%s: out of memory", dir);
 		return -1;
 	}
-	put(f, t);
+	put(f, arg);
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	int rc = write_atomic(path, buf, len, err, n);
@@ -382,7 +375,8 @@ static int dtype_of(const char *name)
 static int save_files(const struct model *m, const char *dir, const char *dtype, int st_dtype,
 		      const char *tok_src, int32_t bos, int32_t eos, char *err, size_t n)
 {
-	return save_config(m, dir, dtype, bos, eos, err, n) ||
+	struct config_args ca = { &m->cfg, dtype, bos, eos };
+	return save_generated(dir, "config.json", put_config, &ca, err, n) ||
 	       save_weights(m, dir, st_dtype, err, n) || save_tokenizer(tok_src, dir, err, n) ? -1 : 0;
 }
 

@@ -5,6 +5,7 @@
  * from llama2.c's interleaved RoPE pairs to Hugging Face's half-split ones.
  */
 #include "attnrl/llama2c.h"
+#include "attnrl/errmsg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,14 +19,6 @@
 #include <unistd.h>
 
 
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* the dims of path from its header, checked against the file's size (*size) */
 static int header_read(const char *path, struct model_config *mc, off_t *size, char *err, size_t n)
@@ -34,12 +27,12 @@ static int header_read(const char *path, struct model_config *mc, off_t *size, c
 	unsigned char head[LLAMA2C_HEADER_BYTES];
 	int fd = open(path, O_RDONLY);
 	if (fd < 0)
-		return fail(err, n, "%s: cannot open the llama2.c checkpoint: %s", path, strerror(errno));
+		return err_set(err, n, "%s: cannot open the llama2.c checkpoint: %s", path, strerror(errno));
 	int rc = fstat(fd, &st);
 	ssize_t got = rc ? -1 : pread(fd, head, sizeof(head), 0);
 	close(fd);
 	if (rc || got < 0)
-		return fail(err, n, "%s: cannot read the llama2.c checkpoint: %s", path, strerror(errno));
+		return err_set(err, n, "%s: cannot read the llama2.c checkpoint: %s", path, strerror(errno));
 	if (llama2c_check(head, (size_t)got, (int64_t)st.st_size, path, mc, err, n))
 		return -1;
 	*size = st.st_size;
@@ -107,13 +100,13 @@ struct model *llama2c_load(const char *path, int max_seq_len, char *err, size_t 
 	if (fd >= 0)
 		close(fd);
 	if (map == MAP_FAILED) {
-		fail(err, n, "%s: cannot map the llama2.c checkpoint: %s", path, strerror(errno));
+		err_set(err, n, "%s: cannot map the llama2.c checkpoint: %s", path, strerror(errno));
 		return NULL;
 	}
 	struct model *m = model_create_empty(&mc);
 	float *scratch = malloc((size_t)mc.dim * mc.dim * sizeof(float));
 	if (!m || !scratch) {
-		fail(err, n, "%s: cannot allocate the model (%d layers, dim %d): %s", path,
+		err_set(err, n, "%s: cannot allocate the model (%d layers, dim %d): %s", path,
 		     mc.n_layers, mc.dim, m ? "out of memory" : tensor_last_error());
 		goto fail;
 	}
@@ -122,7 +115,7 @@ struct model *llama2c_load(const char *path, int max_seq_len, char *err, size_t 
 	const float *wcls = p + (size - LLAMA2C_HEADER_BYTES) / 4 - (int64_t)mc.vocab_size * mc.dim;
 	if (weights_copy(m, p, scratch) ||
 	    (!mc.tie_embeddings && tensor_write_f32(m->lm_head, wcls, (int64_t)mc.vocab_size * mc.dim))) {
-		fail(err, n, "%s: cannot copy the weights: %s", path, tensor_last_error());
+		err_set(err, n, "%s: cannot copy the weights: %s", path, tensor_last_error());
 		goto fail;
 	}
 	free(scratch);
