@@ -46,7 +46,9 @@ int dist_store_wait(struct dist_store *s, const char *key, double timeout, char 
 int dist_store_arrive(struct dist_store *s, const struct dist_env *e, double timeout, char *err,
 		      size_t n);
 
-void dist_nap(double s);
+/* naps s seconds between two looks of a wait; -1 with err when a stop was requested (stop.h),
+ * so every wait of the rendezvous ends on SIGTERM, SIGUSR1 or Ctrl-C */
+int dist_nap(double s, char *err, size_t n);
 
 /* the tcp kind (dist_store_tcp.c), behind dist_store_*; same conventions */
 struct dist_tcp;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "attnrl/fsutil.h"
+#include "attnrl/stop.h"
 
 #define STORE_PATH_MAX 4096
 #define STORE_KEY_MAX 256
@@ -34,10 +35,16 @@ struct dist_store {
 	char scope[STORE_PATH_MAX]; /* file: the scope folder rank 0 removes at close */
 };
 
-void dist_nap(double s)
+int dist_nap(double s, char *err, size_t n)
 {
 	struct timespec t = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-	nanosleep(&t, NULL);
+	if (!stop_requested())
+		nanosleep(&t, NULL);
+	if (!stop_requested())
+		return 0;
+	snprintf(err, n, "dist: stopped by %s while waiting for the other ranks to join",
+		 stop_reason(stop_requested()));
+	return -1;
 }
 
 static uint64_t nonce(void)
@@ -133,8 +140,8 @@ static int file_gather(struct dist_store *s, const struct dist_env *e, uint64_t 
 				 s->timeout, miss, s->where);
 			return -1;
 		}
-		if (left)
-			dist_nap(STORE_POLL_S);
+		if (left && dist_nap(STORE_POLL_S, err, n))
+			return -1;
 	}
 	return 0;
 }
@@ -261,7 +268,8 @@ static int file_rank_k(struct dist_store *s, const struct dist_env *e, uint64_t 
 			return 0;
 		if (fs_now() > deadline)
 			break;
-		dist_nap(STORE_POLL_S);
+		if (dist_nap(STORE_POLL_S, err, n))
+			return -1;
 	}
 	file_missing(s, e, p, err, n);
 	return -1;
@@ -377,7 +385,8 @@ int dist_store_wait(struct dist_store *s, const char *key, double timeout, char 
 				 "(%s)", timeout, key, s->where);
 			return -1;
 		}
-		dist_nap(STORE_POLL_S);
+		if (dist_nap(STORE_POLL_S, err, n))
+			return -1;
 	}
 }
 
@@ -417,7 +426,8 @@ int dist_store_arrive(struct dist_store *s, const struct dist_env *e, double tim
 				 "MASTER_PORT and WORLD_SIZE", timeout, miss, s->where);
 			goto out;
 		}
-		dist_nap(STORE_POLL_S);
+		if (dist_nap(STORE_POLL_S, err, n))
+			goto out;
 	}
 	rc = 0;
 out:

@@ -286,7 +286,8 @@ static int tcp_connect(const char *host, int port, double deadline, double timeo
 			snprintf(why, sizeof(why), "%s", gai_strerror(g));
 			if (g != EAI_AGAIN)
 				break;
-			dist_nap(0.1);
+			if (dist_nap(0.1, err, n))
+				return -1;
 			continue;
 		}
 		for (p = ai; p; p = p->ai_next) {
@@ -306,7 +307,8 @@ static int tcp_connect(const char *host, int port, double deadline, double timeo
 			close(fd);
 		}
 		freeaddrinfo(ai);
-		dist_nap(0.1);
+		if (dist_nap(0.1, err, n))
+			return -1;
 	} while (fs_now() < deadline);
 	snprintf(err, n, "dist: rendezvous timed out after %g s: cannot reach rank 0 at %s:%d "
 		 "(%s); check that rank 0 started and MASTER_ADDR/MASTER_PORT point at it", timeout,

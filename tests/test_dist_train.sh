@@ -7,8 +7,9 @@
 # ZeRO-1 (dist.shard_optimizer) gives the same weights as the plain all-reduce, writes one
 # optimizer shard per rank whose concatenation is the plain run's moments, resumes from its
 # shards exactly, and converts either layout into the other on a forced resume.
-# Also: the file rendezvous, a rank that never arrives, a batch that does not split, and a
-# resume with another world size.
+# Also: the file rendezvous, a rank that never arrives, a batch that does not split, a resume
+# with another world size, SIGTERM while waiting in the rendezvous, and a stop on one rank in
+# start-up ending both.
 set -u
 bin=${ATTNRL_BIN:-bin/attnrl}
 source tests/lib.sh
@@ -119,6 +120,34 @@ expect "a rank never arrives" 1 "rank 1 of 2 never arrived" \
 	env RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$((port + 1)) $bin train "${base[@]}" run.dir="$tmp/lone" dist.timeout=2
 expect "a batch that does not split" 1 "must be a multiple of rollout.group_size x ranks = 8" \
 	env RANK=0 WORLD_SIZE=2 $bin train "${base[@]}" run.dir="$tmp/bad" algo.mini_batch=4 algo.micro_batch=0
+# signals in start-up: a rank waiting in the rendezvous stops at once (exit 75, nothing
+# written); a stop on one rank only (rank 1's test hook) stops both after the lock, exit 75
+env RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$((port + 9)) $bin train "${base[@]}" \
+	run.dir="$tmp/wait" >"$tmp/wait.log" 2>&1 &
+pid=$!
+sleep 2 # rank 1 never comes: rank 0 waits for it (dist.timeout=60)
+t0=$(date +%s%N)
+kill -TERM $pid
+wait $pid
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+echo "test_dist_train: SIGTERM while waiting in the rendezvous: exit $rc after $ms ms"
+[ $rc -eq 75 ] && [ $ms -lt 5000 ] && grep -q "stopped by SIGTERM during start-up" "$tmp/wait.log" ||
+	fail "SIGTERM in the rendezvous: exit $rc after $ms ms, $(tail -1 "$tmp/wait.log")"
+for r in 0 1; do
+	hook=()
+	[ $r -eq 1 ] && hook=(ATTNRL_TEST_KILL_AT=startup:0:TERM)
+	env RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$((port + 10)) "${hook[@]}" $bin train \
+		"${base[@]}" run.dir="$tmp/stop1" >"$tmp/stop1.$r.log" 2>&1 &
+	pids[$r]=$!
+done
+wait ${pids[0]}
+rc0=$?
+wait ${pids[1]}
+rc1=$?
+[ $rc0 -eq 75 ] && [ $rc1 -eq 75 ] && grep -q "stopped by SIGTERM during start-up" "$tmp/stop1.0.log" ||
+	fail "a stop on rank 1 in start-up: exits $rc0 and $rc1, $(tail -1 "$tmp/stop1.0.log")"
+
 base=("${base[@]/run.resume=never/run.resume=auto}")
 two "$tmp/one" MASTER_ADDR=127.0.0.1 MASTER_PORT=$((port + 2))
 grep -q "written by 1 processes, this run has 2" "$tmp/one.0.log" || fail "resuming a 1-rank run on 2 ranks was not refused: $(tail -1 "$tmp/one.0.log")"

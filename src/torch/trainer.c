@@ -102,47 +102,43 @@ static int trainer_lock(struct trainer *t, char *err, size_t n)
 	return any < 0 && !rc ? -1 : rc;
 }
 
-/* between the phases of the set-up: TRAINER_STOPPED on every rank when any was asked to stop */
-static int init_stop(struct trainer *t, char *err, size_t n)
+/* the end of a phase of the set-up, agreed by every rank: -1 when any rank failed (failed: this
+ * one, err already filled), TRAINER_STOPPED when any was asked to stop, else 0. A rank whose
+ * phase was cut short by a stop counts as stopped, not failed. */
+static int init_agree(struct trainer *t, int failed, char *err, size_t n)
 {
-	int stop = trainer_any(t, stop_requested(), err, n);
-	if (stop > 0 && !stop_requested())
+	char derr[256];
+	failed = failed && !stop_requested();
+	double v[2] = { failed, stop_requested() != 0 };
+	if (trainer_sum(t, v, 2, derr, sizeof(derr))) {
+		if (!failed)
+			snprintf(err, n, "%s", derr);
+		return -1;
+	}
+	if (v[0] > 0) {
+		if (!failed)
+			snprintf(err, n, "another rank failed during start-up (its log says why)");
+		return -1;
+	}
+	if (v[1] > 0 && !stop_requested())
 		stop_request(SIGTERM);
-	return stop > 0 ? TRAINER_STOPPED : stop;
+	return v[1] > 0 ? TRAINER_STOPPED : 0;
 }
 
-/* 0, -1 with err, or TRAINER_BUSY / TRAINER_STOPPED (set-up cut short) */
-static int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
+/* the model, data, device and buffers */
+static int init_state(struct trainer *t, char *err, size_t n)
 {
-	memset(t, 0, sizeof(*t));
-	t->t_init = fs_now();
-	t->cfg = *c;
-	if (trainer_dist_env(t, err, n) || trainer_device_resolve(t, err, n))
-		return -1;
-	init_sizes(t);
-	if (trainer_memory_plan(t, err, n))
-		return -1;
-	snprintf(t->run_dir, sizeof(t->run_dir), "%s/%s", c->run.dir, c->run.name);
-	if (trainer_dist_check(t, err, n) || fs_mkdir_p(t->run_dir, 0, err, n) ||
-	    trainer_dist_init(t, err, n) || trainer_device_check_dist(t, err, n))
-		return -1;
-	int rc = trainer_lock(t, err, n);
-	if (!rc)
-		testhook_point("startup", 0);
-	if (rc || (rc = init_stop(t, err, n)))
-		return rc;
+	const struct config *c = &t->cfg;
 	int local = t->dist.env.local_world > 0 ? t->dist.env.local_world : t->world;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN) / local;
 	policy_set_threads(c->train.threads ? c->train.threads : cores > 1 ? cores : 1);
 	int eval_batch = c->data.eval_size < 256 ? (int)c->data.eval_size : 256;
 	/* one spare sequence slot: credit.compute=maps feeds responses again there */
-	if (policy_init(&t->pol, c, t->B + 1 > eval_batch ? t->B + 1 : eval_batch, err, n))
-		return stop_requested() ? init_stop(t, err, n) : -1; /* a load cut short */
-	if ((rc = init_stop(t, err, n)))
+	int rc = policy_init(&t->pol, c, t->B + 1 > eval_batch ? t->B + 1 : eval_batch, err, n);
+	if ((rc = init_agree(t, rc != 0, err, n))) /* a load cut short: stopped */
 		return rc;
-	if (data_init(&t->data, c, &t->pol.tok, err, n) || trainer_device_init(t, err, n))
-		return -1;
-	if ((rc = init_stop(t, err, n)))
+	rc = data_init(&t->data, c, &t->pol.tok, err, n) || trainer_device_init(t, err, n);
+	if ((rc = init_agree(t, rc, err, n)))
 		return rc;
 	struct model_config *mc = &t->pol.model->cfg;
 	if (rhythm_init(&t->rh, c, mc->n_layers, mc->n_heads, t->B, t->cap_len,
@@ -161,25 +157,59 @@ static int trainer_init(struct trainer *t, const struct config *c, char *err, si
 	}
 	if (!t->rank && trainer_prepare_run_dir(c, t->run_dir, sizeof(t->run_dir), err, n))
 		return -1;
-	struct runlog_pos pos;
-	int resumed = trainer_resume(t, &pos, err, n);
-	if (resumed < 0 && stop_requested() && t->world == 1)
-		return TRAINER_STOPPED; /* the checkpoint's load cut short */
-	if (resumed < 0 || (resumed && trainer_device_sync(t, 0, err, n)))
-		return -1;
-	if ((rc = init_stop(t, err, n)))
-		return rc;
-	if (t->rank) /* rank 0 keeps the logs and the checkpoints */
-		return 0;
+	return 0;
+}
+
+/* rank 0: stale checkpoints removed, the logs opened (at the checkpoint's lengths when
+ * resumed) */
+static int init_logs(struct trainer *t, int resumed, const struct runlog_pos *pos, char *err,
+		     size_t n)
+{
 	int stale = ckpt_remove_after(t->run_dir, t->start_step);
 	if (stale)
 		printf("attnrl train: removed %d checkpoint(s) after step %ld of an earlier run in %s/ckpt\n",
 		       stale, t->start_step, t->run_dir);
-	rc = runlog_open(&t->log, t->run_dir, c->train.steps, resumed ? &pos : NULL,
-			 c->run.resume_force, err, n);
+	int rc = runlog_open(&t->log, t->run_dir, t->cfg.train.steps, resumed ? pos : NULL,
+			     t->cfg.run.resume_force, err, n);
 	if (rc == RUNLOG_LOST)
 		fprintf(stderr, "attnrl train: warning: %s\n", err);
 	return rc < 0 ? -1 : 0;
+}
+
+/* 0, -1 with err, or TRAINER_BUSY / TRAINER_STOPPED (set-up cut short). Each phase ends with
+ * every rank agreeing, so a failure or a stop on one rank ends the set-up on all of them with
+ * the same outcome (the failed rank's log says why). */
+static int trainer_init(struct trainer *t, const struct config *c, char *err, size_t n)
+{
+	memset(t, 0, sizeof(*t));
+	t->t_init = fs_now();
+	t->cfg = *c;
+	if (trainer_dist_env(t, err, n) || trainer_device_resolve(t, err, n))
+		return -1;
+	init_sizes(t);
+	if (trainer_memory_plan(t, err, n))
+		return -1;
+	snprintf(t->run_dir, sizeof(t->run_dir), "%s/%s", c->run.dir, c->run.name);
+	if (trainer_dist_check(t, err, n) || fs_mkdir_p(t->run_dir, 0, err, n))
+		return -1;
+	if (trainer_dist_init(t, err, n) || trainer_device_check_dist(t, err, n))
+		return stop_requested() ? TRAINER_STOPPED : -1; /* a rendezvous cut short */
+	int rc = trainer_lock(t, err, n);
+	if (!rc)
+		testhook_point("startup", 0);
+	if (rc || (rc = init_agree(t, 0, err, n)))
+		return rc;
+	rc = init_state(t, err, n);
+	if (rc > 0 || (rc = init_agree(t, rc != 0, err, n)))
+		return rc;
+	struct runlog_pos pos;
+	int resumed = trainer_resume(t, &pos, err, n);
+	if ((rc = init_agree(t, resumed < 0, err, n))) /* a load cut short: stopped */
+		return rc;
+	rc = resumed && trainer_device_sync(t, 0, err, n);
+	if (!rc && !t->rank) /* rank 0 keeps the logs and the checkpoints */
+		rc = init_logs(t, resumed, &pos, err, n);
+	return init_agree(t, rc != 0, err, n);
 }
 
 static void trainer_free(struct trainer *t)
