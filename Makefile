@@ -107,8 +107,10 @@ PURE_OBJ := $(PURE_SRC:src/%.c=$(B)/%.o)
 # the object of dist.c's Gloo backend in this build: the plugin's loader or the backend itself
 GLOO_OBJ := $(if $(GLOO_PLUGIN),$(B)/dist_gloo_plugin.o,$(B)/dist_gloo.o)
 TESTS   := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
-# (tests/loss_oracle: attnrl's advantages and loss on a batch file, for tests/test_loss_oracle.sh)
-TEST_HELPERS := $(B)/tests/dist_worker $(B)/tests/loss_oracle $(B)/emu/check_kernels $(B)/emu/check_engine \
+# (tests/loss_oracle: attnrl's advantages and loss on a batch file, for tests/test_loss_oracle.sh;
+# tests/hf_oracle_run: a Hugging Face folder's logits and decodes, for tests/test_oracle_hf.sh)
+TEST_HELPERS := $(B)/tests/dist_worker $(B)/tests/loss_oracle $(B)/tests/hf_oracle_run \
+	$(B)/emu/check_kernels $(B)/emu/check_engine \
 	$(B)/emu/check_rollout $(B)/emu/bench_rollout
 # the tests that link libtorch (the others link PURE_OBJ in the sanitizer build)
 TORCH_TESTS := $(patsubst %,$(B)/tests/test_%,tensor model trainer hf llama2c)

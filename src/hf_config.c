@@ -5,8 +5,10 @@
  * config.json follows transformers' LlamaConfig / Qwen2Config / Qwen3Config, with their
  * defaults for the optional fields (num_key_value_heads = heads, head_dim = hidden / heads,
  * rms_norm_eps 1e-6, rope_theta 10000, tie_word_embeddings false, max_position_embeddings
- * 2048 for llama and 32768 for qwen). What attnrl's decoder does not compute (o_proj or MLP
- * biases, sliding windows, other rope types, other activations) is refused, never ignored.
+ * 2048 for llama and 32768 for qwen). RoPE comes as transformers 4 writes it (rope_theta and
+ * rope_scaling) or as transformers 5 does (rope_parameters, rope_theta inside). What attnrl's
+ * decoder does not compute (o_proj or MLP biases, sliding windows, other rope types, other
+ * activations) is refused, never ignored.
  */
 #include "attnrl/hf_config.h"
 
@@ -19,7 +21,7 @@
 
 struct cfg_reader {
 	const char *path;
-	const char *prefix; /* "rope_scaling." inside that object */
+	const char *prefix; /* "rope_scaling." or "rope_parameters." inside that object */
 	const struct json *root;
 	char *err;
 	size_t n;
@@ -135,29 +137,52 @@ static int cfg_arch(const struct cfg_reader *r, struct model_config *mc, int *is
 	if (cfg_bool(r, "use_sliding_window", 0, &flag) || flag)
 		return flag < 0 ? -1 : cfg_fail(r, "field 'use_sliding_window' is true: sliding-window "
 						"attention is not supported");
+	/* transformers 5 names each layer's attention */
+	const struct json *lt = json_get(r->root, "layer_types");
+	for (size_t i = 0; json_type(lt) == JSON_ARRAY && i < json_len(lt); i++) {
+		const char *what = json_str(json_at(lt, i));
+		if (!what || strcmp(what, "full_attention"))
+			return cfg_fail(r, "field 'layer_types' names '%s' for layer %zu; only "
+					"full_attention is supported", what ? what : "a non-string", i);
+	}
 	return 0;
 }
 
+/* rope_scaling (transformers 4: rope_theta beside it) or rope_parameters (transformers 5: the
+ * same keys with rope_theta inside); rope_parameters wins when both are there, as in
+ * transformers 5 */
 static int cfg_rope_scaling(struct cfg_reader *r, struct model_config *mc)
 {
-	const struct json *s = json_get(r->root, "rope_scaling");
+	const char *key = "rope_parameters", *prefix = "rope_parameters.";
+	const struct json *s = json_get(r->root, key);
+	if (json_type(s) == JSON_MISSING || json_type(s) == JSON_NULL) {
+		key = "rope_scaling";
+		prefix = "rope_scaling.";
+		s = json_get(r->root, key);
+	}
 	if (json_type(s) == JSON_MISSING || json_type(s) == JSON_NULL)
 		return 0;
 	if (json_type(s) != JSON_OBJECT)
-		return cfg_fail(r, "field 'rope_scaling' is %s, not an object or null",
+		return cfg_fail(r, "field '%s' is %s, not an object or null", key,
 				json_type_name(json_type(s)));
+	r->prefix = prefix;
+	const struct json *theta = json_get(s, "rope_theta");
+	if (json_type(theta) != JSON_MISSING && json_type(theta) != JSON_NULL &&
+	    cfg_num(r, s, "rope_theta", 0, &mc->rope_theta))
+		return -1;
 	const char *type = json_str(json_get(s, "rope_type"));
 	if (!type)
 		type = json_str(json_get(s, "type"));
+	r->prefix = "";
 	if (!type)
-		return cfg_fail(r, "field 'rope_scaling' has no 'rope_type'");
+		return cfg_fail(r, "field '%s' has no 'rope_type'", key);
 	if (!strcmp(type, "default"))
 		return 0;
 	if (strcmp(type, "linear") && strcmp(type, "llama3"))
-		return cfg_fail(r, "rope_scaling type '%s' is not supported (linear and llama3 are)", type);
+		return cfg_fail(r, "%s type '%s' is not supported (linear and llama3 are)", key, type);
 	int llama3 = !strcmp(type, "llama3");
 	mc->rope_scaling = llama3 ? ROPE_SCALING_LLAMA3 : ROPE_SCALING_LINEAR;
-	r->prefix = "rope_scaling.";
+	r->prefix = prefix;
 	int rc = cfg_num(r, s, "factor", 0, &mc->rope_factor) ||
 		 (llama3 && (cfg_num(r, s, "low_freq_factor", 0, &mc->rope_low_freq_factor) ||
 			     cfg_num(r, s, "high_freq_factor", 0, &mc->rope_high_freq_factor) ||
@@ -167,7 +192,7 @@ static int cfg_rope_scaling(struct cfg_reader *r, struct model_config *mc)
 	if (rc || !llama3)
 		return rc ? -1 : 0;
 	if (mc->rope_high_freq_factor <= mc->rope_low_freq_factor)
-		return cfg_fail(r, "rope_scaling: high_freq_factor %g must exceed low_freq_factor %g",
+		return cfg_fail(r, "%s: high_freq_factor %g must exceed low_freq_factor %g", key,
 				mc->rope_high_freq_factor, mc->rope_low_freq_factor);
 	return 0;
 }

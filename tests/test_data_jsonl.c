@@ -374,6 +374,15 @@ static void test_templates(struct tokenizer *tok)
 	expect_render("llama3-chat", "Hi",
 		      "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
 		      "<|start_header_id|>assistant<|end_header_id|>\n\n");
+	/* Llama 3's chat template trims the message (Python's str.strip(): NBSP, ideographic space
+	 * too); Qwen's keeps it */
+	expect_render("llama3-chat", " \xc2\xa0\n Hi\tthere \xe3\x80\x80\n\t",
+		      "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi\tthere<|eot_id|>"
+		      "<|start_header_id|>assistant<|end_header_id|>\n\n");
+	expect_render("llama3-chat", " \n ", "<|begin_of_text|><|start_header_id|>user<|end_header_id|>"
+		      "\n\n<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
+	expect_render("qwen-chat", " Hi\n", "<|im_start|>user\n Hi\n<|im_end|>\n<|im_start|>assistant\n");
+	expect_render("plain", " Hi ", " Hi ");
 	/* TinyZero's make_prefix(template_type="base"), examples/data_preprocess/countdown.py */
 	expect_render("tinyzero", "Using the numbers [1, 2, 3], create an equation that equals 6.",
 		      "A conversation between User and Assistant. The user asks a question, and the "

@@ -12,7 +12,10 @@
  *     lm_head in a tied model) loads to the same bits;
  *  5. broken folders and config.json files fail with their one-line messages, among them a
  *     num_hidden_layers lower than the layers stored, a tensor the model does not have and a
- *     repeated key.
+ *     repeated key; transformers 5's rope_parameters and layer_types are read.
+ * tests/test_oracle_hf.sh judges the same loader against transformers itself (folders that
+ * transformers writes, its forward and generate()); this file keeps what transformers cannot
+ * judge: the bits attnrl writes, and broken folders.
  * Everything is written under a fresh /tmp/test_hf_XXXXXX, removed at the end.
  */
 #include <stdio.h>
@@ -562,6 +565,34 @@ static void check_config_errors(void)
 	expect_config_error("{\"model_type\": \"llama\", " BASE ",}", "line 1 col");
 	expect_config_error("{\"model_type\": \"llama\", " BASE ",\n \"num_hidden_layers\": 4}",
 			    "config.json: line 2 col 2: duplicate key \"num_hidden_layers\"");
+	expect_config_error("{\"model_type\": \"qwen3\", \"rope_parameters\": {\"rope_type\": \"yarn\", "
+			    "\"rope_theta\": 1e6, \"factor\": 4.0}, " BASE "}",
+			    "rope_parameters type 'yarn' is not supported");
+	expect_config_error("{\"model_type\": \"llama\", \"rope_parameters\": {\"rope_type\": \"llama3\", "
+			    "\"factor\": 8.0, \"low_freq_factor\": 1.0}, " BASE "}",
+			    "field 'rope_parameters.high_freq_factor' is missing");
+	expect_config_error("{\"model_type\": \"qwen2\", \"rope_parameters\": {\"rope_type\": \"default\", "
+			    "\"rope_theta\": -1}, " BASE "}", "field 'rope_parameters.rope_theta' is -1");
+	expect_config_error("{\"model_type\": \"qwen2\", \"layer_types\": [\"full_attention\", "
+			    "\"sliding_attention\"], " BASE "}",
+			    "field 'layer_types' names 'sliding_attention' for layer 1");
+	/* transformers 5's config.json: rope_parameters, rope_theta inside, wins over the old keys */
+	path_of(folder, sizeof(folder), "cfg");
+	snprintf(path, sizeof(path), "%s/config.json", folder);
+	write_text(path, "{\"model_type\": \"llama\", \"rope_theta\": 10000.0, \"rope_scaling\": null, "
+		   "\"layer_types\": [\"full_attention\", \"full_attention\"], \"rope_parameters\": "
+		   "{\"factor\": 8.0, \"high_freq_factor\": 4.0, \"low_freq_factor\": 1.0, "
+		   "\"original_max_position_embeddings\": 32, \"rope_theta\": 500000.0, "
+		   "\"rope_type\": \"llama3\"}, " BASE "}");
+	CHECK(!hf_read_config(folder, &info, err, sizeof(err)), "rope_parameters: %s", err);
+	CHECK(info.mc.rope_theta == 500000.0 && info.mc.rope_scaling == ROPE_SCALING_LLAMA3 &&
+	      info.mc.rope_factor == 8.0 && info.mc.rope_low_freq_factor == 1.0 &&
+	      info.mc.rope_high_freq_factor == 4.0 && info.mc.rope_original_max == 32,
+	      "rope_parameters read: theta %g, scaling %d", info.mc.rope_theta, info.mc.rope_scaling);
+	write_text(path, "{\"model_type\": \"qwen3\", \"rope_parameters\": {\"rope_theta\": 1000000.0, "
+		   "\"rope_type\": \"default\"}, " BASE "}");
+	CHECK(!hf_read_config(folder, &info, err, sizeof(err)) && info.mc.rope_theta == 1e6 &&
+	      info.mc.rope_scaling == ROPE_SCALING_NONE, "rope_parameters default: %s", err);
 	/* the defaults of transformers' LlamaConfig / Qwen2Config, and a list of eos ids */
 	path_of(folder, sizeof(folder), "cfg");
 	snprintf(path, sizeof(path), "%s/config.json", folder);

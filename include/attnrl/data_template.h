@@ -15,7 +15,9 @@
  *   qwen-chat    <|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n
  *   llama3-chat  <|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n{question}
  *                <|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n
- *                (one line; it starts with Llama 3's BOS, so data_encode adds no second one)
+ *                (one line; it starts with Llama 3's BOS, so data_encode adds no second one;
+ *                the question is stripped of leading and trailing whitespace, Unicode's
+ *                included, as Llama 3's chat template does with `| trim`)
  *   tinyzero     A conversation between User and Assistant. The user asks a question, and the
  *                Assistant solves it. The assistant first thinks about the reasoning process
  *                in the mind and then provides the user with the answer.\nUser: {question}\n
@@ -33,6 +35,7 @@ struct template {
 	char text[TEMPLATE_MAX]; /* the template string (a built-in's expansion) */
 	int n_question;          /* occurrences of {question} */
 	size_t fixed_len;        /* bytes rendered besides the questions */
+	int trim;                /* questions stripped of surrounding whitespace (llama3-chat) */
 };
 
 /* spec: a built-in name or a template string; 0, or -1 with one line in err */

@@ -58,6 +58,14 @@ put("hf_config", "qwen3.json", json.dumps({
     "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 4,
     "num_key_value_heads": 2, "vocab_size": 300, "rope_scaling": {"type": "linear", "factor": 2},
     "dtype": "float16"}))
+put("hf_config", "qwen3_v5.json", json.dumps({  # as transformers 5 writes it
+    "architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "hidden_size": 32,
+    "head_dim": 16, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+    "num_key_value_heads": 2, "vocab_size": 300, "dtype": "float32",
+    "layer_types": ["full_attention", "full_attention"],
+    "rope_parameters": {"rope_theta": 1000000.0, "rope_type": "llama3", "factor": 8.0,
+                        "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                        "original_max_position_embeddings": 64}}, indent=2))
 
 # tokenizer.json: a tiny byte-level BPE with the Qwen2 split, added tokens and a template
 QWEN = ("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+"
