@@ -57,6 +57,10 @@
 	X(model, hidden_dim, INT, 0, "[0, 1048576]",                                               \
 	  "SwiGLU width; 0 = the llama rule (8/3 dim rounded up to a multiple of 32)")             \
 	X(model, max_seq_len, INT, 256, "[8, 1048576]", "longest prompt + response, in tokens")    \
+	X(model, logits_chunk, INT, 0, "[-1, 1048576]",                                            \
+	  "tokens per chunk of the output layer when log-probs and entropies are computed for "   \
+	  "the update and sft: no [tokens x vocab] logits in the forward or the backward; 0 = "  \
+	  "automatic (about 64 MiB of fp32 logits per chunk), -1 = the full logits (reference)") \
 	X(model, rope_theta, FLOAT, 10000, "(0, 1e9]", "RoPE base frequency")                      \
 	X(model, norm_eps, FLOAT, 1e-5, "(0, 1)", "RMSNorm epsilon")                               \
 	X(model, tie_embeddings, BOOL, 1, "", "the output projection shares the token embedding")  \

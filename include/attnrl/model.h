@@ -70,6 +70,16 @@ int model_set_requires_grad(struct model *m, int flag);
 
 /* ids (B,T) int64 -> logits (B,T,V); a handle in the current frame, NULL on failure */
 tensor *model_forward(const struct model *m, const tensor *ids);
+/* ids (B,T) -> the final hidden states (B,T,D): the decoder and its final norm, without the
+ * output layer (model_forward is these times the output layer) */
+tensor *model_hidden(const struct model *m, const tensor *ids);
+/* log-probs (B,T) of targets (B,T) after ids at temperature (<= 0 or 1: none), fp32, and
+ * the entropy of each position's distribution when entropy != NULL. chunk: the output layer
+ * chunk tokens at a time (0: automatic; tensor_head_logprobs), so no (B,T,V) logits exist in
+ * the forward or the backward; MODEL_FULL_LOGITS: the full logits (the reference path) */
+#define MODEL_FULL_LOGITS -1
+tensor *model_token_logprobs(const struct model *m, const tensor *ids, const tensor *targets,
+			     double temperature, long chunk, tensor **entropy);
 
 /* weights as safetensors (Hugging Face names, fp32, dims in the metadata); a GPU model is
  * written through host copies; model_load fills the parameters wherever they are */

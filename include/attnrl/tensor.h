@@ -111,6 +111,11 @@ tensor *tensor_attention_causal(const tensor *q, const tensor *k, const tensor *
 /* log-probabilities of targets under logits (B,T,V) -> (B,T); also the entropy (B,T) of each
  * row's distribution when entropy != NULL (a new handle in *entropy) */
 tensor *tensor_token_logprobs(const tensor *logits, const tensor *targets, tensor **entropy);
+/* the same from the final hidden states (B,T,D) and the output layer's weight (V,D), the logits
+ * hidden w^T * inv_temp made chunk tokens at a time (0: about 64 MiB of fp32 logits each), in
+ * the forward and again in the backward, so that no (B,T,V) tensor exists; fp32 results */
+tensor *tensor_head_logprobs(const tensor *hidden, const tensor *w, const tensor *targets,
+			     double inv_temp, int64_t chunk, tensor **entropy);
 
 /* autograd */
 int tensor_set_requires_grad(tensor *t, int flag);

@@ -145,8 +145,9 @@ static int sft_step(struct sft *s, long step, double *loss, char *err, size_t n)
 	struct model *m = s->pol.model;
 	int64_t shape[2] = { p->B, p->T };
 	tensor_frame_push();
-	tensor *lp = tensor_token_logprobs(model_forward(m, tensor_from_i64(p->ids, shape, 2)),
-					   tensor_from_i64(p->targets, shape, 2), NULL);
+	tensor *lp = model_token_logprobs(m, tensor_from_i64(p->ids, shape, 2),
+					  tensor_from_i64(p->targets, shape, 2), 1.0,
+					  s->c->model.logits_chunk, NULL);
 	tensor *l = tensor_sum(tensor_mul(lp, tensor_from_f32(s->w, shape, 2)));
 	double norm;
 	long total = s->c->sft.steps;

@@ -342,20 +342,44 @@ static tensor *mlp_block(const struct model *m, const struct model_layer *ly, te
 	return tensor_add(x, tensor_linear(tensor_mul(g, u), W(m, ly->w_down), NULL));
 }
 
-tensor *model_forward(const struct model *m, const tensor *ids)
+/* the output layer's weight in the compute dtype (the embedding's when tied) */
+static const tensor *head_weight(const struct model *m)
+{
+	return W(m, m->lm_head);
+}
+
+tensor *model_hidden(const struct model *m, const tensor *ids)
 {
 	int64_t T = tensor_size(ids, 1);
 	if (T > m->cfg.max_seq_len)
 		return NULL;
 	tensor *cos = tensor_narrow(m->rope_cos, 0, 0, T), *sin = tensor_narrow(m->rope_sin, 0, 0, T);
-	const tensor *embed = W(m, m->embed);
-	const tensor *head = m->lm_head == m->embed ? embed : W(m, m->lm_head);
-	tensor *x = tensor_embedding(embed, ids);
+	tensor *x = tensor_embedding(W(m, m->embed), ids);
 	for (int l = 0; l < m->cfg.n_layers; l++) {
 		x = attention_block(m, &m->layers[l], x, cos, sin);
 		x = mlp_block(m, &m->layers[l], x);
 	}
-	return tensor_linear(tensor_rms_norm(x, W(m, m->final_norm), m->cfg.norm_eps), head, NULL);
+	return tensor_rms_norm(x, W(m, m->final_norm), m->cfg.norm_eps);
+}
+
+tensor *model_forward(const struct model *m, const tensor *ids)
+{
+	return tensor_linear(model_hidden(m, ids), head_weight(m), NULL);
+}
+
+tensor *model_token_logprobs(const struct model *m, const tensor *ids, const tensor *targets,
+			     double temperature, long chunk, tensor **entropy)
+{
+	double inv_temp = temperature > 0 ? 1.0 / temperature : 1.0;
+	if (chunk != MODEL_FULL_LOGITS)
+		return tensor_head_logprobs(model_hidden(m, ids), head_weight(m), targets, inv_temp,
+					    chunk, entropy);
+	tensor *logits = model_forward(m, ids);
+	if (logits && m->compute_dtype != TENSOR_F32) /* widened before the scale and softmax */
+		logits = tensor_to(logits, TENSOR_F32, tensor_device(logits));
+	if (inv_temp != 1.0)
+		logits = tensor_mul_scalar(logits, inv_temp);
+	return tensor_token_logprobs(logits, targets, entropy);
 }
 
 /* ---- weights I/O ----------------------------------------------------------------------- */

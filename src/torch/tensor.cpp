@@ -20,6 +20,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 #ifdef ATTNRL_CUDA
@@ -763,6 +764,119 @@ extern "C" tensor *tensor_token_logprobs(const tensor *logits, const tensor *tar
 		if (entropy)
 			*entropy = adopt(ent);
 		return out;
+	} catch (...) {
+		fail(__func__);
+	}
+	return nullptr;
+}
+
+/* ---- the output layer in chunks of tokens ---- */
+
+/* log-probs of targets and entropies of h w^T * inv_temp, rows [r0, r0 + c) at a time: no
+ * [N, V] logits tensor outlives a chunk. forward saves h, w, targets and each row's
+ * log-sum-exp and entropy; backward recomputes a chunk's logits and turns the incoming
+ * gradients into d logits (d logp / dz = onehot - p; d H / dz = -p (z - E_p[z]), E_p[z] =
+ * lse - H), then into dh (that chunk) and dw (summed over chunks, in fp32). A bf16 h and w give
+ * the logits the full path gives: the product in bf16, widened to fp32 before the scale. */
+struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
+	static at::Tensor logits(const at::Tensor &h, const at::Tensor &w, double inv_temp)
+	{
+		at::Tensor z = at::linear(h, w).to(at::kFloat);
+		return inv_temp != 1.0 ? z * inv_temp : z;
+	}
+
+	static torch::autograd::variable_list forward(torch::autograd::AutogradContext *ctx,
+						      const at::Tensor &h, const at::Tensor &w,
+						      const at::Tensor &targets, double inv_temp,
+						      int64_t chunk, bool want_ent)
+	{
+		int64_t N = h.size(0);
+		at::Tensor lse = at::empty({ N }, h.options().dtype(at::kFloat));
+		at::Tensor logp = at::empty_like(lse), ent = at::zeros_like(lse);
+		for (int64_t r0 = 0; r0 < N; r0 += chunk) {
+			int64_t c = std::min(chunk, N - r0);
+			at::Tensor z = logits(h.narrow(0, r0, c), w, inv_temp);
+			at::Tensor l = at::logsumexp(z, -1);
+			lse.narrow(0, r0, c).copy_(l);
+			at::Tensor t = targets.narrow(0, r0, c).unsqueeze(-1);
+			logp.narrow(0, r0, c).copy_(z.gather(-1, t).squeeze(-1) - l);
+			if (want_ent)
+				ent.narrow(0, r0, c).copy_(l - (at::exp(z - l.unsqueeze(-1)) * z).sum(-1));
+		}
+		ctx->save_for_backward({ h, w, targets, lse, ent });
+		ctx->saved_data["inv_temp"] = inv_temp;
+		ctx->saved_data["chunk"] = chunk;
+		ctx->saved_data["want_ent"] = want_ent;
+		return { logp, ent };
+	}
+
+	static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+						       torch::autograd::variable_list grads)
+	{
+		auto saved = ctx->get_saved_variables();
+		const at::Tensor &h = saved[0], &w = saved[1], &targets = saved[2];
+		const at::Tensor &lse = saved[3], &ent = saved[4];
+		double inv_temp = ctx->saved_data["inv_temp"].toDouble();
+		int64_t chunk = ctx->saved_data["chunk"].toInt(), N = h.size(0);
+		at::Tensor g_lp = grads[0];
+		at::Tensor g_ent = ctx->saved_data["want_ent"].toBool() ? grads[1] : at::Tensor();
+		at::Tensor dh = at::empty_like(h);
+		at::Tensor dw = at::zeros(w.sizes(), w.options().dtype(at::kFloat));
+		for (int64_t r0 = 0; r0 < N; r0 += chunk) {
+			int64_t c = std::min(chunk, N - r0);
+			at::Tensor hc = h.narrow(0, r0, c);
+			at::Tensor z = logits(hc, w, inv_temp);
+			at::Tensor l = lse.narrow(0, r0, c).unsqueeze(-1);
+			at::Tensor p = at::exp(z - l);
+			at::Tensor dz = at::zeros_like(z);
+			if (g_lp.defined()) {
+				at::Tensor g = g_lp.narrow(0, r0, c).unsqueeze(-1);
+				dz = -p * g;
+				dz.scatter_add_(-1, targets.narrow(0, r0, c).unsqueeze(-1), g);
+			}
+			if (g_ent.defined()) {
+				at::Tensor mean_z = l - ent.narrow(0, r0, c).unsqueeze(-1);
+				dz -= g_ent.narrow(0, r0, c).unsqueeze(-1) * p * (z - mean_z);
+			}
+			if (inv_temp != 1.0)
+				dz = dz * inv_temp;
+			at::Tensor d = dz.to(h.scalar_type());
+			dh.narrow(0, r0, c).copy_(at::matmul(d, w));
+			dw.add_(at::matmul(d.t(), hc).to(at::kFloat));
+		}
+		return { dh, dw.to(w.scalar_type()), at::Tensor(), at::Tensor(), at::Tensor(),
+			 at::Tensor() };
+	}
+};
+
+/* the automatic chunk: about 64 MiB of fp32 logits */
+static int64_t head_chunk(int64_t chunk, int64_t N, int64_t V)
+{
+	if (chunk <= 0)
+		chunk = std::max<int64_t>(1, (int64_t)(16 << 20) / std::max<int64_t>(V, 1));
+	return std::max<int64_t>(1, std::min(chunk, N));
+}
+
+extern "C" tensor *tensor_head_logprobs(const tensor *hidden, const tensor *w, const tensor *targets,
+				       double inv_temp, int64_t chunk, tensor **entropy)
+{
+	if (entropy)
+		*entropy = nullptr;
+	if (!hidden || !w || !targets)
+		return nullptr;
+	try {
+		const at::Tensor &x = hidden->t;
+		TORCH_CHECK(x.dim() == 3 && w->t.dim() == 2 && x.size(2) == w->t.size(1),
+			    "hidden (B,T,D) and weight (V,D) expected, got ", x.sizes(), " and ",
+			    w->t.sizes());
+		int64_t B = x.size(0), T = x.size(1), N = B * T;
+		at::Tensor tg = targets->t.to(at::kLong).reshape({ N });
+		auto out = ChunkedHead::apply(x.reshape({ N, x.size(2) }), w->t, tg, inv_temp,
+					      head_chunk(chunk, N, w->t.size(0)), entropy != nullptr);
+		tensor *lp = adopt(out[0].reshape({ B, T }));
+		if (entropy)
+			*entropy = adopt(out[1].reshape({ B, T }));
+		return lp;
 	} catch (...) {
 		fail(__func__);
 	}

@@ -85,20 +85,15 @@ static tensor *pack_tensor_f32(const struct trainer *t, const float *host)
 	return trainer_on_device(t, tensor_from_f32(host, shape, 2));
 }
 
-/* log-probs (B,T) of the pack's targets under m at the rollout temperature; fp32 from the
- * logits on (a bf16 forward's logits are widened before the temperature and the softmax) */
+/* log-probs (B,T) of the pack's targets under m at the rollout temperature, fp32, the output
+ * layer in chunks (model.logits_chunk) */
 static tensor *pack_logp(const struct trainer *t, const struct model *m, tensor **entropy)
 {
 	int64_t shape[2] = { t->pack.B, t->pack.T };
 	tensor *ids = trainer_on_device(t, tensor_from_i64(t->pack.ids, shape, 2));
-	tensor *logits = model_forward(m, ids);
-	if (m->compute_dtype != TENSOR_F32)
-		logits = tensor_to(logits, TENSOR_F32, t->device);
-	double temp = t->cfg.rollout.temperature;
-	if (temp > 0 && temp != 1.0)
-		logits = tensor_mul_scalar(logits, 1.0 / temp);
 	tensor *targets = trainer_on_device(t, tensor_from_i64(t->pack.targets, shape, 2));
-	return tensor_token_logprobs(logits, targets, entropy);
+	return model_token_logprobs(m, ids, targets, t->cfg.rollout.temperature,
+				    t->cfg.model.logits_chunk, entropy);
 }
 
 /* prompt + response tokens of the current pack (its rows without padding) */
