@@ -744,6 +744,14 @@ int config_validate(const struct config *c, char *err, size_t n)
 	if (a->mini_batch % micro)
 		return err_set(err, n, "algo.micro_batch=%ld does not divide algo.mini_batch=%ld",
 			    micro, a->mini_batch);
+	if (a->micro_batch_tokens && a->micro_batch)
+		return err_set(err, n, "algo.micro_batch_tokens=%ld and algo.micro_batch=%ld: set one "
+			    "(a token budget, or a number of responses per forward/backward)",
+			    a->micro_batch_tokens, a->micro_batch);
+	if (a->micro_batch_tokens && a->micro_batch_tokens < m->max_seq_len)
+		return err_set(err, n, "algo.micro_batch_tokens=%ld is smaller than model.max_seq_len=%ld "
+			    "(the longest response must fit in one micro-batch)",
+			    a->micro_batch_tokens, m->max_seq_len);
 	if (!strcmp(a->advantage, "grpo") && r->group_size < 2)
 		return err_set(err, n,
 			    "rollout.group_size=%ld is too small for algo.advantage=grpo "

@@ -170,6 +170,7 @@ static void write_metrics(FILE *f, const struct step_metrics *m)
 		{ "rollout_tokens_per_s", m->rollout_tokens_per_s },
 		{ "time_rollout_s", m->time_rollout_s }, { "time_update_s", m->time_update_s },
 		{ "time_step_s", m->time_step_s }, { "time_credit_s", m->time_credit_s }, { "logp_mismatch", m->logp_mismatch },
+		{ "pad_frac", m->pad_frac },
 	};
 	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
 		json_kv_num(&o, kv[i].k, kv[i].v);

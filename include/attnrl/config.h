@@ -125,6 +125,10 @@
 	X(algo, entropy_coef, FLOAT, 0, "", "entropy bonus coefficient; 0 = off")                  \
 	X(algo, mini_batch, INT, 32, ">= 1", "responses per optimizer step")                       \
 	X(algo, micro_batch, INT, 0, ">= 0", "responses per forward/backward; 0 = mini_batch")     \
+	X(algo, micro_batch_tokens, INT, 0, ">= 0",                                                \
+	  "token budget of one forward/backward (prompt + response positions, padding "           \
+	  "included; at least model.max_seq_len): a mini-batch's responses sorted by length and " \
+	  "packed under it, the loss unchanged; 0 = algo.micro_batch responses at a time")        \
 	X(algo, ppo_epochs, INT, 1, "[1, 100]", "passes over each rollout batch")                  \
 	X(algo, recompute_logprobs, BOOL, 1, "",                                                   \
 	  "old log-probs from the training forward (else the rollout's own)")

@@ -16,6 +16,7 @@ struct step_metrics {
 	double response_len_mean, rollout_tokens_per_s, time_rollout_s, time_update_s, time_step_s;
 	double time_credit_s;  /* statistics -> gamma after the rollout (maps: the separate forward) */
 	double logp_mismatch;  /* mean |rollout log-prob - training log-prob| on response tokens */
+	double pad_frac;       /* share of the update's packed positions that were padding */
 	long skipped_updates;  /* optimizer steps skipped for a non-finite gradient */
 	int bad_step;          /* 1 when an update of this step was skipped (non-finite) */
 	int has_eval;

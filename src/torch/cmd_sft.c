@@ -104,7 +104,7 @@ static int sft_init(struct sft *s, const struct config *c, char *err, size_t n)
 	s->v = calloc(m->n_params, sizeof(tensor *));
 	s->w = calloc((size_t)bs * cap, sizeof(float));
 	if (!s->m || !s->v || !s->w || rollout_batch_init(&s->rb, bs, cap) ||
-	    batch_pack_init(&s->pack, bs, cap)) {
+	    batch_pack_init(&s->pack, bs, cap, 0)) {
 		snprintf(err, n, "sft: out of memory");
 		return -1;
 	}

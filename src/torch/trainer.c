@@ -50,17 +50,22 @@ static int alloc_buffers(struct trainer *t)
 	t->adv = calloc(t->B, sizeof(float));
 	t->old_logp = calloc(bt, sizeof(float));
 	t->ref_logp = calloc(bt, sizeof(float));
-	t->host = calloc((size_t)6 * t->micro * t->cap_len, sizeof(float));
+	long budget = t->cfg.algo.micro_batch_tokens, cap_n = budget ? budget : (long)t->micro * t->cap_len;
+	int cap_B = budget ? t->B : t->micro; /* short rows: a budget packs many */
+	t->host = calloc((size_t)6 * cap_n, sizeof(float));
+	t->order = calloc(t->B, sizeof(int));
+	t->starts = calloc(t->B + 1, sizeof(int));
 	t->seq_ids = calloc(t->B, sizeof(int64_t));
 	if (!t->ex || !t->prompt_ids || !t->prompt_rows || !t->prompt_lens || !t->correct ||
-	    !t->rewards || !t->adv || !t->old_logp || !t->ref_logp || !t->host || !t->seq_ids)
+	    !t->rewards || !t->adv || !t->old_logp || !t->ref_logp || !t->host || !t->seq_ids ||
+	    !t->order || !t->starts)
 		return -1;
 	for (int b = 0; b < t->B; b++)
 		t->seq_ids[b] = (int64_t)trainer_group_of(t, b / t->G) * t->G + b % t->G;
 	t->rp.seq_ids = t->seq_ids;
 	if (rollout_batch_init(&t->rb, t->B, t->cap_len))
 		return -1;
-	return batch_pack_init(&t->pack, t->micro, t->cap_len);
+	return batch_pack_init(&t->pack, cap_B, t->cap_len, cap_n);
 }
 
 static void init_sizes(struct trainer *t)
@@ -226,7 +231,8 @@ static void trainer_free(struct trainer *t)
 	rollout_batch_free(&t->rb);
 	batch_pack_free(&t->pack);
 	void *bufs[] = { t->ex, t->prompt_ids, t->prompt_rows, t->prompt_lens, t->correct,
-			 t->rewards, t->adv, t->old_logp, t->ref_logp, t->host, t->seq_ids };
+			 t->rewards, t->adv, t->old_logp, t->ref_logp, t->host, t->seq_ids,
+			 t->order, t->starts };
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		free(bufs[i]);
 	memset(t, 0, sizeof(*t));

@@ -60,7 +60,8 @@ struct trainer {
 	int *prompt_lens, *correct;       /* (n_prompts), (B) */
 	float *rewards, *adv;             /* (B) */
 	float *old_logp, *ref_logp;       /* (B, T) token-indexed */
-	float *host;                      /* (6, micro, T) packing scratch */
+	float *host;                      /* (6, pack.cap_n) packing scratch */
+	int *order, *starts;              /* (B), (B + 1): micro-batches of batch_plan */
 	struct rollout_batch rb;
 	struct batch_pack pack;
 	struct rhythm rh;                 /* statistics -> gamma per token */

@@ -101,17 +101,26 @@ static long pack_tokens(const struct trainer *t)
 {
 	long k = 0;
 	for (int b = 0; b < t->pack.B; b++)
-		k += t->rb.prompt_len[t->pack.first + b] + t->pack.resp_len[b] - 1;
+		k += batch_row_len(&t->rb, t->pack.rows[b]);
 	return k;
+}
+
+/* the micro-batches of rows [first, first + count) into t->order / t->starts; their number */
+static int plan_micro(struct trainer *t, int first, int count)
+{
+	return batch_plan(&t->rb, first, count, t->cfg.algo.micro_batch_tokens, t->micro, t->order,
+			  t->starts);
 }
 
 /* no-grad log-probs of every rollout token under m into dst (B, cap_len) */
 static int logp_all(struct trainer *t, const struct model *m, float *dst, char *err, size_t n)
 {
 	int prev = tensor_set_grad_enabled(0), rc = 0;
-	for (int first = 0; first < t->B && !rc; first += t->micro) {
+	int k = plan_micro(t, 0, t->B);
+	for (int i = 0; i < k && !rc; i++) {
 		tensor_frame_push();
-		int packed = !batch_pack_build(&t->pack, &t->rb, first, t->micro);
+		int packed = !batch_pack_rows(&t->pack, &t->rb, t->order + t->starts[i],
+					      t->starts[i + 1] - t->starts[i]);
 		tensor *lp = packed ? pack_logp(t, m, NULL) : NULL;
 		t->fwd_tokens += packed ? pack_tokens(t) : 0;
 		rc = lp ? tensor_read_f32(lp, t->host, (int64_t)t->pack.B * t->pack.T) : -1;
@@ -170,6 +179,7 @@ static int step_ref_logp(struct trainer *t, char *err, size_t n)
 struct update_acc {
 	double loss, kl, gnorm;
 	long tokens, clipped, opt_steps, mini_batches, skipped;
+	long positions, padded; /* packed positions forward+backward, and of them padding */
 };
 
 /* clip counts and k3 from the detached log-probs of one micro-batch */
@@ -191,10 +201,13 @@ static void micro_stats(struct trainer *t, const float *lp, const float *old, co
 	}
 }
 
-static int micro_step(struct trainer *t, int first, int n_mb, long tokens_mb, struct update_acc *a)
+/* the forward and backward of rollout rows rows[0..count), one micro-batch of a mini-batch of
+ * n_mb responses and tokens_mb response tokens (every rank's) */
+static int micro_step(struct trainer *t, const int *rows, int count, int n_mb, long tokens_mb,
+		      struct update_acc *a)
 {
 	struct batch_pack *p = &t->pack;
-	if (batch_pack_build(p, &t->rb, first, t->micro))
+	if (batch_pack_rows(p, &t->rb, rows, count))
 		return -1;
 	size_t bt = (size_t)p->B * p->T;
 	float *old = t->host, *adv = old + bt, *w = adv + bt, *ref = w + bt, *lp = ref + bt;
@@ -203,13 +216,16 @@ static int micro_step(struct trainer *t, int first, int n_mb, long tokens_mb, st
 	batch_pack_gather(p, &t->rb, t->ref_logp, ref);
 	batch_pack_gather(p, &t->rb, t->rh.gamma, gamma);
 	for (size_t i = 0; i < bt; i++) {
-		float a = t->adv[p->first + i / p->T];
+		float a = t->adv[p->rows[i / p->T]];
 		adv[i] = p->mask[i] * credit_gamma_for(&t->rh.cp, gamma[i], a) * a;
 	}
 	adv_token_weights(p->mask, p->resp_len, p->B, p->T, t->agg, n_mb, tokens_mb,
 			  (int)t->cfg.rollout.max_new_tokens, w);
-	t->upd_tokens += pack_tokens(t);
+	long real = pack_tokens(t);
+	t->upd_tokens += real;
 	t->upd_padded += (long)bt;
+	a->positions += (long)bt;
+	a->padded += (long)bt - real;
 	tensor *ent = NULL;
 	tensor *logp = pack_logp(t, t->tm, t->hp.entropy_coef != 0.0 ? &ent : NULL);
 	tensor *loss = grpo_loss(logp, pack_tensor_f32(t, old), t->ref ? pack_tensor_f32(t, ref) : NULL,
@@ -273,9 +289,11 @@ static int update(struct trainer *t, struct update_acc *a, char *err, size_t n)
 				tokens_mb += t->rb.resp_len[b];
 			if (trainer_sum(t, &tokens_mb, 1, err, n))
 				return -1;
-			for (int ms = s; ms < s + mb_local; ms += t->micro) {
+			int k = plan_micro(t, s, mb_local);
+			for (int i = 0; i < k; i++) {
 				tensor_frame_push();
-				int rc = micro_step(t, ms, mb, (long)tokens_mb, a);
+				int rc = micro_step(t, t->order + t->starts[i], t->starts[i + 1] - t->starts[i],
+						    mb, (long)tokens_mb, a);
 				tensor_frame_pop();
 				if (rc)
 					goto fail;
@@ -373,10 +391,12 @@ static int step_sync(struct trainer *t, struct step_times *tm, char *err, size_t
 static int step_metrics_fill(struct trainer *t, struct update_acc *a, const struct step_times *tm,
 			     struct step_metrics *m, char *err, size_t n)
 {
-	double sums[4] = { a->loss, a->kl, (double)a->tokens, (double)a->clipped };
-	if (trainer_sum(t, sums, 4, err, n))
+	double sums[6] = { a->loss, a->kl, (double)a->tokens, (double)a->clipped,
+			   (double)a->positions, (double)a->padded };
+	if (trainer_sum(t, sums, 6, err, n))
 		return -1;
 	a->loss = sums[0], a->kl = sums[1], a->tokens = (long)sums[2], a->clipped = (long)sums[3];
+	m->pad_frac = sums[4] > 0 ? sums[5] / sums[4] : 0.0;
 	m->loss = a->mini_batches ? a->loss / a->mini_batches : 0.0;
 	m->grad_norm = a->opt_steps ? a->gnorm / a->opt_steps : 0.0;
 	m->clip_frac = a->tokens ? (double)a->clipped / a->tokens : 0.0;
