@@ -13,7 +13,8 @@
  *  4. the output layer in chunks of tokens (model_token_logprobs with a chunk size: no (B,T,V)
  *     logits) against the full logits, its reference: the loss and every parameter's gradient
  *     within 2e-6 of its norm in fp32 (the loss within 1e-6), within bf16 rounding in bf16; tied
- *     and untied heads, temperature, entropy and KL terms, chunks of 1, 5 and the automatic size.
+ *     and untied heads, temperature, entropy and KL terms, chunks of 1, 5 and the automatic size;
+ *     with activation checkpointing (the layers run again in the backward) the same bits.
  */
 #include <math.h>
 #include <signal.h>
@@ -304,6 +305,28 @@ static void check_chunked(const struct ref_case *rc, uint64_t seed)
 	}
 	printf("test_model: %s: chunked output layer vs full logits: gradients within %.1e of "
 	       "their norms (bound %.0e)\n", rc->name, worst, tol);
+	/* activation checkpointing: the layers run again in the backward, the same arithmetic */
+	double l0 = 0, l1 = 0;
+	float **plain = calloc(n, sizeof(float *));
+	long live = tensor_live_count();
+	CHECK(!chunk_loss(m, rc, &d, 0, plain, &l0), "%s: %s", rc->name, tensor_last_error());
+	m->checkpoint_layers = 1;
+	CHECK(!chunk_loss(m, rc, &d, 0, part, &l1), "%s: checkpointed: %s", rc->name,
+	      tensor_last_error());
+	m->checkpoint_layers = 0;
+	CHECK(tensor_live_count() == live, "%s: checkpointing leaks handles (%ld -> %ld)", rc->name,
+	      live, tensor_live_count());
+	int same = l0 == l1;
+	for (int i = 0; i < n; i++) {
+		same &= plain[i] && part[i] &&
+			!memcmp(plain[i], part[i], tensor_numel(m->params[i]) * sizeof(float));
+		free(plain[i]);
+		free(part[i]);
+		part[i] = NULL;
+	}
+	CHECK(same, "%s: checkpointed layers: loss %.9g vs %.9g, or a gradient differs", rc->name,
+	      l1, l0);
+	free(plain);
 	for (int i = 0; i < n; i++)
 		free(full[i]);
 	free(full);

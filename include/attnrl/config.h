@@ -151,6 +151,9 @@
 	X(train, eval_every, INT, 10, ">= 0", "eval every N steps; 0 = eval off")                  \
 	X(train, eval_before, BOOL, 1, "", "eval before the first step (when eval is on)")         \
 	X(train, threads, INT, 0, ">= 0", "torch/BLAS threads; 0 = all cores")                     \
+	X(train, checkpoint_layers, BOOL, 0, "",                                                   \
+	  "activation checkpointing: keep only each decoder layer's input for the backward and "  \
+	  "run the layer again there (less memory, one more forward of the layers)")              \
 	X(train, device, STR, "auto", "",                                                          \
 	  "where the update runs: cpu, cuda (cuda:LOCAL_RANK with ranks) or cuda:N; auto = cuda "  \
 	  "on CUDA builds that see a GPU, else cpu. On cuda: bf16 forward/backward, fp32 master "  \

@@ -33,6 +33,7 @@ struct model_config {
 struct model_layer {
 	tensor *attn_norm, *wq, *wk, *wv, *wo, *bq, *bk, *bv, *q_norm, *k_norm; /* biases, q/k norms may be NULL */
 	tensor *ffn_norm, *w_gate, *w_up, *w_down;
+	const struct model *owner; /* the model it belongs to (a checkpointed layer's context) */
 };
 
 struct model {
@@ -47,6 +48,9 @@ struct model {
 	/* dtype of the forward's weights and activations: TENSOR_F32 (the CPU), or TENSOR_BF16
 	 * on a GPU, where the fp32 parameters stay the master weights (casts in the forward) */
 	int compute_dtype;
+	/* 1: model_hidden keeps only each decoder layer's input for the backward and runs the
+	 * layer again there (activation checkpointing: train.checkpoint_layers) */
+	int checkpoint_layers;
 };
 
 /* model.arch + model.* keys (+ the tokenizer's vocab size) -> dims; -1 with err on a bad combination */

@@ -117,6 +117,13 @@ tensor *tensor_token_logprobs(const tensor *logits, const tensor *targets, tenso
 tensor *tensor_head_logprobs(const tensor *hidden, const tensor *w, const tensor *targets,
 			     double inv_temp, int64_t chunk, tensor **entropy);
 
+/* a segment of the forward for tensor_checkpoint: y = fn(ctx, x), handles in the current frame */
+typedef tensor *(*tensor_segment_fn)(void *ctx, const tensor *x);
+/* fn(ctx, x) without keeping its activations for the backward: they are recomputed there (fn
+ * runs again: it must compute the same, and ctx must live until the backward). With grad off,
+ * or x not requiring grad, it is fn(ctx, x) */
+tensor *tensor_checkpoint(const tensor *x, tensor_segment_fn fn, void *ctx);
+
 /* autograd */
 int tensor_set_requires_grad(tensor *t, int flag);
 int tensor_grad_enabled(void);

@@ -112,6 +112,7 @@ static int sft_init(struct sft *s, const struct config *c, char *err, size_t n)
 		s->m[i] = tensor_keep(tensor_mul_scalar(m->params[i], 0.0));
 		s->v[i] = tensor_keep(tensor_mul_scalar(m->params[i], 0.0));
 	}
+	m->checkpoint_layers = (int)c->train.checkpoint_layers;
 	return model_set_requires_grad(m, 1);
 }
 

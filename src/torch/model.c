@@ -153,6 +153,8 @@ static struct model *model_alloc(const struct model_config *mc)
 		return NULL;
 	m->cfg = *mc;
 	m->layers = calloc(mc->n_layers, sizeof(*m->layers));
+	for (int l = 0; m->layers && l < mc->n_layers; l++)
+		m->layers[l].owner = m;
 	int cap = 16 * mc->n_layers + 8;
 	m->params = calloc(cap, sizeof(tensor *));
 	m->names = calloc(cap, sizeof(char *));
@@ -348,17 +350,24 @@ static const tensor *head_weight(const struct model *m)
 	return W(m, m->lm_head);
 }
 
+/* one decoder layer on x (B,T,D); ctx is the layer (tensor_segment_fn) */
+static tensor *decoder_layer(void *ctx, const tensor *x)
+{
+	const struct model_layer *ly = ctx;
+	const struct model *m = ly->owner;
+	int64_t T = tensor_size(x, 1);
+	tensor *cos = tensor_narrow(m->rope_cos, 0, 0, T), *sin = tensor_narrow(m->rope_sin, 0, 0, T);
+	return mlp_block(m, ly, attention_block(m, ly, (tensor *)x, cos, sin));
+}
+
 tensor *model_hidden(const struct model *m, const tensor *ids)
 {
-	int64_t T = tensor_size(ids, 1);
-	if (T > m->cfg.max_seq_len)
+	if (tensor_size(ids, 1) > m->cfg.max_seq_len)
 		return NULL;
-	tensor *cos = tensor_narrow(m->rope_cos, 0, 0, T), *sin = tensor_narrow(m->rope_sin, 0, 0, T);
 	tensor *x = tensor_embedding(W(m, m->embed), ids);
-	for (int l = 0; l < m->cfg.n_layers; l++) {
-		x = attention_block(m, &m->layers[l], x, cos, sin);
-		x = mlp_block(m, &m->layers[l], x);
-	}
+	for (int l = 0; l < m->cfg.n_layers; l++)
+		x = m->checkpoint_layers ? tensor_checkpoint(x, decoder_layer, &m->layers[l])
+					 : decoder_layer(&m->layers[l], x);
 	return tensor_rms_norm(x, W(m, m->final_norm), m->cfg.norm_eps);
 }
 

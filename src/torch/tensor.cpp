@@ -20,6 +20,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
+#include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
@@ -881,6 +882,59 @@ extern "C" tensor *tensor_head_logprobs(const tensor *hidden, const tensor *w, c
 		fail(__func__);
 	}
 	return nullptr;
+}
+
+/* ---- activation checkpointing ---- */
+
+/* y = fn(ctx, x) without its activations: forward runs fn with grad off and keeps only x;
+ * backward runs fn again with grad on from a detached copy of x and back-propagates the
+ * incoming gradient through that graph (the parameters fn reads get their gradients there, as
+ * leaves), returning x's. fn and ctx travel as integers in saved_data. */
+struct Checkpoint : public torch::autograd::Function<Checkpoint> {
+	static at::Tensor run(int64_t fn, int64_t ctx, const at::Tensor &x)
+	{
+		tensor in{ x, -1 }; /* a kept handle: fn's frame never frees it */
+		tensor_frame_push();
+		tensor *y = reinterpret_cast<tensor_segment_fn>(fn)(reinterpret_cast<void *>(ctx), &in);
+		at::Tensor out = y ? y->t : at::Tensor();
+		tensor_frame_pop();
+		TORCH_CHECK(out.defined(), "checkpointed segment: ", tl_error);
+		return out;
+	}
+
+	static at::Tensor forward(torch::autograd::AutogradContext *actx, const at::Tensor &x,
+				  int64_t fn, int64_t ctx)
+	{
+		actx->save_for_backward({ x });
+		actx->saved_data["fn"] = fn;
+		actx->saved_data["ctx"] = ctx;
+		return run(fn, ctx, x);
+	}
+
+	static torch::autograd::variable_list backward(torch::autograd::AutogradContext *actx,
+						       torch::autograd::variable_list grads)
+	{
+		at::Tensor x = actx->get_saved_variables()[0].detach().requires_grad_(true);
+		at::Tensor y;
+		{
+			at::AutoGradMode on(true);
+			y = run(actx->saved_data["fn"].toInt(), actx->saved_data["ctx"].toInt(), x);
+		}
+		torch::autograd::backward({ y }, { grads[0] });
+		return { x.grad(), at::Tensor(), at::Tensor() };
+	}
+};
+
+extern "C" tensor *tensor_checkpoint(const tensor *x, tensor_segment_fn fn, void *ctx)
+{
+	if (!x)
+		return nullptr;
+	if (!at::GradMode::is_enabled() || !x->t.requires_grad()) /* nothing to keep or to save */
+		return fn(ctx, x);
+	return make(__func__, [&] {
+		return Checkpoint::apply(x->t, (int64_t)reinterpret_cast<intptr_t>(fn),
+					 (int64_t)reinterpret_cast<intptr_t>(ctx));
+	});
 }
 
 /* ---- autograd ---- */

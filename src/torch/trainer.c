@@ -145,6 +145,7 @@ static int init_state(struct trainer *t, char *err, size_t n)
 	rc = data_init(&t->data, c, &t->pol.tok, err, n) || trainer_device_init(t, err, n);
 	if ((rc = init_agree(t, rc, err, n)))
 		return rc;
+	t->tm->checkpoint_layers = (int)c->train.checkpoint_layers;
 	struct model_config *mc = &t->pol.model->cfg;
 	if (rhythm_init(&t->rh, c, mc->n_layers, mc->n_heads, t->B, t->cap_len,
 			(int)c->rollout.max_new_tokens, err, n))
