@@ -29,6 +29,7 @@ static const struct command {
 	{ cmd_train, &cmd_train_args },
 	{ cmd_sft, &cmd_sft_args },
 	{ cmd_config, &cmd_config_args },
+	{ cmd_plan, &cmd_plan_args },
 	{ cmd_inspect, &cmd_inspect_args },
 	{ cmd_generate, &cmd_generate_args },
 	{ cmd_eval, &cmd_eval_args },

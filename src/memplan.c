@@ -8,13 +8,60 @@
 #include <stdio.h>
 #include <string.h>
 
+/* positions of one forward/backward: the token budget, or micro rows of max_seq_len */
+static double micro_positions(const struct config *c, int micro)
+{
+	long b = c->algo.micro_batch_tokens;
+	return b > 0 ? (double)b : (double)micro * c->model.max_seq_len;
+}
+
+/* tokens per chunk of the output layer (tensor_head_logprobs' automatic size) */
+static double head_chunk(const struct config *c, double V, double positions)
+{
+	double chunk = c->model.logits_chunk > 0 ? (double)c->model.logits_chunk
+						  : (double)(16 << 20) / (V > 1 ? V : 1);
+	chunk = chunk < 1 ? 1 : (long)chunk;
+	return chunk < positions ? chunk : positions;
+}
+
+/* bytes one position keeps for the backward in one layer (act bytes per value): the norms'
+ * inputs and outputs, q, k, v before and after RoPE, the attention output, the MLP's gate, up,
+ * activation and product, the attention scores and probabilities (T keys; none where the
+ * attention is a fused kernel), and the backward's own temporaries (the coefficients match
+ * measured runs) */
+static double layer_bytes(const struct memplan_shape *s, double T, double act)
+{
+	double qd = (double)s->H * s->E, kd = (double)s->K * s->E;
+	return (10.0 * s->D + 4 * qd + 4 * kd + 8.0 * s->F + (s->attn_scores ? 2.0 * s->H * T : 0)) * act;
+}
+
+/* activations and logits of one forward/backward into p (act bytes per activation value) */
+static void update_terms(struct memplan *p, const struct memplan_shape *s, const struct config *c,
+			 int micro, double act)
+{
+	double T = c->model.max_seq_len, N = micro_positions(c, micro), L = s->L, V = s->V;
+	if (c->train.checkpoint_layers) /* each layer's input, and one layer at a time */
+		p->activations = N * (L * s->D * act + layer_bytes(s, T, act));
+	else
+		p->activations = N * L * layer_bytes(s, T, act);
+	if (c->model.logits_chunk < 0)
+		p->logits = 3 * N * V * sizeof(float); /* logits, log-softmax, their gradient */
+	else /* a chunk's logits, probabilities, gradient and product; lse and entropy per token */
+		p->logits = 4 * head_chunk(c, V, N) * V * sizeof(float) + 2 * N * sizeof(float);
+}
+
+static double param_count(const struct memplan_shape *s)
+{
+	double D = s->D, qd = (double)s->H * s->E, kd = (double)s->K * s->E, F = s->F;
+	double layer = D * qd * 2 + D * kd * 2 + D * F * 3 + D * 2 + s->E * 2;
+	return s->L * layer + (double)s->V * D * (s->tied ? 1 : 2) + D;
+}
+
 void memplan_estimate(struct memplan *p, const struct memplan_shape *s, const struct config *c,
 		      int world, int micro, int max_seqs)
 {
-	double D = s->D, L = s->L, H = s->H, E = s->E, F = s->F, V = s->V, T = c->model.max_seq_len;
-	double qd = H * E, kd = s->K * E, f = sizeof(float);
-	double layer = D * qd * 2 + D * kd * 2 + D * F * 3 + D * 2 + E * 2;
-	double params = L * layer + V * D * (s->tied ? 1 : 2) + D;
+	double D = s->D, L = s->L, qd = (double)s->H * s->E, kd = (double)s->K * s->E, F = s->F;
+	double T = c->model.max_seq_len, f = sizeof(float), params = param_count(s);
 	double rows = max_seqs > 256 ? max_seqs : 256;
 	memset(p, 0, sizeof(*p));
 	p->weights = params * f;
@@ -22,15 +69,44 @@ void memplan_estimate(struct memplan *p, const struct memplan_shape *s, const st
 	p->adam = 2 * params * f / (c->dist.shard_optimizer && world > 1 ? world : 1);
 	p->ref = c->algo.kl_coef > 0 ? params * f : 0;
 	p->kv = (2 * L * max_seqs * kd * T + rows * (3 * D + 3 * qd + 2 * kd + 2 * F)) * f;
-	/* saved for the backward, per token and layer, every sequence max_seq_len long: the
-	 * norms' inputs and outputs, q, k, v before and after RoPE, the attention output, the
-	 * MLP's gate, up, activation and product, the attention scores and probabilities, and
-	 * the temporaries of the backward itself (the coefficients match measured runs) */
-	p->activations = micro * T * L * (10 * D + 4 * qd + 4 * kd + 8 * F + 2 * H * T) * f;
-	p->logits = 3 * micro * T * V * f; /* logits, log-softmax, their gradient */
+	update_terms(p, s, c, micro, f);
 	p->base = MEMPLAN_BASE;
 	p->total = p->weights + p->grads + p->adam + p->ref + p->kv + p->activations + p->logits +
 		   p->base;
+}
+
+void memplan_estimate_gpu(struct memplan *p, const struct memplan_shape *s, const struct config *c,
+			  int world, int micro, int max_seqs)
+{
+	double params = param_count(s), kd = (double)s->K * s->E, T = c->model.max_seq_len;
+	memset(p, 0, sizeof(*p));
+	p->weights = params * (4 + 2);  /* fp32 master weights, the bf16 copy the engine decodes */
+	p->grads = params * (4 + 4);    /* fp32 gradients and the flat buffer of the all-reduce */
+	p->adam = 2 * params * 4 / (c->dist.shard_optimizer && world > 1 ? world : 1);
+	p->ref = c->algo.kl_coef > 0 ? params * 2 : 0;
+	p->kv = 2.0 * s->L * max_seqs * kd * T * 2; /* bf16 K and V of every sequence */
+	update_terms(p, s, c, micro, 2);           /* bf16 activations */
+	p->base = MEMPLAN_BASE_GPU;
+	p->total = p->weights + p->grads + p->adam + p->ref + p->kv + p->activations + p->logits +
+		   p->base;
+}
+
+int memplan_engine_seqs(const struct config *c, long B)
+{
+	long eval = c->eval.batch ? c->eval.batch : c->data.eval_size < 256 ? c->data.eval_size : 256;
+	return (int)(B + 1 > eval ? B + 1 : eval); /* + 1: credit.compute=maps feeds one again */
+}
+
+void memplan_run(struct memplan *p, const struct memplan_shape *s, const struct config *c,
+		 int world, int gpu)
+{
+	long G = c->rollout.group_size, B = c->rollout.prompts_per_step / world * G;
+	int micro = (int)(c->algo.micro_batch ? c->algo.micro_batch : c->algo.mini_batch / world);
+	int max_seqs = memplan_engine_seqs(c, B);
+	if (gpu)
+		memplan_estimate_gpu(p, s, c, world, micro, max_seqs);
+	else
+		memplan_estimate(p, s, c, world, micro, max_seqs);
 }
 
 static const char *const names[] = { "weights", "grads", "adam", "ref", "kv", "activations",

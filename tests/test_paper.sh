@@ -2,7 +2,7 @@
 # test_paper.sh - configs/paper/*.yaml and the Countdown data generator.
 # Each paper config is accepted by `attnrl config` (its model and data paths need not exist:
 # they are read by train, not by config) and carries docs/method.md section 8's numbers, read back
-# from the resolved YAML by PyYAML. `attnrl countdown-data` is checked by
+# from the resolved YAML by PyYAML; its header quotes `attnrl plan`'s memory terms. `attnrl countdown-data` is checked by
 # tests/ref/countdown_check.py (sizes, ranges, each row's own answer evaluated with exact
 # fractions, brute-force solvability, distinct and disjoint splits), is a pure function of its
 # seed, and its files train with data.task=countdown.
@@ -36,6 +36,26 @@ sys.exit(1 if bad else 0)
 PY
 done
 [ "$(ls configs/paper/*.yaml | wc -l)" -eq 3 ] || fail "three paper configs expected"
+
+# each header's memory, quoted from `attnrl plan --world N --gpu` on the model's config.json
+# (tests/fixtures/qwen3-*-base: Qwen3-4B-Base's and Qwen3-8B-Base's, as published), is what
+# attnrl plans today: every term and the total
+for f in configs/paper/*.yaml; do
+	world=$(sed -n 's/.*attnrl plan configs\/paper\/[a-z0-9-]*\.yaml --world \([0-9]*\) --gpu.*/\1/p' "$f")
+	model=tests/fixtures/qwen3-$(case $f in *8b*) echo 8b ;; *) echo 4b ;; esac)-base
+	$bin plan "$f" model.path="$model" --world "${world:-0}" --gpu >"$tmp/plan" 2>&1 || { fail "$f: plan: $(cat "$tmp/plan")"; continue; }
+	$py - "$f" "$tmp/plan" <<'PY' || fail "$f: its header does not quote the plan: $(cat "$tmp/plan")"
+import re, sys
+head = " ".join(l[1:].strip() for l in open(sys.argv[1]) if l.startswith("#"))
+plan = dict(re.findall(r"^  (\w+) +([0-9.]+) GiB", open(sys.argv[2]).read(), re.M))
+say = {"weights": "weights", "grads": "all-reduce buffer", "adam": "AdamW moments",
+       "kv": "KV cache", "activations": "activations", "logits": "output layer", "base": "base"}
+missing = [k for k, v in plan.items() if k != "total" and f"{say[k]} {v}" not in head]
+missing += [] if f": {plan['total']} GiB" in head else ["total " + plan["total"]]
+print(sys.argv[1], "header vs plan:", "missing " + ", ".join(missing) if missing else "all terms quoted")
+sys.exit(1 if missing else 0)
+PY
+done
 
 # the generator: TinyZero's sizes, checked from outside
 $bin countdown-data --out "$tmp/cd" >"$tmp/cd.log" 2>&1 || fail "countdown-data: $(cat "$tmp/cd.log")"

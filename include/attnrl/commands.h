@@ -14,7 +14,7 @@ struct config;
 
 extern const struct args_spec cmd_train_args, cmd_sft_args, cmd_config_args, cmd_inspect_args,
 	cmd_generate_args, cmd_eval_args, cmd_export_args, cmd_report_args,
-	cmd_countdown_data_args, cmd_tokenize_args;
+	cmd_countdown_data_args, cmd_tokenize_args, cmd_plan_args;
 
 /* train CONFIG [section.key=value ...]: GRPO training (src/torch/cmd_train.c); 75 when it
  * stopped on a signal or its time limit with a checkpoint saved */
@@ -23,6 +23,10 @@ int cmd_train(int argc, char **argv);
 /* sft CONFIG [section.key=value ...]: supervised warm-up on the task's worked solutions
  * (src/torch/cmd_sft.c) */
 int cmd_sft(int argc, char **argv);
+
+/* plan CONFIG [section.key=value ...] [--world N] [--gpu]: a run's memory plan, per rank
+ * (src/torch/cmd_plan.c) */
+int cmd_plan(int argc, char **argv);
 
 /* config CONFIG [section.key=value ...] | config --reference (src/cmd_config.c) */
 int cmd_config(int argc, char **argv);

@@ -169,7 +169,8 @@
 	X(train, max_bad_steps, INT, 5, ">= 0",                                                    \
 	  "abort after this many steps in a row with a non-finite loss or gradient; 0 = never")   \
 	X(train, memory_check, BOOL, 1, "",                                                        \
-	  "refuse a CPU run whose memory plan (printed at start) exceeds the available memory")
+	  "refuse a run whose memory plan (printed at start) exceeds the available memory (a GPU "  \
+	  "run: its GPU's free memory)")
 
 #define CONFIG_EVAL(X)                                                                             \
 	X(eval, k, INT, 1, "[1, 1024]",                                                            \
@@ -177,7 +178,11 @@
 	  "accuracy is their mean (avg@k; greedy k = 1 is pass@1)")                                \
 	X(eval, temperature, FLOAT, 0, "[0, 100]",                                                 \
 	  "eval sampling temperature; 0 = greedy (then eval.k must be 1)")                        \
-	X(eval, top_p, FLOAT, 1.0, "(0, 1]", "eval nucleus sampling mass; 1 = off")
+	X(eval, top_p, FLOAT, 1.0, "(0, 1]", "eval nucleus sampling mass; 1 = off")                \
+	X(eval, batch, INT, 0, "[0, 65536]",                                                       \
+	  "sequences training's eval decodes at once; the decode engine (its KV cache of "        \
+	  "max_seq_len per sequence) holds the larger of this and a step's responses; 0 = "       \
+	  "data.eval_size up to 256")
 
 #define CONFIG_DIST(X)                                                                             \
 	X(dist, backend, ENUM, "auto", "auto|nccl|gloo|none",                                      \

@@ -34,6 +34,8 @@ int tensor_cuda_available(void);
 int tensor_cuda_device_count(void);
 int tensor_cuda_synchronize(int device);   /* waits for the device's work; CPU (< 0): no-op */
 int64_t tensor_cuda_peak_bytes(int device); /* torch.cuda.max_memory_allocated; -1 on CPU builds */
+/* the device's free and total memory (cudaMemGetInfo); 0, or -1 on CPU builds */
+int tensor_cuda_mem_info(int device, int64_t *free_bytes, int64_t *total_bytes);
 /* the cudaStream_t torch queues the device's work on now (its current stream), for code that
  * must order its own stream with torch's (NCCL); NULL for the CPU and on CPU-only builds */
 void *tensor_cuda_current_stream(int device);
@@ -108,6 +110,9 @@ tensor *tensor_rope(const tensor *x, const tensor *cos, const tensor *sin);
  * scale <= 0 means 1/sqrt(E). k and v may be longer than q (a KV cache of Tk >= T): query i
  * then sits at position Tk - T + i. */
 tensor *tensor_attention_causal(const tensor *q, const tensor *k, const tensor *v, double scale);
+/* 1 when tensor_attention_causal keeps its (T x T) scores for the backward (torch < 2.1: no
+ * fused scaled_dot_product_attention) */
+int tensor_attention_keeps_scores(void);
 /* log-probabilities of targets under logits (B,T,V) -> (B,T); also the entropy (B,T) of each
  * row's distribution when entropy != NULL (a new handle in *entropy) */
 tensor *tensor_token_logprobs(const tensor *logits, const tensor *targets, tensor **entropy);

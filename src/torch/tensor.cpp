@@ -26,6 +26,8 @@
 #include <torch/version.h>
 #ifdef ATTNRL_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #endif
 
@@ -311,6 +313,24 @@ extern "C" int64_t tensor_cuda_peak_bytes(int device)
 #else
 	(void)device;
 	set_error(__func__, "a CPU-only build (make CUDA=1 has the CUDA allocator)");
+	return -1;
+#endif
+}
+
+/* cudaMemGetInfo on device: free and total bytes; -1 on CPU-only builds */
+extern "C" int tensor_cuda_mem_info(int device, int64_t *free_bytes, int64_t *total_bytes)
+{
+#ifdef ATTNRL_CUDA
+	return status(__func__, [&] {
+		c10::cuda::CUDAGuard guard((c10::DeviceIndex)device);
+		size_t f = 0, t = 0;
+		C10_CUDA_CHECK(cudaMemGetInfo(&f, &t));
+		*free_bytes = (int64_t)f;
+		*total_bytes = (int64_t)t;
+	});
+#else
+	(void)device, (void)free_bytes, (void)total_bytes;
+	set_error(__func__, "a CPU-only build (make CUDA=1 reads the GPU's memory)");
 	return -1;
 #endif
 }
@@ -727,6 +747,11 @@ static at::Tensor attend(const at::Tensor &q, const at::Tensor &k, const at::Ten
 	at::Tensor p = at::softmax(s, -1, at::kFloat).to(q.scalar_type());
 	return at::matmul(p, v);
 #endif
+}
+
+extern "C" int tensor_attention_keeps_scores(void)
+{
+	return !TENSOR_TORCH_AT_LEAST(2, 1);
 }
 
 /* scale <= 0 means 1/sqrt(E). k and v may be longer than q (a KV cache): q is aligned to the

@@ -17,6 +17,7 @@
 #include "attnrl/ckpt.h"
 #include "attnrl/evaluate.h"
 #include "attnrl/fsutil.h"
+#include "attnrl/memplan.h"
 #include "attnrl/rng.h"
 #include "attnrl/stop.h"
 #include "attnrl/testhook.h"
@@ -137,9 +138,7 @@ static int init_state(struct trainer *t, char *err, size_t n)
 	int local = t->dist.env.local_world > 0 ? t->dist.env.local_world : t->world;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN) / local;
 	policy_set_threads(c->train.threads ? c->train.threads : cores > 1 ? cores : 1);
-	int eval_batch = c->data.eval_size < 256 ? (int)c->data.eval_size : 256;
-	/* one spare sequence slot: credit.compute=maps feeds responses again there */
-	int rc = policy_init(&t->pol, c, t->B + 1 > eval_batch ? t->B + 1 : eval_batch, err, n);
+	int rc = policy_init(&t->pol, c, memplan_engine_seqs(c, t->B), err, n);
 	if ((rc = init_agree(t, rc != 0, err, n))) /* a load cut short: stopped */
 		return rc;
 	rc = data_init(&t->data, c, &t->pol.tok, err, n) || trainer_device_init(t, err, n);
