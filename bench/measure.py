@@ -3,7 +3,8 @@
   measure.py run NAME -- CMD...   runs CMD with stdout to NAME.out and stderr to NAME.err, and
                                   writes NAME.acct.json: wall seconds, the CPU seconds CMD used,
                                   and the CPU seconds every other process on the machine used
-                                  meanwhile (from /proc/stat): the contention during the run.
+                                  meanwhile (from /proc/stat): the contention during the run,
+                                  and CMD's peak resident memory (maxrss_kib).
   measure.py table DIR T...       one Markdown table per thread count from DIR's files.
 """
 import json
@@ -33,7 +34,8 @@ def run(name, cmd):
     total = (b1 - b0) / hz
     with open(name + ".acct.json", "w") as f:
         json.dump(dict(cmd=cmd, rc=rc, wall_s=t1 - t0, own_cpu_s=own,
-                       other_cpu_s=max(0.0, total - own), cores=os.cpu_count()), f)
+                       other_cpu_s=max(0.0, total - own), cores=os.cpu_count(),
+                       maxrss_kib=ru1.ru_maxrss), f)
     return rc
 
 
