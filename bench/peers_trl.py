@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """TRL's GRPOTrainer on the CPU doing attnrl's GRPO work, for `make bench-peers` (bench/peers.sh).
 
   peers_trl.py prompts SAMPLES P OUT     the prompts of attnrl's run, in its order (P per step),
