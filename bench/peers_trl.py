@@ -146,7 +146,9 @@ def side_metrics(steps, acct):
     meas = steps[1:] or steps
     roll = sum(s["time_rollout_s"] for s in meas)
     tokens = sum(s["rollout_tokens_per_s"] * s["time_rollout_s"] for s in meas)
-    return dict(time_step_s=mean([s["time_step_s"] for s in meas]),
+    return dict(best_step_s=min(s["time_step_s"] for s in meas),
+                best_rollout_tokens_per_s=max(s["rollout_tokens_per_s"] for s in meas),
+                time_step_s=mean([s["time_step_s"] for s in meas]),
                 rollout_tokens_per_s=tokens / roll, time_rollout_s=roll / len(meas),
                 time_update_s=mean([s["time_update_s"] for s in meas]),
                 rss_mib=acct["maxrss_kib"] / 1024, n=len(meas),
@@ -187,6 +189,11 @@ def cmd_table(d, shapes):
             ratio = x / y if higher else y / x
             word = "faster" if k != "rss_mib" else "less"
             print(f"| {label} | {fmt(x)} | {fmt(y)} | {ratio:.2f}x {word} |")
+        print(f"\nBest measured step (less sensitive to other processes): "
+              f"{fmt(a['best_step_s'])} s vs {fmt(t['best_step_s'])} s "
+              f"({t['best_step_s'] / a['best_step_s']:.2f}x); rollout tokens/s "
+              f"{fmt(a['best_rollout_tokens_per_s'])} vs {fmt(t['best_rollout_tokens_per_s'])} "
+              f"({a['best_rollout_tokens_per_s'] / t['best_rollout_tokens_per_s']:.2f}x).")
         r2 = lambda xs: ", ".join(f"{x:.3f}" for x in xs)
         print(f"\nMean reward per step, attnrl: {r2(a['rewards'])}; TRL: {r2(t['rewards'])}. "
               f"Mean response length (tokens, EOS included), attnrl: {r2(a['lens'])}; TRL: "
