@@ -33,7 +33,7 @@
 #
 # Both programs run with the same environment, including the glibc malloc settings of
 # bench/run.sh (freed memory is not handed back to the kernel between steps; attnrl sets the
-# same thresholds itself). About 6-10 minutes on 2 cores. Peak RSS is each whole process's
+# same thresholds itself). About 4-5 minutes on 2 cores. Peak RSS is each whole process's
 # (TRL's includes Python, torch and transformers). The report gives the load average before each
 # shape and how many cores other processes kept busy during each run.
 set -euo pipefail
