@@ -3,8 +3,11 @@
   measure.py run NAME -- CMD...   runs CMD with stdout to NAME.out and stderr to NAME.err, and
                                   writes NAME.acct.json: wall seconds, the CPU seconds CMD used,
                                   and the CPU seconds every other process on the machine used
-                                  meanwhile (from /proc/stat): the contention during the run.
-  measure.py table DIR T...       one Markdown table per thread count from DIR's files.
+                                  meanwhile (from /proc/stat): the contention during the run,
+                                  and CMD's peak resident memory (maxrss_kib).
+  measure.py table DIR T...       one Markdown table per thread count from DIR's files: attnrl
+                                  against the reference's ref-tT (and, when present, ref2-tT:
+                                  the same reference under another torch), a column pair each.
 """
 import json
 import os
@@ -33,7 +36,8 @@ def run(name, cmd):
     total = (b1 - b0) / hz
     with open(name + ".acct.json", "w") as f:
         json.dump(dict(cmd=cmd, rc=rc, wall_s=t1 - t0, own_cpu_s=own,
-                       other_cpu_s=max(0.0, total - own), cores=os.cpu_count()), f)
+                       other_cpu_s=max(0.0, total - own), cores=os.cpu_count(),
+                       maxrss_kib=ru1.ru_maxrss), f)
     return rc
 
 
@@ -71,45 +75,61 @@ def others(acct):
     return acct["other_cpu_s"] / max(1e-9, acct["wall_s"])
 
 
+def ref_metrics(r):
+    rs = r["per_step"][1:] or r["per_step"]
+    return dict(r, best_rollout_tokens_per_s=max(x["rollout_tokens_per_s"] for x in rs),
+                best_time_step_s=min(x["time_step_s"] for x in rs),
+                best_time_update_s=min(x["time_update_s"] for x in rs),
+                logp_mismatch=sum(s["logp_mismatch"] for s in r["per_step"]) / len(r["per_step"]))
+
+
 def table(d, threads):
     for t in threads:
         a = attnrl_metrics(os.path.join(d, f"runs/bench-t{t}/metrics.jsonl"), 1)
-        try:
-            r = json.load(open(os.path.join(d, f"ref-t{t}.out")))
-        except (OSError, ValueError) as e:
-            sys.exit(f"bench: cannot read the reference's results: {e}")
-        acct_a = json.load(open(os.path.join(d, f"attnrl-t{t}.acct.json")))
-        acct_r = json.load(open(os.path.join(d, f"ref-t{t}.acct.json")))
+        refs, accts = [], [json.load(open(os.path.join(d, f"attnrl-t{t}.acct.json")))]
+        # ref: the system's torch; ref2: the environment's (a column each when present)
+        for name in ("ref", "ref2"):
+            path = os.path.join(d, f"{name}-t{t}.out")
+            if name == "ref2" and not os.path.exists(path):
+                continue
+            try:
+                refs.append(ref_metrics(json.load(open(path))))
+                accts.append(json.load(open(os.path.join(d, f"{name}-t{t}.acct.json"))))
+            except (OSError, ValueError) as e:
+                sys.exit(f"bench: cannot read the reference's results: {e}")
         print(f"\n### {t} thread{'s' if t != '1' else ''} "
               f"(steps 2..{a['measured_steps'] + 1} averaged; step 1 is a warm-up)\n")
-        print("| measure | attnrl | PyTorch eager | ratio |")
-        print("|---|---:|---:|---:|")
+        print("| measure | attnrl | " + " | ".join(
+            f"PyTorch eager (torch {r['torch'].split('+')[0]}) | ratio" for r in refs) + " |")
+        print("|---|---:|" + "---:|---:|" * len(refs))
         rows = [("rollout tokens/s", "rollout_tokens_per_s", True),
                 ("seconds per GRPO step (rollout + update)", "time_step_s", False),
                 ("rollout seconds per step", "time_rollout_s", False),
                 ("update seconds per step (old log-probs + optimizer steps)",
                  "time_update_s", False)]
         for label, k, higher in rows:
-            ratio = a[k] / r[k] if higher else r[k] / a[k]
-            print(f"| {label} | {fmt(a[k])} | {fmt(r[k])} | {ratio:.2f}x |")
-        rs = r["per_step"][1:] or r["per_step"]
-        best = [("rollout tokens/s", a["best_rollout_tokens_per_s"],
-                 max(x["rollout_tokens_per_s"] for x in rs), True),
-                ("s/step", a["best_time_step_s"], min(x["time_step_s"] for x in rs), False),
-                ("update s", a["best_time_update_s"], min(x["time_update_s"] for x in rs), False)]
-        print("\nBest measured step (less sensitive to other processes): " + "; ".join(
-            f"{k} {fmt(x)} vs {fmt(y)} ({(x / y if hi else y / x):.2f}x)" for k, x, y, hi in best)
-            + ".")
-        print(f"\nratio > 1: attnrl is faster. Other processes kept {others(acct_a):.2f} of the "
-              f"{acct_a['cores']} cores busy during the attnrl run and {others(acct_r):.2f} during "
-              f"the reference run (wall {acct_a['wall_s']:.0f}s and {acct_r['wall_s']:.0f}s). "
-              f"Decode vs training "
-              f"forward log-prob mismatch: attnrl {a['logp_mismatch']:.2g}, reference "
-              f"{sum(s['logp_mismatch'] for s in r['per_step']) / len(r['per_step']):.2g}.")
-        worst = max(others(acct_a), others(acct_r))
-        if worst + int(t) > acct_a["cores"] + 0.1:
+            cells = [f"{fmt(r[k])} | {(a[k] / r[k] if higher else r[k] / a[k]):.2f}x" for r in refs]
+            print(f"| {label} | {fmt(a[k])} | " + " | ".join(cells) + " |")
+        for r in refs:
+            best = [("rollout tokens/s", a["best_rollout_tokens_per_s"],
+                     r["best_rollout_tokens_per_s"], True),
+                    ("s/step", a["best_time_step_s"], r["best_time_step_s"], False),
+                    ("update s", a["best_time_update_s"], r["best_time_update_s"], False)]
+            print(f"\nBest measured step against torch {r['torch'].split('+')[0]} (less sensitive "
+                  "to other processes): " + "; ".join(
+                      f"{k} {fmt(x)} vs {fmt(y)} ({(x / y if hi else y / x):.2f}x)"
+                      for k, x, y, hi in best) + ".")
+        busy = [others(x) for x in accts]
+        print(f"\nratio > 1: attnrl is faster. Other processes kept "
+              + ", ".join(f"{b:.2f}" for b in busy) + f" of the {accts[0]['cores']} cores busy "
+              "during the attnrl run and the reference run(s) (wall "
+              + ", ".join(f"{x['wall_s']:.0f}s" for x in accts) + "). Decode vs training "
+              f"forward log-prob mismatch: attnrl {a['logp_mismatch']:.2g}, reference(s) "
+              + ", ".join(f"{r['logp_mismatch']:.2g}" for r in refs) + ".")
+        worst = max(busy)
+        if worst + int(t) > accts[0]["cores"] + 0.1:
             print(f"\n**warning**: other processes competed for the cores (on average "
-                  f"{worst:.2f} busy, {t} needed, {acct_a['cores']} in all): these timings are "
+                  f"{worst:.2f} busy, {t} needed, {accts[0]['cores']} in all): these timings are "
                   f"unreliable, rerun when the machine is idle (OMP_WAIT_POLICY=passive makes both "
                   f"sides suffer less from it).")
 

@@ -17,7 +17,8 @@ random init with std 0.02) and the same step as src/torch/trainer.c:
 Timing: rollout (generated tokens / seconds, prefill included) and update (recompute + mini-
 batches) per step; step 1 is a warm-up and is left out. Prints one JSON object to stdout.
 
-Usage: /usr/bin/python3 bench/ref_grpo.py --threads N [--steps 6] [--seed 1]
+Usage: python3 bench/ref_grpo.py --threads N [--steps 6] [--seed 1]   (bench/run.sh
+runs it under the system's torch 1.13 and under the environment's torch 2.x)
 """
 import argparse
 import json

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # bench/run.sh - `make bench`: attnrl's GRPO step against a PyTorch-eager reference of the same
 # model and step (bench/ref_grpo.py), side by side in one run: same machine, same batch
-# (configs/bench.yaml: 16 prompts x 8 responses x 64 tokens), same thread count. Prints one
-# Markdown table per thread count; everything it wrote is under build/bench/.
+# (configs/bench.yaml: 16 prompts x 8 responses x 64 tokens), same thread count. The reference
+# runs twice, under two PyTorch builds, one column each: the system's (PY_REF, default
+# /usr/bin/python3: Debian's torch 1.13, the version of the libtorch attnrl links) and the
+# project environment's (PY_REF2, default .venv/bin/python: torch 2.x, what users have). Prints
+# one Markdown table per thread count; everything it wrote is under build/bench/.
 #
 #   make bench                     2 threads
 #   THREADS=1 make bench           1 thread;  THREADS="1 2" make bench: both, one table each
@@ -11,8 +14,9 @@
 #   OMP_WAIT_POLICY=passive make bench   both sides sleep instead of spinning at OpenMP
 #                                  barriers: much faster when other processes share the cores
 #   BENCH_MALLOC=default make bench      glibc's malloc defaults (see below)
+#   PY_REF=... PY_REF2=...         other Pythons for the two reference columns
 #
-# Both programs run with the same environment. By default that includes GLIBC_TUNABLES that
+# All three programs run with the same environment. By default that includes GLIBC_TUNABLES that
 # stop glibc from handing freed memory back to the kernel between steps: PyTorch eager frees
 # its tensors one at a time, glibc trims and unmaps them, and the next step faults the pages
 # back in (up to 2x the reference's update time on the 2-core CI machine). attnrl does not
@@ -30,6 +34,7 @@ PROMPTS="${BENCH_PROMPTS:-16}"
 GROUP="${BENCH_GROUP:-8}"
 MB=$((PROMPTS * GROUP < 64 ? PROMPTS * GROUP : 64))
 PY_REF="${PY_REF:-/usr/bin/python3}"
+PY_REF2="${PY_REF2:-.venv/bin/python}"
 BENCH_MALLOC="${BENCH_MALLOC:-tuned}"
 OUT=build/bench
 CONFIG=configs/bench.yaml
@@ -46,6 +51,9 @@ done
 [ -x "$PY_REF" ] || die "$PY_REF not found: run 'sudo scripts/install-deps.sh' (or set PY_REF)"
 TORCH_VERSION=$("$PY_REF" -c 'import numpy, torch; print(torch.__version__)' 2>/dev/null) ||
 	die "$PY_REF cannot import torch and numpy: run 'sudo scripts/install-deps.sh'"
+[ -x "$PY_REF2" ] || die "$PY_REF2 not found: make the virtual environment (requirements.txt) or set PY_REF2"
+TORCH2_VERSION=$("$PY_REF2" -c 'import numpy, torch; print(torch.__version__)' 2>/dev/null) ||
+	die "$PY_REF2 cannot import torch and numpy: pip install -r requirements.txt (or set PY_REF2)"
 
 case "$BENCH_MALLOC" in
 tuned) [ -n "${GLIBC_TUNABLES:-}" ] ||
@@ -67,15 +75,16 @@ attnrl_cmd() {
 		run.name="bench-t$1" rollout.prompts_per_step="$PROMPTS" rollout.group_size="$GROUP" \
 		algo.mini_batch="$MB" algo.micro_batch="$MB" run.resume=never
 }
-ref_cmd() {
-	echo "$PY_REF" bench/ref_grpo.py --threads "$1" --steps "$STEPS" --prompts "$PROMPTS" --group "$GROUP"
+ref_cmd() { # python threads
+	echo "$1" bench/ref_grpo.py --threads "$2" --steps "$STEPS" --prompts "$PROMPTS" --group "$GROUP"
 }
 
 report() {
 	echo "## attnrl vs PyTorch eager: one GRPO step"
 	echo
 	echo "$(date '+%Y-%m-%d %H:%M:%S %Z') | CPU: ${cpu:-unknown}, $(nproc) cores | threads: $THREADS" \
-	     "| torch $TORCH_VERSION (reference), libtorch $libtorch (attnrl) | attnrl $commit" \
+	     "| torch $TORCH_VERSION and $TORCH2_VERSION (references), libtorch $libtorch (attnrl)" \
+	     "| attnrl $commit" \
 	     "| OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(unset: libgomp spins)}" \
 	     "| GLIBC_TUNABLES=${GLIBC_TUNABLES:-(unset)}"
 	echo
@@ -86,7 +95,8 @@ report() {
 		echo
 		echo "threads=$t:"
 		echo "- \`$(attnrl_cmd "$t")\`"
-		echo "- \`$(ref_cmd "$t")\`"
+		echo "- \`$(ref_cmd "$PY_REF" "$t")\`"
+		echo "- \`$(ref_cmd "$PY_REF2" "$t")\`"
 		echo "- load before the runs: $(cat "$OUT/load-t$t.txt")"
 	done
 	echo "$1"
@@ -101,11 +111,17 @@ for t in $THREADS; do
 		tail -n 20 "$OUT/attnrl-t$t.out" "$OUT/attnrl-t$t.err" >&2
 		die "attnrl failed (log: $OUT/attnrl-t$t.out, $OUT/attnrl-t$t.err)"
 	}
-	echo "bench: PyTorch eager reference, $t thread(s), $STEPS steps ..." >&2
+	echo "bench: PyTorch eager reference (torch $TORCH_VERSION), $t thread(s), $STEPS steps ..." >&2
 	# shellcheck disable=SC2046
-	"$PY_REF" bench/measure.py run "$OUT/ref-t$t" -- $(ref_cmd "$t") || {
+	"$PY_REF" bench/measure.py run "$OUT/ref-t$t" -- $(ref_cmd "$PY_REF" "$t") || {
 		tail -n 20 "$OUT/ref-t$t.err" >&2
 		die "the reference failed (log: $OUT/ref-t$t.err)"
+	}
+	echo "bench: PyTorch eager reference (torch $TORCH2_VERSION), $t thread(s), $STEPS steps ..." >&2
+	# shellcheck disable=SC2046
+	"$PY_REF" bench/measure.py run "$OUT/ref2-t$t" -- $(ref_cmd "$PY_REF2" "$t") || {
+		tail -n 20 "$OUT/ref2-t$t.err" >&2
+		die "the reference under $PY_REF2 failed (log: $OUT/ref2-t$t.err)"
 	}
 done
 
