@@ -10,7 +10,8 @@
 #   engine     the GPU decode engine and the GPU decode loop against the CPU engine
 #   loop       the decode loop timed as attnrl runs it (graphs, statistics, top-p on/off)
 #   build      make CUDA=1, then the binary runs the default job for 2 steps on the CPU
-#   train      the default job for 2 steps with train.device=cuda
+#   train      the default job for 2 steps with train.device=cuda; one step with the chunked
+#              output layer against one with the full logits (bf16: within 2e-2)
 #   qwen3      5 steps of a random-weight Qwen3-0.6B-shaped model, coupled credit, on the GPU;
 #              its last checkpoint is ~7 GB: written to /dev/shm or /tmp, skipped when neither
 #              has room
@@ -339,6 +340,7 @@ if [ $plan = 1 ]; then
 	want loop && echo "  engine-build, bench-rollout ($BUILD/gpu/bench_rollout)"
 	want build && echo "  build (make CUDA=1: $BIN), run-cpu (2 steps of the default job, train.device=cpu)"
 	want train && echo "  build, train-cuda (2 steps of the default job, train.device=cuda)"
+	want train && echo "  build, logits-cuda (1 step with the chunked output layer and 1 with the full logits, train.device=cuda: loss and grad norm within bf16 rounding)"
 	want qwen3 && echo "  build, qwen3 (5 steps, Qwen3-0.6B shapes, train.device=cuda; $QWEN3_GIB GiB of /dev/shm or /tmp)"
 	want sanitizer && echo "  harness-build, memcheck, racecheck (compute-sanitizer $BUILD/gpu/check_kernels --small)"
 	[ $rehearse = 1 ] && echo "  (rehearsal: emu-build; kernels, step, engine, loop emulated on the CPU; GPU-only steps skipped)"
@@ -402,6 +404,22 @@ if want build || want train || want qwen3; then
 			train.steps=2 train.eval_every=1 data.eval_size=16 train.threads="$JOBS" \
 			train.device=cuda run.resume=never
 		rm -rf runs/gpu-check-cuda
+	fi
+	if want train && needs logits-cuda build; then
+		rm -rf runs/gpu-logits
+		gpu_step logits-cuda 150 env BIN="$BIN" JOBS="$JOBS" bash -c '
+			for c in -1 0; do
+				"$BIN" train configs/default.yaml run.dir=runs/gpu-logits run.name=c$c \
+					train.steps=1 train.eval_every=0 train.threads="$JOBS" train.device=cuda \
+					run.resume=never credit.strategy=none model.logits_chunk=$c >/dev/null || exit 1
+			done
+			python3 -c "
+import json
+r = [[json.loads(l) for l in open(f\"runs/gpu-logits/c{c}/metrics.jsonl\") if \"loss\" in l][0] for c in (-1, 0)]
+d = [abs(r[0][k] - r[1][k]) / max(abs(r[0][k]), 1e-3) for k in (\"loss\", \"grad_norm\")]
+print(\"chunked output layer vs full logits on cuda (bf16): loss %.6g vs %.6g, grad norm %.6g vs %.6g\" % (r[1][\"loss\"], r[0][\"loss\"], r[1][\"grad_norm\"], r[0][\"grad_norm\"]))
+raise SystemExit(0 if max(d) < 2e-2 else 1)"'
+		rm -rf runs/gpu-logits
 	fi
 	if want qwen3 && needs qwen3 build; then
 		rdir=$(qwen3_dir)
