@@ -93,7 +93,8 @@ void memplan_estimate_gpu(struct memplan *p, const struct memplan_shape *s, cons
 
 int memplan_engine_seqs(const struct config *c, long B)
 {
-	long eval = c->eval.batch ? c->eval.batch : c->data.eval_size < 256 ? c->data.eval_size : 256;
+	long eval = c->train.eval_every <= 0 ? 0 /* no eval */
+		    : c->eval.batch ? c->eval.batch : c->data.eval_size < 256 ? c->data.eval_size : 256;
 	return (int)(B + 1 > eval ? B + 1 : eval); /* + 1: credit.compute=maps feeds one again */
 }
 

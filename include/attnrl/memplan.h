@@ -44,7 +44,8 @@ void memplan_estimate_gpu(struct memplan *p, const struct memplan_shape *s, cons
  * and decode-engine sizes as the trainer sets them */
 void memplan_run(struct memplan *p, const struct memplan_shape *s, const struct config *c,
 		 int world, int gpu);
-/* sequences the decode engine holds: a step's B responses + 1, or training's eval batch */
+/* sequences the decode engine holds: a step's B responses + 1, or training's eval batch when
+ * it has an eval and that is more */
 int memplan_engine_seqs(const struct config *c, long B);
 /* "1.2 GiB (weights 0.3, grads 0.3, ...)" */
 void memplan_format(const struct memplan *p, char *buf, size_t n);
