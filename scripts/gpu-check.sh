@@ -320,14 +320,15 @@ qwen3_dir() {
 
 # the Qwen3-shaped run in directory $1: Qwen3-0.6B's layer shapes (28 x dim 1024, 16 q / 8 kv
 # heads of 128, SwiGLU 3072, q/k norm, tied embeddings) over the character vocabulary (~0.44B
-# parameters); 32 responses of exactly 64 tokens per step, one 32-row micro-batch, 2 PPO epochs
+# parameters); 32 responses of exactly 64 tokens per step, one 32-row micro-batch, 2 PPO epochs;
+# the GPU engine's KV cache released for each update and made again (rollout.release_kv)
 qwen3_args() {
 	QWEN3=("$BIN" train configs/default.yaml model.path= model.arch=qwen3
 		model.dim=1024 model.n_layers=28 model.n_heads=16 model.n_kv_heads=8 model.head_dim=128
 		model.hidden_dim=3072 model.rope_theta=1000000 model.norm_eps=1e-6
 		model.tie_embeddings=true model.max_seq_len=256 credit.strategy=coupled
 		rollout.prompts_per_step=4 rollout.group_size=8 rollout.max_new_tokens=64
-		rollout.ignore_eos=true algo.mini_batch=32 algo.micro_batch=32 algo.ppo_epochs=2
+		rollout.ignore_eos=true rollout.release_kv=true algo.mini_batch=32 algo.micro_batch=32 algo.ppo_epochs=2
 		train.steps=5 train.eval_every=0 train.save_every=0 train.keep_last=1
 		train.threads="$JOBS" train.device=cuda run.dir="$1" run.resume=never)
 }

@@ -40,6 +40,8 @@ struct engine_gpu {
 	void *workspace;
 	void **allocs;
 	int n_allocs, cap_allocs, failed;
+	void *kv;        /* every layer's K and V caches in one block (NULL: released) */
+	size_t kv_layer; /* bytes of one layer's K (or V) cache */
 };
 
 static void *dev_alloc(struct engine_gpu *g, size_t bytes)
@@ -139,9 +141,45 @@ static void plan_layer(struct engine_gpu *g, int l, const struct engine_layer_we
 	gl->ffn_norm = dev_alloc(g, D * 2);
 	gl->wgu = dev_alloc(g, 2 * F * D * 2);
 	gl->wd = dev_alloc(g, D * F * 2);
-	size_t cache = (size_t)(g->max_seqs + 1) * kd * g->cache_len * 2;
-	gl->k_cache = dev_alloc(g, cache);
-	gl->v_cache = dev_alloc(g, cache);
+	g->kv_layer = (size_t)(g->max_seqs + 1) * kd * g->cache_len * 2;
+}
+
+/* the KV cache's block, every layer's K and V pointed into it; 0 or -1 */
+static int kv_alloc(struct engine_gpu *g)
+{
+	int L = g->cfg.n_layers;
+	if (cudaMalloc(&g->kv, 2 * (size_t)L * g->kv_layer) != cudaSuccess) {
+		g->kv = NULL;
+		return -1;
+	}
+	for (int l = 0; l < L; l++) {
+		g->layers[l].k_cache = (uint16_t *)((char *)g->kv + (2 * (size_t)l) * g->kv_layer);
+		g->layers[l].v_cache = (uint16_t *)((char *)g->kv + (2 * (size_t)l + 1) * g->kv_layer);
+	}
+	return 0;
+}
+
+void engine_gpu_kv_release(struct engine_gpu *g)
+{
+	if (!g || !g->kv)
+		return;
+	cudaStreamSynchronize(g->stream);
+	cudaFree(g->kv);
+	g->kv = NULL;
+	for (int l = 0; l < g->cfg.n_layers; l++)
+		g->layers[l].k_cache = g->layers[l].v_cache = NULL;
+}
+
+int engine_gpu_kv_reserve(struct engine_gpu *g)
+{
+	if (g->kv)
+		return 0;
+	return kv_alloc(g) ? -1 : 1;
+}
+
+double engine_gpu_kv_bytes(const struct engine_gpu *g)
+{
+	return 2.0 * g->cfg.n_layers * (double)g->kv_layer;
 }
 
 static void plan(struct engine_gpu *g, const struct engine_weights *w)
@@ -154,6 +192,8 @@ static void plan(struct engine_gpu *g, const struct engine_weights *w)
 	g->final_norm = dev_alloc(g, D * 2);
 	for (int l = 0; l < c->n_layers; l++)
 		plan_layer(g, l, &w->layers[l]);
+	if (!g->failed && kv_alloc(g))
+		g->failed = 1;
 	g->cos = dev_alloc(g, (size_t)g->cache_len * E * 4);
 	g->sin = dev_alloc(g, (size_t)g->cache_len * E * 4);
 	g->x = dev_alloc(g, R * D * 4);
@@ -259,6 +299,7 @@ void engine_gpu_destroy(struct engine_gpu *g)
 	cudaStreamSynchronize(g->stream);
 	for (int i = 0; i < g->n_allocs; i++)
 		cudaFree(g->allocs[i]);
+	cudaFree(g->kv);
 	cublasDestroy(g->blas);
 	cudaStreamDestroy(g->stream);
 	free(g->allocs);
@@ -327,7 +368,7 @@ int engine_gpu_run(struct engine_gpu *g, int n, int logits)
 {
 	const struct engine_config *c = &g->cfg;
 	int D = c->dim, V = c->vocab_size;
-	if (n < 1 || n > g->max_rows)
+	if (n < 1 || n > g->max_rows || !g->kv) /* released: engine_gpu_kv_reserve first */
 		return -1;
 	struct kern_rows rows = { n, D, c->hidden_dim, c->norm_eps, g->tok, g->embed, g->x, NULL,
 				  NULL, g->xb, g->gu };
@@ -349,7 +390,8 @@ int engine_gpu_copy_seq(struct engine_gpu *g, int dst, int src, int len)
 {
 	const struct engine_config *c = &g->cfg;
 	size_t E = c->head_dim, C = g->cache_len, K = c->n_kv_heads;
-	if (dst < 0 || src < 0 || dst > g->max_seqs || src > g->max_seqs || len < 0 || len > (int)C)
+	if (dst < 0 || src < 0 || dst > g->max_seqs || src > g->max_seqs || len < 0 ||
+	    len > (int)C || !g->kv)
 		return -1;
 	for (int l = 0; len && dst != src && l < c->n_layers; l++) {
 		const struct gpu_layer *gl = &g->layers[l];

@@ -50,6 +50,16 @@ static void update_terms(struct memplan *p, const struct memplan_shape *s, const
 		p->logits = 4 * head_chunk(c, V, N) * V * sizeof(float) + 2 * N * sizeof(float);
 }
 
+/* the peak: what stays allocated, plus the KV cache and the update's gradients, activations and
+ * logits (the gradients are freed after each optimizer step) together, or the larger of the two
+ * when the KV cache is released for the update (release_kv) */
+static void set_total(struct memplan *p, int release_kv)
+{
+	double held = p->weights + p->comm + p->adam + p->ref + p->base;
+	double update = p->grads + p->activations + p->logits;
+	p->total = held + (release_kv ? (p->kv > update ? p->kv : update) : p->kv + update);
+}
+
 static double param_count(const struct memplan_shape *s)
 {
 	double D = s->D, qd = (double)s->H * s->E, kd = (double)s->K * s->E, F = s->F;
@@ -66,13 +76,13 @@ void memplan_estimate(struct memplan *p, const struct memplan_shape *s, const st
 	memset(p, 0, sizeof(*p));
 	p->weights = params * f;
 	p->grads = params * f;
+	p->comm = world > 1 ? params * f : 0;
 	p->adam = 2 * params * f / (c->dist.shard_optimizer && world > 1 ? world : 1);
 	p->ref = c->algo.kl_coef > 0 ? params * f : 0;
 	p->kv = (2 * L * max_seqs * kd * T + rows * (3 * D + 3 * qd + 2 * kd + 2 * F)) * f;
 	update_terms(p, s, c, micro, f);
 	p->base = MEMPLAN_BASE;
-	p->total = p->weights + p->grads + p->adam + p->ref + p->kv + p->activations + p->logits +
-		   p->base;
+	set_total(p, 0); /* the CPU engine keeps its KV cache */
 }
 
 void memplan_estimate_gpu(struct memplan *p, const struct memplan_shape *s, const struct config *c,
@@ -81,14 +91,14 @@ void memplan_estimate_gpu(struct memplan *p, const struct memplan_shape *s, cons
 	double params = param_count(s), kd = (double)s->K * s->E, T = c->model.max_seq_len;
 	memset(p, 0, sizeof(*p));
 	p->weights = params * (4 + 2);  /* fp32 master weights, the bf16 copy the engine decodes */
-	p->grads = params * (4 + 4);    /* fp32 gradients and the flat buffer of the all-reduce */
+	p->grads = params * 4;          /* fp32 gradients */
+	p->comm = world > 1 ? params * 4 : 0; /* the flat buffer of the all-reduce */
 	p->adam = 2 * params * 4 / (c->dist.shard_optimizer && world > 1 ? world : 1);
 	p->ref = c->algo.kl_coef > 0 ? params * 2 : 0;
 	p->kv = 2.0 * s->L * max_seqs * kd * T * 2; /* bf16 K and V of every sequence */
 	update_terms(p, s, c, micro, 2);           /* bf16 activations */
 	p->base = MEMPLAN_BASE_GPU;
-	p->total = p->weights + p->grads + p->adam + p->ref + p->kv + p->activations + p->logits +
-		   p->base;
+	set_total(p, (int)c->rollout.release_kv);
 }
 
 int memplan_engine_seqs(const struct config *c, long B)
@@ -110,22 +120,23 @@ void memplan_run(struct memplan *p, const struct memplan_shape *s, const struct 
 		memplan_estimate(p, s, c, world, micro, max_seqs);
 }
 
-static const char *const names[] = { "weights", "grads", "adam", "ref", "kv", "activations",
-				     "logits", "base" };
+#define N_TERMS 9
+static const char *const names[N_TERMS] = { "weights", "grads", "comm", "adam", "ref", "kv",
+					    "activations", "logits", "base" };
 
 static void terms(const struct memplan *p, double *v)
 {
-	double t[] = { p->weights, p->grads, p->adam, p->ref, p->kv, p->activations, p->logits,
-		       p->base };
+	double t[N_TERMS] = { p->weights, p->grads, p->comm, p->adam, p->ref, p->kv,
+			      p->activations, p->logits, p->base };
 	memcpy(v, t, sizeof(t));
 }
 
 void memplan_format(const struct memplan *p, char *buf, size_t n)
 {
-	double v[8], gib = 1024.0 * 1048576;
+	double v[N_TERMS], gib = 1024.0 * 1048576;
 	size_t k = (size_t)snprintf(buf, n, "%.1f GiB (", p->total / gib);
 	terms(p, v);
-	for (int i = 0, first = 1; i < 8 && k < n; i++) {
+	for (int i = 0, first = 1; i < N_TERMS && k < n; i++) {
 		if (!v[i])
 			continue;
 		k += (size_t)snprintf(buf + k, n - k, "%s%s %.1f", first ? "" : ", ", names[i],
@@ -138,14 +149,14 @@ void memplan_format(const struct memplan *p, char *buf, size_t n)
 
 void memplan_largest(const struct memplan *p, char *buf, size_t n)
 {
-	double v[8], gib = 1024.0 * 1048576;
+	double v[N_TERMS], gib = 1024.0 * 1048576;
 	int a = 0, b = 1;
 	terms(p, v);
-	for (int i = 1; i < 8; i++)
+	for (int i = 1; i < N_TERMS; i++)
 		if (v[i] > v[a])
 			a = i;
 	b = a ? 0 : 1;
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < N_TERMS; i++)
 		if (i != a && v[i] > v[b])
 			b = i;
 	snprintf(buf, n, "%s %.1f GiB, %s %.1f GiB", names[a], v[a] / gib, names[b], v[b] / gib);

@@ -565,6 +565,15 @@ int rollout_gpu_generate(struct rollout_gpu *r, const int32_t *const *prompts, c
 		snprintf(err, n, "rollout_gpu: cannot allocate the responses on the device");
 		return -1;
 	}
+	int kv = engine_gpu_kv_reserve(r->g);
+	if (kv < 0) {
+		snprintf(err, n, "rollout_gpu: cannot allocate the KV cache again (%.2f GiB) on cuda:%d "
+			 "after it was released for the update; set rollout.release_kv=false or lower "
+			 "the batch", engine_gpu_kv_bytes(r->g) / (1024.0 * 1048576), r->io.device);
+		return -1;
+	}
+	if (kv > 0) /* a new block: graphs captured the old addresses */
+		drop_graphs(r);
 	double t0 = fs_now();
 	memset(&r->counts, 0, sizeof(r->counts));
 	rollout_batch_reset(out, prompts, lens, n_prompts, G);

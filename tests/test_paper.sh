@@ -48,7 +48,7 @@ for f in configs/paper/*.yaml; do
 import re, sys
 head = " ".join(l[1:].strip() for l in open(sys.argv[1]) if l.startswith("#"))
 plan = dict(re.findall(r"^  (\w+) +([0-9.]+) GiB", open(sys.argv[2]).read(), re.M))
-say = {"weights": "weights", "grads": "all-reduce buffer", "adam": "AdamW moments",
+say = {"weights": "weights", "grads": "gradients", "comm": "all-reduce buffer", "adam": "AdamW moments",
        "kv": "KV cache", "activations": "activations", "logits": "output layer", "base": "base"}
 missing = [k for k, v in plan.items() if k != "total" and f"{say[k]} {v}" not in head]
 missing += [] if f": {plan['total']} GiB" in head else ["total " + plan["total"]]

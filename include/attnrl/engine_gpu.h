@@ -48,6 +48,15 @@ int engine_gpu_load(struct engine_gpu *g, const struct engine_weights *w, int fr
 
 void engine_gpu_io(const struct engine_gpu *g, struct engine_gpu_io *io);
 
+/* the KV cache (every layer's K and V, one device block made at create) handed back to the
+ * device between rollouts, so that an update can use the memory (rollout.release_kv), and
+ * made again before the next: reserve returns 0 when it is there, 1 when it was made again
+ * (at another address, maybe: the caller drops what captured the old one), -1 when the device
+ * has no room. run and copy_seq fail while it is released. */
+void engine_gpu_kv_release(struct engine_gpu *g);
+int engine_gpu_kv_reserve(struct engine_gpu *g);
+double engine_gpu_kv_bytes(const struct engine_gpu *g);
+
 /* queues n rows from io.seq/pos/tok; logits: also the final norm and the logits of every row */
 int engine_gpu_run(struct engine_gpu *g, int n, int logits);
 

@@ -2,7 +2,8 @@
  * memplan.h - the host memory a CPU training run will need, planned from its shape before
  * anything is allocated, and the memory the process may use (MemAvailable, or a cgroup's
  * memory.max minus its use when lower). The plan is an estimate of the peak resident set:
- * fp32 weights, gradients and AdamW's two moments (a 1/world slice each when sharded), the
+ * fp32 weights, gradients, the all-reduce's flat buffer (comm: several ranks) and AdamW's two
+ * moments (a 1/world slice each when sharded), the
  * reference model (algo.kl_coef > 0), the decode engine's KV cache and row buffers (it reads
  * the weights in place: no copy), the autograd activations of one micro-batch (its token budget,
  * or micro-batch rows of max_seq_len; with train.checkpoint_layers each layer's input plus one
@@ -28,7 +29,9 @@ struct memplan_shape {
 };
 
 struct memplan { /* bytes */
-	double weights, grads, adam, ref, kv, activations, logits, base, total;
+	double weights, grads, comm, adam, ref, kv, activations, logits, base;
+	double total; /* the peak: the sum, or with rollout.release_kv (GPU) the KV cache or the
+		       * update's terms, whichever is larger, over the rest */
 };
 
 /* the plan of a run of c on this rank: world ranks, micro sequences per backward, max_seqs

@@ -43,6 +43,9 @@ int policy_gpu_attach(struct policy *p, const struct config *c, int device, cons
 		      int quiet, char *err, size_t n);
 /* the GPU engine's weights again from m (as attached); 0 without a GPU engine */
 int policy_gpu_reload(struct policy *p, const struct model *m);
+/* the GPU engine's KV cache handed back to the device until the next rollout remakes it
+ * (rollout.release_kv; engine_gpu_kv_release); no-op without a GPU engine */
+void policy_gpu_release_kv(struct policy *p);
 void policy_gpu_free(struct policy *p);
 /* for commands that only decode: attach on train.device's GPU (cuda:N, else LOCAL_RANK's) when
  * rollout.engine is gpu, or auto and torch sees a GPU */

@@ -34,6 +34,7 @@ int tensor_cuda_available(void);
 int tensor_cuda_device_count(void);
 int tensor_cuda_synchronize(int device);   /* waits for the device's work; CPU (< 0): no-op */
 int64_t tensor_cuda_peak_bytes(int device); /* torch.cuda.max_memory_allocated; -1 on CPU builds */
+void tensor_cuda_empty_cache(void);         /* torch.cuda.empty_cache(); no-op on CPU builds */
 /* the device's free and total memory (cudaMemGetInfo); 0, or -1 on CPU builds */
 int tensor_cuda_mem_info(int device, int64_t *free_bytes, int64_t *total_bytes);
 /* the cudaStream_t torch queues the device's work on now (its current stream), for code that

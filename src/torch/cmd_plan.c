@@ -63,11 +63,14 @@ static void print_plan(const struct memplan *p, const struct model_config *mc, c
 		printf("%ld x %ld tokens\n", micro, c->model.max_seq_len);
 	const struct { const char *name; double v; const char *what; } rows[] = {
 		{ "weights", p->weights, gpu ? "fp32 master weights + the engine's bf16 copy" : "fp32" },
-		{ "grads", p->grads, gpu ? "fp32 gradients + the all-reduce buffer" : "fp32" },
+		{ "grads", p->grads, "fp32 gradients (during the update)" },
+		{ "comm", p->comm, "the all-reduce's fp32 buffer" },
 		{ "adam", p->adam, c->dist.shard_optimizer && world > 1 ? "AdamW moments, 1/ranks each (ZeRO-1)"
 									: "AdamW moments" },
 		{ "ref", p->ref, "the reference model (algo.kl_coef > 0)" },
-		{ "kv", p->kv, "the decode engine's KV cache (every response at max_seq_len)" },
+		{ "kv", p->kv, gpu && c->rollout.release_kv
+			? "the decode engine's KV cache (every response at max_seq_len), released for the update"
+			: "the decode engine's KV cache (every response at max_seq_len)" },
 		{ "activations", p->activations, c->train.checkpoint_layers
 			? "one micro-batch: each layer's input + one layer (train.checkpoint_layers)"
 			: "one micro-batch, every layer" },
@@ -78,8 +81,10 @@ static void print_plan(const struct memplan *p, const struct model_config *mc, c
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		if (rows[i].v > 0)
 			print_term(rows[i].name, rows[i].v, rows[i].what);
-	printf("  %-12s %8.1f GiB  per rank (as `attnrl train` prints it)\n", "total",
-	       p->total / (1024.0 * 1048576));
+	printf("  %-12s %8.1f GiB  per rank (as `attnrl train` prints it)%s\n", "total",
+	       p->total / (1024.0 * 1048576), gpu && c->rollout.release_kv
+	       ? "; the KV cache or the update's grads, activations and logits, whichever is larger"
+	       : "");
 }
 
 int cmd_plan(int argc, char **argv)

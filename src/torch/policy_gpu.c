@@ -66,6 +66,11 @@ int policy_gpu_reload(struct policy *p, const struct model *m)
 	return engine_gpu_load(p->geng, &ew, m != NULL);
 }
 
+void policy_gpu_release_kv(struct policy *p)
+{
+	engine_gpu_kv_release(p->geng);
+}
+
 void policy_gpu_free(struct policy *p)
 {
 	rollout_gpu_destroy(p->gro);
@@ -92,6 +97,11 @@ int policy_gpu_reload(struct policy *p, const struct model *m)
 {
 	(void)p, (void)m;
 	return 0;
+}
+
+void policy_gpu_release_kv(struct policy *p)
+{
+	(void)p;
 }
 
 void policy_gpu_free(struct policy *p)

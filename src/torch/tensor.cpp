@@ -317,6 +317,16 @@ extern "C" int64_t tensor_cuda_peak_bytes(int device)
 #endif
 }
 
+/* torch.cuda.empty_cache(): the caching allocator's unused blocks back to the driver, so that
+ * memory torch held (an update's activations) can be allocated outside torch; no-op on CPU
+ * builds */
+extern "C" void tensor_cuda_empty_cache(void)
+{
+#ifdef ATTNRL_CUDA
+	status(__func__, [&] { c10::cuda::CUDACachingAllocator::emptyCache(); });
+#endif
+}
+
 /* cudaMemGetInfo on device: free and total bytes; -1 on CPU-only builds */
 extern "C" int tensor_cuda_mem_info(int device, int64_t *free_bytes, int64_t *total_bytes)
 {

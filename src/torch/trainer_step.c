@@ -23,6 +23,14 @@
 
 /* ---- rollout, rewards, credit, advantages ---------------------------------------------- */
 
+/* rollout.release_kv: torch's cached blocks back to the device, so that the GPU engine can
+ * make its KV cache again at the start of its next decode */
+static void kv_before_decode(const struct trainer *t)
+{
+	if (t->cfg.rollout.release_kv && t->pol.gro)
+		tensor_cuda_empty_cache();
+}
+
 /* the step's prompts -> G responses each; 0, -1 with err, or ROLLOUT_INTERRUPTED */
 static int step_rollout(struct trainer *t, long step, char *err, size_t n)
 {
@@ -45,8 +53,12 @@ static int step_rollout(struct trainer *t, long step, char *err, size_t n)
 	rng_init3(&r, (uint64_t)t->cfg.run.seed, (uint64_t)step, 0x73616d706c65ULL);
 	t->rp.seed = rng_u64(&r);
 	t->rp.interruptible = 1;
-	return rollout_generate(&t->pol.ro, t->prompt_rows, t->prompt_lens, t->n_prompts, t->G,
-				&t->rp, &t->rb, err, n);
+	kv_before_decode(t);
+	int rc = rollout_generate(&t->pol.ro, t->prompt_rows, t->prompt_lens, t->n_prompts, t->G,
+				  &t->rp, &t->rb, err, n);
+	if (t->cfg.rollout.release_kv) /* the update may use its memory */
+		policy_gpu_release_kv(&t->pol);
+	return rc;
 }
 
 /* the task's reward of every response, and whether it is right */
@@ -351,6 +363,7 @@ int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n)
 	dist_slice((size_t)t->data.eval_size, t->world, t->rank, &first, &count);
 	p.interruptible = 1;
 	testhook_point("eval", t->cur_step);
+	kv_before_decode(t);
 	int rc = evaluate_range(&t->pol.ro, &t->data, (int)first, (int)count, (int)e->k, &p,
 				t->pol.ro.max_seqs, NULL, &r, err, n);
 	if (rc < 0)

@@ -393,6 +393,44 @@ static void check_slots(struct fixture *f, struct engine_gpu *g)
 	engine_gpu_destroy(wide);
 }
 
+/* the KV cache released between rollouts (rollout.release_kv) and made again by the next: the
+ * engine refuses to run without it; the rollout after each release, its graphs captured again,
+ * gives the bytes of the one before */
+static void check_release_kv(struct fixture *f, struct engine_gpu *g)
+{
+	struct rollout_batch rb[3];
+	struct attnstats *st[3];
+	struct rollout_gpu_counts n[3];
+	struct rollout_params p = { .max_new_tokens = 20, .temperature = 1.0, .top_k = 20,
+				    .stop = "A", .seed = 7 };
+	struct rollout_gpu *r = loop_new(g, f, 3, 1);
+	for (int i = 0; i < 3; i++) {
+		rollout_batch_init(&rb[i], B, C);
+		st[i] = new_stats();
+		p.stats = st[i];
+		if (i) {
+			engine_gpu_kv_release(g);
+			engine_gpu_kv_release(g); /* twice: a no-op */
+			CHECK(engine_gpu_run(g, 1, 0) == -1, "the engine ran without its KV cache");
+		}
+		if (r && !gen(r, &p, &rb[i]))
+			rollout_gpu_counts(r, &n[i]);
+	}
+	CHECK(r && same_run(&rb[0], &rb[1], st[0], st[1]) && same_run(&rb[0], &rb[2], st[0], st[2]),
+	      "a rollout after the KV cache was released and made again differs");
+	CHECK(r && n[1].captures >= 1 && n[2].captures >= 1, "graphs not captured again after a "
+	      "release (%ld, %ld captures)", n[1].captures, n[2].captures);
+	CHECK(engine_gpu_kv_reserve(g) == 0, "the KV cache should be there after a rollout");
+	printf("rollout_gpu: KV cache (%.0f KiB) released and made again twice: the same bytes, "
+	       "graphs captured again (%ld, %ld)\n", engine_gpu_kv_bytes(g) / 1024, n[1].captures,
+	       n[2].captures);
+	for (int i = 0; i < 3; i++) {
+		attnstats_destroy(st[i]);
+		rollout_batch_free(&rb[i]);
+	}
+	rollout_gpu_destroy(r);
+}
+
 int main(int argc, char **argv)
 {
 	int only_slots = argc > 1 && !strcmp(argv[1], "--slots");
@@ -412,6 +450,7 @@ int main(int argc, char **argv)
 		check_against_cpu(&f, g);
 		check_schedules(&f, g);
 		check_hook_and_errors(&f, g);
+		check_release_kv(&f, g);
 	}
 	if (g)
 		check_slots(&f, g);
