@@ -11,8 +11,11 @@
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static float *plan(float **slot, size_t count, size_t *total)
 {
@@ -52,6 +55,24 @@ struct engine *engine_create(const struct engine_config *c, const struct engine_
 		return NULL;
 	}
 	return e;
+}
+
+/* the whole pages inside [p, p + bytes) back to the kernel: they read as zeros when touched */
+static void drop_pages(void *p, size_t bytes)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)p, b = a + bytes;
+	a = (a + page - 1) / page * page;
+	b = b / page * page;
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+void engine_release_kv(struct engine *e)
+{
+	size_t cache = (size_t)e->cfg.n_layers * e->max_seqs * e->cfg.n_kv_heads *
+		       e->cfg.head_dim * e->cache_len * sizeof(float);
+	drop_pages(e->k_cache, cache);
+	drop_pages(e->v_cache, cache);
 }
 
 void engine_destroy(struct engine *e)

@@ -82,7 +82,7 @@ void memplan_estimate(struct memplan *p, const struct memplan_shape *s, const st
 	p->kv = (2 * L * max_seqs * kd * T + rows * (3 * D + 3 * qd + 2 * kd + 2 * F)) * f;
 	update_terms(p, s, c, micro, f);
 	p->base = MEMPLAN_BASE;
-	set_total(p, 0); /* the CPU engine keeps its KV cache */
+	set_total(p, (int)c->rollout.release_kv);
 }
 
 void memplan_estimate_gpu(struct memplan *p, const struct memplan_shape *s, const struct config *c,

@@ -39,6 +39,20 @@ for shape in "model.max_seq_len=48 rollout.max_new_tokens=24" \
 		fail "$shape: plan $plan GiB vs measured $peak MiB is outside [peak / 1.5, 2.5 x peak]"
 done
 
+# rollout.release_kv: the KV cache's pages handed back after each rollout; the run is the same
+# bytes as one that keeps them, and its plan counts the KV cache or the update, not both
+kv=(model.max_seq_len=512 rollout.max_new_tokens=32 algo.micro_batch_tokens=1024 train.steps=2
+	train.eval_every=0 train.threads=1)
+"$bin" train configs/default.yaml "${kv[@]}" run.dir="$tmp/kv" run.name=keep >"$tmp/keep.out" 2>&1 &&
+	"$bin" train configs/default.yaml "${kv[@]}" run.dir="$tmp/kv" run.name=rel rollout.release_kv=true \
+		>"$tmp/rel.out" 2>&1 || fail "release_kv runs: $(tail -n 1 "$tmp/rel.out")"
+cmp -s "$tmp/kv/keep/model.safetensors" "$tmp/kv/rel/model.safetensors" ||
+	fail "rollout.release_kv changed the trained weights"
+pk=$(sed -n 's/^attnrl train: memory plan: \([0-9.]*\) GiB.*/\1/p' "$tmp/keep.out")
+pr=$(sed -n 's/^attnrl train: memory plan: \([0-9.]*\) GiB.*/\1/p' "$tmp/rel.out")
+echo "test_memplan: rollout.release_kv: the same weights; plan $pk -> $pr GiB"
+awk -v a="$pk" -v b="$pr" 'BEGIN { exit !(b < a) }' || fail "release_kv: plan $pk -> $pr GiB"
+
 # attnrl plan prints the plan a run prints, term by term, without running
 ov=(model.max_seq_len=160 rollout.max_new_tokens=128 model.n_layers=6 train.checkpoint_layers=true)
 line=$("$bin" train configs/default.yaml model.path= train.steps=0 run.dir="$tmp/p" "${ov[@]}" 2>&1 |

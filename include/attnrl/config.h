@@ -113,9 +113,9 @@
 	  "gpu engine: decode steps between the host's checks for finished sequences")            \
 	X(rollout, cuda_graphs, BOOL, 1, "", "gpu engine: replay each decode step as a CUDA graph") \
 	X(rollout, release_kv, BOOL, 0, "",                                                        \
-	  "gpu engine: hand its KV cache back to the device after each rollout, so the update "   \
-	  "can use that memory, and make it again before the next (the memory plan then counts "  \
-	  "the larger of the two, not both)")
+	  "hand the decode engine's KV cache back after each rollout (gpu: to the device; cpu: "  \
+	  "its pages to the kernel), so the update can use that memory, and make it again for "   \
+	  "the next (the memory plan then counts the larger of the two, not both)")
 
 #define CONFIG_ALGO(X)                                                                             \
 	X(algo, advantage, ENUM, "grpo", "grpo|drgrpo",                                            \

@@ -59,6 +59,9 @@ struct engine {
 struct engine *engine_create(const struct engine_config *c, const struct engine_weights *w,
 			     int max_seqs, int max_rows, int cache_len, char *err, size_t n);
 void engine_destroy(struct engine *e);
+/* the KV cache's pages handed back to the kernel until the next decode touches them again
+ * (they come back as zeros: every decode fills a sequence's cache before reading it) */
+void engine_release_kv(struct engine *e);
 
 /* runs n rows; for the n_out rows listed in out_row, writes logits (n_out, V) */
 int engine_forward(struct engine *e, int n, const int *seq, const int *pos, const int32_t *tok,

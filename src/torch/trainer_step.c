@@ -31,6 +31,16 @@ static void kv_before_decode(const struct trainer *t)
 		tensor_cuda_empty_cache();
 }
 
+/* rollout.release_kv: the engines' KV caches handed back for the update, after their last use
+ * of the step (the rollout; credit.compute=maps feeds the CPU engine again) */
+static void kv_release(struct trainer *t)
+{
+	if (!t->cfg.rollout.release_kv)
+		return;
+	policy_gpu_release_kv(&t->pol);
+	engine_release_kv(t->pol.eng);
+}
+
 /* the step's prompts -> G responses each; 0, -1 with err, or ROLLOUT_INTERRUPTED */
 static int step_rollout(struct trainer *t, long step, char *err, size_t n)
 {
@@ -54,11 +64,8 @@ static int step_rollout(struct trainer *t, long step, char *err, size_t n)
 	t->rp.seed = rng_u64(&r);
 	t->rp.interruptible = 1;
 	kv_before_decode(t);
-	int rc = rollout_generate(&t->pol.ro, t->prompt_rows, t->prompt_lens, t->n_prompts, t->G,
-				  &t->rp, &t->rb, err, n);
-	if (t->cfg.rollout.release_kv) /* the update may use its memory */
-		policy_gpu_release_kv(&t->pol);
-	return rc;
+	return rollout_generate(&t->pol.ro, t->prompt_rows, t->prompt_lens, t->n_prompts, t->G,
+				&t->rp, &t->rb, err, n);
 }
 
 /* the task's reward of every response, and whether it is right */
@@ -441,6 +448,7 @@ int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err
 	step_score(t);
 	if (rollout_metrics(t, m, err, n) || step_credit(t, m, err, n))
 		return -1;
+	kv_release(t);
 	tm.update = fs_now();
 	if (step_old_logp(t, m, err, n) || step_ref_logp(t, err, n))
 		return -1;
