@@ -182,19 +182,27 @@ static char scratch[200] = ".";
  * both bf16 computations round in the same kernels), else Debian's */
 static const char *py_ref = "/usr/bin/python3";
 
-static void check_against_reference(const struct ref_case *rc, uint64_t seed)
+/* the case's model (with rc->bf16, the training copy a GPU run makes, here on the CPU) and its
+ * batch into d */
+static struct model *case_model(const struct ref_case *rc, uint64_t seed, struct batch_data *d)
 {
 	struct model *m = small_model(rc, seed);
-	struct batch_data d;
 	struct rng r;
 	rng_init(&r, seed);
-	make_batch(&d, rc, &r);
-	if (rc->bf16) { /* the training copy a GPU run makes, here on the CPU */
+	make_batch(d, rc, &r);
+	if (rc->bf16) {
 		struct model *mb = model_to_device(m, TENSOR_CPU, TENSOR_BF16);
 		model_destroy(m);
 		m = mb;
 		CHECK(m != NULL, "%s: model_to_device: %s", rc->name, tensor_last_error());
 	}
+	return m;
+}
+
+static void check_against_reference(const struct ref_case *rc, uint64_t seed)
+{
+	struct batch_data d;
+	struct model *m = case_model(rc, seed, &d);
 	model_set_requires_grad(m, 1);
 	tensor_frame_push();
 	int64_t bt[2] = { B, T };
@@ -263,17 +271,8 @@ static double rel_err(const float *a, const float *b, int64_t n)
 
 static void check_chunked(const struct ref_case *rc, uint64_t seed)
 {
-	struct model *m = small_model(rc, seed);
 	struct batch_data d;
-	struct rng r;
-	rng_init(&r, seed);
-	make_batch(&d, rc, &r);
-	if (rc->bf16) {
-		struct model *mb = model_to_device(m, TENSOR_CPU, TENSOR_BF16);
-		model_destroy(m);
-		m = mb;
-	}
-	CHECK(m != NULL, "%s: model", rc->name);
+	struct model *m = case_model(rc, seed, &d);
 	if (!m)
 		return;
 	model_set_requires_grad(m, 1);

@@ -48,6 +48,16 @@ PY
 # seconds since $1 (date +%s.%N), one decimal
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
+# SIGTERM to process $1 now: its exit code into rc, the seconds it took to end into secs
+term_wait() {
+	local t0
+	t0=$(date +%s.%N)
+	kill -TERM "$1"
+	wait "$1"
+	rc=$?
+	secs=$(since "$t0")
+}
+
 run run.name=ref train.steps=6 || fail "reference run: $(tail -n 2 "$log")"
 
 # 1. the lock: a second train (another lr) and an sft on a busy folder exit 2 at once, naming
@@ -159,11 +169,7 @@ for i in $(seq 600); do
 	sleep 0.05
 done
 sleep 1 # well into the eval of step 2 (a million problems: hours)
-t0=$(date +%s.%N)
-kill -TERM $pid
-wait $pid
-rc=$?
-secs=$(since "$t0")
+term_wait $pid
 echo "SIGTERM in a long eval: exit $rc after ${secs}s"
 [ $rc -eq 75 ] && awk -v s="$secs" 'BEGIN { exit !(s < 10) }' &&
 	grep -q "the eval of step 2 was cut short by SIGTERM" "$tmp/long.out" || fail "SIGTERM in a long eval: exit $rc after ${secs}s, $(tail -n 1 "$tmp/long.out")"
@@ -176,11 +182,7 @@ for i in $(seq 400); do
 	[ -s "$tmp/boot/LOCK" ] && break
 	sleep 0.01
 done
-t0=$(date +%s.%N)
-kill -TERM $pid
-wait $pid
-rc=$?
-secs=$(since "$t0")
+term_wait $pid
 echo "SIGTERM once the run folder is locked: exit $rc after ${secs}s ($(tail -n 1 "$tmp/boot.out" | cut -c 1-60))"
 [ $rc -eq 75 ] && awk -v s="$secs" 'BEGIN { exit !(s < 10) }' ||
 	fail "SIGTERM in start-up from outside: exit $rc after ${secs}s, $(tail -n 1 "$tmp/boot.out")"
@@ -195,11 +197,7 @@ for i in $(seq 600); do
 	sleep 0.05
 done
 sleep 2 # past step 1, into its eval (a million problems: hours)
-t0=$(date +%s.%N)
-kill -TERM $pid
-wait $pid
-rc=$?
-secs=$(since "$t0")
+term_wait $pid
 echo "SIGTERM in sft's eval: exit $rc after ${secs}s"
 [ $rc -eq 75 ] && awk -v s="$secs" 'BEGIN { exit !(s < 10) }' && [ ! -e "$tmp/sft.safetensors" ] &&
 	grep -q "^attnrl sft: stopped by SIGTERM at step 1 of 8; .* no model was written" "$tmp/sft.out" ||
