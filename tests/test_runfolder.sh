@@ -48,6 +48,15 @@ PY
 # seconds since $1 (date +%s.%N), one decimal
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
+# waits (up to $3 looks, $4 s apart) until file $1 has a line matching $2
+wait_for() {
+	for _ in $(seq "$3"); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep "$4"
+	done
+	return 1
+}
+
 # SIGTERM to process $1 now: its exit code into rc, the seconds it took to end into secs
 term_wait() {
 	local t0
@@ -64,10 +73,7 @@ run run.name=ref train.steps=6 || fail "reference run: $(tail -n 2 "$log")"
 # the holder; the first run's files are its own; a dead holder's LOCK is taken over
 "$bin" train "${base[@]}" run.name=dup train.steps=6 >"$tmp/dup.out" 2>&1 &
 pid=$!
-for i in $(seq 400); do
-	[ -s "$tmp/dup/LOCK" ] && break
-	sleep 0.02
-done
+wait_for "$tmp/dup/LOCK" . 400 0.02
 kill -STOP $pid # held still, lock and all, while the others try
 expect "sft on a busy folder" 2 "in use by pid $pid on host" \
 	"$bin" sft "${base[@]}" run.name=dup sft.steps=1 sft.out="$tmp/sft.safetensors"
@@ -164,10 +170,7 @@ same ref st "SIGTERM in start-up"
 	data.eval_size=1000000 \
 	>"$tmp/long.out" 2>&1 &
 pid=$!
-for i in $(seq 600); do
-	grep -q "^ckpt  step 1:" "$tmp/long.out" && break
-	sleep 0.05
-done
+wait_for "$tmp/long.out" "^ckpt  step 1:" 600 0.05
 sleep 1 # well into the eval of step 2 (a million problems: hours)
 term_wait $pid
 echo "SIGTERM in a long eval: exit $rc after ${secs}s"
@@ -178,10 +181,7 @@ echo "SIGTERM in a long eval: exit $rc after ${secs}s"
 # process at once with exit 143, nothing written yet; the lock is taken after them)
 "$bin" train "${base[@]}" run.name=boot train.steps=6 >"$tmp/boot.out" 2>&1 &
 pid=$!
-for i in $(seq 400); do
-	[ -s "$tmp/boot/LOCK" ] && break
-	sleep 0.01
-done
+wait_for "$tmp/boot/LOCK" . 400 0.01
 term_wait $pid
 echo "SIGTERM once the run folder is locked: exit $rc after ${secs}s ($(tail -n 1 "$tmp/boot.out" | cut -c 1-60))"
 [ $rc -eq 75 ] && awk -v s="$secs" 'BEGIN { exit !(s < 10) }' ||
@@ -192,10 +192,7 @@ echo "SIGTERM once the run folder is locked: exit $rc after ${secs}s ($(tail -n 
 "$bin" sft "${base[@]}" run.name=sft sft.steps=8 data.eval_size=1000000 sft.out="$tmp/sft.safetensors" \
 	>"$tmp/sft.out" 2>&1 &
 pid=$!
-for i in $(seq 600); do
-	grep -q "^attnrl sft: .* steps of" "$tmp/sft.out" && break
-	sleep 0.05
-done
+wait_for "$tmp/sft.out" "^attnrl sft: .* steps of" 600 0.05
 sleep 2 # past step 1, into its eval (a million problems: hours)
 term_wait $pid
 echo "SIGTERM in sft's eval: exit $rc after ${secs}s"
