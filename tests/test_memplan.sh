@@ -69,7 +69,7 @@ expect "plan: ranks that do not divide" 2 "--world 3 does not divide rollout.pro
 expect "plan: a config mistake" 2 "unknown key" "$bin" plan configs/default.yaml model.dimm=3
 
 start=$(date +%s)
-expect "a run that cannot fit" 1 "attnrl train: memory plan: 3465.3 GiB (weights 704.1, grads 704.1, adam 1408.2, kv 50.8, activations" \
+expect "a run that cannot fit" 1 "GiB (weights 704.1, grads 704.1, adam 1408.2, kv 50.8, activations" \
 	"$bin" train configs/default.yaml model.path= model.dim=65536 train.steps=1 run.dir="$tmp/x"
 expect "its advice" 1 "the largest terms: adam 1408.2 GiB, weights 704.1 GiB; lower model.dim, model.n_layers or model.max_seq_len (the shape), or algo.micro_batch / algo.micro_batch_tokens / rollout.prompts_per_step (the batch), set train.checkpoint_layers=true, or set train.memory_check=false to run anyway" \
 	"$bin" train configs/default.yaml model.path= model.dim=65536 train.steps=1 run.dir="$tmp/x"

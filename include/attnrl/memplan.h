@@ -8,7 +8,8 @@
  * the weights in place: no copy), the autograd activations of one micro-batch (its token budget,
  * or micro-batch rows of max_seq_len; with train.checkpoint_layers each layer's input plus one
  * layer's), the output layer's logits (one chunk of them, or [tokens x vocab] and their
- * gradient with model.logits_chunk=-1), and a fixed base for libtorch and the program (300 MiB).
+ * gradient with model.logits_chunk=-1), and a fixed base for libtorch and the program (300 MiB;
+ * 600 MiB in CUDA builds, whose torch maps its CUDA libraries on the CPU too).
  * Shapes: D dim, L layers, H heads, K kv heads, E head size, F hidden, V vocabulary, T tokens
  * per sequence (model.max_seq_len).
  */
@@ -19,7 +20,12 @@
 
 #include "attnrl/config.h"
 
-#define MEMPLAN_BASE (300.0 * 1048576) /* libtorch, OpenMP, the program: bytes */
+/* libtorch, OpenMP, the program: bytes (a CUDA build's torch maps its CUDA libraries too) */
+#ifdef ATTNRL_CUDA
+#define MEMPLAN_BASE (600.0 * 1048576)
+#else
+#define MEMPLAN_BASE (300.0 * 1048576)
+#endif
 #define MEMPLAN_BASE_GPU (2048.0 * 1048576) /* the CUDA context, cuBLAS workspaces, the allocator's slack */
 
 struct memplan_shape {
