@@ -343,7 +343,8 @@ static void detail(struct json_out *o, const struct sample_detail *d)
 }
 
 int runlog_sample(struct runlog *l, long step, const char *prompt, const char *response,
-		  double reward, int correct, const struct sample_detail *d, char *err, size_t n)
+		  double reward, int correct, const char *info, const struct sample_detail *d,
+		  char *err, size_t n)
 {
 	struct json_out o;
 	json_obj_begin(&o, l->samples);
@@ -352,6 +353,8 @@ int runlog_sample(struct runlog *l, long step, const char *prompt, const char *r
 	json_kv_str(&o, "response", response);
 	json_kv_num(&o, "reward", reward);
 	json_kv_bool(&o, "correct", correct);
+	if (info)
+		json_kv_raw(&o, "info", info);
 	if (d)
 		detail(&o, d);
 	json_obj_end(&o);

@@ -70,7 +70,7 @@ static void test_defaults(void)
 	EQ_S(c.run.resume, "auto"); EQ_I(c.run.resume_force, 0); EQ_I(c.train.save_every, 50);
 	EQ_I(c.train.keep_last, 2); EQ_F(c.train.time_limit, 0); EQ_I(c.train.max_bad_steps, 5);
 	EQ_S(c.dist.backend, "auto"); EQ_S(c.dist.rendezvous, "auto"); EQ_F(c.dist.timeout, 300);
-	EQ_I(c.train.memory_check, 1); EQ_I(CONFIG_N_OPTIONS, 108);
+	EQ_I(c.train.memory_check, 1); EQ_I(CONFIG_N_OPTIONS, 114);
 	EQ_I(c.model.logits_chunk, 0); EQ_I(c.algo.micro_batch_tokens, 0);
 	EQ_I(c.train.checkpoint_layers, 0); EQ_I(c.eval.batch, 0); EQ_I(c.rollout.release_kv, 0);
 	CHECK(config_validate(&c, err, sizeof(err)) == 0, "defaults validate: %s", err);
@@ -232,8 +232,8 @@ static void test_overrides(void)
 		{ "rollout.foo=1", "unknown key 'rollout.foo' (rollout has: prompts_per_step, "
 				   "group_size, max_new_tokens, temperature, top_p, top_k, stop, ignore_eos, "
 				   "engine, check_every, cuda_graphs, release_kv)" },
-		{ "foo.bar=1", "unknown key 'foo.bar' (sections: run, model, data, rollout, algo, "
-			       "optim, train, eval, dist, credit, sft)" },
+		{ "foo.bar=1", "unknown key 'foo.bar' (sections: run, model, data, reward, rollout, algo, "
+			       "optim, train, log, eval, dist, credit, sft)" },
 		{ "rollout.group_size=abc", "rollout.group_size: 'abc' is not an integer" },
 		{ "rollout.group_size=", "rollout.group_size: no value (expected an integer)" },
 		{ "model.dim=1e3", "model.dim: '1e3' is not an integer" },

@@ -95,6 +95,23 @@
 	  "weight of the format reward added to the task's: 1 when the response is exactly "      \
 	  "<think>...</think> <answer>...</answer>; 0 = off")
 
+#define CONFIG_REWARD(X)                                                                           \
+	X(reward, command, STR, "", "",                                                            \
+	  "a reward program (a shell command line): attnrl starts reward.workers of it and "      \
+	  "sends one JSON line per response on its stdin, reading one JSON reply per line on its " \
+	  "stdout (docs/rewards.md); empty = the built-in verifier only")                          \
+	X(reward, workers, INT, 4, "[1, 256]", "processes of reward.command, per rank")            \
+	X(reward, timeout_s, FLOAT, 30, "(0, 86400]",                                              \
+	  "seconds a worker may stay silent with requests outstanding; its oldest request then "   \
+	  "fails and the worker is restarted")                                                     \
+	X(reward, on_error, ENUM, "zero", "zero|skip|abort",                                       \
+	  "a request that failed (time-out, a worker that died twice under it, a bad reply): "    \
+	  "zero = reward 0, not correct; skip = its group leaves the update (eval: zero); abort = "\
+	  "the run ends with exit 1, naming the last checkpoint")                                  \
+	X(reward, combine, ENUM, "replace", "replace|add",                                         \
+	  "replace = the program's reward is the task's; add = the built-in verifier's plus the "  \
+	  "program's (data.format_reward is added in both)")
+
 #define CONFIG_ROLLOUT(X)                                                                          \
 	X(rollout, prompts_per_step, INT, 16, ">= 1", "prompts per training step")                 \
 	X(rollout, group_size, INT, 8, ">= 1", "responses per prompt (G)")                         \
@@ -176,6 +193,11 @@
 	  "refuse a run whose memory plan (printed at start) exceeds the available memory (a GPU "  \
 	  "run: its GPU's free memory)")
 
+#define CONFIG_LOG(X)                                                                              \
+	X(log, tensorboard, BOOL, 0, "",                                                           \
+	  "also write TensorBoard event files into the run folder: every metrics.jsonl value and " \
+	  "a few sample texts (tensorboard --logdir <run.dir>)")
+
 #define CONFIG_EVAL(X)                                                                             \
 	X(eval, k, INT, 1, "[1, 1024]",                                                            \
 	  "responses per held-out problem, in training's periodic eval and `attnrl eval`; the "   \
@@ -240,9 +262,10 @@
 
 /* S(section, option list), in file order */
 #define CONFIG_SECTIONS(S)                                                                         \
-	S(run, CONFIG_RUN) S(model, CONFIG_MODEL) S(data, CONFIG_DATA) S(rollout, CONFIG_ROLLOUT)  \
-	S(algo, CONFIG_ALGO) S(optim, CONFIG_OPTIM) S(train, CONFIG_TRAIN) S(eval, CONFIG_EVAL)  \
-	S(dist, CONFIG_DIST) S(credit, CONFIG_CREDIT) S(sft, CONFIG_SFT)
+	S(run, CONFIG_RUN) S(model, CONFIG_MODEL) S(data, CONFIG_DATA) S(reward, CONFIG_REWARD)  \
+	S(rollout, CONFIG_ROLLOUT) S(algo, CONFIG_ALGO) S(optim, CONFIG_OPTIM)                   \
+	S(train, CONFIG_TRAIN) S(log, CONFIG_LOG) S(eval, CONFIG_EVAL) S(dist, CONFIG_DIST)       \
+	S(credit, CONFIG_CREDIT) S(sft, CONFIG_SFT)
 
 enum config_kind { CONFIG_INT, CONFIG_FLOAT, CONFIG_BOOL, CONFIG_STR, CONFIG_ENUM };
 

@@ -61,8 +61,10 @@ struct sample_detail {
 	const float *waad, *fai, *delta, *gamma; /* (R) */
 	const uint8_t *sets;            /* (R) CREDIT_IN_* flags */
 };
+/* info: a JSON object's text logged as the sample's "info" (a reward program's), or NULL */
 int runlog_sample(struct runlog *l, long step, const char *prompt, const char *response,
-		  double reward, int correct, const struct sample_detail *d, char *err, size_t n);
+		  double reward, int correct, const char *info, const struct sample_detail *d,
+		  char *err, size_t n);
 /* the eval before the first step: a metrics.jsonl line of step, eval_accuracy and
  * eval_reward_mean, and a console line (count: the problems) */
 int runlog_eval(struct runlog *l, long step, double accuracy, double reward, int count,

@@ -290,7 +290,7 @@ static int log_samples(struct trainer *t, long step, char *err, size_t n)
 					   t->rh.waad + at, t->rh.fai + at, t->rh.delta + at,
 					   t->rh.gamma + at, t->rh.sets + at };
 		if (runlog_sample(&t->log, step, t->ex[i / t->G].prompt, rollout_text(&t->rb, i),
-				  t->rewards[i], t->correct[i], t->rh.stats ? &d : NULL, err, n))
+				  t->rewards[i], t->correct[i], NULL, t->rh.stats ? &d : NULL, err, n))
 			return log_failed(t, step, err, n);
 	}
 	return 0;
