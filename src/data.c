@@ -179,6 +179,8 @@ int data_init_eval(struct data *d, const struct config *c, const struct tokenize
 		goto fail;
 	}
 	d->eval_size = c->data.eval_size < d->n_eval ? (int)c->data.eval_size : d->n_eval;
+	if (c->reward.command[0] && !(d->reward = reward_open(c, err, n)))
+		goto fail;
 	return 0;
 fail:
 	data_free(d);
@@ -214,6 +216,8 @@ int data_init(struct data *d, const struct config *c, const struct tokenizer *to
 	if (template_init(&d->tpl, c->data.template, err, n))
 		return -1;
 	int rc = d->from_file ? init_dataset(d, c, err, n) : init_generator(d, c, err, n);
+	if (!rc && c->reward.command[0] && !(d->reward = reward_open(c, err, n)))
+		rc = -1;
 	if (rc)
 		data_free(d);
 	return rc;
@@ -221,6 +225,8 @@ int data_init(struct data *d, const struct config *c, const struct tokenizer *to
 
 void data_free(struct data *d)
 {
+	reward_close(d->reward);
+	d->reward = NULL;
 	dataset_free(&d->train_set);
 	dataset_free(&d->eval_set);
 	free(d->train);
@@ -271,6 +277,7 @@ static void row_example(const struct dataset_row *r, struct task_example *ex)
 	ex->n_numbers = r->n_nums;
 	memcpy(ex->numbers, r->nums, sizeof(ex->numbers));
 	ex->target = r->target;
+	ex->row = r->raw;
 }
 
 int data_next_train(struct data *d, struct task_example *ex)

@@ -291,6 +291,8 @@ static int parse_line(struct loader *l, const char *s, size_t len, struct datase
 	}
 	int rc = load_row(l, row, r);
 	json_free(row);
+	if (!rc && !(r->raw = keep(l->ds, s, len)))
+		return fail(l, "internal: the text block is too small", NULL, NULL);
 	return rc;
 }
 
@@ -314,7 +316,7 @@ static int load_lines(struct loader *l, const char *text, size_t len)
 	struct dataset *ds = l->ds;
 	size_t lines = count_rows(text, len);
 	ds->rows = calloc(lines, sizeof(*ds->rows));
-	ds->mem_cap = len + lines * ROW_EXTRA + 1;
+	ds->mem_cap = 2 * len + lines * ROW_EXTRA + 1; /* the texts, and each row as it is */
 	ds->mem = malloc(ds->mem_cap);
 	if (!ds->rows || !ds->mem) {
 		snprintf(l->err, l->n, "%s: out of memory for %zu lines", l->path, lines);

@@ -16,6 +16,8 @@ struct eval_scratch {
 	const int32_t **rows;    /* (P) */
 	int *lens;               /* (P) */
 	int64_t *seq_ids;        /* (P, k) */
+	const char **texts;      /* (P, k) */
+	struct reward_out *scores; /* (P, k) */
 	struct rollout_batch rb;
 };
 
@@ -36,7 +38,9 @@ static int scratch_init(struct eval_scratch *s, int per_call, int k, int cap_len
 	s->rows = calloc(per_call, sizeof(*s->rows));
 	s->lens = calloc(per_call, sizeof(int));
 	s->seq_ids = calloc((size_t)per_call * k, sizeof(*s->seq_ids));
-	if (!s->ex || !s->ids || !s->rows || !s->lens || !s->seq_ids)
+	s->texts = calloc((size_t)per_call * k, sizeof(*s->texts));
+	s->scores = calloc((size_t)per_call * k, sizeof(*s->scores));
+	if (!s->ex || !s->ids || !s->rows || !s->lens || !s->seq_ids || !s->texts || !s->scores)
 		return -1;
 	return rollout_batch_init(&s->rb, per_call * k, cap_len);
 }
@@ -48,6 +52,8 @@ static void scratch_free(struct eval_scratch *s)
 	free(s->rows);
 	free(s->lens);
 	free(s->seq_ids);
+	free(s->texts);
+	free(s->scores);
 	rollout_batch_free(&s->rb);
 }
 
@@ -75,10 +81,17 @@ static int eval_chunk(struct rollout *ro, const struct data *d, int first, int c
 	int rc = rollout_generate(ro, s->rows, s->lens, count, k, &q, &s->rb, err, errn);
 	if (rc)
 		return rc < 0 ? -1 : rc;
+	for (int b = 0; b < count * k; b++)
+		s->texts[b] = rollout_text(&s->rb, b);
+	rc = reward_score(d->reward, d, s->ex, k, s->texts, count * k, s->scores, err, errn);
+	reward_out_free(s->scores, count * k);
+	if (rc)
+		return rc == REWARD_INTERRUPTED ? ROLLOUT_INTERRUPTED : -1;
+	out->reward_errors += d->reward ? d->reward->errors : 0;
 	for (int b = 0; b < count * k; b++) {
-		int correct = 0;
-		const char *text = rollout_text(&s->rb, b);
-		double reward = data_reward(d, &s->ex[b / k], text, &correct);
+		const char *text = s->texts[b];
+		double reward = s->scores[b].reward;
+		int correct = s->scores[b].correct;
 		out->reward_mean += reward;
 		out->correct += correct;
 		out->response_len_mean += s->rb.resp_len[b];

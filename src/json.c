@@ -866,3 +866,29 @@ void json_obj_end(struct json_out *o)
 {
 	fputs("}\n", o->f);
 }
+
+void json_write_value(FILE *f, const struct json *v)
+{
+	enum json_type t = json_type(v);
+	size_t n = json_len(v);
+	switch (t) {
+	case JSON_BOOL: fputs(json_bool(v) ? "true" : "false", f); return;
+	case JSON_NUMBER: json_write_number(f, json_num(v)); return;
+	case JSON_STRING: json_write_strn(f, json_str(v), json_str_len(v)); return;
+	case JSON_ARRAY:
+	case JSON_OBJECT:
+		fputc(t == JSON_ARRAY ? '[' : '{', f);
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				fputs(", ", f);
+			if (t == JSON_OBJECT) {
+				json_write_string(f, json_key_at(v, i));
+				fputs(": ", f);
+			}
+			json_write_value(f, json_at(v, i));
+		}
+		fputc(t == JSON_ARRAY ? ']' : '}', f);
+		return;
+	default: fputs("null", f);
+	}
+}

@@ -176,6 +176,10 @@ static void write_metrics(FILE *f, const struct step_metrics *m)
 		json_kv_num(&o, kv[i].k, kv[i].v);
 	json_kv_int(&o, "skipped_updates", m->skipped_updates);
 	json_kv_int(&o, "bad_step", m->bad_step);
+	if (m->has_reward_program) {
+		json_kv_int(&o, "reward_errors", m->reward_errors);
+		json_kv_int(&o, "reward_timeouts", m->reward_timeouts);
+	}
 	if (m->has_credit) {
 		const struct rhythm_metrics *c = &m->credit;
 		const struct { const char *k; double v; } ck[] = {

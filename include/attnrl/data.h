@@ -19,6 +19,9 @@
  * Every task's prompt goes through data.template (data_template.h); "plain" is the question
  * itself. data_encode prepends bos_id when the tokenizer asks for it (add_bos) and the
  * rendered text does not already start with it (llama3-chat begins with <|begin_of_text|>).
+ *
+ * With reward.command set, data_init and data_init_eval also start its workers (d->reward,
+ * ended by data_free); reward_score then scores responses through them.
  */
 #ifndef ATTNRL_DATA_H
 #define ATTNRL_DATA_H
@@ -29,6 +32,7 @@
 #include "attnrl/config.h"
 #include "attnrl/data_jsonl.h"
 #include "attnrl/data_template.h"
+#include "attnrl/reward.h"
 #include "attnrl/task.h"
 #include "attnrl/tokenizer.h"
 
@@ -53,6 +57,7 @@ struct data {
 	double format_weight;                   /* data.format_reward */
 	int from_file;                          /* problems from JSONL files (math, mcq, and
 						 * countdown when data.path is set) */
+	struct reward *reward;                  /* reward.command's workers, or NULL (reward.h) */
 };
 
 int data_init(struct data *d, const struct config *c, const struct tokenizer *tok, char *err, size_t n);

@@ -38,6 +38,7 @@ struct dataset_row {
 	int nums[TASK_NUMBERS_MAX];  /* Countdown rows: "nums" and "target" (n_nums 0: none) */
 	int n_nums;
 	long target;
+	const char *raw;             /* the row's JSON text as in the file */
 	int line;                    /* 1-based line in the file */
 	int eval;                    /* 1 when the question's hash falls in the held-out bucket */
 };

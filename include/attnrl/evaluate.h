@@ -17,6 +17,7 @@ struct eval_result {
 	int n, k, correct;  /* problems, responses per problem, right responses */
 	double accuracy, reward_mean, response_len_mean, seconds; /* means over the n x k */
 	long tokens;        /* generated */
+	long reward_errors; /* responses whose reward program request failed (scored 0) */
 };
 
 /* what a caller sees of each scored response and of each call (either function may be NULL) */

@@ -60,6 +60,8 @@ void json_write_strn(FILE *f, const char *s, size_t n); /* n bytes, NULs escaped
  * reads back to the same double (float); non-finite -> null */
 void json_write_number(FILE *f, double x);
 void json_write_float(FILE *f, float x);
+/* any parsed value back as compact JSON (numbers through json_write_number) */
+void json_write_value(FILE *f, const struct json *v);
 
 /* one-line object builder: {"k": v, ...} then "\n" at json_obj_end */
 struct json_out {

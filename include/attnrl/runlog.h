@@ -23,6 +23,8 @@ struct step_metrics {
 	double eval_accuracy, eval_reward_mean;
 	int has_credit;
 	struct rhythm_metrics credit;
+	int has_reward_program;        /* reward.command: its failed requests this step */
+	long reward_errors, reward_timeouts;
 };
 
 struct runlog {

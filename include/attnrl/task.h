@@ -73,6 +73,8 @@ struct task_example {
 	char ops[TASK_NUMBERS_MAX];     /* arith: ops[i] joins numbers[i] and numbers[i + 1] */
 	int n_numbers;
 	long target;                    /* arith: the result; countdown: the target */
+	const char *row;                /* the dataset row's JSON text (problems from a file, for
+					 * reward programs), or NULL */
 };
 
 /* "arith" | "countdown" | "math" | "mcq": 0, or -1 */

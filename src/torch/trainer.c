@@ -49,6 +49,9 @@ static int alloc_buffers(struct trainer *t)
 	t->correct = calloc(t->B, sizeof(int));
 	t->rewards = calloc(t->B, sizeof(float));
 	t->adv = calloc(t->B, sizeof(float));
+	t->texts = calloc(t->B, sizeof(*t->texts));
+	t->scores = calloc(t->B, sizeof(*t->scores));
+	t->keep = calloc(t->B, 1);
 	t->old_logp = calloc(bt, sizeof(float));
 	t->ref_logp = calloc(bt, sizeof(float));
 	long budget = t->cfg.algo.micro_batch_tokens, cap_n = budget ? budget : (long)t->micro * t->cap_len;
@@ -59,7 +62,7 @@ static int alloc_buffers(struct trainer *t)
 	t->seq_ids = calloc(t->B, sizeof(int64_t));
 	if (!t->ex || !t->prompt_ids || !t->prompt_rows || !t->prompt_lens || !t->correct ||
 	    !t->rewards || !t->adv || !t->old_logp || !t->ref_logp || !t->host || !t->seq_ids ||
-	    !t->order || !t->starts)
+	    !t->order || !t->starts || !t->texts || !t->scores || !t->keep)
 		return -1;
 	for (int b = 0; b < t->B; b++)
 		t->seq_ids[b] = (int64_t)trainer_group_of(t, b / t->G) * t->G + b % t->G;
@@ -226,13 +229,15 @@ static void trainer_free(struct trainer *t)
 	trainer_device_free(t);
 	model_destroy(t->ref);
 	rhythm_free(&t->rh);
+	if (t->scores)
+		reward_out_free(t->scores, t->B);
 	data_free(&t->data);
 	policy_free(&t->pol);
 	rollout_batch_free(&t->rb);
 	batch_pack_free(&t->pack);
 	void *bufs[] = { t->ex, t->prompt_ids, t->prompt_rows, t->prompt_lens, t->correct,
 			 t->rewards, t->adv, t->old_logp, t->ref_logp, t->host, t->seq_ids,
-			 t->order, t->starts };
+			 t->order, t->starts, t->texts, t->scores, t->keep };
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		free(bufs[i]);
 	memset(t, 0, sizeof(*t));
@@ -264,19 +269,24 @@ void trainer_destroy(struct trainer *t)
 	free(t);
 }
 
-/* a log row that did not reach its file stops the run: err says which, and where a rerun
- * resumes (the logs are cut back to that checkpoint's sizes, which only cover written rows) */
-static int log_failed(const struct trainer *t, long step, char *err, size_t n)
+int trainer_fail_at(const struct trainer *t, long step, const char *fix, char *err, size_t n)
 {
 	char why[1024];
 	snprintf(why, sizeof(why), "%s", err);
 	if (t->last_saved)
 		snprintf(err, n, "step %ld: %s; stopping: a rerun resumes from the last good checkpoint "
-			 "%s/ckpt/step_%ld (free space first)", step, why, t->run_dir, t->last_saved);
+			 "%s/ckpt/step_%ld (%s first)", step, why, t->run_dir, t->last_saved, fix);
 	else
 		snprintf(err, n, "step %ld: %s; stopping: no checkpoint was saved yet, a rerun starts "
-			 "over (free space first)", step, why);
+			 "over (%s first)", step, why, fix);
 	return -1;
+}
+
+/* a log row that did not reach its file stops the run: err says which, and where a rerun
+ * resumes (the logs are cut back to that checkpoint's sizes, which only cover written rows) */
+static int log_failed(const struct trainer *t, long step, char *err, size_t n)
+{
+	return trainer_fail_at(t, step, "free space", err, n);
 }
 
 static int log_samples(struct trainer *t, long step, char *err, size_t n)
@@ -290,7 +300,8 @@ static int log_samples(struct trainer *t, long step, char *err, size_t n)
 					   t->rh.waad + at, t->rh.fai + at, t->rh.delta + at,
 					   t->rh.gamma + at, t->rh.sets + at };
 		if (runlog_sample(&t->log, step, t->ex[i / t->G].prompt, rollout_text(&t->rb, i),
-				  t->rewards[i], t->correct[i], NULL, t->rh.stats ? &d : NULL, err, n))
+				  t->rewards[i], t->correct[i], t->scores[i].info, t->rh.stats ? &d : NULL,
+				  err, n))
 			return log_failed(t, step, err, n);
 	}
 	return 0;

@@ -59,6 +59,9 @@ struct trainer {
 	const int32_t **prompt_rows;      /* (n_prompts) rows of prompt_ids */
 	int *prompt_lens, *correct;       /* (n_prompts), (B) */
 	float *rewards, *adv;             /* (B) */
+	const char **texts;               /* (B) the responses' texts, for reward_score */
+	struct reward_out *scores;        /* (B) their rewards, failures and infos */
+	uint8_t *keep;                    /* (B) 0: its group left the update (reward.on_error=skip) */
 	float *old_logp, *ref_logp;       /* (B, T) token-indexed */
 	float *host;                      /* (6, pack.cap_n) packing scratch */
 	int *order, *starts;              /* (B), (B + 1): micro-batches of batch_plan */
@@ -93,6 +96,9 @@ int trainer_group_of(const struct trainer *t, int j);    /* local group j -> glo
 int trainer_local_group(const struct trainer *t, int g); /* global group -> local, or -1 */
 int trainer_sum(struct trainer *t, double *v, int k, char *err, size_t n); /* in place */
 int trainer_any(struct trainer *t, int flag, char *err, size_t n); /* 1 if any rank set flag */
+/* err ("why") becomes "step N: why; stopping: a rerun resumes from the last good checkpoint
+ * DIR (fix first)"; -1 */
+int trainer_fail_at(const struct trainer *t, long step, const char *fix, char *err, size_t n);
 int trainer_sum_grads(struct trainer *t, char *err, size_t n);
 
 /* trainer_device.c: train.device -> t->device (after trainer_dist_env); Gloo refused for a

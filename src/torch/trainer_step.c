@@ -68,12 +68,56 @@ static int step_rollout(struct trainer *t, long step, char *err, size_t n)
 				&t->rp, &t->rb, err, n);
 }
 
-/* the task's reward of every response, and whether it is right */
-static void step_score(struct trainer *t)
+/* every response's reward and verdict (reward_score); with reward.on_error=skip a failed
+ * request takes its group out of the update. 0, REWARD_INTERRUPTED or -1 with err */
+static int score_local(struct trainer *t, char *err, size_t n)
 {
+	struct reward *r = t->data.reward;
+	reward_out_free(t->scores, t->B);
 	for (int b = 0; b < t->B; b++)
-		t->rewards[b] = (float)data_reward(&t->data, &t->ex[b / t->G],
-						   rollout_text(&t->rb, b), &t->correct[b]);
+		t->texts[b] = rollout_text(&t->rb, b);
+	int rc = reward_score(r, &t->data, t->ex, t->G, t->texts, t->B, t->scores, err, n);
+	memset(t->keep, 1, (size_t)t->B);
+	for (int b = 0; b < t->B; b++) {
+		t->rewards[b] = t->scores[b].reward;
+		t->correct[b] = t->scores[b].correct;
+		if (t->scores[b].failed && r && r->on_error == REWARD_SKIP)
+			memset(t->keep + b / t->G * t->G, 0, (size_t)t->G);
+	}
+	return rc;
+}
+
+/* score_local on every rank, which agree on a failure or a stop: 0, 1 (stop) or -1 */
+static int step_score(struct trainer *t, long step, struct step_metrics *m, char *err, size_t n)
+{
+	struct reward *r = t->data.reward;
+	int rc = score_local(t, err, n);
+	if (!r)
+		return 0;
+	if (rc < 0)
+		trainer_fail_at(t, step, "fix the reward program, or set reward.on_error", err, n);
+	int failed = trainer_any(t, rc < 0, err, n);
+	if (failed) {
+		if (failed > 0 && rc >= 0)
+			snprintf(err, n, "step %ld: another rank's reward program failed (its log says "
+				 "why)", step);
+		return -1;
+	}
+	int stop = trainer_any(t, rc == REWARD_INTERRUPTED || stop_requested(), err, n);
+	if (stop)
+		return stop < 0 ? -1 : 1;
+	char line[600];
+	reward_summary(r, t->B, line, sizeof(line));
+	if (line[0])
+		fprintf(stderr, "attnrl train: reward: step %ld%s: %s\n", step,
+			t->world > 1 ? (t->rank ? " (a rank other than 0)" : " (rank 0)") : "", line);
+	double v[2] = { (double)r->errors, (double)r->timeouts };
+	if (trainer_sum(t, v, 2, err, n))
+		return -1;
+	m->has_reward_program = 1;
+	m->reward_errors = (long)v[0];
+	m->reward_timeouts = (long)v[1];
+	return 0;
 }
 
 /* the statistics streamed during the rollout -> gamma per token (credit.strategy) */
@@ -229,6 +273,9 @@ static int micro_step(struct trainer *t, const int *rows, int count, int n_mb, l
 	if (batch_pack_rows(p, &t->rb, rows, count))
 		return -1;
 	size_t bt = (size_t)p->B * p->T;
+	for (int r = 0; r < p->B; r++) /* a group reward.on_error=skip dropped: no loss, no weight */
+		if (!t->keep[p->rows[r]])
+			memset(p->mask + (size_t)r * p->T, 0, (size_t)p->T * sizeof(float));
 	float *old = t->host, *adv = old + bt, *w = adv + bt, *ref = w + bt, *lp = ref + bt;
 	float *gamma = lp + bt;
 	batch_pack_gather(p, &t->rb, t->old_logp, old);
@@ -303,16 +350,19 @@ static int update(struct trainer *t, struct update_acc *a, char *err, size_t n)
 	int mb = (int)t->cfg.algo.mini_batch, mb_local = mb / t->world;
 	for (long e = 0; e < t->cfg.algo.ppo_epochs; e++) {
 		for (int s = 0; s < t->B; s += mb_local) {
-			double tokens_mb = 0;
+			double kept[2] = { 0, 0 }; /* response tokens and responses in the update */
 			for (int b = s; b < s + mb_local; b++)
-				tokens_mb += t->rb.resp_len[b];
-			if (trainer_sum(t, &tokens_mb, 1, err, n))
+				if (t->keep[b])
+					kept[0] += t->rb.resp_len[b], kept[1]++;
+			if (trainer_sum(t, kept, 2, err, n))
 				return -1;
+			if (!kept[1])
+				continue; /* every group of it was dropped */
 			int k = plan_micro(t, s, mb_local);
 			for (int i = 0; i < k; i++) {
 				tensor_frame_push();
 				int rc = micro_step(t, t->order + t->starts[i], t->starts[i + 1] - t->starts[i],
-						    mb, (long)tokens_mb, a);
+						    (int)kept[1], (long)kept[0], a);
 				tensor_frame_pop();
 				if (rc)
 					goto fail;
@@ -383,6 +433,9 @@ int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n)
 	double v[2] = { r.correct, r.reward_mean * r.n * r.k };
 	if (trainer_sum(t, v, 2, err, n))
 		return -1;
+	if (r.reward_errors)
+		fprintf(stderr, "attnrl train: reward: eval of step %ld: %ld responses scored 0: %s\n",
+			t->cur_step, r.reward_errors, reward_pool_last_error(t->data.reward->pool));
 	double m_resp = (double)t->data.eval_size * e->k;
 	m->has_eval = 1;
 	m->eval_accuracy = v[0] / m_resp;
@@ -445,7 +498,8 @@ int trainer_step(struct trainer *t, long step, struct step_metrics *m, char *err
 	int stop = trainer_any(t, rc == ROLLOUT_INTERRUPTED || stop_requested(), err, n);
 	if (stop)
 		return stop < 0 ? -1 : 1; /* every rank discards the step */
-	step_score(t);
+	if ((rc = step_score(t, step, m, err, n)))
+		return rc;
 	if (rollout_metrics(t, m, err, n) || step_credit(t, m, err, n))
 		return -1;
 	kv_release(t);
