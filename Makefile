@@ -154,7 +154,7 @@ ifeq ($(filter clean,$(MAKECMDGOALS)),)
 $(info attnrl: $(if $(filter 1,$(CUDA)),CUDA,CPU) build; libtorch $(if $(LIBTORCH),from $(LIBTORCH),Debian ($(TORCH_INC))); BLAS $(or $(BLAS_INC),not found); nvcc $(if $(NVCC),$(NVCC) (kernels/*.cu for sm_$(CUDA_ARCH)),not found (kernels/*.cu not compiled)))
 endif
 
-.PHONY: all kernels gpu-harness emu-asan deps-check run test asan bench bench-peers clean config-ref test-slurm nccl-check fuzz fuzz-build fuzz-deps
+.PHONY: all kernels gpu-harness emu-asan deps-check run test asan bench bench-reward bench-peers clean config-ref test-slurm nccl-check fuzz fuzz-build fuzz-deps
 all: deps-check $(BIN)/attnrl $(if $(NVCC),kernels)
 
 # the CUDA kernels as objects (CUDA=1 links them; CPU builds only prove they compile)
@@ -367,6 +367,10 @@ test-slurm: all
 bench: all $(B)/bench/stats_overhead
 	@bash bench/run.sh
 	@bash bench/credit.sh
+
+# the reward-program protocol's overhead per response (bench/reward.sh; ~10 s)
+bench-reward: all
+	@bash bench/reward.sh
 
 # attnrl against TRL's GRPOTrainer on the CPU (bench/peers.sh; needs .venv with trl)
 bench-peers: all

@@ -129,7 +129,8 @@ static void test_config_check(const struct config *c)
 /* text of dir/name with the first from replaced by to */
 static void edit(const char *dir, const char *name, const char *from, const char *to)
 {
-	char path[600], text[8192], out[8192];
+	static char text[1 << 16], out[1 << 16]; /* config.yaml is ~10 kB */
+	char path[600];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	FILE *f = fopen(path, "r");
 	size_t k = f ? fread(text, 1, sizeof(text) - 1, f) : 0;

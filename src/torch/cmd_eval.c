@@ -306,6 +306,10 @@ static int run_all(struct eval_run *r, struct policy *p, const struct data *d, i
 		return -1;
 	if (h.progress)
 		fprintf(stderr, "\n");
+	if (res.reward_errors)
+		fprintf(stderr, "attnrl eval: reward: %ld of %ld responses scored 0, their reward "
+			"program requests failed: %s\n", res.reward_errors, (long)r->n * r->k,
+			reward_pool_last_error(d->reward->pool));
 	r->seconds = res.seconds;
 	r->tokens = res.tokens;
 	return 0;

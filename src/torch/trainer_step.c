@@ -95,7 +95,7 @@ static int step_score(struct trainer *t, long step, struct step_metrics *m, char
 	if (!r)
 		return 0;
 	if (rc < 0)
-		trainer_fail_at(t, step, "fix the reward program, or set reward.on_error", err, n);
+		trainer_fail_at(t, step, "fix the reward program", err, n);
 	int failed = trainer_any(t, rc < 0, err, n);
 	if (failed) {
 		if (failed > 0 && rc >= 0)

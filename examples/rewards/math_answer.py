@@ -12,8 +12,8 @@ compared with ground_truth by math-verify (https://pypi.org/project/math-verify/
 installed, else by sympy, else as text. --exact compares the trimmed answer with ground_truth
 as text, the rule of attnrl's built-in arith verifier.
 
-  reward.command: python3 examples/rewards/math_verify.py
-  reward.command: python3 examples/rewards/math_verify.py --exact
+  reward.command: python3 examples/rewards/math_answer.py
+  reward.command: python3 examples/rewards/math_answer.py --exact
 """
 import json
 import re
