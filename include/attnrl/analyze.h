@@ -18,9 +18,10 @@
  * - Stream every layer of the model (credit.layers = 0,1,...,L-1), so that struct attnstats
  *   holds per-pair WAAD (waad, (S, Q, M)) and per-pair FAI sums (fai, (S, Q, M)) for all
  *   layers; a layer third is the pairs of layers [0, L/3), [L/3, 2L/3), [2L/3, L).
- * - Per third: attnstats_distances + attnstats_group restricted to that third's pairs give
- *   H_loc and H_glob; attnstats_finalize gives waad (over H_loc) and fai (over H_glob, the
- *   fai_glob input). fai_recv is the mean over the third's receiver pairs of the per-pair FAI
+ * - Per third: attnstats_distances, then attnstats_group on that third's slice of d (pairs are
+ *   layer-major: pair = sampled layer index * n_heads + head) give H_loc and H_glob; with the
+ *   other pairs' group flags cleared, attnstats_finalize gives waad (over H_loc) and fai (over
+ *   H_glob, the fai_glob input). fai_recv is the mean over the third's receiver pairs of the per-pair FAI
  *   (the sums divided by attnstats_t_count), the receiver pairs chosen as described at
  *   struct analyze_response.
  * - analyze_linkages per third, analyze_print and analyze_write_json over the three.
