@@ -108,8 +108,10 @@ PURE_OBJ := $(PURE_SRC:src/%.c=$(B)/%.o)
 GLOO_OBJ := $(if $(GLOO_PLUGIN),$(B)/dist_gloo_plugin.o,$(B)/dist_gloo.o)
 TESTS   := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 # (tests/loss_oracle: attnrl's advantages and loss on a batch file, for tests/test_loss_oracle.sh;
-# tests/hf_oracle_run: a Hugging Face folder's logits and decodes, for tests/test_oracle_hf.sh)
+# tests/hf_oracle_run: a Hugging Face folder's logits and decodes, for tests/test_oracle_hf.sh;
+# tests/analyze_oracle: random inputs through analyze.h, for tests/test_analyze_oracle.sh)
 TEST_HELPERS := $(B)/tests/dist_worker $(B)/tests/loss_oracle $(B)/tests/hf_oracle_run \
+	$(B)/tests/analyze_oracle \
 	$(B)/emu/check_kernels $(B)/emu/check_engine \
 	$(B)/emu/check_rollout $(B)/emu/bench_rollout
 # the tests that link libtorch (the others link PURE_OBJ in the sanitizer build)
