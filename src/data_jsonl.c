@@ -296,16 +296,18 @@ static int parse_line(struct loader *l, const char *s, size_t len, struct datase
 	return rc;
 }
 
-/* lines holding more than white space: the rows to make room for */
-static size_t count_rows(const char *text, size_t len)
+/* lines holding more than white space: the rows to make room for, and (*bytes) their text */
+static size_t count_rows(const char *text, size_t len, size_t *bytes)
 {
 	size_t rows = 0;
+	*bytes = 0;
 	for (const char *p = text; p < text + len;) {
 		const char *e = memchr(p, '\n', (size_t)(text + len - p));
 		const char *b = p;
 		size_t t = e ? (size_t)(e - p) : (size_t)(text + len - p);
 		trim(&b, &t);
 		rows += t > 0;
+		*bytes += t;
 		p = e ? e + 1 : text + len;
 	}
 	return rows ? rows : 1;
@@ -314,9 +316,10 @@ static size_t count_rows(const char *text, size_t len)
 static int load_lines(struct loader *l, const char *text, size_t len)
 {
 	struct dataset *ds = l->ds;
-	size_t lines = count_rows(text, len);
+	size_t row_bytes, lines = count_rows(text, len, &row_bytes);
 	ds->rows = calloc(lines, sizeof(*ds->rows));
-	ds->mem_cap = 2 * len + lines * ROW_EXTRA + 1; /* the texts, and each row as it is */
+	/* the texts taken from the rows, and each row as it is */
+	ds->mem_cap = len + row_bytes + lines * (ROW_EXTRA + 1) + 1;
 	ds->mem = malloc(ds->mem_cap);
 	if (!ds->rows || !ds->mem) {
 		snprintf(l->err, l->n, "%s: out of memory for %zu lines", l->path, lines);

@@ -405,6 +405,10 @@ static int on_line(struct reward_pool *p, struct batch *b, int i, char *line, si
 	struct worker *w = &p->w[i];
 	char jerr[160];
 	long long id;
+	if (len > REWARD_LINE_MAX) {
+		pool_error(p, i, "wrote a line of more than %d bytes", REWARD_LINE_MAX);
+		return 1;
+	}
 	while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
 		line[--len] = 0;
 	if (!len)
