@@ -2,8 +2,8 @@
 # test_reward_program.sh - reward programs in training and eval (reward.command):
 #  - the default job with examples/rewards/math_answer.py --exact (the built-in arith rule, in
 #    Python) gives the built-in verifier's rewards, eval accuracies and so the same weights,
-#    byte for byte, with the replies' info objects in samples.jsonl; `attnrl eval` through it
-#    gives the built-in accuracy;
+#    byte for byte, with the replies' info objects in samples.jsonl, on 1 rank and on 2;
+#    `attnrl eval` through it gives the built-in accuracy;
 #  - reward.combine=add doubles every reward of the same program;
 #  - a program that replies NaN to some requests: reward.on_error=zero and skip go on and count
 #    them in metrics.jsonl (reward_errors) with a console line; abort ends the run with exit 1
@@ -40,6 +40,24 @@ grep -q '"reward_errors": 0, "reward_timeouts": 0' "$tmp/program/metrics.jsonl" 
 	fail "no reward_errors in metrics.jsonl"
 grep -q '"info": {"answer": ' "$tmp/program/samples.jsonl" || fail "no info in samples.jsonl"
 echo "test_reward_program: math_answer.py --exact: model sha256 ${b:0:16} = built-in's; metrics equal"
+
+# 2 ranks (Gloo, loopback), each with its own workers: the built-in's weights again
+two() { # run name, overrides...
+	local name=$1 port=$(free_port) pids=() rc=0
+	shift
+	for r in 0 1; do
+		env RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port "$bin" train "${base[@]}" \
+			train.steps=2 run.name=$name "$@" >"$tmp/$name.$r.log" 2>&1 &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p" || rc=1; done
+	[ $rc -eq 0 ] || fail "2 ranks, $name: $(tail -n 1 "$tmp/$name.0.log")"
+}
+two builtin2
+two program2 reward.command="$exact" reward.workers=2
+a=$(sha256sum <"$tmp/builtin2/model.safetensors")
+b=$(sha256sum <"$tmp/program2/model.safetensors")
+[ "$a" = "$b" ] || fail "2 ranks: the weights differ: built-in ${a:0:16}, program ${b:0:16}"
 
 # attnrl eval through the program: the built-in accuracy
 eval_acc() { "$bin" eval --model "$tmp/builtin" --limit 40 "$@" 2>/dev/null | awk '$1 == "all" { print $4, $6 }'; }
