@@ -42,6 +42,15 @@ static void script(const char *name, const char *middle, int reply)
 	fclose(f);
 }
 
+/* a script dir/name.sh of exactly text (no reading loop); its path into path */
+static void raw_script(const char *name, const char *text, char *path, size_t n)
+{
+	snprintf(path, n, "%s/%s.sh", dir, name);
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
 struct run {
 	struct reward_reply out[256];
 	int rc, ok, bad, timeout, died;
@@ -170,14 +179,8 @@ static void test_hostile(void)
 	      r.died);
 	expect_good("long_line", &r, N, 1);
 
-	script("never_reads", "", 0);
-	FILE *f = fopen("/dev/null", "r"); /* the script above is replaced by one that sleeps */
-	fclose(f);
 	char path[320];
-	snprintf(path, sizeof(path), "%s/never_reads.sh", dir);
-	f = fopen(path, "w");
-	fputs("exec sleep 30\n", f);
-	fclose(f);
+	raw_script("never_reads", "exec sleep 30\n", path, sizeof(path));
 	run_pool("never_reads", 2, 0.3, N, &r);
 	CHECK(r.rc == 0 && r.timeout == N && r.seconds < 4.0, "never_reads: %d time-outs in %.2fs",
 	      r.timeout, r.seconds);
@@ -189,10 +192,7 @@ static void test_give_up(void)
 {
 	struct run r;
 	char path[320];
-	snprintf(path, sizeof(path), "%s/flood.sh", dir);
-	FILE *f = fopen(path, "w");
-	fputs("exec yes\n", f);
-	fclose(f);
+	raw_script("flood", "exec yes\n", path, sizeof(path));
 	char cmd[400], err[600];
 	snprintf(cmd, sizeof(cmd), "sh %s", path);
 	struct reward_pool *p = reward_pool_open(cmd, 2, 5.0, err, sizeof(err));
