@@ -107,6 +107,7 @@ static void config_normalize(struct config *c)
 	memcpy(c->dist.rendezvous, d.dist.rendezvous, sizeof(d.dist.rendezvous));
 	c->dist.timeout = d.dist.timeout;
 	c->eval = d.eval; /* eval settings do not touch training */
+	c->log = d.log;
 }
 
 uint64_t ckpt_config_hash(const struct config *c)
@@ -339,6 +340,8 @@ static char *state_json(const struct ckpt_state *s, const char *dir, const char 
 	json_kv_str(&o, "config_hash", hash);
 	json_kv_int(&o, "metrics_bytes", s->log.metrics);
 	json_kv_int(&o, "samples_bytes", s->log.samples);
+	if (s->log.tensorboard >= 0) /* none without log.tensorboard */
+		json_kv_int(&o, "tensorboard_bytes", s->log.tensorboard);
 	json_kv_str(&o, "attnrl_commit", ATTNRL_COMMIT);
 	json_kv_key(&o, "crc32c");
 	int bad = write_crcs(f, dir, config, config_len);
@@ -459,6 +462,21 @@ static int check_state(const char *path, const char *dir, long format,
 	return 0;
 }
 
+/* "tensorboard_bytes": the event file's size, absent (-1) when the run kept none (or was
+ * saved before attnrl wrote event files) */
+static int read_tensorboard_bytes(const struct json *j, const char *path, struct ckpt_state *s,
+				  char *err, size_t n)
+{
+	s->log.tensorboard = -1;
+	if (!json_get(j, "tensorboard_bytes"))
+		return 0;
+	if (get_long(j, "tensorboard_bytes", &s->log.tensorboard) || s->log.tensorboard < 0) {
+		snprintf(err, n, "'%s': tensorboard_bytes is not a count of bytes", path);
+		return -1;
+	}
+	return 0;
+}
+
 int ckpt_read_state(const char *dir, struct ckpt_state *s, char *err, size_t n)
 {
 	char path[CKPT_PATH_MAX];
@@ -480,6 +498,8 @@ int ckpt_read_state(const char *dir, struct ckpt_state *s, char *err, size_t n)
 			snprintf(err, n, "'%s': no integer '%s'", path, keys[i]);
 			rc = -1;
 		}
+	if (!rc)
+		rc = read_tensorboard_bytes(j, path, s, err, n);
 	if (!rc && json_int(json_get(j, "data_cursor"), &s->data_cursor)) {
 		snprintf(err, n, "'%s': no integer 'data_cursor'", path);
 		rc = -1;

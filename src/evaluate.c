@@ -224,3 +224,34 @@ int eval_summarize(const struct eval_problem *p, int n, struct eval_subset **out
 	*out = s;
 	return rows;
 }
+
+/* the subject label of held-out problem i: a JSONL row's (MATH's "subject"), else NULL */
+static const char *subject_of(const struct data *d, int i)
+{
+	return d->from_file && i < d->n_eval ? d->eval[i]->subject : NULL;
+}
+
+int evaluate_has_subjects(const struct data *d, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (subject_of(d, i))
+			return 1;
+	return 0;
+}
+
+int evaluate_subjects(const struct data *d, const double *right, int n, int k,
+		      struct eval_subset **out)
+{
+	*out = NULL;
+	if (!evaluate_has_subjects(d, n))
+		return 0;
+	struct eval_problem *p = calloc((size_t)n, sizeof(*p));
+	if (!p)
+		return -1;
+	for (int i = 0; i < n; i++)
+		p[i] = (struct eval_problem){ .group = subject_of(d, i), .k = k,
+					      .correct = (int)right[i] };
+	int rows = eval_summarize(p, n, out);
+	free(p);
+	return rows;
+}

@@ -1,6 +1,8 @@
-/* runlog.c - console, metrics.jsonl and samples.jsonl (see runlog.h). Every row is flushed
- * and checked when it ends: a write that failed (disk full, EFBIG) is an error of the row, never
- * skipped, so a checkpoint's log sizes only ever cover rows that reached the file. */
+/* runlog.c - console, metrics.jsonl, samples.jsonl and the TensorBoard event file (see
+ * runlog.h). Every row is flushed and checked when it ends: a write that failed (disk full,
+ * EFBIG) is an error of the row, never skipped, so a checkpoint's log sizes only ever cover rows
+ * that reached the file. A metrics row's members are written by one list (step_members,
+ * eval_members) through put_num / put_int, each to the JSON row and to the row's event. */
 #include "attnrl/runlog.h"
 
 #include <errno.h>
@@ -9,27 +11,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attnrl/evaluate.h"
 #include "attnrl/fsutil.h"
 #include "attnrl/json.h"
 
-/* the bytes of f's last complete line (0: none): where a forced resume cuts a file that is
- * shorter than its checkpoint says, so that no half line is glued to the next row */
-static long last_line_end(const char *path)
+/* the bytes of path's last complete line, or with events its last whole record (0: none):
+ * where a forced resume cuts a file that is shorter than its checkpoint says, so that no half
+ * row is glued to the next */
+static long whole_end(const char *path, int events)
 {
 	char *data;
 	size_t len;
 	if (fs_read_file(path, &data, &len))
 		return 0;
-	while (len > 0 && data[len - 1] != '\n')
+	if (events)
+		len = tbevents_valid_end((const unsigned char *)data, len);
+	while (!events && len > 0 && data[len - 1] != '\n')
 		len--;
 	free(data);
 	return (long)len;
 }
 
 /* dir/name, fresh ("w"), or cut to keep bytes and appended to (resume); a file missing or
- * shorter than keep is refused, or with accept_loss kept as it is (*lost set, err the warning) */
+ * shorter than keep is refused, or with accept_loss kept as it is (*lost set, err the warning);
+ * events: the event file (records, not lines) */
 static FILE *open_in(const char *dir, const char *name, const struct runlog_pos *at,
-		     long keep, int accept_loss, int *lost, char *err, size_t n)
+		     long keep, int events, int accept_loss, int *lost, char *err, size_t n)
 {
 	char path[1024];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -71,18 +78,18 @@ static FILE *open_in(const char *dir, const char *name, const struct runlog_pos 
 	}
 	if (st.st_size < keep) {
 		long recorded = keep;
-		keep = last_line_end(path);
+		keep = whole_end(path, events);
 		snprintf(err, n, "'%s' has %lld bytes, but the checkpoint of step %ld recorded %ld: "
-			 "kept its %ld bytes of whole lines and going on (run.resume_force=true)", path,
-			 (long long)st.st_size, at->step, recorded, keep);
+			 "kept its %ld bytes of whole %s and going on (run.resume_force=true)", path,
+			 (long long)st.st_size, at->step, recorded, keep, events ? "records" : "lines");
 		*lost = 1;
 	}
 	/* a row ends "}\n"; runlog_eval_amend turns the "}\n" of a checkpoint's last row into ", "
 	 * and the eval: cut back inside it, the row is closed again as the checkpoint saw it */
 	char tail[2] = "";
 	if (ftruncate(fileno(f), keep) ||
-	    (keep >= 2 && pread(fileno(f), tail, 2, keep - 2) == 2 && !memcmp(tail, ", ", 2) &&
-	     pwrite(fileno(f), "}\n", 2, keep - 2) != 2) ||
+	    (!events && keep >= 2 && pread(fileno(f), tail, 2, keep - 2) == 2 &&
+	     !memcmp(tail, ", ", 2) && pwrite(fileno(f), "}\n", 2, keep - 2) != 2) ||
 	    fseek(f, 0, SEEK_END)) {
 		snprintf(err, n, "cannot cut '%s' back to the checkpoint's %ld bytes: %s", path, keep,
 			 strerror(errno));
@@ -90,33 +97,6 @@ static FILE *open_in(const char *dir, const char *name, const struct runlog_pos 
 		return NULL;
 	}
 	return f;
-}
-
-int runlog_open(struct runlog *l, const char *dir, long total_steps, const struct runlog_pos *at,
-		int accept_loss, char *err, size_t n)
-{
-	int lost = 0, lost_s = 0;
-	char warn[1024] = "";
-	memset(l, 0, sizeof(*l));
-	snprintf(l->metrics_path, sizeof(l->metrics_path), "%s/metrics.jsonl", dir);
-	snprintf(l->samples_path, sizeof(l->samples_path), "%s/samples.jsonl", dir);
-	l->metrics = open_in(dir, "metrics.jsonl", at, at ? at->metrics : -1, accept_loss, &lost,
-			     err, n);
-	if (lost)
-		snprintf(warn, sizeof(warn), "%s", err);
-	l->samples = l->metrics ? open_in(dir, "samples.jsonl", at, at ? at->samples : -1,
-					  accept_loss, &lost_s, err, n) : NULL;
-	if (!l->samples) {
-		runlog_close(l);
-		return -1;
-	}
-	if (lost)
-		snprintf(err, n, "%s", warn);
-	l->tty = isatty(STDOUT_FILENO);
-	l->total_steps = total_steps;
-	l->first_step = at ? at->step : 0;
-	l->t_start = fs_now();
-	return lost || lost_s ? RUNLOG_LOST : 0;
 }
 
 /* after a row: flushed, and no write of it failed (the error flag is sticky, so a write that
@@ -128,6 +108,63 @@ static int row_done(FILE *f, const char *path, char *err, size_t n)
 		return 0;
 	snprintf(err, n, "cannot write '%s': %s", path, errno ? strerror(errno) : "write error");
 	return -1;
+}
+
+/* the event file of a run with log.tensorboard: an empty one gets the version record first */
+static int events_begin(struct runlog *l, char *err, size_t n)
+{
+	long at = ftell(l->events);
+	if (at > 0)
+		return 0;
+	errno = 0;
+	if (at == 0 && !tbevents_write_version(l->events, fs_wall()))
+		return row_done(l->events, l->events_path, err, n);
+	snprintf(err, n, "cannot write '%s': %s", l->events_path,
+		 errno ? strerror(errno) : "write error");
+	return -1;
+}
+
+int runlog_open(struct runlog *l, const char *dir, long total_steps, int tensorboard,
+		const struct runlog_pos *at, int accept_loss, char *err, size_t n)
+{
+	int any = 0;
+	char warn[1024] = "";
+	memset(l, 0, sizeof(*l));
+	tbevents_init(&l->tb);
+	snprintf(l->metrics_path, sizeof(l->metrics_path), "%s/metrics.jsonl", dir);
+	snprintf(l->samples_path, sizeof(l->samples_path), "%s/samples.jsonl", dir);
+	snprintf(l->events_path, sizeof(l->events_path), "%s/%s", dir, RUNLOG_EVENTS);
+	if (!tensorboard && !at) /* a run that starts over: no stale events of the earlier one */
+		unlink(l->events_path);
+	const struct { FILE **f; const char *name; long keep; } files[] = {
+		{ &l->metrics, "metrics.jsonl", at ? at->metrics : -1 },
+		{ &l->samples, "samples.jsonl", at ? at->samples : -1 },
+		{ &l->events, RUNLOG_EVENTS, at ? at->tensorboard : -1 },
+	};
+	for (int i = 0; i < (tensorboard ? 3 : 2); i++) {
+		int lost = 0;
+		*files[i].f = open_in(dir, files[i].name, at, files[i].keep, i == 2, accept_loss,
+				      &lost, err, n);
+		if (!*files[i].f) {
+			runlog_close(l);
+			return -1;
+		}
+		if (lost && !any)
+			snprintf(warn, sizeof(warn), "%s", err);
+		any |= lost;
+	}
+	if (l->events && events_begin(l, err, n)) {
+		runlog_close(l);
+		return -1;
+	}
+	if (any)
+		snprintf(err, n, "%s", warn);
+	l->tty = isatty(STDOUT_FILENO);
+	l->total_steps = total_steps;
+	l->first_step = at ? at->step : 0;
+	l->t_start = fs_now();
+	l->sample_step = -1;
+	return any ? RUNLOG_LOST : 0;
 }
 
 static int sync_one(FILE *f, const char *path, long *pos, char *err, size_t n)
@@ -144,24 +181,47 @@ static int sync_one(FILE *f, const char *path, long *pos, char *err, size_t n)
 int runlog_sync(struct runlog *l, long step, struct runlog_pos *at, char *err, size_t n)
 {
 	at->step = step;
+	at->tensorboard = -1;
 	return sync_one(l->metrics, l->metrics_path, &at->metrics, err, n) ||
-	       sync_one(l->samples, l->samples_path, &at->samples, err, n) ? -1 : 0;
+	       sync_one(l->samples, l->samples_path, &at->samples, err, n) ||
+	       (l->events && sync_one(l->events, l->events_path, &at->tensorboard, err, n)) ? -1 : 0;
 }
 
 void runlog_close(struct runlog *l)
 {
-	if (l->metrics)
-		fclose(l->metrics);
-	if (l->samples)
-		fclose(l->samples);
-	l->metrics = l->samples = NULL;
+	FILE **fs[] = { &l->metrics, &l->samples, &l->events };
+	for (int i = 0; i < 3; i++) {
+		if (*fs[i])
+			fclose(*fs[i]);
+		*fs[i] = NULL;
+	}
+	tbevents_free(&l->tb);
 }
 
-static void write_metrics(FILE *f, const struct step_metrics *m)
-{
+/* a metrics row being written: each member goes to the JSON object and, when the run keeps an
+ * event file, as a scalar to the row's event (the row's step is the event's step) */
+struct row {
 	struct json_out o;
-	json_obj_begin(&o, f);
-	json_kv_int(&o, "step", m->step);
+	struct tbevents *tb; /* NULL: no event file */
+};
+
+static void put_num(struct row *r, const char *key, double v)
+{
+	json_kv_num(&r->o, key, v);
+	if (r->tb)
+		tbevents_scalar(r->tb, key, (float)v);
+}
+
+static void put_int(struct row *r, const char *key, long v)
+{
+	json_kv_int(&r->o, key, v);
+	if (r->tb)
+		tbevents_scalar(r->tb, key, (float)v);
+}
+
+/* the members of a training step's row after "step" (the eval's come after them) */
+static void step_members(struct row *r, const struct step_metrics *m)
+{
 	const struct { const char *k; double v; } kv[] = {
 		{ "reward_mean", m->reward_mean }, { "accuracy", m->accuracy }, { "loss", m->loss },
 		{ "grad_norm", m->grad_norm }, { "lr", m->lr }, { "entropy", m->entropy },
@@ -169,34 +229,83 @@ static void write_metrics(FILE *f, const struct step_metrics *m)
 		{ "response_len_mean", m->response_len_mean },
 		{ "rollout_tokens_per_s", m->rollout_tokens_per_s },
 		{ "time_rollout_s", m->time_rollout_s }, { "time_update_s", m->time_update_s },
-		{ "time_step_s", m->time_step_s }, { "time_credit_s", m->time_credit_s }, { "logp_mismatch", m->logp_mismatch },
-		{ "pad_frac", m->pad_frac },
+		{ "time_step_s", m->time_step_s }, { "time_credit_s", m->time_credit_s },
+		{ "logp_mismatch", m->logp_mismatch }, { "pad_frac", m->pad_frac },
 	};
 	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
-		json_kv_num(&o, kv[i].k, kv[i].v);
-	json_kv_int(&o, "skipped_updates", m->skipped_updates);
-	json_kv_int(&o, "bad_step", m->bad_step);
+		put_num(r, kv[i].k, kv[i].v);
+	put_int(r, "skipped_updates", m->skipped_updates);
+	put_int(r, "bad_step", m->bad_step);
 	if (m->has_reward_program) {
-		json_kv_int(&o, "reward_errors", m->reward_errors);
-		json_kv_int(&o, "reward_timeouts", m->reward_timeouts);
+		put_int(r, "reward_errors", m->reward_errors);
+		put_int(r, "reward_timeouts", m->reward_timeouts);
 	}
-	if (m->has_credit) {
-		const struct rhythm_metrics *c = &m->credit;
-		const struct { const char *k; double v; } ck[] = {
-			{ "gamma_mean", c->gamma_mean }, { "frac_preplan", c->frac_loc },
-			{ "frac_anchor", c->frac_glob }, { "frac_dominated", c->frac_d },
-			{ "frac_intro", c->frac_i }, { "waad_mean", c->waad_mean },
-			{ "fai_mean", c->fai_mean }, { "head_d_local", c->d_loc },
-			{ "head_d_global", c->d_glob },
-		};
-		for (size_t i = 0; i < sizeof(ck) / sizeof(ck[0]); i++)
-			json_kv_num(&o, ck[i].k, ck[i].v);
+	if (!m->has_credit)
+		return;
+	const struct rhythm_metrics *c = &m->credit;
+	const struct { const char *k; double v; } ck[] = {
+		{ "gamma_mean", c->gamma_mean }, { "frac_preplan", c->frac_loc },
+		{ "frac_anchor", c->frac_glob }, { "frac_dominated", c->frac_d },
+		{ "frac_intro", c->frac_i }, { "waad_mean", c->waad_mean },
+		{ "fai_mean", c->fai_mean }, { "head_d_local", c->d_loc },
+		{ "head_d_global", c->d_glob },
+	};
+	for (size_t i = 0; i < sizeof(ck) / sizeof(ck[0]); i++)
+		put_num(r, ck[i].k, ck[i].v);
+}
+
+/* eval_accuracy, eval_reward_mean, and eval_accuracy/<label> per subset */
+static void eval_members(struct row *r, const struct step_metrics *m)
+{
+	char key[300];
+	put_num(r, "eval_accuracy", m->eval_accuracy);
+	put_num(r, "eval_reward_mean", m->eval_reward_mean);
+	for (int i = 0; i < m->n_eval_subsets; i++) {
+		snprintf(key, sizeof(key), "eval_accuracy/%s", m->eval_subsets[i].group);
+		put_num(r, key, m->eval_subsets[i].avg_at_k);
 	}
-	if (m->has_eval) {
-		json_kv_num(&o, "eval_accuracy", m->eval_accuracy);
-		json_kv_num(&o, "eval_reward_mean", m->eval_reward_mean);
+}
+
+/* the event built in l->tb written at step, flushed and checked */
+static int event_end(struct runlog *l, long step, char *err, size_t n)
+{
+	if (tbevents_write(&l->tb, l->events, fs_wall(), step) && !ferror(l->events)) {
+		snprintf(err, n, "cannot write '%s': out of memory", l->events_path);
+		return -1;
 	}
-	json_obj_end(&o);
+	return row_done(l->events, l->events_path, err, n);
+}
+
+/* a row begun in metrics.jsonl (amend: the last row reopened), its event with it */
+static void row_begin(struct runlog *l, struct row *r, int amend)
+{
+	if (amend)
+		r->o = (struct json_out){ l->metrics, 1 }; /* the row's members go on */
+	else
+		json_obj_begin(&r->o, l->metrics);
+	r->tb = l->events ? &l->tb : NULL;
+}
+
+/* the row ended in metrics.jsonl and its event written at step; both checked */
+static int row_end(struct runlog *l, struct row *r, long step, char *err, size_t n)
+{
+	json_obj_end(&r->o);
+	if (row_done(l->metrics, l->metrics_path, err, n))
+		return -1;
+	if (!r->tb)
+		return 0;
+	return event_end(l, step, err, n);
+}
+
+static int write_metrics(struct runlog *l, const struct step_metrics *m, char *err, size_t n)
+{
+	struct row r;
+	row_begin(l, &r, 0);
+	json_kv_int(&r.o, "step", m->step);
+	step_members(&r, m);
+	if (m->has_eval)
+		eval_members(&r, m);
+	return row_end(l, &r, m->step, err, n);
 }
 
 static void progress_bar(const struct runlog *l, long step)
@@ -215,8 +324,7 @@ static void progress_bar(const struct runlog *l, long step)
 
 int runlog_step(struct runlog *l, const struct step_metrics *m, int print, char *err, size_t n)
 {
-	write_metrics(l->metrics, m);
-	if (row_done(l->metrics, l->metrics_path, err, n))
+	if (write_metrics(l, m, err, n))
 		return -1;
 	if (!print)
 		return 0;
@@ -238,21 +346,18 @@ int runlog_step(struct runlog *l, const struct step_metrics *m, int print, char 
 	return 0;
 }
 
-int runlog_eval(struct runlog *l, long step, double accuracy, double reward, int count,
-		char *err, size_t n)
+int runlog_eval(struct runlog *l, const struct step_metrics *m, int count, char *err, size_t n)
 {
-	struct json_out o; /* a metrics line of its own: the held-out curve starts at this step */
-	json_obj_begin(&o, l->metrics);
-	json_kv_int(&o, "step", step);
-	json_kv_num(&o, "eval_accuracy", accuracy);
-	json_kv_num(&o, "eval_reward_mean", reward);
-	json_obj_end(&o);
-	if (row_done(l->metrics, l->metrics_path, err, n))
+	struct row r; /* a metrics line of its own: the held-out curve starts at this step */
+	row_begin(l, &r, 0);
+	json_kv_int(&r.o, "step", m->step);
+	eval_members(&r, m);
+	if (row_end(l, &r, m->step, err, n))
 		return -1;
 	if (l->tty)
 		printf("\r\033[K");
-	printf("eval  step %ld: accuracy %.3f (%d held-out problems), reward %.3f\n", step, accuracy,
-	       count, reward);
+	printf("eval  step %ld: accuracy %.3f (%d held-out problems), reward %.3f\n", m->step,
+	       m->eval_accuracy, count, m->eval_reward_mean);
 	fflush(stdout);
 	return 0;
 }
@@ -276,8 +381,8 @@ int runlog_eval_missing(struct runlog *l, long step)
 	return missing;
 }
 
-int runlog_eval_amend(struct runlog *l, long step, double accuracy, double reward, int count,
-		      char *err, size_t n)
+int runlog_eval_amend(struct runlog *l, const struct step_metrics *m, int count, char *err,
+		      size_t n)
 {
 	FILE *f = l->metrics;
 	long end;
@@ -291,16 +396,15 @@ int runlog_eval_amend(struct runlog *l, long step, double accuracy, double rewar
 			 errno ? strerror(errno) : "it does not end with }");
 		return -1;
 	}
-	struct json_out o = { f, 1 }; /* the row's members go on: the eval ends a row */
-	json_kv_num(&o, "eval_accuracy", accuracy);
-	json_kv_num(&o, "eval_reward_mean", reward);
-	json_obj_end(&o);
-	if (row_done(f, l->metrics_path, err, n))
+	struct row r; /* the eval ends the row; in the event file, an event of its own */
+	row_begin(l, &r, 1);
+	eval_members(&r, m);
+	if (row_end(l, &r, m->step, err, n))
 		return -1;
 	if (l->tty)
 		printf("\r\033[K");
 	printf("eval  step %ld: accuracy %.3f (%d held-out problems), reward %.3f (the eval cut short "
-	       "by the stop)\n", step, accuracy, count, reward);
+	       "by the stop)\n", m->step, m->eval_accuracy, count, m->eval_reward_mean);
 	fflush(stdout);
 	return 0;
 }
@@ -346,6 +450,47 @@ static void detail(struct json_out *o, const struct sample_detail *d)
 	}
 }
 
+/* text as a Markdown code block: every line indented by four spaces, so that no character of
+ * a prompt or response is read as Markdown */
+static void markdown_code(FILE *f, const char *text)
+{
+	fputs("    ", f);
+	for (const char *p = text; *p; p++) {
+		fputc(*p, f);
+		if (*p == '\n')
+			fputs("    ", f);
+	}
+	fputs("\n", f);
+}
+
+/* the sample as a text event "samples/<i>" of step: reward, prompt and response in Markdown */
+static int sample_event(struct runlog *l, long step, const char *prompt, const char *response,
+			double reward, int correct, char *err, size_t n)
+{
+	char *text = NULL, tag[64];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f) {
+		snprintf(err, n, "cannot write '%s': out of memory", l->events_path);
+		return -1;
+	}
+	fprintf(f, "**reward** %.4g (%s)\n\n**prompt**\n\n", reward, correct ? "correct" : "wrong");
+	markdown_code(f, prompt);
+	fputs("\n**response**\n\n", f);
+	markdown_code(f, response);
+	if (fclose(f)) {
+		free(text);
+		snprintf(err, n, "cannot write '%s': out of memory", l->events_path);
+		return -1;
+	}
+	l->sample_i = step == l->sample_step ? l->sample_i + 1 : 0;
+	l->sample_step = step;
+	snprintf(tag, sizeof(tag), "samples/%d", l->sample_i);
+	tbevents_text(&l->tb, tag, text);
+	free(text);
+	return event_end(l, step, err, n);
+}
+
 int runlog_sample(struct runlog *l, long step, const char *prompt, const char *response,
 		  double reward, int correct, const char *info, const struct sample_detail *d,
 		  char *err, size_t n)
@@ -362,5 +507,7 @@ int runlog_sample(struct runlog *l, long step, const char *prompt, const char *r
 	if (d)
 		detail(&o, d);
 	json_obj_end(&o);
-	return row_done(l->samples, l->samples_path, err, n);
+	if (row_done(l->samples, l->samples_path, err, n))
+		return -1;
+	return l->events ? sample_event(l, step, prompt, response, reward, correct, err, n) : 0;
 }

@@ -43,7 +43,8 @@ static void save(long step, const struct config *c)
 {
 	char dir[600];
 	struct ckpt_state s = { .step = step, .opt_step = 2 * step, .data_cursor = 4 * step,
-				.world_size = 1, .config_hash = ckpt_config_hash(c) };
+				.world_size = 1, .config_hash = ckpt_config_hash(c),
+				.log = { step, 3 * step, 5 * step, step == 13 ? 7 * step : -1 } };
 	CHECK(!ckpt_begin(root, step, dir, sizeof(dir), err, sizeof(err)), "begin: %s", err);
 	touch(dir, "model.safetensors");
 	CHECK(!ckpt_write_state(dir, &s, c, err, sizeof(err)), "state: %s", err);
@@ -96,6 +97,12 @@ static void test_state(const struct config *c)
 	      "state read back: step %ld opt %ld cursor %lld", s.step, s.opt_step,
 	      (long long)s.data_cursor);
 	CHECK(s.config_hash == ckpt_config_hash(c), "hash read back");
+	CHECK(s.log.metrics == 39 && s.log.samples == 65 && s.log.tensorboard == 91,
+	      "log sizes read back: %ld %ld %ld", s.log.metrics, s.log.samples, s.log.tensorboard);
+	snprintf(dir, sizeof(dir), "%s/ckpt/step_10", root);
+	CHECK(!ckpt_read_state(dir, &s, err, sizeof(err)) && s.log.tensorboard == -1,
+	      "no event file: tensorboard_bytes absent, read as -1: %ld (%s)", s.log.tensorboard, err);
+	snprintf(dir, sizeof(dir), "%s/ckpt/step_13", root);
 	char cmd[800];
 	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 -c \"import json,sys; d=json.load(open('%s/"
 		 "trainer_state.json')); sys.exit(d['step'] != 13 or d['data_cursor'] != 52)\"", dir);
@@ -112,6 +119,7 @@ static void test_config_check(const struct config *c)
 	CHECK(!ckpt_read_state(dir, &s, err, sizeof(err)), "read: %s", err);
 	d = *c;
 	d.train.steps = 500, d.train.save_every = 7, d.train.time_limit = 60;
+	d.log.tensorboard = 1;
 	snprintf(d.run.dir, sizeof(d.run.dir), "elsewhere");
 	CHECK(!ckpt_check_config(dir, &s, &d, 1, err, sizeof(err)), "keys a resume may change: %s", err);
 	CHECK(ckpt_check_config(dir, &s, &d, 2, err, sizeof(err)) && strstr(err, "2"), "world size");
@@ -129,7 +137,7 @@ static void test_config_check(const struct config *c)
 /* text of dir/name with the first from replaced by to */
 static void edit(const char *dir, const char *name, const char *from, const char *to)
 {
-	static char text[1 << 16], out[1 << 16]; /* config.yaml is ~10 kB */
+	static char text[1 << 16], out[1 << 16]; /* config.yaml is some 15 KB */
 	char path[600];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	FILE *f = fopen(path, "r");
@@ -187,6 +195,8 @@ static void test_checksums(const struct config *c)
 		{ "\"data_cursor\": 0", "\"data_cursor\": -1", "data_cursor is -1; it cannot be negative" },
 		{ "\"format\": 2", "\"format\": 99", "format 99 is not one this attnrl reads (1 to 2)" },
 		{ "\"metrics_bytes\": 0", "\"metrics_bytes\": -5", "metrics_bytes is -5" },
+		{ "\"tensorboard_bytes\": 0", "\"tensorboard_bytes\": -5",
+		  "tensorboard_bytes is not a count of bytes" },
 		{ "\"step\": 20", "\"step\": 20, \"step\": 20", "duplicate key \"step\"" },
 	};
 	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {

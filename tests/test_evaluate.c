@@ -1,6 +1,7 @@
 /*
  * test_evaluate.c - the summary of an eval run (evaluate.h: eval_summarize): avg@k, pass@k,
- * reward and length means, overall and per subset, and the order of the subsets.
+ * reward and length means, overall and per subset, and the order of the subsets; training's
+ * eval by subject (evaluate_subjects) from the held-out rows' labels.
  * Oracle: the definitions worked by hand on small cases (numbers in the comments).
  */
 #include "attnrl/evaluate.h"
@@ -89,10 +90,39 @@ static void test_edges(void)
 	free(s);
 }
 
+/* held-out rows Algebra, Geometry, Algebra, unlabelled; k = 2, right 2, 1, 0, 1 of 2: Algebra
+ * 2 of 4, Geometry 1 of 2, (none) 1 of 2; the generated tasks (no rows) have no subjects */
+static void test_subjects(void)
+{
+	struct dataset_row r[4] = { { .subject = "Algebra" }, { .subject = "Geometry" },
+				    { .subject = "Algebra" }, { .subject = NULL } };
+	const struct dataset_row *rows_of[4] = { &r[0], &r[1], &r[2], &r[3] };
+	struct data d = { .from_file = 1, .eval = rows_of, .n_eval = 4 };
+	double right[4] = { 2, 1, 0, 1 };
+	struct eval_subset *s;
+	CHECK(evaluate_has_subjects(&d, 4) && !evaluate_has_subjects(&d, 0), "labelled rows");
+	int rows = evaluate_subjects(&d, right, 4, 2, &s);
+	CHECK(rows == 4, "rows %d", rows);
+	if (rows == 4) {
+		CHECK(!strcmp(s[1].group, "(none)") && !strcmp(s[2].group, "Algebra") &&
+		      !strcmp(s[3].group, "Geometry"), "order %s %s %s", s[1].group, s[2].group,
+		      s[3].group);
+		CHECK_NEAR(s[0].avg_at_k, 4.0 / 8, EPS, "all");
+		CHECK_NEAR(row(s, rows, "Algebra")->avg_at_k, 2.0 / 4, EPS, "Algebra");
+		CHECK_NEAR(row(s, rows, "Geometry")->avg_at_k, 1.0 / 2, EPS, "Geometry");
+	}
+	free(s);
+	r[0].subject = r[1].subject = r[2].subject = NULL;
+	CHECK(evaluate_subjects(&d, right, 4, 2, &s) == 0 && !s, "no labels: no rows");
+	struct data gen = { .from_file = 0 };
+	CHECK(!evaluate_has_subjects(&gen, 200), "a generated task has subjects");
+}
+
 int main(void)
 {
 	test_avg_pass();
 	test_subsets();
 	test_edges();
+	test_subjects();
 	return check_done("test_evaluate");
 }

@@ -18,7 +18,7 @@
  * The config hash (FNV-1a 64 of the resolved YAML) leaves out the keys a resumed run may
  * change: run.name, run.dir, run.resume, run.resume_force and train.{steps, log_every,
  * eval_every, eval_before, samples_per_step, save_every, keep_last, time_limit,
- * max_bad_steps, memory_check} and dist.{rendezvous, timeout}; train.steps stays in when
+ * max_bad_steps, memory_check}, dist.{rendezvous, timeout} and log.*; train.steps stays in when
  * optim.schedule=cosine (it sets the schedule). train.threads, dist.backend and
  * dist.shard_optimizer stay in: they change results bitwise (a forced resume across
  * dist.shard_optimizer converts the optimizer files).
@@ -39,7 +39,7 @@ struct ckpt_state {
 	int64_t data_cursor;    /* the next train example */
 	long run_seed, data_seed, world_size;
 	uint64_t config_hash;   /* ckpt_config_hash */
-	struct runlog_pos log;  /* metrics.jsonl and samples.jsonl sizes after step */
+	struct runlog_pos log;  /* metrics.jsonl, samples.jsonl and event file sizes after step */
 };
 
 uint64_t ckpt_config_hash(const struct config *c);

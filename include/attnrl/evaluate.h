@@ -66,4 +66,13 @@ struct eval_subset {
  * text in byte order) when any problem has one; *out is malloc'ed; the row count, or -1 */
 int eval_summarize(const struct eval_problem *p, int n, struct eval_subset **out);
 
+/* training's eval by subset: 1 when any of the first n held-out problems has a subject label
+ * (a JSONL row's "subject", as MATH's; never for the generated tasks) */
+int evaluate_has_subjects(const struct data *d, int n);
+/* problems [0, n), right[i] of the k responses of problem i right, grouped by subject:
+ * eval_summarize's rows (the "all" row first; *out malloc'ed), 0 (*out NULL) when no problem
+ * has a label, or -1 */
+int evaluate_subjects(const struct data *d, const double *right, int n, int k,
+		      struct eval_subset **out);
+
 #endif

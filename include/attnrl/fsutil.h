@@ -25,5 +25,6 @@ int fs_sync(const char *path);
  * ignored: what cannot be removed stays */
 void fs_rm_tree(const char *path);
 double fs_now(void); /* seconds on the monotonic clock */
+double fs_wall(void); /* seconds since 1970 on the calendar clock (event files' wall time) */
 
 #endif

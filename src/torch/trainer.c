@@ -177,8 +177,8 @@ static int init_logs(struct trainer *t, int resumed, const struct runlog_pos *po
 	if (stale)
 		printf("attnrl train: removed %d checkpoint(s) after step %ld of an earlier run in %s/ckpt\n",
 		       stale, t->start_step, t->run_dir);
-	int rc = runlog_open(&t->log, t->run_dir, t->cfg.train.steps, resumed ? pos : NULL,
-			     t->cfg.run.resume_force, err, n);
+	int rc = runlog_open(&t->log, t->run_dir, t->cfg.train.steps, t->cfg.log.tensorboard,
+			     resumed ? pos : NULL, t->cfg.run.resume_force, err, n);
 	if (rc == RUNLOG_LOST)
 		fprintf(stderr, "attnrl train: warning: %s\n", err);
 	return rc < 0 ? -1 : 0;
@@ -237,7 +237,8 @@ static void trainer_free(struct trainer *t)
 	batch_pack_free(&t->pack);
 	void *bufs[] = { t->ex, t->prompt_ids, t->prompt_rows, t->prompt_lens, t->correct,
 			 t->rewards, t->adv, t->old_logp, t->ref_logp, t->host, t->seq_ids,
-			 t->order, t->starts, t->texts, t->scores, t->keep };
+			 t->order, t->starts, t->texts, t->scores, t->keep, t->eval_right,
+			 t->eval_sub };
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		free(bufs[i]);
 	memset(t, 0, sizeof(*t));
@@ -382,14 +383,13 @@ static int eval_resumed_step(struct trainer *t, char *err, size_t n)
 	int due = trainer_any(t, mine, err, n); /* rank 0 keeps the logs */
 	if (due <= 0)
 		return due;
-	struct step_metrics m = { 0 };
+	struct step_metrics m = { .step = s };
 	t->cur_step = s;
 	t->cursor0 = t->data.cursor;
 	int rc = trainer_eval(t, &m, err, n);
 	if (rc)
 		return rc < 0 ? -1 : trainer_stop_save(t, s, err, n);
-	if (!t->rank && runlog_eval_amend(&t->log, s, m.eval_accuracy, m.eval_reward_mean,
-					  t->data.eval_size, err, n))
+	if (!t->rank && runlog_eval_amend(&t->log, &m, t->data.eval_size, err, n))
 		return log_failed(t, s, err, n);
 	return 0;
 }
@@ -441,8 +441,7 @@ int trainer_run(struct trainer *t, char *err, size_t n)
 		int rc = trainer_eval(t, &m, err, n);
 		if (rc)
 			return rc < 0 ? -1 : trainer_stop_save(t, 0, err, n);
-		if (!t->rank && runlog_eval(&t->log, 0, m.eval_accuracy, m.eval_reward_mean,
-					    t->data.eval_size, err, n))
+		if (!t->rank && runlog_eval(&t->log, &m, t->data.eval_size, err, n))
 			return log_failed(t, 0, err, n);
 	}
 	int pending = eval_resumed_step(t, err, n);

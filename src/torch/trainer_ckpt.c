@@ -228,7 +228,7 @@ int trainer_resume(struct trainer *t, struct runlog_pos *pos, char *err, size_t 
 	snprintf(t->resumed_from, sizeof(t->resumed_from), "%s", dir);
 	*pos = s.log;
 	if (!in_run_dir(t, dir)) /* another run's checkpoint: this run's logs start afresh */
-		pos->metrics = pos->samples = -1;
+		pos->metrics = pos->samples = pos->tensorboard = -1;
 	return 1;
 }
 

@@ -15,6 +15,7 @@
 #include "attnrl/credit_batch.h"
 #include "attnrl/data.h"
 #include "attnrl/dist.h"
+#include "attnrl/evaluate.h"
 #include "attnrl/grpo_advantage.h"
 #include "attnrl/grpo_loss.h"
 #include "attnrl/policy.h"
@@ -69,6 +70,11 @@ struct trainer {
 	struct batch_pack pack;
 	struct rhythm rh;                 /* statistics -> gamma per token */
 	struct runlog log;
+	/* the periodic eval by subject when the held-out rows have labels (trainer_eval): right
+	 * responses per held-out problem, summed over ranks, and their summary (evaluate.h) */
+	double *eval_right;               /* (data.eval_size) */
+	struct eval_subset *eval_sub;     /* (eval_rows) the "all" row first */
+	int eval_rows;
 	struct runlock lock;              /* rank 0: <run_dir>/LOCK, held until trainer_destroy */
 	int init_rc;                      /* TRAINER_STOPPED or TRAINER_BUSY: set-up cut short */
 	char init_err[1024];              /* its line, for trainer_run */

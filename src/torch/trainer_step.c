@@ -409,6 +409,34 @@ static int rollout_metrics(struct trainer *t, struct step_metrics *m, char *err,
 	return 0;
 }
 
+/* eval_hooks.response of training's eval: problem i's right responses counted into ctx */
+static int count_right(void *ctx, int i, int j, const char *text, double reward, int correct,
+		       int len, char *err, size_t errn)
+{
+	(void)j, (void)text, (void)reward, (void)len, (void)err, (void)errn;
+	((double *)ctx)[i] += correct;
+	return 0;
+}
+
+/* the eval by subject: each rank counted its slice of the problems, the sum has them all (the
+ * labels come from the data, the same on every rank); m's eval_subsets point into t */
+static int eval_by_subject(struct trainer *t, struct step_metrics *m, char *err, size_t n)
+{
+	int size = t->data.eval_size;
+	if (trainer_sum(t, t->eval_right, size, err, n))
+		return -1;
+	free(t->eval_sub);
+	t->eval_rows = evaluate_subjects(&t->data, t->eval_right, size, (int)t->cfg.eval.k,
+					 &t->eval_sub);
+	if (t->eval_rows < 0) {
+		snprintf(err, n, "eval: out of memory for the accuracy by subject");
+		return -1;
+	}
+	m->eval_subsets = t->eval_rows ? t->eval_sub + 1 : NULL;
+	m->n_eval_subsets = t->eval_rows ? t->eval_rows - 1 : 0;
+	return 0;
+}
+
 int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n)
 {
 	/* `attnrl eval`'s sampling, interruptible: a stop request ends it, on every rank, and the
@@ -419,10 +447,19 @@ int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n)
 	size_t first, count; /* each rank evaluates a contiguous share of the problems */
 	dist_slice((size_t)t->data.eval_size, t->world, t->rank, &first, &count);
 	p.interruptible = 1;
+	int subjects = evaluate_has_subjects(&t->data, t->data.eval_size);
+	size_t size = (size_t)t->data.eval_size;
+	if (subjects && !t->eval_right && !(t->eval_right = calloc(size, sizeof(double)))) {
+		snprintf(err, n, "eval: out of memory for the accuracy by subject");
+		return -1;
+	}
+	if (subjects)
+		memset(t->eval_right, 0, size * sizeof(double));
+	struct eval_hooks h = { .response = count_right, .ctx = t->eval_right };
 	testhook_point("eval", t->cur_step);
 	kv_before_decode(t);
 	int rc = evaluate_range(&t->pol.ro, &t->data, (int)first, (int)count, (int)e->k, &p,
-				t->pol.ro.max_seqs, NULL, &r, err, n);
+				t->pol.ro.max_seqs, subjects ? &h : NULL, &r, err, n);
 	if (rc < 0)
 		return -1;
 	int stop = trainer_any(t, rc == ROLLOUT_INTERRUPTED, err, n);
@@ -440,7 +477,7 @@ int trainer_eval(struct trainer *t, struct step_metrics *m, char *err, size_t n)
 	m->has_eval = 1;
 	m->eval_accuracy = v[0] / m_resp;
 	m->eval_reward_mean = v[1] / m_resp;
-	return 0;
+	return subjects ? eval_by_subject(t, m, err, n) : 0;
 }
 
 /* fs_now() at the start of the step and of the update (log-probs + update), and the seconds
