@@ -37,9 +37,10 @@ static void *field(const struct args_opt *o, void *opts)
 /* "an integer in [1, 1024]", "an integer >= 0", "a number in [0, 1]" */
 static void range_text(const struct args_opt *o, char *buf, size_t n)
 {
-	if (o->kind == ARGS_LONG && o->hi >= (double)LONG_MAX)
+	int integer = o->kind == ARGS_LONG || o->kind == ARGS_SWITCH_LONG;
+	if (integer && o->hi >= (double)LONG_MAX)
 		snprintf(buf, n, "an integer >= %.0f", o->lo);
-	else if (o->kind == ARGS_LONG)
+	else if (integer)
 		snprintf(buf, n, "an integer in [%.0f, %.0f]", o->lo, o->hi);
 	else
 		snprintf(buf, n, "a number in [%g, %g]", o->lo, o->hi);
@@ -98,7 +99,8 @@ static int set_value(const struct args_opt *o, void *opts, const char *v, char *
 		}
 		*(const char **)field(o, opts) = v;
 		return 0;
-	case ARGS_LONG: {
+	case ARGS_LONG:
+	case ARGS_SWITCH_LONG: {
 		errno = 0;
 		long x = strtol(v, &end, 10);
 		if (isspace((unsigned char)*v) || end == v || *end || errno || (double)x < o->lo ||
@@ -128,6 +130,12 @@ static int set_value(const struct args_opt *o, void *opts, const char *v, char *
 	return err_set(err, n, "%s: a list takes positionals only (a bug in the table)", o->name);
 }
 
+/* 1 when a is a non-empty run of digits: the value of an ARGS_SWITCH_LONG given as "--k V" */
+static int all_digits(const char *a)
+{
+	return *a && a[strspn(a, "0123456789")] == '\0';
+}
+
 /* the flag named by a[0, len), or -1 */
 static int find_flag(const struct args_opt *opts, const char *a, size_t len)
 {
@@ -148,7 +156,10 @@ static int set_defaults(const struct args_spec *s, void *opts, char **argv, char
 				    ARGS_OPTS_MAX, s->name);
 		if (o->kind == ARGS_LIST)
 			*(struct args_list *)field(o, opts) = (struct args_list){ argv, 0 };
-		else if (o->def && set_value(o, opts, o->def, err, n))
+		else if (o->kind == ARGS_SWITCH_LONG && (!o->def || !o->meta))
+			return err_set(err, n, "%s: a switch with a value needs its meta and default "
+				       "(a bug in the table)", o->name);
+		else if (o->kind != ARGS_SWITCH_LONG && o->def && set_value(o, opts, o->def, err, n))
 			return -1;
 	}
 	return 0;
@@ -200,6 +211,8 @@ int args_parse(const struct args_spec *s, void *opts, int argc, char **argv, cha
 		const char *v = eq ? eq + 1 : NULL;
 		if (o->kind == ARGS_SWITCH && v)
 			return err_set(err, n, "%s takes no value", o->name);
+		if (o->kind == ARGS_SWITCH_LONG && !v)
+			v = i + 1 < argc && all_digits(argv[i + 1]) ? argv[++i] : o->def;
 		if (o->kind != ARGS_SWITCH && !v) {
 			if (i + 1 >= argc)
 				return err_set(err, n, "%s needs a value", o->name);
@@ -229,6 +242,8 @@ void args_synopsis(const struct args_spec *s, char *buf, size_t n)
 		int open = !o->required && o->kind != ARGS_LIST;
 		if (o->kind == ARGS_LIST)
 			append(buf, n, &k, "%s%s", sep, o->meta ? o->meta : o->name);
+		else if (o->kind == ARGS_SWITCH_LONG)
+			append(buf, n, &k, "%s[%s [%s]]", sep, o->name, o->meta);
 		else if (is_positional(o) || o->kind == ARGS_SWITCH || !o->meta)
 			append(buf, n, &k, "%s%s%s%s", sep, open ? "[" : "", o->name, open ? "]" : "");
 		else
@@ -242,6 +257,8 @@ static void help_name(const struct args_opt *o, char *buf, size_t n)
 {
 	if (is_positional(o) || o->kind == ARGS_SWITCH || !o->meta)
 		snprintf(buf, n, "%s", o->name);
+	else if (o->kind == ARGS_SWITCH_LONG)
+		snprintf(buf, n, "%s [%s]", o->name, o->meta);
 	else
 		snprintf(buf, n, "%s %s", o->name, o->meta);
 }
@@ -263,11 +280,13 @@ void args_help(const struct args_spec *s, FILE *f)
 		fprintf(f, "  %-*s  %s", width, name, o->help);
 		if (o->required && !is_positional(o))
 			fprintf(f, "; required");
-		if (o->kind == ARGS_LONG || o->kind == ARGS_DOUBLE) {
+		if (o->kind == ARGS_LONG || o->kind == ARGS_DOUBLE || o->kind == ARGS_SWITCH_LONG) {
 			range_text(o, range, sizeof(range));
 			fprintf(f, "; %s", range);
 		}
-		if (o->def)
+		if (o->kind == ARGS_SWITCH_LONG)
+			fprintf(f, "; %s left out: %s", o->meta, o->def);
+		else if (o->def)
 			fprintf(f, "; default %s", o->def);
 		fprintf(f, "\n");
 	}

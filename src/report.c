@@ -93,6 +93,8 @@ static int read_jsonl(struct report *r, const char *name, struct report_file *rf
 	long line = 0, off = 0;
 	int rc = 0;
 	while (!rc && (got = getline(&buf, &cap, f)) >= 0) {
+		if (r->live && buf[got - 1] != '\n')
+			break; /* the row the run is writing */
 		line++;
 		int64_t step;
 		struct json *j = blank(buf, (size_t)got) ? NULL : record(rf, buf, (size_t)got, line, &step);
@@ -155,10 +157,11 @@ static void load_config(struct report *r)
 		config_init(&r->cfg); /* a half-applied file would mislead */
 }
 
-int report_load(struct report *r, const char *dir, char *err, size_t n)
+static int load(struct report *r, const char *dir, int live, char *err, size_t n)
 {
 	struct stat st;
 	memset(r, 0, sizeof(*r));
+	r->live = live;
 	errno = 0;
 	if (strlen(dir) >= sizeof(r->dir)) {
 		snprintf(err, n, "run directory path too long (%zu bytes)", strlen(dir));
@@ -183,6 +186,16 @@ int report_load(struct report *r, const char *dir, char *err, size_t n)
 		return -1;
 	}
 	return 0;
+}
+
+int report_load(struct report *r, const char *dir, char *err, size_t n)
+{
+	return load(r, dir, 0, err, n);
+}
+
+int report_load_live(struct report *r, const char *dir, char *err, size_t n)
+{
+	return load(r, dir, 1, err, n);
 }
 
 void report_free(struct report *r)

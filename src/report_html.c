@@ -426,13 +426,19 @@ static int samples(FILE *f, const struct report *r, int max_samples, char *err, 
 	return 0;
 }
 
-int report_write_html(const struct report *r, FILE *f, int max_samples, char *err, size_t n)
+int report_write_html(const struct report *r, FILE *f, int max_samples, int refresh_s,
+		      char *err, size_t n)
 {
-	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>attnrl "
-	      "report: ", f);
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n", f);
+	if (refresh_s > 0)
+		fprintf(f, "<meta http-equiv=\"refresh\" content=\"%d\">\n", refresh_s);
+	fputs("<title>attnrl report: ", f);
 	svg_escape(f, r->has_cfg ? r->cfg.run.name : r->dir);
 	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", css);
 	header(f, r);
+	if (refresh_s > 0)
+		fprintf(f, "<p class=\"warn\" data-watch=\"%d\">the run is training: this page is "
+			"rewritten as it logs and reloads itself every %d s</p>\n", refresh_s, refresh_s);
 	if (charts(f, r) || time_chart(f, r)) {
 		snprintf(err, n, "out of memory");
 		return -1;

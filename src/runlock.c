@@ -50,6 +50,12 @@ static int same_host(const struct holder *h)
 	return !strcmp(host, h->host);
 }
 
+/* without file locks: h names a process that may be alive (on another host it cannot be told) */
+static int holder_alive(const struct holder *h)
+{
+	return h->pid > 0 && (!same_host(h) || !kill((pid_t)h->pid, 0) || errno == EPERM);
+}
+
 static void busy_line(const struct runlock *l, const struct holder *h, char *err, size_t n)
 {
 	snprintf(err, n, "'%s': the run folder is in use by pid %ld on host %s, started %s; wait "
@@ -87,8 +93,7 @@ int runlock_acquire(struct runlock *l, const char *dir, char *err, size_t n)
 		return -1;
 	}
 	/* no file lock here: the pid decides, where it can be checked */
-	if (!locked && named && h.pid > 0 && (!same_host(&h) || !kill((pid_t)h.pid, 0) ||
-					      errno == EPERM) && h.pid != getpid()) {
+	if (!locked && named && holder_alive(&h) && h.pid != getpid()) {
 		busy_line(l, &h, err, n);
 		close(l->fd);
 		l->fd = -1;
@@ -119,4 +124,24 @@ void runlock_release(struct runlock *l)
 	close(l->fd);
 	l->held = 0;
 	l->fd = -1;
+}
+
+int runlock_held(const char *dir)
+{
+	char path[1100];
+	struct holder h;
+	snprintf(path, sizeof(path), "%s/LOCK", dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+	int held = -1;
+	if (!fcntl(fd, F_GETLK, &fl))
+		held = fl.l_type != F_UNLCK;
+	else if (errno == ENOLCK || errno == EOPNOTSUPP || errno == EINVAL)
+		held = holder_read(fd, &h) && holder_alive(&h);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return held;
 }

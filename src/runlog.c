@@ -308,22 +308,44 @@ static int write_metrics(struct runlog *l, const struct step_metrics *m, char *e
 	return row_end(l, &r, m->step, err, n);
 }
 
+/* seconds as "45s", "3m12s", "2h05m" */
+static void duration_text(double s, char *buf, size_t n)
+{
+	long t = s > 0 ? (long)(s + 0.5) : 0;
+	if (t < 60)
+		snprintf(buf, n, "%lds", t);
+	else if (t < 3600)
+		snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
+	else
+		snprintf(buf, n, "%ldh%02ldm", t / 3600, t % 3600 / 60);
+}
+
+/* the time left after step, from this process's mean time per step so far; 0 when none */
+static int eta_text(const struct runlog *l, long step, char *buf, size_t n)
+{
+	long done_here = step - l->first_step;
+	if (done_here <= 0 || step >= l->total_steps)
+		return 0;
+	duration_text((fs_now() - l->t_start) / done_here * (l->total_steps - step), buf, n);
+	return 1;
+}
+
 static void progress_bar(const struct runlog *l, long step)
 {
 	int width = 30, done = l->total_steps ? (int)(width * step / l->total_steps) : width;
-	double el = fs_now() - l->t_start;
-	long done_here = step - l->first_step;
-	double eta = done_here > 0 ? el / done_here * (l->total_steps - step) : 0.0;
-	char bar[64];
+	char bar[64], el[32], eta[32] = "0s";
 	for (int i = 0; i < width; i++)
 		bar[i] = i < done ? '#' : '.';
 	bar[width] = 0;
-	printf("[%s] %ld/%ld  %.0fs elapsed, eta %.0fs\r", bar, step, l->total_steps, el, eta);
+	duration_text(fs_now() - l->t_start, el, sizeof(el));
+	eta_text(l, step, eta, sizeof(eta));
+	printf("[%s] %ld/%ld  %s elapsed, eta %s\r", bar, step, l->total_steps, el, eta);
 	fflush(stdout);
 }
 
 int runlog_step(struct runlog *l, const struct step_metrics *m, int print, char *err, size_t n)
 {
+	char eta[32];
 	if (write_metrics(l, m, err, n))
 		return -1;
 	if (!print)
@@ -339,6 +361,8 @@ int runlog_step(struct runlog *l, const struct step_metrics *m, int print, char 
 		printf(" | gamma %.3f", m->credit.gamma_mean);
 	if (m->has_eval)
 		printf(" | eval %.3f", m->eval_accuracy);
+	if (eta_text(l, m->step, eta, sizeof(eta)))
+		printf(" | eta %s", eta);
 	printf("\n");
 	if (l->tty)
 		progress_bar(l, m->step);

@@ -2,7 +2,8 @@
  * test_args.c - the argument parser of the commands (args.h), against one table that holds
  * every kind: values and their ranges, defaults, switches, choices, required flags and
  * positionals, a list of positionals compacted to the front of argv, --flag=value, the
- * messages word for word, the synopsis, the --help text and what args_exit prints and returns.
+ * messages word for word, the synopsis, the --help text and what args_exit prints and returns;
+ * and a switch with an optional integer value (ARGS_SWITCH_LONG) in a table of its own.
  */
 #include "attnrl/args.h"
 #include "check.h"
@@ -47,6 +48,19 @@ static const struct args_opt u_table[] = {
 	{ NULL },
 };
 static const struct args_spec u_spec = { "u", "another", u_table };
+
+/* a positional and a switch that may carry a value */
+struct w_opts {
+	const char *dir;
+	long every;
+};
+static const struct args_opt w_table[] = {
+	{ "DIR", ARGS_STR, offsetof(struct w_opts, dir), NULL, 0, 0, NULL, ARGS_OPTIONAL, "a folder" },
+	{ "--every", ARGS_SWITCH_LONG, offsetof(struct w_opts, every), "S", 1, 60, "10",
+	  ARGS_OPTIONAL, "repeat" },
+	{ NULL },
+};
+static const struct args_spec w_spec = { "w", "a third", w_table };
 
 static char line_buf[1024], *argv_buf[64], err[512];
 static struct t_opts o;
@@ -236,6 +250,44 @@ static void test_exit(void)
 	CHECK(args_exit(&t_spec, 0, NULL) == 0, "0 stays 0");
 }
 
+/* w_table on line: 0 or -1 (err); *w as parsed, from dir NULL and every 0 */
+static int parse_w(const char *line, struct w_opts *w)
+{
+	*w = (struct w_opts){ NULL, 0 };
+	err[0] = '\0';
+	int argc = split(line);
+	return args_parse(&w_spec, w, argc, argv_buf, err, sizeof(err));
+}
+
+static void test_switch_long(void)
+{
+	struct w_opts w;
+	CHECK(parse_w("d", &w) == 0 && w.every == 0 && !strcmp(w.dir, "d"), "not given: 0");
+	CHECK(parse_w("d --every", &w) == 0 && w.every == 10, "alone: the default, %ld", w.every);
+	CHECK(parse_w("--every d", &w) == 0 && w.every == 10 && !strcmp(w.dir, "d"),
+	      "a next argument that is no number is a positional: %s", err);
+	CHECK(parse_w("--every 5 d", &w) == 0 && w.every == 5 && !strcmp(w.dir, "d"),
+	      "a next argument of digits is its value: %ld", w.every);
+	CHECK(parse_w("d --every=60", &w) == 0 && w.every == 60, "=V: %ld", w.every);
+	CHECK(parse_w("d --every 0", &w) == -1 &&
+	      !strcmp(err, "--every '0': expected an integer in [1, 60]"), "range: %s", err);
+	CHECK(parse_w("d --every=x", &w) == -1 &&
+	      !strcmp(err, "--every 'x': expected an integer in [1, 60]"), "=x: %s", err);
+	CHECK(parse_w("--every -5", &w) == -1 && !strcmp(err, "unknown flag '-5'"),
+	      "a negative number is not taken: %s", err);
+
+	char syn[256], *text = NULL;
+	size_t len = 0;
+	args_synopsis(&w_spec, syn, sizeof(syn));
+	CHECK(!strcmp(syn, "[DIR] [--every [S]]"), "synopsis '%s'", syn);
+	FILE *f = open_memstream(&text, &len);
+	args_help(&w_spec, f);
+	fclose(f);
+	CHECK(strstr(text, "\n  --every [S]  repeat; an integer in [1, 60]; S left out: 10\n") != NULL,
+	      "help: %s", text);
+	free(text);
+}
+
 /* a default the table's own check refuses, and a table too long */
 static void test_tables(void)
 {
@@ -261,6 +313,7 @@ int main(void)
 	test_errors();
 	test_help();
 	test_exit();
+	test_switch_long();
 	test_tables();
 	return check_done("test_args");
 }

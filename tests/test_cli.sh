@@ -65,7 +65,7 @@ for c in $cmds; do
 	[ "$($bin $c -h)" = "$out" ] || fail "$c -h differs from $c --help"
 	expect "$c: unknown flag" 2 "attnrl $c: unknown flag '--no-such-flag'; $usage" $bin $c --no-such-flag
 done
-expect "report --help" 0 "  --samples N  logged samples drawn with their attention rhythm; an integer in [0, 1000]; default 6" $bin report --help
+expect "report --help" 0 "  --samples N        logged samples drawn with their attention rhythm; an integer in [0, 1000]; default 6" $bin report --help
 expect "help after a value" 2 "unknown flag '--x'" $bin report r --out --help --x
 
 # docs/commands.md's command list = attnrl help

@@ -62,7 +62,7 @@ static char *page_of(const char *dir, struct report *r, int *rc)
 	if (*rc)
 		return NULL;
 	FILE *f = open_memstream(&buf, &n);
-	*rc = f ? report_write_html(r, f, 6, err, sizeof(err)) : -1;
+	*rc = f ? report_write_html(r, f, 6, 0, err, sizeof(err)) : -1;
 	if (f)
 		fclose(f);
 	return buf;

@@ -5,7 +5,9 @@
  * is taken over with a line naming that pid. Where the file system has no fcntl locks (ENOLCK,
  * as on NFS without a lock daemon: this program's fcntl() below fails so), the pid in LOCK
  * decides: a live holder on this host and a holder on another host are refused, a dead holder
- * on this host is taken over.
+ * on this host is taken over. runlock_held, asked from another process, says 1 while a live
+ * process holds the lock and 0 without LOCK, after a release and for a dead holder, with and
+ * without file locks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -97,6 +99,20 @@ static void child_read(const char *path, char *text, size_t n)
 	waitpid(pid, NULL, 0);
 }
 
+/* runlock_held asked from a child (never from the holder: its open of LOCK would drop the
+ * holder's lock): 1, 0, or -1 */
+static int child_held(const char *dir)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int held = runlock_held(dir);
+		_exit(held < 0 ? 99 : held);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? (WEXITSTATUS(st) == 99 ? -1 : WEXITSTATUS(st)) : -100;
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_runlock.XXXXXX", path[256], err[1024], line[1024], want[512];
@@ -104,7 +120,9 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/LOCK", dir);
 
 	struct runlock l;
+	CHECK(child_held(dir) == 0, "held without LOCK");
 	CHECK(runlock_acquire(&l, dir, err, sizeof(err)) == 0, "first acquire: %s", err);
+	CHECK(child_held(dir) == 1, "not held while held");
 	child_read(path, line, sizeof(line));
 	snprintf(want, sizeof(want), "pid=%ld host=", (long)getpid());
 	CHECK(!strncmp(line, want, strlen(want)) && strstr(line, " started=20"), "LOCK holds '%s'",
@@ -115,6 +133,7 @@ int main(void)
 	runlock_release(&l);
 	child_read(path, line, sizeof(line));
 	CHECK(line[0] == 0, "LOCK not emptied by the release: '%s'", line);
+	CHECK(child_held(dir) == 0, "held after the release");
 	CHECK(child_acquire(dir, line, sizeof(line)) == 0, "after the release: %s", line);
 
 	pid_t dead = fork(); /* a pid that is gone */
@@ -122,6 +141,7 @@ int main(void)
 		_exit(0);
 	waitpid(dead, NULL, 0);
 	lock_names(path, (long)dead, "elsewhere");
+	CHECK(child_held(dir) == 0, "held by a dead holder");
 	CHECK(runlock_acquire(&l, dir, err, sizeof(err)) == RUNLOCK_TOOK_OVER, "stale: %s", err);
 	snprintf(want, sizeof(want), "taking over the lock of pid %ld on host elsewhere", (long)dead);
 	CHECK(strstr(err, want) != NULL, "take-over line: %s", err);
@@ -133,16 +153,20 @@ int main(void)
 	gethostname(host, sizeof(host) - 1);
 	no_locks = 1;
 	CHECK(runlock_acquire(&l, dir, err, sizeof(err)) == 0, "no locks: first acquire: %s", err);
+	CHECK(child_held(dir) == 1, "no locks: not held while held");
 	CHECK(child_acquire(dir, line, sizeof(line)) == RUNLOCK_BUSY, "no locks: busy: %s", line);
 	snprintf(want, sizeof(want), "in use by pid %ld on host %s", (long)getpid(), host);
 	CHECK(strstr(line, want) != NULL, "no locks: busy line: %s", line);
 	runlock_release(&l);
 	CHECK(child_acquire(dir, line, sizeof(line)) == 0, "no locks: after the release: %s", line);
+	CHECK(child_held(dir) == 0, "no locks: held after the release");
 	lock_names(path, (long)dead, host);
+	CHECK(child_held(dir) == 0, "no locks: held by a dead holder");
 	CHECK(child_acquire(dir, line, sizeof(line)) == RUNLOCK_TOOK_OVER, "no locks: stale: %s", line);
 	snprintf(want, sizeof(want), "taking over the lock of pid %ld on host %s", (long)dead, host);
 	CHECK(strstr(line, want) != NULL, "no locks: take-over line: %s", line);
 	lock_names(path, (long)dead, "elsewhere"); /* its pid cannot be checked from here */
+	CHECK(child_held(dir) == 1, "no locks: a holder on another host is not held");
 	CHECK(child_acquire(dir, line, sizeof(line)) == RUNLOCK_BUSY, "no locks: other host: %s", line);
 	CHECK(strstr(line, "on host elsewhere") != NULL, "no locks: other host's line: %s", line);
 	no_locks = 0;

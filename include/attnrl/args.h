@@ -20,12 +20,14 @@
  *       return args_exit(&cmd_report_args, rc, err);
  *
  * Flags are `--name VALUE` or `--name=VALUE` (a switch takes no value); the argument after a
- * flag is always its value, whatever it looks like. `-h` and `--help` anywhere else ask for the
- * help. Any other argument that starts with '-' (and is not "-" alone) is an unknown flag; the
- * rest are positionals, given to the table's positional entries (names without a dash) in
- * their order: a one-value entry takes one, a list (ARGS_LIST, the last positional entry)
- * takes all that remain, as CONFIG [section.key=value ...] for the config loader. A flag given
- * twice keeps its last value.
+ * flag is always its value, whatever it looks like, except after an ARGS_SWITCH_LONG, whose
+ * value is optional: it takes the next argument only when that is all digits (`--watch`,
+ * `--watch 5`, `--watch=5`). `-h` and `--help` anywhere else ask for the help. Any other
+ * argument that starts with '-' (and is not "-" alone) is an unknown flag; the rest are
+ * positionals, given to the table's positional entries (names without a dash) in their order:
+ * a one-value entry takes one, a list (ARGS_LIST, the last positional entry) takes all that
+ * remain, as CONFIG [section.key=value ...] for the config loader. A flag given twice keeps
+ * its last value.
  */
 #ifndef ATTNRL_ARGS_H
 #define ATTNRL_ARGS_H
@@ -47,6 +49,9 @@ enum args_kind {
 	ARGS_LONG,   /* long, an integer in [lo, hi] (hi >= LONG_MAX: no upper bound) */
 	ARGS_DOUBLE, /* double, a finite number in [lo, hi] */
 	ARGS_SWITCH, /* int, set to 1; takes no value */
+	ARGS_SWITCH_LONG, /* long, a switch that may carry an integer in [lo, hi]: alone it sets
+			     def, with `=V` or a next argument of digits only it sets V; not given,
+			     the field is left as the caller set it (0: off) */
 	ARGS_LIST,   /* struct args_list: every positional left (a positional entry only) */
 };
 
@@ -69,7 +74,7 @@ struct args_opt {
 	const char *meta; /* the value in the synopsis ("PATH"); a list's whole synopsis */
 	double lo, hi;    /* ARGS_LONG, ARGS_DOUBLE; 0, 0 for the other kinds */
 	const char *def;  /* the default, read as a given value is; NULL: the field is left as
-			     the caller set it */
+			     the caller set it (ARGS_SWITCH_LONG: the value when given alone) */
 	int required;     /* ARGS_REQUIRED: a flag that must be given, a positional (a list of
 			     at least one) that must be there */
 	const char *help; /* one line */

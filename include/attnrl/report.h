@@ -52,15 +52,21 @@ struct report {
 	long n_samples;
 	struct report_sample *sample; /* (n_samples) */
 	long cap_rows, cap_samples;
+	int live;                    /* read by report_load_live */
 };
 
 /* reads RUN_DIR; -1 with one line in err when it is not a run directory (no metrics.jsonl and
  * no samples.jsonl) or on a read error / out of memory */
 int report_load(struct report *r, const char *dir, char *err, size_t n);
+/* as report_load, for a run that is still writing its logs: a last line without its newline
+ * is a row being written, neither read nor counted as bad */
+int report_load_live(struct report *r, const char *dir, char *err, size_t n);
 void report_free(struct report *r);
 
 /* the page; at most max_samples rhythm pictures (spread over the run, first and last kept);
- * title names the run; 0 or -1 with one line in err */
-int report_write_html(const struct report *r, FILE *f, int max_samples, char *err, size_t n);
+ * title names the run; refresh_s > 0: the page of a run in training, which the browser
+ * reloads every refresh_s seconds (`report --watch`); 0 or -1 with one line in err */
+int report_write_html(const struct report *r, FILE *f, int max_samples, int refresh_s,
+		      char *err, size_t n);
 
 #endif

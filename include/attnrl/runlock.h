@@ -31,5 +31,10 @@ struct runlock {
 int runlock_acquire(struct runlock *l, const char *dir, char *err, size_t n);
 /* empties LOCK and drops the lock (a no-op when not held) */
 void runlock_release(struct runlock *l);
+/* whether a run is writing dir now, for a process that watches it (never the holder: its
+ * open of LOCK would drop the holder's lock): 1 when a live process holds <dir>/LOCK, 0 when
+ * none does (no LOCK, released, its holder gone), -1 with errno when LOCK cannot be read.
+ * Without file locks (ENOLCK) the pid in LOCK decides, as in runlock_acquire */
+int runlock_held(const char *dir);
 
 #endif

@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (long i = 0; i < r.n_samples; i++)
 		check(r.sample[i].offset >= 0 && r.sample[i].len > 0 &&
 		      (size_t)(r.sample[i].offset + r.sample[i].len) <= len[1], "sample inside the file");
-	report_write_html(&r, null_out, max_samples, err, sizeof(err));
+	report_write_html(&r, null_out, max_samples, 0, err, sizeof(err));
 	report_free(&r);
 	return 0;
 }
