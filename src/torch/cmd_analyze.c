@@ -125,8 +125,6 @@ static int an_config(struct an_args *a, struct config *c, char *err, size_t n)
 	    set_key(c, "rollout.max_new_tokens", a->max_new, err, n) ||
 	    set_key(c, "run.seed", a->seed, err, n))
 		return -1;
-	if (a->prompts && !strcmp(c->data.task, "arith") && set_key(c, "data.task", "math", err, n))
-		return -1;
 	c->model.max_seq_len = DATA_PROMPT_MAX + c->rollout.max_new_tokens;
 	if (config_validate(c, err, n))
 		return -1;
@@ -248,10 +246,13 @@ static int problems(struct an *s, char *err, size_t n)
 		return -1;
 	}
 	err[0] = '\0';
-	if (!s->a->prompts)
-		return prompts_split(s, err, n);
 	s->d.tok = &s->tok;
-	return template_init(&s->d.tpl, s->c->data.template, err, n) ? -1 : prompts_file(s, err, n);
+	if (s->a->prompts ? template_init(&s->d.tpl, s->c->data.template, err, n) ||
+				    prompts_file(s, err, n)
+			  : prompts_split(s, err, n))
+		return -1;
+	r->B = r->n * r->k; /* the storage stays, sized for the n asked */
+	return 0;
 }
 
 /* --stopwords: one word a line, lower-cased, blank lines skipped */
