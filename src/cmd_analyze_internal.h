@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "attnrl/analyze.h"
 #include "attnrl/credit_stats.h"
@@ -77,5 +78,10 @@ struct an_perturb_out {
  * out->low are allocated here (free them) */
 int an_perturb(const struct an_run *r, struct rollout *ro, const struct an_perturb_params *pp,
 	       const struct rollout_params *rp, struct an_perturb_out *out, char *err, size_t n);
+
+/* the page of --html (cmd_analyze_html.c): meta a line of settings, the thirds' linkages with
+ * their labels, the perturbation summary (NULL: none); 0, or -1 on a write error */
+int an_write_html(FILE *f, const char *meta, const struct analyze_linkages *link,
+		  const char *const *labels, const struct analyze_perturb *pert);
 
 #endif

@@ -2,7 +2,8 @@
 # test_analyze_cmd.sh - `attnrl analyze` end to end on the default model: the held-out
 # arithmetic split and a JSONL prompts file; the table has the three layer thirds, each with
 # its three linkages as finite numbers, the peak densities and the perturbation summary, and
-# --json holds the same numbers (tests/ref/analyze_cmd_check.py reads both); the same seed gives
+# --json holds the same numbers (tests/ref/analyze_cmd_check.py reads both), and so do the
+# charts of --html; the same seed gives
 # the same table whatever --batch; the top-q rule gives ceil(q R) peaks per response (the
 # densities' floor); usage mistakes are one line with exit 2.
 set -u
@@ -13,9 +14,10 @@ an() { $bin analyze --model data/default-sft.safetensors configs/default.yaml tr
 small=(--n 6 --k 3 --bootstrap 200 --shuffles 50 --perturb-k 1 --alternatives 2)
 
 # 1. the config's held-out split; the table against the JSON
-an "${small[@]}" --json "$tmp/a.json" >"$tmp/a.txt" 2>"$tmp/a.err" ||
+an "${small[@]}" --json "$tmp/a.json" --html "$tmp/a.html" >"$tmp/a.txt" 2>"$tmp/a.err" ||
 	fail "analyze: $(tail -n 2 "$tmp/a.err")"
-$py tests/ref/analyze_cmd_check.py "$tmp/a.txt" "$tmp/a.json" 6 3 || fail "table or JSON: $(cat "$tmp/a.txt")"
+$py tests/ref/analyze_cmd_check.py "$tmp/a.txt" "$tmp/a.json" 6 3 "$tmp/a.html" ||
+	fail "table, JSON or HTML: $(cat "$tmp/a.txt")"
 
 # 2. the same responses in calls of 4 sequences: the same numbers
 an "${small[@]}" --batch 4 >"$tmp/b.txt" 2>&1 || fail "analyze --batch 4: $(tail -n 2 "$tmp/b.txt")"

@@ -33,7 +33,7 @@
 
 struct an_args {
 	const char *model, *prompts, *tokenizer, *template_, *temperature, *max_new, *seed;
-	const char *peaks, *reference, *stopwords, *json;
+	const char *peaks, *reference, *stopwords, *json, *html;
 	long n, k, shuffles, bootstrap, perturb_k, alternatives, batch;
 	double q;
 	struct args_list cfg;
@@ -78,6 +78,8 @@ static const struct args_opt an_opts[] = {
 	  "model.tokenizer" },
 	{ "--json", ARGS_STR, OPT(json), "FILE", 0, 0, NULL, ARGS_OPTIONAL,
 	  "every number as JSON" },
+	{ "--html", ARGS_STR, OPT(html), "FILE", 0, 0, NULL, ARGS_OPTIONAL,
+	  "the results as a page of SVG charts, baselines marked" },
 	{ "CONFIG", ARGS_LIST, OPT(cfg), "[CONFIG] [section.key=value ...]", 0, 0, NULL,
 	  ARGS_OPTIONAL, "YAML files, then overrides (a run: overrides of its config.yaml)" },
 	{ NULL },
@@ -437,6 +439,28 @@ static int write_json(const struct an *s, char *err, size_t n)
 	return 0;
 }
 
+/* --html: the page, its meta line the settings */
+static int write_html(const struct an *s, char *err, size_t n)
+{
+	const struct an_args *a = s->a;
+	char meta[1024];
+	FILE *f = fopen(a->html, "w");
+	if (!f) {
+		snprintf(err, n, "--html %s: cannot open for writing: %s", a->html, strerror(errno));
+		return -1;
+	}
+	snprintf(meta, sizeof(meta), "model %s; %d problems x %d responses at temperature %g, "
+		 "max_new_tokens %d, seed %ld; peaks %s (q %g); %ld shuffles, %ld bootstrap "
+		 "resamples", a->model, s->run.n, s->run.k, s->c->rollout.temperature, s->run.M,
+		 (long)s->c->run.seed, a->peaks, a->q, a->shuffles, a->bootstrap);
+	int rc = an_write_html(f, meta, s->link, an_labels, a->perturb_k ? &s->pert.sum : NULL);
+	if (rc | fclose(f)) {
+		snprintf(err, n, "--html %s: write failed (disk full?)", a->html);
+		return -1;
+	}
+	return 0;
+}
+
 static void an_free(struct an *s)
 {
 	free(s->pert.high);
@@ -456,7 +480,8 @@ static int an_main(struct an *s, char *err, size_t n)
 {
 	struct analyze_params ap;
 	policy_set_threads(s->c->train.threads);
-	if (cmd_output_check("--json", s->a->json, err, n) || stopwords(s, err, n) ||
+	if (cmd_output_check("--json", s->a->json, err, n) ||
+	    cmd_output_check("--html", s->a->html, err, n) || stopwords(s, err, n) ||
 	    policy_tokenizer_init(&s->tok, s->c, err, n) || problems(s, err, n))
 		return -1;
 	int per_call = s->a->batch / s->a->k > 1 ? (int)(s->a->batch / s->a->k) : 1;
@@ -470,7 +495,7 @@ static int an_main(struct an *s, char *err, size_t n)
 		snprintf(err, n, "cannot write the output");
 		return -1;
 	}
-	return s->a->json ? write_json(s, err, n) : 0;
+	return (s->a->json && write_json(s, err, n)) || (s->a->html && write_html(s, err, n)) ? -1 : 0;
 }
 
 int cmd_analyze(int argc, char **argv)

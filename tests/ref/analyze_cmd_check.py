@@ -1,16 +1,19 @@
 """analyze_cmd_check.py - `attnrl analyze`'s table against its --json file.
 
-Usage: analyze_cmd_check.py TABLE JSON N K. The table must have the three layer thirds (early,
+Usage: analyze_cmd_check.py TABLE JSON N K [HTML]. The table must have the three layer thirds (early,
 middle, late), each with its three linkages and nine finite numbers (value, baseline, lift and
 their intervals), equal to the JSON's at the printed precision; the densities' rows with N
 problems and N x K responses; the perturbation row equal to the JSON's summary. Properties the
 numbers must have whatever the model: each interval holds its point, the entropy baseline and
 the token count are the same in every third (the same tokens), the receiver linkage's baseline
 is the global peak density, and under top-q every response has ceil(q R) >= q R WAAD peaks.
+With HTML (--html's page), each linkage's chart has one value and one baseline per third, the
+lift and density charts one point per third and signal, all equal to the JSON's numbers.
 Prints the first difference and exits 1.
 """
 import json
 import math
+import re
 import sys
 
 THIRDS = ["early", "middle", "late"]
@@ -83,7 +86,40 @@ def main():
         fail("perturbation row %s, JSON %s" % (row, want))
     if not (0 <= p["jaccard_high_fai"] <= 1 and 0 <= p["jaccard_low_fai"] <= 1 and p["problems"] >= 1):
         fail("perturbation summary %s" % p)
+    if len(sys.argv) > 5:
+        check_html(open(sys.argv[5]).read(), thirds, p)
     print("analyze_cmd_check: 9 linkages x 3, densities and the perturbation agree")
+
+
+def chart(html, name):
+    m = re.search(r'<svg class="plot" id="plot-%s" data-n="(\d+)"(.*?)</svg>' % name, html, re.S)
+    if not m:
+        fail("html: no chart %s" % name)
+    marks = re.findall(r'data-key="(\w+)" data-v="([^"]+)"', m.group(2))
+    return int(m.group(1)), marks
+
+
+def same(got, want, what):
+    if len(got) != len(want) or any(abs(a - b) > 1e-9 * max(1, abs(b)) for a, b in zip(got, want)):
+        fail("html %s: %s, JSON %s" % (what, got, want))
+
+
+def check_html(html, thirds, pert):
+    for name, _ in LINKS:
+        n, marks = chart(html, name)
+        for key in ("value", "baseline"):
+            same([float(v) for k, v in marks if k == key],
+                 [thirds[g]["%s_%s" % (name, key)] for g in THIRDS], name + " " + key)
+    n, marks = chart(html, "lift")
+    same([float(v) for k, v in marks if k == "value"],
+         [thirds[g][name + "_lift"] for name, _ in LINKS for g in THIRDS], "lift")
+    n, marks = chart(html, "density")
+    same([float(v) for k, v in marks if k == "value"],
+         [thirds[g][d] for g in THIRDS for d in ("density_waad", "density_glob", "density_recv")],
+         "density")
+    n, marks = chart(html, "perturb")
+    same([float(v) for k, v in marks if k == "value"],
+         [pert["jaccard_high_fai"], pert["jaccard_low_fai"]], "perturbation")
 
 
 main()
