@@ -39,8 +39,10 @@ expect "bad peak rule" 2 "--peaks 'top': expected topq or localmax" an --peaks t
 expect "greedy sampling" 2 "--temperature 0: the analysis needs sampled responses" an --temperature 0
 expect "no model" 2 "--model 'nope': not found" $bin analyze --model nope
 expect "bad --json" 1 "cannot write it" an --n 1 --k 1 --json "$tmp/no/such/dir/a.json"
-printf '{"text": "1+1="}\n' >"$tmp/bad.jsonl"
-expect "prompt field" 1 "$tmp/bad.jsonl:1: no string field question, problem or prompt" an --prompts "$tmp/bad.jsonl"
+printf '{"question": "1+1="}\n\n{"text": "1+1="}\n' >"$tmp/bad.jsonl"
+expect "prompt field" 1 "$tmp/bad.jsonl:3: no string field question, problem or prompt" an --prompts "$tmp/bad.jsonl"
+printf '{"question": "1+1="}\n{"question": "2+2=" x}\n' >"$tmp/bad.jsonl"
+expect "invalid row" 1 "$tmp/bad.jsonl:2: invalid JSON: line 1 col 21" an --prompts "$tmp/bad.jsonl"
 
 echo "test_analyze_cmd: $fails failures"
 [ "$fails" -eq 0 ]

@@ -173,25 +173,26 @@ static int encode_one(struct an *s, const char *text, int i, char *err, size_t n
 /* --prompts: its first rows (blank lines skipped), at most run.n, rendered and encoded */
 static int prompts_file(struct an *s, char *err, size_t n)
 {
-	char *text = NULL, *line, *save = NULL;
+	char *text = NULL, *next;
 	size_t len;
 	int count = 0, lineno = 0, rc = -1;
 	if (fs_read_file(s->a->prompts, &text, &len)) {
 		snprintf(err, n, "--prompts %s: cannot read: %s", s->a->prompts, strerror(errno));
 		return -1;
 	}
-	for (line = strtok_r(text, "\n", &save); line && count < s->run.n;
-	     line = strtok_r(NULL, "\n", &save)) {
+	for (char *line = text; line && *line && count < s->run.n; line = next) {
 		char jerr[256];
 		lineno++;
+		if ((next = strchr(line, '\n')))
+			*next++ = '\0';
 		if (strspn(line, " \t\r") == strlen(line))
 			continue;
 		struct json *row = json_parse(line, strlen(line), jerr, sizeof(jerr));
 		const char *q = row_prompt(row, s->c->data.prompt_field);
 		if (!q) {
-			snprintf(err, n, "%s:%d: %s", s->a->prompts, lineno,
+			snprintf(err, n, "%s:%d: %s%s", s->a->prompts, lineno,
 				 row ? "no string field question, problem or prompt (set "
-				       "data.prompt_field)" : jerr);
+				       "data.prompt_field)" : "invalid JSON: ", row ? "" : jerr);
 			json_free(row);
 			goto out;
 		}
