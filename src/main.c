@@ -33,6 +33,7 @@ static const struct command {
 	{ cmd_inspect, &cmd_inspect_args },
 	{ cmd_generate, &cmd_generate_args },
 	{ cmd_eval, &cmd_eval_args },
+	{ cmd_analyze, &cmd_analyze_args },
 	{ cmd_export, &cmd_export_args },
 	{ cmd_report, &cmd_report_args },
 	{ cmd_countdown_data, &cmd_countdown_data_args },

@@ -51,7 +51,7 @@ fi
 # every command: --help (-h) prints its usage and one line per flag, exit 0; an unknown flag is
 # one line ending with the usage, exit 2
 cmds=$($bin help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p' | grep -vx help)
-[ "$(echo $cmds | wc -w)" -eq 11 ] || fail "attnrl help lists these commands: $cmds"
+[ "$(echo $cmds | wc -w)" -eq 12 ] || fail "attnrl help lists these commands: $cmds"
 for c in $cmds; do
 	out=$($bin $c --help)
 	rc=$?

@@ -11,7 +11,7 @@
  * from that group's heads, and calls it once per group; analyze_print takes the results of all
  * groups and prints them as one table.
  *
- * How a command would feed it (no command calls it yet):
+ * How a command feeds it (`attnrl analyze`, src/cmd_analyze_link.c):
  * - Roll out responses as training does (rollout.h) with statistics streamed (rollout_params.
  *   stats): rollout_batch.entropy gives the per-token entropy, sequence b's response token r at
  *   [b][prompt_len[b] + r]; the G responses of prompt i (b = i*G .. i*G+G-1) share problem i.

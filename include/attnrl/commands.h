@@ -14,7 +14,7 @@ struct config;
 
 extern const struct args_spec cmd_train_args, cmd_sft_args, cmd_config_args, cmd_inspect_args,
 	cmd_generate_args, cmd_eval_args, cmd_export_args, cmd_report_args,
-	cmd_countdown_data_args, cmd_tokenize_args, cmd_plan_args;
+	cmd_countdown_data_args, cmd_tokenize_args, cmd_plan_args, cmd_analyze_args;
 
 /* train CONFIG [section.key=value ...]: GRPO training (src/torch/cmd_train.c); 75 when it
  * stopped on a signal or its time limit with a checkpoint saved */
@@ -45,6 +45,24 @@ int cmd_generate(int argc, char **argv);
 /* eval --model PATH|RUN_DIR [--data FILE.jsonl] [--k N] [--preset aime] [--by FIELD] ...:
  * avg@k and pass@k overall and per subset (src/torch/cmd_eval.c) */
 int cmd_eval(int argc, char **argv);
+
+/* --model PATH|RUN_DIR (a Hugging Face folder, llama2.c .bin, attnrl .safetensors, run or
+ * checkpoint) and CONFIG [section.key=value ...] into c (config_init first): a run's
+ * config.yaml is the base, then the CONFIG files, then the overrides, then model.path. A run's
+ * weights path goes into weights (cap bytes; "" for other models), *weights_over = 1 when they
+ * are to be loaded over the model the run started from (model_load after policy_init). Not
+ * validated. -1 with one line in err (src/torch/cmd_eval.c) */
+int cmd_model_config(struct config *c, const char *model, const struct args_list *list,
+		     char *weights, size_t cap, int *weights_over, char *err, size_t n);
+/* a run's weights ("" : nothing to check) against its checksums; -1 with one line in err */
+int cmd_model_verify(const char *weights, char *err, size_t n);
+/* path (NULL: nothing) can be written as the output file of flag; -1 with one line in err */
+int cmd_output_check(const char *flag, const char *path, char *err, size_t n);
+
+/* analyze --model PATH|RUN_DIR [--prompts FILE.jsonl] [--n N] [--k K] ...: the paper's
+ * Section 4 analysis of sampled responses, peaks and linkages per layer third and the
+ * perturbation test (src/torch/cmd_analyze.c) */
+int cmd_analyze(int argc, char **argv);
 
 /* export RUN_DIR [--step N] --out DIR [--dtype float32|bfloat16|float16]
  * (src/torch/cmd_export.c) */

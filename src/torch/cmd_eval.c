@@ -194,37 +194,46 @@ static int eval_problems(struct eval_args *a, struct config *c, char *err, size_
 	return set_key(c, "data.eval_size", a->limit ? limit : NULL, err, n);
 }
 
-/* the base config (a run's), CONFIG files, overrides, then the eval's own settings */
-static int eval_config(struct eval_args *a, struct config *c, char *err, size_t n)
+/* the base config (a run's), CONFIG files, overrides, and model.path (commands.h) */
+int cmd_model_config(struct config *c, const char *model, const struct args_list *list,
+		     char *weights, size_t cap, int *weights_over, char *err, size_t n)
 {
 	char cfg[4096];
 	config_init(c);
-	if (resolve_model(a->model, cfg, a->weights, sizeof(a->weights), err, n) ||
+	if (resolve_model(model, cfg, weights, cap, err, n) ||
 	    (cfg[0] && config_load_file(c, cfg, err, n)))
 		return -1;
 	for (int pass = 0; pass < 2; pass++) /* CONFIG files, then the overrides */
-		for (int i = 0; i < a->cfg.n; i++) {
-			int file = !strchr(a->cfg.v[i], '=');
+		for (int i = 0; i < list->n; i++) {
+			int file = !strchr(list->v[i], '=');
 			if (file != !pass)
 				continue;
 			if (file && cfg[0]) {
 				snprintf(err, n, "--model %s is a run: its own config.yaml is used; give "
-					 "section.key=value overrides, not the CONFIG file '%s'", a->model,
-					 a->cfg.v[i]);
+					 "section.key=value overrides, not the CONFIG file '%s'", model,
+					 list->v[i]);
 				return -1;
 			}
-			if (file ? config_load_file(c, a->cfg.v[i], err, n)
-				 : config_apply_override(c, a->cfg.v[i], err, n))
+			if (file ? config_load_file(c, list->v[i], err, n)
+				 : config_apply_override(c, list->v[i], err, n))
 				return -1;
 		}
-	const char *path = a->model;
-	if (a->weights[0]) {
+	const char *path = model;
+	*weights_over = 0;
+	if (weights[0]) {
 		/* a run: its weights over the model it started from, or as the model itself */
 		int own_shape = !c->model.path[0] || fs_has_suffix(c->model.path, ".safetensors");
-		path = own_shape ? a->weights : c->model.path;
-		a->weights_over = !own_shape;
+		path = own_shape ? weights : c->model.path;
+		*weights_over = !own_shape;
 	}
-	if (set_key(c, "model.path", path, err, n) ||
+	return set_key(c, "model.path", path, err, n);
+}
+
+/* the model's config, then the eval's own settings */
+static int eval_config(struct eval_args *a, struct config *c, char *err, size_t n)
+{
+	if (cmd_model_config(c, a->model, &a->cfg, a->weights, sizeof(a->weights), &a->weights_over,
+			     err, n) ||
 	    set_key(c, "model.tokenizer", a->tokenizer, err, n) || eval_sampling(a, c, err, n) ||
 	    eval_problems(a, c, err, n))
 		return -1;
@@ -331,13 +340,14 @@ static void run_free(struct eval_run *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* a run's weights against its trainer_state.json's checksums, as resume checks a checkpoint */
-static int verify_weights(const struct eval_args *a, char *err, size_t n)
+/* a run's weights against its trainer_state.json's checksums, as resume checks a checkpoint
+ * (commands.h) */
+int cmd_model_verify(const char *weights, char *err, size_t n)
 {
 	char dir[4096], why[3072];
-	snprintf(dir, sizeof(dir), "%s", a->weights);
+	snprintf(dir, sizeof(dir), "%s", weights);
 	char *slash = strrchr(dir, '/');
-	if (!a->weights[0] || !slash)
+	if (!weights[0] || !slash)
 		return 0;
 	*slash = '\0';
 	if (!ckpt_verify(dir, "model.safetensors", why, sizeof(why)))
@@ -346,8 +356,9 @@ static int verify_weights(const struct eval_args *a, char *err, size_t n)
 	return -1;
 }
 
-/* --json: a file that can be written, checked before the run rather than after it */
-static int json_path_check(const char *path, char *err, size_t n)
+/* an output file that can be written, checked before the run rather than after it
+ * (commands.h) */
+int cmd_output_check(const char *flag, const char *path, char *err, size_t n)
 {
 	char dir[4096];
 	struct stat st;
@@ -366,8 +377,8 @@ static int json_path_check(const char *path, char *err, size_t n)
 		e = errno;
 	if (!e)
 		return 0;
-	snprintf(err, n, "--json '%s': cannot write it: %s; give a file path in a writable folder "
-		 "(--json DIR/eval.json)", path, strerror(e));
+	snprintf(err, n, "%s '%s': cannot write it: %s; give a file path in a writable folder",
+		 flag, path, strerror(e));
 	return -1;
 }
 
@@ -385,7 +396,7 @@ static int eval_main(struct eval_args *a, struct config *c, char *err, size_t n)
 	memset(&r, 0, sizeof(r));
 	r.k = a->k;
 	policy_set_threads(c->train.threads);
-	if (json_path_check(a->json, err, n) || policy_tokenizer_init(&tok, c, err, n) ||
+	if (cmd_output_check("--json", a->json, err, n) || policy_tokenizer_init(&tok, c, err, n) ||
 	    (a->data ? data_init_eval(&d, c, &tok, a->data, err, n) : data_init(&d, c, &tok, err, n)))
 		goto out;
 	r.n = d.eval_size;
@@ -396,7 +407,7 @@ static int eval_main(struct eval_args *a, struct config *c, char *err, size_t n)
 			 a->data ? a->data : c->data.eval_path[0] ? c->data.eval_path : c->data.path);
 		goto out;
 	}
-	if (verify_weights(a, err, n) || longest_prompt(&r, &d, &longest, err, n) || run_alloc(&r, a->responses) ||
+	if (cmd_model_verify(a->weights, err, n) || longest_prompt(&r, &d, &longest, err, n) || run_alloc(&r, a->responses) ||
 	    (a->by && eval_labels(&r, &d, a->data, a->by, err, n)))
 		goto out;
 	c->model.max_seq_len = longest + c->rollout.max_new_tokens;
