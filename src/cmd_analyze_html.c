@@ -70,14 +70,7 @@ static void ah_range(const struct ah_chart *c, double *lo, double *hi)
 
 static void ah_axes(FILE *f, const struct ah_frame *fr)
 {
-	char num[32];
-	for (double v = fr->y0; v <= fr->y1 + fr->ystep * 1e-6; v += fr->ystep) {
-		double y = ah_y(fr, v);
-		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n",
-			AH_ML, y, AH_ML + fr->pw, y, SVG_GRID);
-		svg_num(num, sizeof(num), v);
-		svg_text(f, AH_ML - 5, y + 4, "font-size=\"10.5\" text-anchor=\"end\"", num);
-	}
+	svg_y_grid(f, AH_ML, AH_MT, fr->pw, fr->ph, fr->y0, fr->y1, fr->ystep);
 	fprintf(f, "<path d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"%s\"/>\n", AH_ML, AH_MT,
 		AH_MT + fr->ph, AH_ML + fr->pw, SVG_INK);
 }

@@ -45,13 +45,7 @@ static void open_svg(FILE *f, const char *id, const char *title)
 static void axes(FILE *f, const struct frame *fr)
 {
 	char num[32];
-	for (double v = fr->y0; v <= fr->y1 + fr->ystep * 1e-6; v += fr->ystep) {
-		double y = py(fr, v);
-		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n",
-			ML, y, ML + fr->pw, y, SVG_GRID);
-		svg_num(num, sizeof(num), v);
-		svg_text(f, ML - 5, y + 4, "font-size=\"10.5\" text-anchor=\"end\"", num);
-	}
+	svg_y_grid(f, ML, MT, fr->pw, fr->ph, fr->y0, fr->y1, fr->ystep);
 	for (double v = ceil(fr->x0 / fr->xstep - 1e-9) * fr->xstep; v <= fr->x1 + fr->xstep * 1e-6;
 	     v += fr->xstep) {
 		svg_num(num, sizeof(num), v);

@@ -68,3 +68,17 @@ void svg_num(char *out, size_t n, double v)
 {
 	snprintf(out, n, "%.4g", fabs(v) < 1e-12 ? 0.0 : v);
 }
+
+void svg_y_grid(FILE *f, double left, double top, double w, double h, double y0, double y1,
+		double step)
+{
+	char num[32];
+	for (double v = y0; v <= y1 + step * 1e-6; v += step) {
+		double y = top + h - (v - y0) / (y1 - y0) * h;
+		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n",
+			left, y, left + w, y, SVG_GRID);
+		svg_num(num, sizeof(num), v);
+		svg_text(f, left - 5, y + 4, "font-size=\"10.5\" text-anchor=\"end\"", num);
+	}
+}
+

@@ -27,5 +27,9 @@ void svg_axis(double lo, double hi, int n, double *amin, double *amax, double *s
 double svg_max(const float *x, const uint8_t *ok, int n);
 /* a number for a tick label or a caption: %g with at most 4 significant digits */
 void svg_num(char *out, size_t n, double v);
+/* a plot's value grid: a line across the plot area (left, top, w x h) and a tick label left of
+ * it at y0, y0 + step, ... up to y1, the values running from y0 at the bottom to y1 at the top */
+void svg_y_grid(FILE *f, double left, double top, double w, double h, double y0, double y1,
+		double step);
 
 #endif
