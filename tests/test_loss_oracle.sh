@@ -22,13 +22,7 @@ fi
 out=$([ -x "$py" ] && "$py" -W ignore tests/ref/loss_oracle.py run "$helper" "$tmp" 2>&1)
 rc=$?
 if [ ! -x "$py" ] || [ "$rc" -eq 3 ]; then
-	what="$py cannot import verl and trl (${out:-no such python}; bash scripts/install-venv.sh installs them)"
-	if [ "${CI:-}" = true ]; then
-		echo "FAIL: $what"
-		exit 1
-	fi
-	echo "SKIP: $what"
-	exit 0
+	skip_unless_ci "$py cannot import verl and trl (${out:-no such python}; bash scripts/install-venv.sh installs them)"
 fi
 printf '%s\n' "$out"
 exit "$rc"

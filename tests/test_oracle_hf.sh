@@ -23,14 +23,8 @@ run=${ATTNRL_BUILD:-build}/tests/hf_oracle_run
 py=${ATTNRL_PY:-.venv/bin/python}
 source tests/lib.sh
 
-if ! "$py" -c 'import transformers, safetensors, torch' 2>/dev/null; then
-	if [ "${CI:-}" = true ]; then
-		echo "test_oracle_hf: FAIL: $py with transformers, safetensors and torch is needed (CI=true)"
-		exit 1
-	fi
-	echo "test_oracle_hf: SKIP ($py has no transformers; scripts/install-deps.sh makes .venv)"
-	exit 0
-fi
+"$py" -c 'import transformers, safetensors, torch' 2>/dev/null ||
+	skip_unless_ci "$py has no transformers, safetensors or torch; scripts/install-deps.sh makes .venv"
 [ -x "$run" ] || { echo "test_oracle_hf: $run missing; run 'make test'"; exit 1; }
 
 shared=../shared/tokenizers

@@ -17,14 +17,8 @@ bin=${ATTNRL_BIN:-bin/attnrl}
 py=${ATTNRL_PY:-.venv/bin/python}
 source tests/lib.sh
 
-if ! "$py" -c 'import tensorboard' 2>/dev/null; then
-	if [ "${CI:-}" = true ]; then
-		echo "test_tensorboard: FAIL: $py with tensorboard is needed (CI=true)"
-		exit 1
-	fi
-	echo "test_tensorboard: SKIP ($py has no tensorboard; scripts/install-deps.sh makes .venv)"
-	exit 0
-fi
+"$py" -c 'import tensorboard' 2>/dev/null ||
+	skip_unless_ci "$py has no tensorboard; scripts/install-deps.sh makes .venv"
 
 base=(configs/default.yaml train.steps=4 train.eval_every=2 train.save_every=2 data.eval_size=8
 	rollout.prompts_per_step=4 rollout.group_size=4 algo.mini_batch=8 rollout.max_new_tokens=24

@@ -31,12 +31,7 @@ fi
 if [ -n "$no_py" ]; then
 	what="missing $no_py (Hugging Face's tokenizers from PyPI: bash scripts/install-deps.sh creates .venv)"
 	[ -z "$missing" ] || what="$what and$missing (the tokenizer files of ../shared)"
-	if [ "${CI:-}" = true ]; then
-		echo "FAIL: $what"
-		exit 1
-	fi
-	echo "SKIP: $what"
-	exit 0
+	skip_unless_ci "$what"
 fi
 if [ -n "$missing" ]; then
 	ci=""
