@@ -144,7 +144,7 @@ static int spawn_sh(const char *command, int stdin_fd, int stdout_fd, char **env
 static int worker_start(struct reward_pool *p, int i, char *err, size_t n)
 {
 	struct worker *w = &p->w[i];
-	int sv[2], po[2], rc = -1;
+	int sv[2], po[2];
 	char var[64];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
 		snprintf(err, n, "reward.command: cannot make a socket: %s", strerror(errno));
@@ -163,7 +163,7 @@ static int worker_start(struct reward_pool *p, int i, char *err, size_t n)
 		snprintf(err, n, "reward.command: cannot start /bin/sh: %s", strerror(e ? e : errno));
 		close(sv[0]), close(po[0]);
 		w->pid = 0;
-		return rc;
+		return -1;
 	}
 	w->in = sv[0], w->out = po[0];
 	w->wlen = w->woff = w->rlen = 0;
