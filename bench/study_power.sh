@@ -1,44 +1,64 @@
 #!/usr/bin/env bash
-# study_power.sh - a credit-strategy study sized to tell strategies apart: arithmetic chains of
-# 3-5 operations (responses of ~40-70 tokens, where FAI's 10-100-token band reaches across the
-# worked steps), a warm-up model that works the steps only half the time, and plain GRPO,
-# random, entropy and coupled credit from it with SEEDS seeds each, the same budget. Prints the
-# final held-out greedy accuracy (EVAL problems) and the mean sampled training reward over the
-# run (how fast it learns: 128 responses a step) per strategy with a 95% confidence interval
-# over seeds, and each strategy against plain GRPO paired by seed (mean difference, its 95%
+# study_power.sh - a credit-strategy study sized to tell strategies apart: plain GRPO, random,
+# entropy and coupled credit from one warm-up model with SEEDS seeds each, the same budget.
+# Prints the final held-out greedy accuracy (EVAL problems) and the mean sampled training
+# reward over the run (how fast it learns) per strategy with a 95% confidence interval over
+# seeds, and each strategy against plain GRPO paired by seed (mean difference, its 95%
 # interval, the paired t-test's two-sided p).
-# Usage: bash bench/study_power.sh [steps]   (default 60; SEEDS="1 2 3 4 5", JOBS=2 runs side
-# by side with one thread each, EVAL=500). The warm-up (attnrl sft, 3,500 steps: 43 min on a
-# busy 2-core machine) is made once into build/study-power/sft.safetensors.
+#   short: arithmetic chains of 3-5 operations (responses of ~48 tokens); the warm-up is
+#          attnrl sft from scratch, 3,500 steps (17 min on an idle 2-core machine); 16 x 8
+#          responses a step.
+#   long:  chains of 8-14 operations (responses of ~100-180 tokens, where FAI's 10-100-token
+#          band reaches across many worked steps); the warm-up is 1,000 sft steps from
+#          data/default-sft.safetensors (17 min); 8 x 8 responses a step.
+# Both warm-ups cut half the solutions to the bare answer (configs/default.yaml's
+# sft.direct_frac), so RL has to find that working pays and then work more accurately.
+# Usage: bash bench/study_power.sh [short|long] [steps]   (steps: 60 short, 40 long;
+# SEEDS="1 2 3 4 5", JOBS=2 runs side by side with one thread each, EVAL=500). The warm-up is
+# made once into build/study-power-PRESET/sft.safetensors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s bin/attnrl >/dev/null
-steps=${1:-60}
+preset=${1:-short}
+case $preset in
+short)
+	steps=${2:-60}
+	task=(data.min_ops=3 data.max_ops=5 rollout.max_new_tokens=96)
+	warmup=(model.path=)
+	batch=() ;;
+long)
+	steps=${2:-40}
+	task=(data.min_ops=8 data.max_ops=14 rollout.max_new_tokens=192)
+	warmup=(sft.steps=1000 sft.lr=1e-3 sft.warmup_steps=50)
+	batch=(rollout.prompts_per_step=8 algo.mini_batch=32) ;;
+*)
+	echo "usage: bash bench/study_power.sh [short|long] [steps]" >&2
+	exit 2 ;;
+esac
 seeds=${SEEDS:-1 2 3 4 5}
 jobs=${JOBS:-2}
 n_eval=${EVAL:-500}
-out=build/study-power
+out=build/study-power-$preset
 strategies="none random entropy coupled"
-task=(data.min_ops=3 data.max_ops=5 rollout.max_new_tokens=96)
 mkdir -p "$out"
 
 if [ ! -f "$out/sft.safetensors" ]; then
-	bin/attnrl sft configs/default.yaml model.path= train.threads=2 "${task[@]}" \
+	bin/attnrl sft configs/default.yaml train.threads=2 "${task[@]}" "${warmup[@]}" \
 		sft.out="$out/sft.safetensors" run.dir="$out" run.name=sft run.resume=never >"$out/sft.log" 2>&1
 fi
 if [ -z "${SUMMARY_ONLY:-}" ]; then
 	for st in $strategies; do
 		for seed in $seeds; do
-			echo "bin/attnrl train configs/default.yaml model.path=$out/sft.safetensors ${task[*]} credit.strategy=$st optim.lr=1e-4 optim.warmup_steps=0 run.seed=$seed train.steps=$steps train.eval_every=$steps data.eval_size=$n_eval train.save_every=0 train.samples_per_step=0 train.threads=1 run.dir=$out run.name=$st-$seed run.resume=never > $out/$st-$seed.log 2>&1"
+			echo "bin/attnrl train configs/default.yaml model.path=$out/sft.safetensors ${task[*]} ${batch[*]} credit.strategy=$st optim.lr=1e-4 optim.warmup_steps=0 run.seed=$seed train.steps=$steps train.eval_every=$steps data.eval_size=$n_eval train.save_every=0 train.samples_per_step=0 train.threads=1 run.dir=$out run.name=$st-$seed run.resume=never > $out/$st-$seed.log 2>&1"
 		done
 	done | xargs -P "$jobs" -I{} bash -c {}
 fi
 
-python3 - "$out" "$steps" "$n_eval" $strategies -- $seeds <<'PY'
+python3 - "$out" "$steps" "$n_eval" "$preset" $strategies -- $seeds <<'PY'
 import json, math, sys
-out, steps, n_eval = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+out, steps, n_eval, preset = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 k = sys.argv.index("--")
-strategies, seeds = sys.argv[4:k], sys.argv[k + 1:]
+strategies, seeds = sys.argv[5:k], sys.argv[k + 1:]
 
 def betacf(a, b, x):  # the continued fraction of the incomplete beta (Lentz)
     tiny, c, d = 1e-300, 1.0, 1.0 - (a + b) * x / (a + 1.0)
@@ -90,7 +110,7 @@ for st in strategies:
         before[st, s], acc[st, s] = evals[0]["eval_accuracy"], evals[-1]["eval_accuracy"]
         lens[st, s] = sum(r["response_len_mean"] for r in steps_rows) / len(steps_rows)
         train[st, s] = sum(r["reward_mean"] for r in steps_rows) / len(steps_rows)
-print(f"## Credit strategies with more power ({steps} steps, seeds {' '.join(seeds)}, {n_eval} held-out problems)")
+print(f"## Credit strategies with more power ({preset}: {steps} steps, seeds {' '.join(seeds)}, {n_eval} held-out problems)")
 print()
 print("| strategy | eval before | final eval, mean [95% CI] | per seed | training reward over the run, mean [95% CI] | response tokens |")
 print("|---|---:|---:|---|---:|---:|")

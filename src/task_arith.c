@@ -81,7 +81,7 @@ static double arith_reward(const struct task_example *ex, const char *response, 
 const struct task_ops task_arith_ops = {
 	.name = "arith",
 	.defaults = { .min_ops = 1, .max_ops = 3, .max_operand = 50 },
-	.ops_max = TASK_NUMBERS_MAX - 1,
+	.ops_max = TASK_ARITH_OPS_MAX,
 	.operand_max = TASK_ARITH_VALUE_MAX,
 	.draw = arith_draw,
 	.key = arith_key,

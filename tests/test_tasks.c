@@ -156,8 +156,9 @@ static void test_params(void)
 	for (int kk = TASK_ARITH; kk <= TASK_COUNTDOWN; kk++) {
 		task_params_default((enum task_kind)kk, &p);
 		CHECK(task_params_check((enum task_kind)kk, &p, err, sizeof(err)) == 0, "%s", err);
-		struct task_params bad[] = { { 0, 3, 50 }, { 3, 2, 50 }, { 1, 8, 50 }, { 1, 3, 0 },
-					     { 1, 3, 1000 } };
+		int too_many = kk == TASK_ARITH ? TASK_ARITH_OPS_MAX + 1 : TASK_NUMBERS_MAX;
+		struct task_params bad[] = { { 0, 3, 50 }, { 3, 2, 50 }, { 1, too_many, 50 },
+					     { 1, 3, 0 }, { 1, 3, 1000 } };
 		for (int i = 0; i < 5; i++) {
 			err[0] = 0;
 			CHECK(task_params_check((enum task_kind)kk, &bad[i], err, sizeof(err)) == -1 &&
@@ -377,6 +378,8 @@ static void test_solutions(void)
 	check_solutions(TASK_ARITH, &p, N_SOLVE, 32, 64);
 	p = (struct task_params){ 7, 7, 999 };
 	check_solutions(TASK_ARITH, &p, 200, 32, TASK_TEXT_MAX - 1);
+	p = (struct task_params){ TASK_ARITH_OPS_MAX, TASK_ARITH_OPS_MAX, 999 };
+	check_solutions(TASK_ARITH, &p, 200, 64, TASK_TEXT_MAX - 1);
 	task_params_default(TASK_COUNTDOWN, &p);
 	check_solutions(TASK_COUNTDOWN, &p, N_SOLVE, TASK_TEXT_MAX - 1, TASK_TEXT_MAX - 1);
 	p = (struct task_params){ 1, 5, 999 };

@@ -88,8 +88,8 @@
 	  "{question}")                                                                            \
 	X(data, seed, INT, 1234, ">= 0", "seed of the task generator (train and held-out sets)")   \
 	X(data, eval_size, INT, 200, "[1, 1000000]", "held-out problems for eval")                 \
-	X(data, min_ops, INT, 2, "[1, 8]", "arith: operations per problem, min")                   \
-	X(data, max_ops, INT, 3, "[1, 8]", "arith: operations per problem, max")                   \
+	X(data, min_ops, INT, 2, "[1, 15]", "arith: operations per problem, min")                   \
+	X(data, max_ops, INT, 3, "[1, 15]", "arith: operations per problem, max")                   \
 	X(data, max_operand, INT, 50, "[2, 1000000]", "arith: largest operand")                   \
 	X(data, format_reward, FLOAT, 0, "[0, 100]",                                               \
 	  "weight of the format reward added to the task's: 1 when the response is exactly "      \

@@ -50,7 +50,9 @@
 
 #define TASK_TEXT_MAX 4096   /* MATH problems reach ~1.7 kB, their solutions ~3.4 kB */
 #define TASK_ANSWER_MAX 256
-#define TASK_NUMBERS_MAX 8
+#define TASK_NUMBERS_MAX 8     /* countdown: numbers per problem */
+#define TASK_ARITH_OPS_MAX 15  /* arith: operations per chain */
+_Static_assert(TASK_ARITH_OPS_MAX + 1 >= TASK_NUMBERS_MAX, "task_example.numbers holds both");
 #define TASK_EVAL_BUCKETS 8  /* 1 in TASK_EVAL_BUCKETS problems is held out */
 #define TASK_ATTEMPTS_MAX 65536
 #define TASK_ARITH_VALUE_MAX 999
@@ -69,8 +71,10 @@ struct task_example {
 	char solution[TASK_TEXT_MAX];   /* a correct worked response, for supervised warm-up */
 	char answer[TASK_ANSWER_MAX];   /* arith: the result; countdown: the solution's expression;
 					 * math: the reference */
-	int numbers[TASK_NUMBERS_MAX];  /* arith: the operands in order; countdown: as prompted */
-	char ops[TASK_NUMBERS_MAX];     /* arith: ops[i] joins numbers[i] and numbers[i + 1] */
+	/* arith: the operands in order, ops[i] joining numbers[i] and numbers[i + 1];
+	 * countdown: the numbers as prompted */
+	int numbers[TASK_ARITH_OPS_MAX + 1];
+	char ops[TASK_ARITH_OPS_MAX];
 	int n_numbers;
 	long target;                    /* arith: the result; countdown: the target */
 	const char *row;                /* the dataset row's JSON text (problems from a file, for
