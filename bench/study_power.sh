@@ -8,29 +8,43 @@
 #   short: arithmetic chains of 3-5 operations (responses of ~48 tokens); the warm-up is
 #          attnrl sft from scratch, 3,500 steps (17 min on an idle 2-core machine); 16 x 8
 #          responses a step.
-#   long:  chains of 8-14 operations (responses of ~100-180 tokens, where FAI's 10-100-token
-#          band reaches across many worked steps); the warm-up is 1,000 sft steps from
-#          data/default-sft.safetensors (17 min); 8 x 8 responses a step.
+#   long:  chains of 7-11 operations (responses of ~100-140 tokens, where FAI's 10-100-token
+#          band reaches across many worked steps); the warm-up is short's warm-up then 800
+#          sft steps on these chains (11 min more); 8 x 8 responses a step.
 # Both warm-ups cut half the solutions to the bare answer (configs/default.yaml's
 # sft.direct_frac), so RL has to find that working pays and then work more accurately.
-# Usage: bash bench/study_power.sh [short|long] [steps]   (steps: 60 short, 40 long;
-# SEEDS="1 2 3 4 5", JOBS=2 runs side by side with one thread each, EVAL=500). The warm-up is
-# made once into build/study-power-PRESET/sft.safetensors.
+# Usage: bash bench/study_power.sh [short|long] [steps]   (steps: 60 short, 50 long;
+# SEEDS="1 2 3 4 5", JOBS=2 runs side by side with one thread each, EVAL=500). The warm-ups
+# are made once, into build/study-power-PRESET/sft.safetensors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s bin/attnrl >/dev/null
 preset=${1:-short}
+short_task=(data.min_ops=3 data.max_ops=5 rollout.max_new_tokens=96)
+
+# warm_up DIR ARGS...: attnrl sft with ARGS into DIR/sft.safetensors, unless it is there
+warm_up() {
+	local dir=$1
+	shift
+	[ -f "$dir/sft.safetensors" ] && return
+	mkdir -p "$dir"
+	bin/attnrl sft configs/default.yaml train.threads=2 "$@" sft.out="$dir/sft.safetensors" \
+		run.dir="$dir" run.name=sft run.resume=never >"$dir/sft.log" 2>&1
+}
+
 case $preset in
 short)
 	steps=${2:-60}
-	task=(data.min_ops=3 data.max_ops=5 rollout.max_new_tokens=96)
-	warmup=(model.path=)
-	batch=() ;;
+	task=("${short_task[@]}")
+	batch=()
+	warm_up build/study-power-short "${task[@]}" model.path= ;;
 long)
-	steps=${2:-40}
-	task=(data.min_ops=8 data.max_ops=14 rollout.max_new_tokens=192)
-	warmup=(sft.steps=1000 sft.lr=1e-3 sft.warmup_steps=50)
-	batch=(rollout.prompts_per_step=8 algo.mini_batch=32) ;;
+	steps=${2:-50}
+	task=(data.min_ops=7 data.max_ops=11 rollout.max_new_tokens=160)
+	batch=(rollout.prompts_per_step=8 algo.mini_batch=32)
+	warm_up build/study-power-short "${short_task[@]}" model.path=
+	warm_up build/study-power-long "${task[@]}" model.path=build/study-power-short/sft.safetensors \
+		sft.steps=800 sft.lr=1e-3 sft.warmup_steps=50 ;;
 *)
 	echo "usage: bash bench/study_power.sh [short|long] [steps]" >&2
 	exit 2 ;;
@@ -40,12 +54,7 @@ jobs=${JOBS:-2}
 n_eval=${EVAL:-500}
 out=build/study-power-$preset
 strategies="none random entropy coupled"
-mkdir -p "$out"
 
-if [ ! -f "$out/sft.safetensors" ]; then
-	bin/attnrl sft configs/default.yaml train.threads=2 "${task[@]}" "${warmup[@]}" \
-		sft.out="$out/sft.safetensors" run.dir="$out" run.name=sft run.resume=never >"$out/sft.log" 2>&1
-fi
 if [ -z "${SUMMARY_ONLY:-}" ]; then
 	for st in $strategies; do
 		for seed in $seeds; do
