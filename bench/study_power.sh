@@ -8,13 +8,14 @@
 #   short: arithmetic chains of 3-5 operations (responses of ~48 tokens); the warm-up is
 #          attnrl sft from scratch, 3,500 steps (17 min on an idle 2-core machine); 16 x 8
 #          responses a step.
-#   long:  chains of 7-11 operations (responses of ~100-140 tokens, where FAI's 10-100-token
-#          band reaches across many worked steps); the warm-up is short's warm-up then 800
-#          sft steps on these chains (11 min more); 8 x 8 responses a step.
+#   long:  chains of 7-11 operations (worked responses of 70-125 tokens, where FAI's
+#          10-100-token band reaches across many worked steps); the warm-up is short's then
+#          800 sft steps on these chains (10 min more); 8 x 8 responses a step.
 # Both warm-ups cut half the solutions to the bare answer (configs/default.yaml's
 # sft.direct_frac), so RL has to find that working pays and then work more accurately.
-# Usage: bash bench/study_power.sh [short|long] [steps]   (steps: 60 short, 50 long;
-# SEEDS="1 2 3 4 5", JOBS=2 runs side by side with one thread each, EVAL=500). The warm-ups
+# Usage: bash bench/study_power.sh [short|long] [steps]   (steps: 60 short, 100 long;
+# SEEDS="1 2 3 4 5", JOBS=2 runs side by side with one thread each, EVAL held-out problems:
+# 500 short, 1000 long). The warm-ups
 # are made once, into build/study-power-PRESET/sft.safetensors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,11 +36,13 @@ warm_up() {
 case $preset in
 short)
 	steps=${2:-60}
+	n_eval=${EVAL:-500}
 	task=("${short_task[@]}")
 	batch=()
 	warm_up build/study-power-short "${task[@]}" model.path= ;;
 long)
-	steps=${2:-50}
+	steps=${2:-100}
+	n_eval=${EVAL:-1000}
 	task=(data.min_ops=7 data.max_ops=11 rollout.max_new_tokens=160)
 	batch=(rollout.prompts_per_step=8 algo.mini_batch=32)
 	warm_up build/study-power-short "${short_task[@]}" model.path=
@@ -51,7 +54,6 @@ long)
 esac
 seeds=${SEEDS:-1 2 3 4 5}
 jobs=${JOBS:-2}
-n_eval=${EVAL:-500}
 out=build/study-power-$preset
 strategies="none random entropy coupled"
 
