@@ -6,6 +6,7 @@
 # Two runs go side by side with one thread each (JOBS=2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 make -s bin/attnrl >/dev/null
 steps=${1:-60}
 shift || true
@@ -15,13 +16,8 @@ out=build/study
 mkdir -p "$out"
 strategies="none random entropy local global coupled"
 
-if [ -z "${SUMMARY_ONLY:-}" ]; then
-	for st in $strategies; do
-		for seed in $seeds; do
-			echo "bin/attnrl train configs/default.yaml credit.strategy=$st optim.lr=1e-4 optim.warmup_steps=0 run.seed=$seed train.steps=$steps train.threads=1 run.dir=$out run.name=$st-$seed run.resume=never > $out/$st-$seed.log 2>&1"
-		done
-	done | xargs -P "$jobs" -I{} bash -c {}
-fi
+[ -n "${SUMMARY_ONLY:-}" ] ||
+	study_runs "$out" "$jobs" "$strategies" "$seeds" optim.lr=1e-4 optim.warmup_steps=0 train.steps=$steps
 
 echo "## Strategy study ($(date -u '+%Y-%m-%d'), configs/default.yaml, $steps steps, seeds $seeds)"
 echo

@@ -19,6 +19,7 @@
 # are made once, into build/study-power-PRESET/sft.safetensors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 make -s bin/attnrl >/dev/null
 preset=${1:-short}
 short_task=(data.min_ops=3 data.max_ops=5 rollout.max_new_tokens=96)
@@ -57,13 +58,10 @@ jobs=${JOBS:-2}
 out=build/study-power-$preset
 strategies="none random entropy coupled"
 
-if [ -z "${SUMMARY_ONLY:-}" ]; then
-	for st in $strategies; do
-		for seed in $seeds; do
-			echo "bin/attnrl train configs/default.yaml model.path=$out/sft.safetensors ${task[*]} ${batch[*]} credit.strategy=$st optim.lr=1e-4 optim.warmup_steps=0 run.seed=$seed train.steps=$steps train.eval_every=$steps data.eval_size=$n_eval train.save_every=0 train.samples_per_step=0 train.threads=1 run.dir=$out run.name=$st-$seed run.resume=never > $out/$st-$seed.log 2>&1"
-		done
-	done | xargs -P "$jobs" -I{} bash -c {}
-fi
+[ -n "${SUMMARY_ONLY:-}" ] ||
+	study_runs "$out" "$jobs" "$strategies" "$seeds" model.path=$out/sft.safetensors "${task[@]}" \
+		"${batch[@]}" optim.lr=1e-4 optim.warmup_steps=0 train.steps=$steps train.eval_every=$steps \
+		data.eval_size=$n_eval train.save_every=0 train.samples_per_step=0
 
 python3 - "$out" "$steps" "$n_eval" "$preset" $strategies -- $seeds <<'PY'
 import json, math, sys
